@@ -1,0 +1,143 @@
+//! Command-line layer: clap definitions (one file per subcommand), rendering
+//! of report values as text or JSON, progress bars and prompts.
+//!
+//! The library below never prints; every subcommand file turns its arguments
+//! into library calls and hands a report value to [`output::Ctx`].
+
+pub mod output;
+pub mod progress;
+
+pub mod broker;
+pub mod build;
+pub mod ca;
+pub mod completions;
+pub mod demo;
+pub mod device;
+pub mod emulate;
+pub mod fingerprint;
+pub mod flash;
+pub mod init;
+pub mod monitor;
+pub mod ports;
+pub mod probe;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::{ExitStatus, Result};
+pub use output::{Ctx, Format};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the check ran and failed (incompatible broker, fingerprint mismatch, verify mismatch)
+  2  usage or configuration error
+  3  target unreachable (network, TLS handshake, serial port, download mode)
+  4  other runtime failure (build failed, I/O error)
+
+Examples:
+  espmqtt fingerprint broker.example.com:8883
+  espmqtt fingerprint broker.example.com --expect 'AB:CD:…' --format json
+  espmqtt device new --prefix sensor- --count 100
+  espmqtt flash --port /dev/ttyUSB0 --device sensor-007";
+
+/// Provision and diagnose ESP8266 modules (ESP-07 / ESP-07S) that talk MQTT over TLS.
+#[derive(Debug, Parser)]
+#[command(name = "espmqtt", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Output format: human text, or one JSON document (JSON Lines for streams).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print only results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Disable colours (also honoured: the NO_COLOR environment variable).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Project configuration file (default: espmqtt.toml here or in a parent).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Never prompt (implied when stdin is not a terminal or CI is set).
+    #[arg(long, global = true)]
+    pub non_interactive: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show a broker's certificate chain, fingerprints and pins; check them in CI.
+    Fingerprint(fingerprint::FingerprintArgs),
+    /// Check end to end, from the host, whether a device can connect to a broker.
+    Probe(probe::ProbeArgs),
+    /// Per-device identities and secrets (registry).
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
+    /// Local certificate authority for device client certificates.
+    #[command(subcommand)]
+    Ca(ca::CaCommand),
+    /// Broker-side files for the whole fleet (mosquitto password file, ACL, config).
+    #[command(subcommand)]
+    Broker(broker::BrokerCommand),
+    /// Create espmqtt.toml (broker, Wi-Fi, topic prefix, trust mode, board).
+    Init(init::InitArgs),
+    /// Render the firmware template and compile it with arduino-cli or PlatformIO.
+    Build(build::BuildArgs),
+    /// Write firmware and/or a device's configuration to a module over serial.
+    Flash(flash::FlashArgs),
+    /// Serial console that explains boot messages, crashes and firmware status lines.
+    Monitor(monitor::MonitorArgs),
+    /// List serial ports with their USB bridge chip.
+    Ports(ports::PortsArgs),
+    /// Run a virtual ESP8266 serial bootloader on a TCP port.
+    Emulate(emulate::EmulateArgs),
+    /// Run the whole job on this machine: local broker, emulator, provision, flash, probe.
+    Demo(demo::DemoArgs),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+}
+
+/// Run the parsed command line. Returns the exit status of a command that
+/// completed (possibly "check failed"); errors carry their own status.
+pub fn run(cli: Cli) -> Result<ExitStatus> {
+    let ctx = Ctx::from_global(&cli.global);
+    match cli.command {
+        Command::Fingerprint(a) => fingerprint::run(a, &ctx),
+        Command::Probe(a) => probe::run(a, &ctx),
+        Command::Device(a) => device::run(a, &ctx),
+        Command::Ca(a) => ca::run(a, &ctx),
+        Command::Broker(a) => broker::run(a, &ctx),
+        Command::Init(a) => init::run(a, &ctx),
+        Command::Build(a) => build::run(a, &ctx),
+        Command::Flash(a) => flash::run(a, &ctx),
+        Command::Monitor(a) => monitor::run(a, &ctx),
+        Command::Ports(a) => ports::run(a, &ctx),
+        Command::Emulate(a) => emulate::run(a, &ctx),
+        Command::Demo(a) => demo::run(a, &ctx),
+        Command::Completions(a) => completions::run(a, &ctx),
+    }
+}
+
+/// The clap command (for completions and tests).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::command().debug_assert();
+    }
+}

@@ -1,0 +1,92 @@
+//! indicatif implementation of [`crate::progress::Progress`], drawn on stderr
+//! only when [`super::Ctx::progress`] allows it.
+
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::progress::{NoProgress, Progress};
+
+use super::Ctx;
+
+/// A progress bar on stderr.
+pub struct BarProgress {
+    bar: Mutex<Option<ProgressBar>>,
+    verbose: bool,
+}
+
+impl BarProgress {
+    fn new(verbose: bool) -> Self {
+        BarProgress {
+            bar: Mutex::new(None),
+            verbose,
+        }
+    }
+}
+
+impl Progress for BarProgress {
+    fn start(&self, label: &str, total: Option<u64>) {
+        let bar = match total {
+            Some(t) => {
+                let b = ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr());
+                b.set_style(
+                    ProgressStyle::with_template(
+                        "{msg:>14} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                b
+            }
+            None => {
+                let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                b.set_style(
+                    ProgressStyle::with_template("{spinner} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                b.enable_steady_tick(std::time::Duration::from_millis(120));
+                b
+            }
+        };
+        bar.set_message(label.to_string());
+        if let Ok(mut g) = self.bar.lock() {
+            if let Some(old) = g.take() {
+                old.finish_and_clear();
+            }
+            *g = Some(bar);
+        }
+    }
+    fn update(&self, position: u64) {
+        if let Ok(g) = self.bar.lock() {
+            if let Some(b) = g.as_ref() {
+                b.set_position(position);
+            }
+        }
+    }
+    fn message(&self, message: &str) {
+        if self.verbose {
+            if let Ok(g) = self.bar.lock() {
+                match g.as_ref() {
+                    Some(b) => b.println(message),
+                    None => eprintln!("{message}"),
+                }
+            }
+        }
+    }
+    fn finish(&self, _label: &str) {
+        if let Ok(mut g) = self.bar.lock() {
+            if let Some(b) = g.take() {
+                b.finish();
+            }
+        }
+    }
+}
+
+/// The progress sink for this invocation: bars on a TTY, nothing otherwise.
+pub fn for_ctx(ctx: &Ctx) -> Box<dyn Progress> {
+    if ctx.progress {
+        Box::new(BarProgress::new(ctx.verbose > 0))
+    } else {
+        Box::new(NoProgress)
+    }
+}

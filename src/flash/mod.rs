@@ -1,0 +1,1 @@
+//! flash: see DESIGN §3.

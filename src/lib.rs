@@ -1,0 +1,20 @@
+//! espmqtt: provision and diagnose ESP8266 modules (ESP-07 / ESP-07S) that
+//! talk MQTT over TLS.
+//!
+//! The library does the work and reports through values and callbacks; only
+//! [`cli`] prints, draws progress or prompts (DESIGN §3). Data flows one way:
+//! arguments → project configuration/registry → domain operation → report
+//! value → renderer.
+
+pub mod cli;
+pub mod device;
+pub mod emulator;
+pub mod error;
+pub mod firmware;
+pub mod flash;
+pub mod mqtt;
+pub mod progress;
+pub mod project;
+pub mod tls;
+
+pub use error::{Error, ErrorKind, ExitStatus, Result};

@@ -1,0 +1,24 @@
+//! The `espmqtt` binary: parse, run, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match espmqtt::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version with exit 0 and usage errors with 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let ctx = espmqtt::cli::Ctx::from_global(&cli.global);
+    match espmqtt::cli::run(cli) {
+        Ok(status) => ExitCode::from(status.code()),
+        Err(err) => {
+            ctx.report_error(&err);
+            ExitCode::from(err.exit_status().code())
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! mqtt: see DESIGN §3.

@@ -1,0 +1,24 @@
+//! Progress reporting from the library to whoever draws it.
+//!
+//! Library code never prints (DESIGN §3). Long operations take a
+//! `&dyn Progress` and report through it; the CLI draws indicatif bars on a
+//! TTY and nothing at all for `--format json` or a pipe (CONVENTIONS 8,
+//! after espflash's `ProgressCallbacks`).
+
+/// Receives progress of long-running work.
+pub trait Progress: Send + Sync {
+    /// A new phase or region starts; `total` in units (bytes usually) if known.
+    fn start(&self, _label: &str, _total: Option<u64>) {}
+    /// Absolute position within the current phase.
+    fn update(&self, _position: u64) {}
+    /// A short status message (shown in verbose mode).
+    fn message(&self, _message: &str) {}
+    /// The current phase is done.
+    fn finish(&self, _label: &str) {}
+}
+
+/// Progress sink that discards everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}

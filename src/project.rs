@@ -1,0 +1,347 @@
+//! The project: `espmqtt.toml` (fleet settings) and the `.espmqtt/` state
+//! directory next to it (registry, local CA, build outputs).
+//!
+//! A project is found like cargo finds `Cargo.toml`: `--config PATH` names the
+//! file; otherwise the current directory and its parents are searched. Commands
+//! that can work without one (`device`, `broker export`) use the current
+//! directory as the project root.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::tls::TrustMode;
+
+/// File name of the project configuration.
+pub const CONFIG_FILE: &str = "espmqtt.toml";
+/// Directory (next to the configuration) that holds the project's state.
+pub const STATE_DIR: &str = ".espmqtt";
+
+/// Where a project lives on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectPaths {
+    /// Directory that contains `espmqtt.toml` (or would).
+    pub root: PathBuf,
+    /// Path of `espmqtt.toml` (may not exist).
+    pub config_file: PathBuf,
+    /// `.espmqtt/` next to the configuration.
+    pub state_dir: PathBuf,
+}
+
+impl ProjectPaths {
+    /// Paths rooted at `root` (whether or not a configuration exists there).
+    pub fn at(root: &Path) -> Self {
+        ProjectPaths {
+            root: root.to_path_buf(),
+            config_file: root.join(CONFIG_FILE),
+            state_dir: root.join(STATE_DIR),
+        }
+    }
+
+    /// Locate the project: an explicit `--config` path, else the nearest
+    /// `espmqtt.toml` in the current directory or a parent, else the current
+    /// directory itself.
+    pub fn locate(explicit: Option<&Path>) -> Result<Self> {
+        if let Some(file) = explicit {
+            let root = match file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            return Ok(ProjectPaths {
+                state_dir: root.join(STATE_DIR),
+                root,
+                config_file: file.to_path_buf(),
+            });
+        }
+        let cwd = std::env::current_dir()
+            .map_err(|e| Error::runtime(format!("cannot read the current directory: {e}")))?;
+        let mut dir = Some(cwd.as_path());
+        while let Some(d) = dir {
+            if d.join(CONFIG_FILE).is_file() {
+                return Ok(Self::at(d));
+            }
+            dir = d.parent();
+        }
+        Ok(Self::at(&cwd))
+    }
+
+    /// Path of the registry database.
+    pub fn registry_db(&self) -> PathBuf {
+        self.state_dir.join("registry.db")
+    }
+
+    /// Directory of the local certificate authority.
+    pub fn ca_dir(&self) -> PathBuf {
+        self.state_dir.join("ca")
+    }
+
+    /// Build directory of one board.
+    pub fn build_dir(&self, board: &str) -> PathBuf {
+        self.state_dir.join("build").join(board)
+    }
+
+    /// Whether `espmqtt.toml` exists.
+    pub fn has_config(&self) -> bool {
+        self.config_file.is_file()
+    }
+
+    /// Load `espmqtt.toml`; a missing file is a configuration error that says
+    /// to run `espmqtt init`.
+    pub fn load_config(&self) -> Result<ProjectConfig> {
+        let text = std::fs::read_to_string(&self.config_file).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::usage(format!(
+                    "no project configuration at {}",
+                    self.config_file.display()
+                ))
+                .with_help("run `espmqtt init` here, or pass --config PATH")
+            } else {
+                Error::io(&self.config_file, e)
+            }
+        })?;
+        ProjectConfig::from_toml(&text)
+            .map_err(|e| e.context(self.config_file.display().to_string()))
+    }
+
+    /// Create `.espmqtt/` (mode 0700 on Unix) if it does not exist.
+    pub fn ensure_state_dir(&self) -> Result<()> {
+        if !self.state_dir.is_dir() {
+            std::fs::create_dir_all(&self.state_dir).map_err(|e| Error::io(&self.state_dir, e))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(
+                    &self.state_dir,
+                    std::fs::Permissions::from_mode(0o700),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `espmqtt.toml`: the settings shared by the whole fleet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    pub broker: BrokerConfig,
+    #[serde(default)]
+    pub wifi: WifiConfig,
+    #[serde(default)]
+    pub mqtt: MqttConfig,
+    #[serde(default)]
+    pub tls: TlsConfig,
+    #[serde(default)]
+    pub board: BoardConfig,
+    #[serde(default)]
+    pub ntp: NtpConfig,
+}
+
+impl ProjectConfig {
+    pub fn from_toml(text: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| {
+            Error::usage(format!("invalid configuration: {}", e.message().trim()))
+                .with_help("fix the file, or re-create it with `espmqtt init`")
+        })
+    }
+
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string_pretty(self)
+            .map_err(|e| Error::runtime(format!("cannot serialise configuration: {e}")))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// Host name the device connects to (sent as SNI and checked in `ca` mode).
+    pub host: String,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// SNI to send when it differs from `host` (e.g. `host` is an IP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servername: Option<String>,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            host: String::new(),
+            port: default_port(),
+            servername: None,
+        }
+    }
+}
+
+fn default_port() -> u16 {
+    8883
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WifiConfig {
+    #[serde(default)]
+    pub ssid: String,
+    /// Plain password (the file should then not be committed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Name of an environment variable holding the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+}
+
+impl WifiConfig {
+    /// The Wi-Fi password: from `password`, else from `password_env`.
+    pub fn resolve_password(&self) -> Result<Option<String>> {
+        if let Some(p) = &self.password {
+            return Ok(Some(p.clone()));
+        }
+        if let Some(var) = &self.password_env {
+            return std::env::var(var).map(Some).map_err(|_| {
+                Error::usage(format!(
+                    "wifi.password_env names ${var}, which is not set"
+                ))
+                .with_help(format!("export {var}=… before running espmqtt"))
+            });
+        }
+        Ok(None)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// Topics are `<topic_prefix>/<client-id>/…`.
+    #[serde(default = "default_prefix")]
+    pub topic_prefix: String,
+    /// Keepalive in seconds (PubSubClient default 15).
+    #[serde(default = "default_keepalive")]
+    pub keepalive: u16,
+    /// Heartbeat interval in seconds.
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat: u32,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        MqttConfig {
+            topic_prefix: default_prefix(),
+            keepalive: default_keepalive(),
+            heartbeat: default_heartbeat(),
+        }
+    }
+}
+
+fn default_prefix() -> String {
+    "espmqtt".into()
+}
+fn default_keepalive() -> u16 {
+    15
+}
+fn default_heartbeat() -> u32 {
+    60
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    #[serde(default)]
+    pub trust: TrustMode,
+    /// PEM file with the trust anchor(s) for `ca` mode (relative to the project root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Up to two leaf SHA-1 fingerprints for `fingerprint` mode (current, next).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fingerprints: Vec<String>,
+    /// PEM public key (SPKI) for `pubkey` mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pubkey_file: Option<PathBuf>,
+    /// Receive-buffer size the device uses (MFLN request): 512…4096, or 16384.
+    #[serde(default = "default_mfln")]
+    pub mfln: u16,
+    /// The core's cipher build option: `all` or `basic`.
+    #[serde(default = "default_ciphers")]
+    pub ciphers: String,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            trust: TrustMode::default(),
+            ca_file: None,
+            fingerprints: Vec::new(),
+            pubkey_file: None,
+            mfln: default_mfln(),
+            ciphers: default_ciphers(),
+        }
+    }
+}
+
+fn default_mfln() -> u16 {
+    512
+}
+fn default_ciphers() -> String {
+    "all".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardConfig {
+    /// `esp07` (1 MB flash) or `esp07s` (4 MB flash).
+    #[serde(default = "default_board")]
+    pub name: String,
+}
+
+impl Default for BoardConfig {
+    fn default() -> Self {
+        BoardConfig {
+            name: default_board(),
+        }
+    }
+}
+
+fn default_board() -> String {
+    "esp07".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NtpConfig {
+    #[serde(default = "default_ntp")]
+    pub servers: Vec<String>,
+}
+
+impl Default for NtpConfig {
+    fn default() -> Self {
+        NtpConfig {
+            servers: default_ntp(),
+        }
+    }
+}
+
+fn default_ntp() -> Vec<String> {
+    vec!["pool.ntp.org".into(), "time.nist.gov".into()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = ProjectConfig::from_toml("[broker]\nhost = \"b.example\"\n").unwrap();
+        assert_eq!(c.broker.port, 8883);
+        assert_eq!(c.mqtt.topic_prefix, "espmqtt");
+        assert_eq!(c.tls.trust, TrustMode::Ca);
+        assert_eq!(c.tls.mfln, 512);
+        let again = ProjectConfig::from_toml(&c.to_toml().unwrap()).unwrap();
+        assert_eq!(c, again);
+    }
+
+    #[test]
+    fn unknown_keys_are_usage_errors() {
+        let e = ProjectConfig::from_toml("[broker]\nhost = \"x\"\nbogus = 1\n").unwrap_err();
+        assert_eq!(e.exit_status().code(), 2);
+    }
+}

@@ -1,0 +1,14 @@
+//! The one integration-test binary (CONVENTIONS 10): every test runs the real
+//! `espmqtt` binary against real peers on loopback.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cli;
+mod device;
+mod emulator;
+mod fingerprint;
+mod firmware;
+mod flash;
+mod monitor;
+mod probe;
