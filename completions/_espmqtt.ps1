@@ -93,6 +93,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -111,12 +112,31 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'espmqtt;device;config' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'espmqtt;device;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'espmqtt;device;help;list' {
+            break
+        }
+        'espmqtt;device;help;config' {
             break
         }
         'espmqtt;device;help;help' {
@@ -353,9 +373,13 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
         }
         'espmqtt;help;device' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             break
         }
         'espmqtt;help;device;list' {
+            break
+        }
+        'espmqtt;help;device;config' {
             break
         }
         'espmqtt;help;ca' {

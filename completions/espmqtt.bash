@@ -82,11 +82,17 @@ _espmqtt() {
             espmqtt__subcmd__ca__subcmd__help,init)
                 cmd="espmqtt__subcmd__ca__subcmd__help__subcmd__init"
                 ;;
+            espmqtt__subcmd__device,config)
+                cmd="espmqtt__subcmd__device__subcmd__config"
+                ;;
             espmqtt__subcmd__device,help)
                 cmd="espmqtt__subcmd__device__subcmd__help"
                 ;;
             espmqtt__subcmd__device,list)
                 cmd="espmqtt__subcmd__device__subcmd__list"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,config)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__config"
                 ;;
             espmqtt__subcmd__device__subcmd__help,help)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__help"
@@ -141,6 +147,9 @@ _espmqtt() {
                 ;;
             espmqtt__subcmd__help__subcmd__ca,init)
                 cmd="espmqtt__subcmd__help__subcmd__ca__subcmd__init"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,config)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__config"
                 ;;
             espmqtt__subcmd__help__subcmd__device,list)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__list"
@@ -412,7 +421,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version list help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version list config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -433,9 +442,45 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        espmqtt__subcmd__device__subcmd__help)
-            opts="list help"
+        espmqtt__subcmd__device__subcmd__config)
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help)
+            opts="list config help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -676,8 +721,22 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device)
-            opts="list"
+            opts="list config"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

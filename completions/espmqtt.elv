@@ -87,6 +87,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand list 'List devices'
+            cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;device;list'= {
@@ -103,11 +104,28 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'espmqtt;device;config'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'espmqtt;device;help'= {
             cand list 'List devices'
+            cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;device;help;list'= {
+        }
+        &'espmqtt;device;help;config'= {
         }
         &'espmqtt;device;help;help'= {
         }
@@ -321,8 +339,11 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         }
         &'espmqtt;help;device'= {
             cand list 'List devices'
+            cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
         }
         &'espmqtt;help;device;list'= {
+        }
+        &'espmqtt;help;device;config'= {
         }
         &'espmqtt;help;ca'= {
             cand init 'Create the local CA in .espmqtt/ca/'

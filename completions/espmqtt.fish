@@ -65,17 +65,18 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l no-color -d 'D
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list help" -s q -l quiet -d 'Print only results and errors'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list help" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list help" -s h -l help -d 'Print help'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list help" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'List devices'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -f -a "list" -d 'List devices'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -85,7 +86,17 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List devices'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
@@ -218,5 +229,6 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_see
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List devices'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "init" -d 'Create the local CA in .espmqtt/ca/'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from broker" -f -a "export" -d 'Write broker-side files for the fleet'

@@ -8,8 +8,13 @@ use super::Ctx;
 pub enum DeviceCommand {
     /// List devices.
     List,
+    /// Write a device's config blob (Wi-Fi, broker, credentials, trust material).
+    Config(super::device_config::DeviceConfigArgs),
 }
 
-pub fn run(_args: DeviceCommand, _ctx: &Ctx) -> Result<ExitStatus> {
-    Err(Error::runtime("`espmqtt device` is not implemented yet"))
+pub fn run(args: DeviceCommand, ctx: &Ctx) -> Result<ExitStatus> {
+    match args {
+        DeviceCommand::Config(a) => super::device_config::run(a, ctx),
+        DeviceCommand::List => Err(Error::runtime("`espmqtt device` is not implemented yet")),
+    }
 }

@@ -13,6 +13,7 @@ pub mod ca;
 pub mod completions;
 pub mod demo;
 pub mod device;
+pub mod device_config;
 pub mod emulate;
 pub mod fingerprint;
 pub mod flash;

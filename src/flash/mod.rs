@@ -1,1 +1,5 @@
-//! flash: see DESIGN §3.
+//! Flashing: serial/socket transports, the loader protocol, board profiles
+//! and flash layout, and the serial monitor decoders (DESIGN §4.3).
+
+pub mod protocol;
+pub mod slip;
