@@ -180,17 +180,17 @@ pub enum CaptureError {
     #[error("cannot resolve {host}: {detail}")]
     Dns { host: String, detail: String },
     #[error("cannot resolve {host} within {secs} s")]
-    DnsTimeout { host: String, secs: u64 },
+    DnsTimeout { host: String, secs: String },
     #[error("connection refused by {addr}: nothing listens on that port")]
     Refused { addr: String },
     #[error("no TCP connection to {addr} within {secs} s")]
-    ConnectTimeout { addr: String, secs: u64 },
+    ConnectTimeout { addr: String, secs: String },
     #[error("cannot connect to {addr}: {detail}")]
     Connect { addr: String, detail: String },
     #[error(
         "{addr} accepted the TCP connection but did not answer the TLS ClientHello within {secs} s"
     )]
-    NoAnswer { addr: String, secs: u64 },
+    NoAnswer { addr: String, secs: String },
     #[error("{addr} speaks plain MQTT, not TLS (it answered an MQTT CONNECT with CONNACK)")]
     PlainMqtt { addr: String },
     #[error("{addr} speaks HTTP, not MQTT over TLS (it answered `{status}`)")]
@@ -211,8 +211,8 @@ pub enum CaptureError {
         name: String,
         code: u8,
     },
-    #[error("{addr} speaks only TLS 1.1 or older; this tool (rustls) needs TLS 1.2 or 1.3")]
-    OldTls { addr: String },
+    #[error("{addr} does not speak TLS 1.2 or 1.3 ({detail}); it probably offers only TLS 1.1 or older, which this tool (rustls) cannot capture")]
+    OldTls { addr: String, detail: String },
     #[error("TLS handshake with {addr} failed: {detail}")]
     Handshake { addr: String, detail: String },
     #[error("{addr} ended the connection during the TLS handshake before sending a certificate")]
@@ -431,8 +431,14 @@ impl Read for Sniffer<'_> {
     }
 }
 
-fn secs(d: Duration) -> u64 {
-    d.as_secs().max(1)
+/// `10`, `1.5`: the timeout as the user wrote it, more or less.
+fn secs(d: Duration) -> String {
+    let v = (d.as_secs_f64() * 10.0).round() / 10.0;
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 /// Resolve the target, bounded by the deadline (getaddrinfo itself has no
@@ -778,6 +784,12 @@ fn classify_failure(
             // A TLS 1.0/1.1-only server answers our 1.2/1.3 ClientHello with
             // protocol_version; the help line names that cause.
             let code = u8::from(a);
+            if code == 70 {
+                return CaptureError::OldTls {
+                    addr: addr.to_string(),
+                    detail: format!("it answered with alert {} ({code})", alert_name(code)),
+                };
+            }
             CaptureError::Alert {
                 addr: addr.to_string(),
                 name: alert_name(code),
@@ -788,11 +800,13 @@ fn classify_failure(
             rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13,
         )) => CaptureError::OldTls {
             addr: addr.to_string(),
+            detail: "its ServerHello selects an older version".into(),
         },
         HandshakeFailure::Tls(e) => {
-            if old_tls_server_hello(seen).is_some() {
+            if let Some(v) = old_tls_server_hello(seen) {
                 return CaptureError::OldTls {
                     addr: addr.to_string(),
+                    detail: format!("its ServerHello selects version 0x{v:04x}"),
                 };
             }
             CaptureError::Handshake {
