@@ -217,6 +217,9 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
         captured.chain
     };
 
+    if ders.is_empty() {
+        return Err(Error::runtime("no certificate to report"));
+    }
     report.chain = ders
         .iter()
         .enumerate()
@@ -327,7 +330,11 @@ fn resolve_target(args: &FingerprintArgs, ctx: &Ctx) -> Result<(capture::Target,
 
 fn capture_error(e: CaptureError) -> Error {
     let help = e.help();
-    Error::unreachable(e.to_string()).with_help(help)
+    match e {
+        // The argument itself is wrong: nothing was tried on the network.
+        CaptureError::BadServerName { .. } => Error::usage(e.to_string()).with_help(help),
+        _ => Error::unreachable(e.to_string()).with_help(help),
+    }
 }
 
 fn render_text(r: &FingerprintReport, ctx: &Ctx) -> String {

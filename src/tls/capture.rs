@@ -219,6 +219,8 @@ pub enum CaptureError {
     ClosedDuringHandshake { addr: String },
     #[error("{addr} sent no certificate")]
     NoCertificate { addr: String },
+    #[error("`{name}` is not a valid DNS name to send as SNI")]
+    BadServerName { name: String },
 }
 
 impl CaptureError {
@@ -278,6 +280,9 @@ impl CaptureError {
                 "the server may require options this client does not offer; its log usually \
                  says why"
                     .into()
+            }
+            CaptureError::BadServerName { .. } => {
+                "pass a host name such as broker.example.com (or --no-sni)".into()
             }
             CaptureError::NoCertificate { .. } => {
                 "the server uses no certificate (PSK or anonymous TLS?): devices cannot pin it"
@@ -553,45 +558,26 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
     let addr = opts.target.display();
     let _ = sock.set_nodelay(true);
 
-    // SNI: rustls sends none for an IP-address ServerName, which is exactly
-    // what a device that connects by address does.
-    let (name_for_rustls, sni_sent): (String, Option<String>) = match &opts.sni {
-        Sni::Off => (opts.target.host.clone(), None),
-        Sni::Name(n) => (
-            n.clone(),
-            if n.parse::<IpAddr>().is_ok() {
-                None
-            } else {
-                Some(n.clone())
-            },
-        ),
-        Sni::Auto => (
-            opts.target.host.clone(),
-            if opts.target.ip().is_some() {
-                None
-            } else {
-                Some(opts.target.host.clone())
-            },
-        ),
+    // SNI: only a DNS name is ever sent. An IP literal (or --no-sni) sends
+    // none, exactly like a device that calls connect(IPAddress)
+    // (esp8266-tls.md §2.2); rustls still needs a ServerName, and with
+    // enable_sni off the peer's address serves.
+    let fallback = ServerName::IpAddress(peer.ip().into());
+    let (server_name, sni_sent) = match &opts.sni {
+        Sni::Off => (fallback, None),
+        Sni::Name(n) => match ServerName::try_from(n.clone()) {
+            Ok(sn @ ServerName::DnsName(_)) => (sn, Some(n.clone())),
+            Ok(sn) => (sn, None),
+            Err(_) => return Err(CaptureError::BadServerName { name: n.clone() }),
+        },
+        Sni::Auto => match ServerName::try_from(opts.target.host.clone()) {
+            Ok(sn @ ServerName::DnsName(_)) => (sn, Some(opts.target.host.clone())),
+            _ => (fallback, None),
+        },
     };
-    let server_name = ServerName::try_from(name_for_rustls.clone())
-        .or_else(|_| ServerName::try_from("invalid.example".to_string()))
-        .map_err(|e| CaptureError::Handshake {
-            addr: addr.clone(),
-            detail: format!("`{name_for_rustls}` is not a valid server name: {e}"),
-        })?;
-    if matches!(&opts.sni, Sni::Name(n) if ServerName::try_from(n.clone()).is_err()) {
-        return Err(CaptureError::Handshake {
-            addr,
-            detail: format!("`{name_for_rustls}` is not a valid server name for SNI"),
-        });
-    }
 
     let chain_slot = Arc::new(Mutex::new(None));
-    let mut config = client_config(chain_slot.clone(), !matches!(opts.sni, Sni::Off))?;
-    if matches!(opts.sni, Sni::Off) {
-        config.enable_sni = false;
-    }
+    let config = client_config(chain_slot.clone(), sni_sent.is_some())?;
     let mut conn = rustls::ClientConnection::new(Arc::new(config), server_name).map_err(|e| {
         CaptureError::Handshake {
             addr: addr.clone(),

@@ -941,4 +941,118 @@ mod tests {
                 .is_err()
         );
     }
+
+    fn sample_cert(alg: &'static rcgen::SignatureAlgorithm, sans: &[&str]) -> Vec<u8> {
+        let key = rcgen::KeyPair::generate_for(alg).unwrap();
+        let params =
+            rcgen::CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn expected_values_in_every_usual_spelling() {
+        let sha1 = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01";
+        for s in [
+            sha1.to_string(),
+            sha1.to_lowercase(),
+            sha1.replace(':', ""),
+            sha1.replace(':', " "),
+            sha1.replace(':', "-"),
+            format!("SHA1 Fingerprint={sha1}"),
+            format!("  sha1:{}  ", sha1.replace(':', "")),
+        ] {
+            let v = parse_expected(&s).unwrap_or_else(|e| panic!("{s}: {e}"));
+            assert_eq!(v.kind, ExpectKind::Sha1);
+            assert_eq!(v.canonical(), sha1);
+        }
+        let sha256 = "00".repeat(31) + "ff";
+        let v = parse_expected(&sha256).unwrap();
+        assert_eq!(v.kind, ExpectKind::Sha256);
+        let pin = "VdvEBU5rOGwL6+DOQw0CgMjZbA+/9R1PK1thpMM+mV4=";
+        for s in [
+            pin.to_string(),
+            pin.trim_end_matches('=').to_string(),
+            format!("pin-sha256=\"{pin}\""),
+            format!("sha256//{pin}"),
+        ] {
+            let v = parse_expected(&s).unwrap_or_else(|e| panic!("{s}: {e}"));
+            assert_eq!(v.kind, ExpectKind::PinSha256);
+            assert_eq!(v.canonical(), pin);
+        }
+        for bad in [
+            "",
+            "abc",
+            "ab:cd",
+            &"ab".repeat(21),
+            "not base64 at all!",
+            "QUJD",
+        ] {
+            assert!(parse_expected(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn bit_lengths_ignore_leading_zeros() {
+        assert_eq!(bit_len(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(bit_len(&[0x01]), 1);
+        assert_eq!(bit_len(&[0x00, 0x00]), 0);
+        assert_eq!(bit_len(&[]), 0);
+    }
+
+    #[test]
+    fn host_names_match_like_bearssl() {
+        let der = sample_cert(&rcgen::PKCS_ECDSA_P256_SHA256, &["*.example.com", "a.test"]);
+        let leaf = summarize(0, &der, unix_now());
+        assert!(leaf_matches_name(&leaf, "x.example.com"));
+        assert!(leaf_matches_name(&leaf, "X.Example.COM"));
+        assert!(!leaf_matches_name(&leaf, "example.com"));
+        assert!(!leaf_matches_name(&leaf, "a.b.example.com"));
+        assert!(leaf_matches_name(&leaf, "a.test"));
+        assert!(!leaf_matches_name(&leaf, "b.test"));
+    }
+
+    #[test]
+    fn summaries_of_generated_certificates() {
+        let now = unix_now();
+        let ec = summarize(0, &sample_cert(&rcgen::PKCS_ECDSA_P384_SHA384, &["h"]), now);
+        assert_eq!(ec.key.describe(), "EC P-384");
+        assert_eq!(ec.signature_algorithm, "ecdsa-with-SHA384");
+        assert!(ec.self_signed && ec.parse_error.is_none());
+        let ed = sample_cert(&rcgen::PKCS_ED25519, &["h"]);
+        let s = summarize(0, &ed, now);
+        assert_eq!(s.key.algorithm, "Ed25519");
+        let w = chain_warnings(&[s], &ChainContext::default(), now);
+        assert!(w.iter().any(|w| w.id == "unsupported_key"));
+        assert_eq!(tasmota_fingerprint(&ed), None);
+    }
+
+    /// Truncated and bit-flipped certificates: every function that sees
+    /// server bytes returns, none panics (CONVENTIONS 14).
+    #[test]
+    fn mangled_certificates_never_panic() {
+        let der = sample_cert(&rcgen::PKCS_ECDSA_P256_SHA256, &["m.test", "10.0.0.1"]);
+        let now = unix_now();
+        let ctx = ChainContext {
+            warn_days: 30,
+            server_name: Some("m.test".into()),
+        };
+        let mut inputs: Vec<Vec<u8>> = (0..der.len()).map(|n| der[..n].to_vec()).collect();
+        for i in 0..der.len() {
+            for bit in [0x01u8, 0x80, 0xff] {
+                let mut d = der.clone();
+                d[i] ^= bit;
+                inputs.push(d);
+            }
+        }
+        for d in &inputs {
+            let s = summarize(0, d, now);
+            let chain = [s.clone(), summarize(1, d, now)];
+            let _ = chain_warnings(&chain, &ctx, now);
+            let _ = tasmota_fingerprint(d);
+            let _ = spki_pin_sha256(d);
+            let _ = load_certificates(d);
+            let _ = strip_der_header(d);
+        }
+    }
 }
