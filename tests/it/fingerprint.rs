@@ -704,3 +704,76 @@ int main(int argc, char **argv) {
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), line);
 }
+
+#[test]
+fn tls_alerts_are_named() {
+    let env = Env::new();
+    // A fatal handshake_failure alert record, as a server with no cipher
+    // suite in common sends it.
+    let port = canned_listener(Some(vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]));
+    let (r, doc) = error_doc(&env, &["fingerprint", &format!("127.0.0.1:{port}")]);
+    r.assert_code(3);
+    assert!(
+        doc.message.contains("handshake_failure (40)"),
+        "{}",
+        doc.message
+    );
+    assert!(doc.help.unwrap_or_default().contains("cipher"));
+
+    let port = canned_listener(Some(vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70]));
+    let (r, doc) = error_doc(&env, &["fingerprint", &format!("127.0.0.1:{port}")]);
+    r.assert_code(3);
+    assert!(doc.message.contains("unrecognized_name"), "{}", doc.message);
+}
+
+#[test]
+fn broken_tls_records_fail_cleanly() {
+    let env = Env::new();
+    for reply in [
+        // A handshake record holding garbage.
+        vec![0x16, 0x03, 0x03, 0x00, 0x05, 0xff, 0xff, 0xff, 0xff, 0xff],
+        // A record header announcing more than ever arrives.
+        vec![0x16, 0x03, 0x03, 0x40, 0x00, 0x02],
+        // Just the first byte of a record.
+        vec![0x16],
+    ] {
+        let port = canned_listener(Some(reply.clone()));
+        let (r, doc) = error_doc(
+            &env,
+            &[
+                "fingerprint",
+                &format!("127.0.0.1:{port}"),
+                "--timeout",
+                "3",
+            ],
+        );
+        r.assert_code(3);
+        assert!(
+            !doc.message.is_empty() && doc.help.is_some(),
+            "{reply:02x?}"
+        );
+    }
+}
+
+#[test]
+fn broker_address_comes_from_the_project_config() {
+    let env = Env::new();
+    let cert = pki::self_signed("cfg.example", &["cfg.example"], Alg::EcP256, |_| {});
+    let (crt, key) = cert.write(env.path(), "cfg");
+    let server = OpensslServer::start(&["-cert", path_str(&crt), "-key", path_str(&key)]);
+    env.write(
+        "espmqtt.toml",
+        format!(
+            "[broker]\nhost = \"127.0.0.1\"\nport = {}\nservername = \"cfg.example\"\n",
+            server.port
+        ),
+    );
+    let (r, rep) = report(&env, &["fingerprint"]);
+    r.assert_code(0);
+    assert_eq!(rep.port, Some(server.port));
+    assert_eq!(rep.servername.as_deref(), Some("cfg.example"));
+    assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&crt, "sha1"));
+    // A bad SNI name is a usage error, not an unreachable broker.
+    env.run(&["fingerprint", &server.addr(), "--servername", "not a name"])
+        .assert_code(2);
+}
