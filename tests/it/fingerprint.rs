@@ -777,3 +777,45 @@ fn broker_address_comes_from_the_project_config() {
     env.run(&["fingerprint", &server.addr(), "--servername", "not a name"])
         .assert_code(2);
 }
+
+/// RSA-PSS (signature and key) is what BearSSL's `ca` mode rejects with
+/// error 49 (esp8266-tls.md §3.4); openssl makes both.
+#[test]
+fn rsa_pss_is_flagged() {
+    let env = Env::new();
+    let d = env.path();
+    let sh = |script: &str| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=root \
+        -keyout root.key -out root.crt",
+    );
+    sh("openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out leaf.key");
+    sh("openssl req -new -key leaf.key -subj /CN=pss.local -out leaf.csr");
+    sh(
+        "openssl x509 -req -in leaf.csr -CA root.crt -CAkey root.key -CAcreateserial \
+        -days 30 -sha256 -sigopt rsa_padding_mode:pss -out leaf.crt",
+    );
+    let leaf = d.join("leaf.crt");
+    let (r, rep) = report(&env, &["fingerprint", "--file", path_str(&leaf)]);
+    r.assert_code(0);
+    assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&leaf, "sha1"));
+    assert_eq!(rep.chain[0].key.algorithm, "RSA-PSS");
+    assert_eq!(rep.chain[0].signature_algorithm, "rsassaPss");
+    let ids = rep.warning_ids();
+    assert!(ids.contains(&"unsupported_key"), "{ids:?}");
+    assert!(ids.contains(&"unsupported_signature"), "{ids:?}");
+    // No Tasmota fingerprint for a non-rsaEncryption key.
+    assert_eq!(rep.tasmota_fingerprint, None);
+}
