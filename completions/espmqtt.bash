@@ -565,7 +565,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__fingerprint)
-            opts="-q -v -h -V --servername --no-sni --timeout --file --expect --min-days --warn-days --emit --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --servername --no-sni --tls12 --timeout --file --expect --min-days --warn-days --emit --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -30,6 +30,7 @@ Examples:
   espmqtt fingerprint broker.example.com            # port 8883
   espmqtt fingerprint 192.0.2.10:8883 --servername broker.example.com
   espmqtt fingerprint [::1]:8883 --no-sni
+  espmqtt fingerprint broker.example.com --tls12      # what an ESP8266 is shown
   espmqtt fingerprint broker.example.com --emit arduino > broker_trust.h
   espmqtt fingerprint broker.example.com --emit tasmota
   espmqtt fingerprint --file fullchain.pem
@@ -48,6 +49,10 @@ pub struct FingerprintArgs {
     /// Send no SNI: what a device that connects by IP address is shown.
     #[arg(long)]
     pub no_sni: bool,
+    /// Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows
+    /// the certificate a device is given when the server picks per version.
+    #[arg(long, conflicts_with = "file")]
+    pub tls12: bool,
     /// Give up after this many seconds (DNS, connect and handshake together).
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_timeout)]
     pub timeout: f64,
@@ -103,6 +108,8 @@ pub struct FingerprintReport {
     pub tasmota_fingerprint: Option<String>,
     /// The `--emit` text, when asked for.
     pub emitted: Option<String>,
+    /// Time spent per phase (network only).
+    pub timings: Option<capture::PhaseTimes>,
     /// False when a CI check (`--expect`, `--min-days`) failed.
     pub ok: bool,
 }
@@ -173,6 +180,7 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
         min_days: None,
         tasmota_fingerprint: None,
         emitted: None,
+        timings: None,
         ok: true,
     };
     let mut name_for_check: Option<String> = None;
@@ -196,9 +204,15 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
             target,
             sni,
             timeout: Duration::from_secs_f64(args.timeout),
+            tls12_only: args.tls12,
         };
         let captured = capture::capture(&opts).map_err(capture_error)?;
         report.address = Some(captured.peer.to_string());
+        report.timings = Some(captured.times);
+        ctx.debug(format!(
+            "resolve {:.1} ms, connect {:.1} ms, TLS handshake {:.1} ms",
+            captured.times.resolve_ms, captured.times.connect_ms, captured.times.handshake_ms
+        ));
         report.servername = captured.servername.clone();
         report.tls_version = captured.tls_version.clone();
         report.cipher_suite = captured.cipher_suite.clone();

@@ -153,6 +153,18 @@ pub struct CaptureOptions {
     pub target: Target,
     pub sni: Sni,
     pub timeout: Duration,
+    /// Offer TLS 1.2 only, as the ESP8266 does (BearSSL has no TLS 1.3,
+    /// esp8266-tls.md §3.1): a server may present another certificate, or
+    /// refuse, when 1.3 is off the table.
+    pub tls12_only: bool,
+}
+
+/// Milliseconds spent in each phase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct PhaseTimes {
+    pub resolve_ms: f64,
+    pub connect_ms: f64,
+    pub handshake_ms: f64,
 }
 
 /// The chain and handshake facts.
@@ -171,6 +183,7 @@ pub struct Captured {
     /// Set when the server ended the handshake after sending its
     /// certificates (e.g. because it wants a client certificate).
     pub handshake_error: Option<String>,
+    pub times: PhaseTimes,
 }
 
 /// Everything that can go wrong while capturing, each with its own message
@@ -213,6 +226,8 @@ pub enum CaptureError {
     },
     #[error("{addr} does not speak TLS 1.2 or 1.3 ({detail}); it probably offers only TLS 1.1 or older, which this tool (rustls) cannot capture")]
     OldTls { addr: String, detail: String },
+    #[error("{addr} refused TLS 1.2 ({detail}): an ESP8266, which speaks TLS 1.0-1.2 only, cannot connect either")]
+    NoTls12 { addr: String, detail: String },
     #[error("TLS handshake with {addr} failed: {detail}")]
     Handshake { addr: String, detail: String },
     #[error("{addr} ended the connection during the TLS handshake before sending a certificate")]
@@ -274,6 +289,11 @@ impl CaptureError {
             CaptureError::OldTls { .. } => {
                 "enable TLS 1.2 on the server (mosquitto: `tls_version tlsv1.2`); the ESP8266 \
                  also works best with TLS 1.2 (esp8266-tls.md §3.1)"
+                    .into()
+            }
+            CaptureError::NoTls12 { .. } => {
+                "enable TLS 1.2 on the broker (mosquitto: `tls_version tlsv1.2` allows 1.2 and \
+                 newer); drop --tls12 to see the certificate it shows over TLS 1.3"
                     .into()
             }
             CaptureError::Handshake { .. } | CaptureError::ClosedDuringHandshake { .. } => {
@@ -527,10 +547,16 @@ fn connect(
 fn client_config(
     chain: Arc<Mutex<Option<Vec<Vec<u8>>>>>,
     sni: bool,
+    tls12_only: bool,
 ) -> Result<rustls::ClientConfig, CaptureError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let versions: &[&'static rustls::SupportedProtocolVersion] = if tls12_only {
+        &[&rustls::version::TLS12]
+    } else {
+        &[&rustls::version::TLS13, &rustls::version::TLS12]
+    };
     let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .with_protocol_versions(versions)
         .map_err(|e| CaptureError::Handshake {
             addr: String::new(),
             detail: format!("TLS configuration: {e}"),
@@ -548,7 +574,9 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
     let start = Instant::now();
     let deadline = start + opts.timeout;
     let addrs = resolve(&opts.target, opts.timeout)?;
+    let resolved = Instant::now();
     let sock = connect(&addrs, deadline, opts.timeout)?;
+    let connected = Instant::now();
     let peer = sock.peer_addr().unwrap_or_else(|_| {
         addrs
             .first()
@@ -577,7 +605,7 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
     };
 
     let chain_slot = Arc::new(Mutex::new(None));
-    let config = client_config(chain_slot.clone(), sni_sent.is_some())?;
+    let config = client_config(chain_slot.clone(), sni_sent.is_some(), opts.tls12_only)?;
     let mut conn = rustls::ClientConnection::new(Arc::new(config), server_name).map_err(|e| {
         CaptureError::Handshake {
             addr: addr.clone(),
@@ -587,6 +615,12 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
 
     let mut seen = Vec::new();
     let outcome = drive_handshake(&mut conn, &sock, &mut seen, deadline);
+    let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
+    let times = PhaseTimes {
+        resolve_ms: ms(start, resolved),
+        connect_ms: ms(resolved, connected),
+        handshake_ms: ms(connected, Instant::now()),
+    };
     let chain = chain_slot.lock().ok().and_then(|mut s| s.take());
     let tls_version = conn.protocol_version().map(|v| match v {
         rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_string(),
@@ -612,6 +646,7 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
                 tls_version,
                 cipher_suite,
                 handshake_error: None,
+                times,
             })
         }
         (Ok(()), None) => Err(CaptureError::NoCertificate { addr }),
@@ -625,6 +660,7 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
             tls_version,
             cipher_suite,
             handshake_error: Some(e.to_string()),
+            times,
         }),
         (Err(HandshakeFailure::Eof), None) if seen.is_empty() => {
             // A plain MQTT listener hangs up on a ClientHello (mosquitto
@@ -634,7 +670,7 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
                 None => CaptureError::ClosedSilently { addr },
             })
         }
-        (Err(e), None) => Err(classify_failure(e, &seen, &addr, opts.timeout)),
+        (Err(e), None) => Err(classify_failure(e, &seen, &addr, opts)),
     }
 }
 
@@ -741,8 +777,9 @@ fn classify_failure(
     failure: HandshakeFailure,
     seen: &[u8],
     addr: &str,
-    timeout: Duration,
+    opts: &CaptureOptions,
 ) -> CaptureError {
+    let timeout = opts.timeout;
     // Not a TLS record at all: say what it is instead.
     if let Some(plain) = classify_bytes(seen) {
         return plain.with_addr(addr);
@@ -770,6 +807,12 @@ fn classify_failure(
             // A TLS 1.0/1.1-only server answers our 1.2/1.3 ClientHello with
             // protocol_version; the help line names that cause.
             let code = u8::from(a);
+            if code == 70 && opts.tls12_only {
+                return CaptureError::NoTls12 {
+                    addr: addr.to_string(),
+                    detail: format!("alert {} ({code})", alert_name(code)),
+                };
+            }
             if code == 70 {
                 return CaptureError::OldTls {
                     addr: addr.to_string(),

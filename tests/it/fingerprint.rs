@@ -132,6 +132,7 @@ fn rsa_chain_hashes_and_pins_equal_openssl() {
         .is_some_and(|v| v.starts_with("TLS 1.")));
     assert!(rep.cipher_suite.is_some());
     assert!(rep.tasmota_fingerprint.is_some());
+    assert!(rep.timings.as_ref().is_some_and(|t| t.handshake_ms >= 0.0));
     // A well-formed chain raises no chain or algorithm warnings.
     for id in rep.warning_ids() {
         assert!(
@@ -818,4 +819,30 @@ fn rsa_pss_is_flagged() {
     assert!(ids.contains(&"unsupported_signature"), "{ids:?}");
     // No Tasmota fingerprint for a non-rsaEncryption key.
     assert_eq!(rep.tasmota_fingerprint, None);
+}
+
+#[test]
+fn tls12_shows_what_a_device_negotiates() {
+    let env = Env::new();
+    let cert = pki::self_signed("v12.local", &["v12.local"], Alg::EcP256, |_| {});
+    let (crt, key) = cert.write(env.path(), "v12");
+    let both = OpensslServer::start(&["-cert", path_str(&crt), "-key", path_str(&key)]);
+    let (r, rep) = report(&env, &["fingerprint", &both.addr(), "--tls12"]);
+    r.assert_code(0);
+    assert_eq!(rep.tls_version.as_deref(), Some("TLS 1.2"));
+    assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&crt, "sha1"));
+    assert!(rep
+        .cipher_suite
+        .unwrap_or_default()
+        .starts_with("TLS_ECDHE_ECDSA"));
+
+    // A TLS 1.3-only broker: no ESP8266 can connect, and we say so.
+    let only13 =
+        OpensslServer::start(&["-cert", path_str(&crt), "-key", path_str(&key), "-tls1_3"]);
+    let (r, doc) = error_doc(&env, &["fingerprint", &only13.addr(), "--tls12"]);
+    r.assert_code(3);
+    assert!(doc.message.contains("refused TLS 1.2"), "{}", doc.message);
+    let (r, rep) = report(&env, &["fingerprint", &only13.addr()]);
+    r.assert_code(0);
+    assert_eq!(rep.tls_version.as_deref(), Some("TLS 1.3"));
 }

@@ -141,7 +141,15 @@ pub struct Report {
     pub min_days: Option<MinDays>,
     pub tasmota_fingerprint: Option<String>,
     pub emitted: Option<String>,
+    pub timings: Option<Timings>,
     pub ok: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Timings {
+    pub resolve_ms: f64,
+    pub connect_ms: f64,
+    pub handshake_ms: f64,
 }
 
 #[derive(Debug, Deserialize)]
