@@ -846,3 +846,50 @@ fn tls12_shows_what_a_device_negotiates() {
     r.assert_code(0);
     assert_eq!(rep.tls_version.as_deref(), Some("TLS 1.3"));
 }
+
+/// Random server answers, some dressed as TLS records so they reach the
+/// rustls parser: every run ends with exit 3 and a message, never a panic
+/// (exit 101). `FINGERPRINT_FUZZ_RUNS=N` runs more.
+#[test]
+fn random_server_answers_never_panic() {
+    let runs: usize = std::env::var("FINGERPRINT_FUZZ_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    let env = Env::new();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..runs {
+        let len = (next() % 300) as usize + 1;
+        let mut reply: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        match i % 3 {
+            // A handshake record header with a plausible length.
+            0 => {
+                let body = (len as u16).saturating_sub(5);
+                reply.splice(
+                    ..5.min(reply.len()),
+                    [0x16, 0x03, 0x03, (body >> 8) as u8, body as u8],
+                );
+            }
+            // A ServerHello-looking start.
+            1 => {
+                reply.splice(..6.min(reply.len()), [0x16, 0x03, 0x01, 0x00, 0x40, 0x02]);
+            }
+            _ => {}
+        }
+        let port = canned_listener(Some(reply.clone()));
+        let r = env.run(&[
+            "fingerprint",
+            &format!("127.0.0.1:{port}"),
+            "--timeout",
+            "2",
+        ]);
+        assert_eq!(r.code, 3, "reply {reply:02x?}\n{}", r.stderr);
+        assert!(r.stderr.contains("error:"), "{}", r.stderr);
+    }
+}
