@@ -371,6 +371,8 @@ fn render_text(r: &FingerprintReport, ctx: &Ctx) -> String {
         )
     );
     if ctx.quiet {
+        // Quiet: the fingerprint and the CI verdicts, nothing else.
+        out.push_str(&render_checks(r, ctx));
         return out;
     }
     out.push('\n');
@@ -459,8 +461,18 @@ fn render_text(r: &FingerprintReport, ctx: &Ctx) -> String {
             let _ = writeln!(out, "{label} {}", w.message);
         }
     }
-    if let Some(e) = &r.expect {
+    if r.expect.is_some() || r.min_days.is_some() {
         out.push('\n');
+        out.push_str(&render_checks(r, ctx));
+    }
+    out
+}
+
+/// The `--expect` and `--min-days` verdict lines.
+fn render_checks(r: &FingerprintReport, ctx: &Ctx) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    if let Some(e) = &r.expect {
         for c in &e.checks {
             if c.matched {
                 let _ = writeln!(

@@ -710,7 +710,7 @@ fn chain_order_warnings(chain: &[CertSummary], w: &mut Vec<Warning>) {
             "info",
             Some(top.index),
             format!(
-                "the server sends only the leaf; its issuer ({}) is not sent. That works in \
+                "the chain holds only the leaf; its issuer ({}) is not there. That works in \
                  `ca` mode only when that issuer is the device's trust anchor: BearSSL never \
                  fetches missing intermediates (esp8266-tls.md §3.6)",
                 top.issuer
