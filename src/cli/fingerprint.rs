@@ -23,6 +23,10 @@ The first line of text output is the leaf certificate's SHA-1 in colon form:
 the value BearSSL's setFingerprint() compares. Certificates are reported even
 when they are self-signed, expired, for another name or from an unknown CA.
 
+Without HOST the broker comes from espmqtt.toml ([broker] host, port,
+servername) and, unless --expect is given, [tls] fingerprints are checked:
+`espmqtt fingerprint` alone is then a CI drift check.
+
 Exit codes: 0 ok · 1 --expect mismatch or --min-days not met · 2 usage ·
 3 unreachable (DNS, refused, timeout, TLS alert, not a TLS port).
 
@@ -149,20 +153,7 @@ pub struct MinDaysReport {
 
 pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
     // Parse --expect first: a typo is a usage error, before any network I/O.
-    let expected: Vec<(String, ExpectedValue)> = args
-        .expect
-        .iter()
-        .map(|s| {
-            cert::parse_expected(s)
-                .map(|v| (s.clone(), v))
-                .map_err(|e| {
-                    Error::usage(format!("--expect `{s}`: {e}")).with_help(
-                        "give a SHA-1 (40 hex digits), a SHA-256 (64) in any spelling, \
-                         or a base64 pin-sha256",
-                    )
-                })
-        })
-        .collect::<Result<_>>()?;
+    let mut expected = parse_expect_values(&args.expect, "--expect")?;
 
     let now = cert::unix_now();
     let mut report = FingerprintReport {
@@ -190,7 +181,13 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         cert::load_certificates(&bytes).map_err(|e| e.context(path.display()))?
     } else {
-        let (target, config_sni) = resolve_target(&args, ctx)?;
+        let (target, config_sni, config_fingerprints) = resolve_target(&args, ctx)?;
+        // Config-driven run (no HOST): the fleet's configured fingerprints
+        // are the expectation, so `espmqtt fingerprint` alone is a CI drift
+        // check (DESIGN §4.1: current and next fingerprint).
+        if expected.is_empty() && !config_fingerprints.is_empty() {
+            expected = parse_expect_values(&config_fingerprints, "[tls] fingerprints")?;
+        }
         let sni = if args.no_sni {
             Sni::Off
         } else if let Some(n) = args.servername.clone().or(config_sni) {
@@ -311,14 +308,33 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
     })
 }
 
-/// HOST[:PORT] from the argument, or `[broker]` in espmqtt.toml.
-fn resolve_target(args: &FingerprintArgs, ctx: &Ctx) -> Result<(capture::Target, Option<String>)> {
+fn parse_expect_values(values: &[String], origin: &str) -> Result<Vec<(String, ExpectedValue)>> {
+    values
+        .iter()
+        .map(|s| {
+            cert::parse_expected(s)
+                .map(|v| (s.clone(), v))
+                .map_err(|e| {
+                    Error::usage(format!("{origin} `{s}`: {e}")).with_help(
+                        "give a SHA-1 (40 hex digits), a SHA-256 (64) in any spelling, \
+                         or a base64 pin-sha256",
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Target, SNI name and configured fingerprints: HOST[:PORT] from the
+/// argument, or `[broker]` and `[tls] fingerprints` from espmqtt.toml.
+type ResolvedTarget = (capture::Target, Option<String>, Vec<String>);
+
+fn resolve_target(args: &FingerprintArgs, ctx: &Ctx) -> Result<ResolvedTarget> {
     if let Some(t) = &args.target {
         let target = capture::parse_target(t, DEFAULT_PORT).map_err(|e| {
             Error::usage(format!("invalid address: {e}"))
                 .with_help("write HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address")
         })?;
-        return Ok((target, None));
+        return Ok((target, None, Vec::new()));
     }
     let paths = crate::project::ProjectPaths::locate(ctx.config.as_deref())?;
     if paths.has_config() {
@@ -333,7 +349,11 @@ fn resolve_target(args: &FingerprintArgs, ctx: &Ctx) -> Result<(capture::Target,
                     .to_string(),
                 port: config.broker.port,
             };
-            return Ok((target, config.broker.servername.clone()));
+            return Ok((
+                target,
+                config.broker.servername.clone(),
+                config.tls.fingerprints.clone(),
+            ));
         }
     }
     Err(Error::usage("no broker address given").with_help(

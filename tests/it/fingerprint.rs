@@ -774,6 +774,30 @@ fn broker_address_comes_from_the_project_config() {
     assert_eq!(rep.port, Some(server.port));
     assert_eq!(rep.servername.as_deref(), Some("cfg.example"));
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&crt, "sha1"));
+    assert!(rep.expect.is_none());
+
+    // With [tls] fingerprints configured, the bare command is a drift check.
+    let sha1 = openssl_fingerprint(&crt, "sha1");
+    let toml = |fps: &str| {
+        format!(
+            "[broker]\nhost = \"127.0.0.1\"\nport = {}\n\n[tls]\ntrust = \"fingerprint\"\nfingerprints = [{fps}]\n",
+            server.port
+        )
+    };
+    env.write(
+        "espmqtt.toml",
+        toml(&format!("\"{}\", \"{sha1}\"", "ab".repeat(20))),
+    );
+    let (r, rep) = report(&env, &["fingerprint"]);
+    r.assert_code(0);
+    assert!(rep.expect.is_some_and(|e| e.matched && e.checks.len() == 2));
+    env.write("espmqtt.toml", toml(&format!("\"{}\"", "ab".repeat(20))));
+    let (r, rep) = report(&env, &["fingerprint"]);
+    r.assert_code(1);
+    assert!(!rep.ok);
+    // --expect on the command line takes precedence.
+    env.run(&["fingerprint", "--expect", &sha1]).assert_code(0);
+
     // A bad SNI name is a usage error, not an unreachable broker.
     env.run(&["fingerprint", &server.addr(), "--servername", "not a name"])
         .assert_code(2);
