@@ -214,6 +214,19 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
         report.tls_version = captured.tls_version.clone();
         report.cipher_suite = captured.cipher_suite.clone();
         name_for_check = captured.servername.clone();
+        if captured.via_device_hello {
+            report.warnings.push(Warning {
+                id: "device_hello_only".into(),
+                severity: "info".into(),
+                certificate: None,
+                message: format!(
+                    "the server accepts none of the modern suites this tool's TLS library \
+                     implements; the chain was read from its answer to an ESP8266-style \
+                     ClientHello (it chose {}). rustls-based clients cannot connect to it",
+                    captured.cipher_suite.as_deref().unwrap_or("?")
+                ),
+            });
+        }
         if let Some(e) = &captured.handshake_error {
             report.warnings.push(Warning {
                 id: "handshake_incomplete".into(),

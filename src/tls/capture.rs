@@ -10,9 +10,11 @@
 //! first bytes the server answers with are kept: when they are not TLS they
 //! tell us what the port speaks instead (plain MQTT, HTTP, SSH…).
 //!
-//! Only TLS 1.2 and 1.3 can be captured (rustls has nothing older); a
-//! TLS 1.0/1.1-only server is reported as such, which also matters to the
-//! device: BearSSL speaks 1.0–1.2 (esp8266-tls.md §3.1).
+//! A server that refuses every suite rustls implements (RSA key exchange,
+//! CBC or CCM only — legal for an ESP8266, esp8266-tls.md §3.2) is asked
+//! again with the device's own TLS 1.2 ClientHello, and the chain is read
+//! from its clear-text first flight. Only TLS 1.2 and 1.3 are captured; a
+//! TLS 1.0/1.1-only server is reported as such (exit 3).
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
@@ -184,6 +186,9 @@ pub struct Captured {
     /// certificates (e.g. because it wants a client certificate).
     pub handshake_error: Option<String>,
     pub times: PhaseTimes,
+    /// The chain came from the server's answer to an ESP8266-style
+    /// ClientHello, because it accepts none of the suites rustls implements.
+    pub via_device_hello: bool,
 }
 
 /// Everything that can go wrong while capturing, each with its own message
@@ -647,6 +652,7 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
                 cipher_suite,
                 handshake_error: None,
                 times,
+                via_device_hello: false,
             })
         }
         (Ok(()), None) => Err(CaptureError::NoCertificate { addr }),
@@ -661,6 +667,7 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
             cipher_suite,
             handshake_error: Some(e.to_string()),
             times,
+            via_device_hello: false,
         }),
         (Err(HandshakeFailure::Eof), None) if seen.is_empty() => {
             // A plain MQTT listener hangs up on a ClientHello (mosquitto
@@ -670,8 +677,45 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
                 None => CaptureError::ClosedSilently { addr },
             })
         }
-        (Err(e), None) => Err(classify_failure(e, &seen, &addr, opts)),
+        (Err(e), None) => {
+            if wants_device_hello(&e) {
+                let sni = sni_sent.as_deref();
+                if let Ok(flight) = capture_legacy(&addrs, deadline, sni) {
+                    // Only TLS 1.2: older versions stay reported as such.
+                    if flight.version == 0x0303 {
+                        return Ok(Captured {
+                            chain: flight.chain,
+                            peer,
+                            servername: sni_sent,
+                            tls_version: Some(version_name(flight.version)),
+                            cipher_suite: Some(suite_name(flight.suite)),
+                            handshake_error: None,
+                            times: PhaseTimes {
+                                handshake_ms: ms(connected, Instant::now()),
+                                ..times
+                            },
+                            via_device_hello: true,
+                        });
+                    }
+                }
+            }
+            Err(classify_failure(e, &seen, &addr, opts))
+        }
     }
+}
+
+/// A refusal that may only mean "no suite rustls implements" (RSA key
+/// exchange, CBC, CCM): worth asking again the way a device does.
+fn wants_device_hello(e: &HandshakeFailure) -> bool {
+    use rustls::AlertDescription as A;
+    matches!(
+        e,
+        HandshakeFailure::Tls(rustls::Error::AlertReceived(
+            A::HandshakeFailure | A::InsufficientSecurity | A::IllegalParameter
+        )) | HandshakeFailure::Tls(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::NoCipherSuitesInCommon
+        )) | HandshakeFailure::Tls(rustls::Error::PeerMisbehaved(_))
+    )
 }
 
 /// How the handshake loop ended badly.
@@ -1041,8 +1085,374 @@ mod tests {
         assert_eq!(alert_name(200), "unknown_alert_200");
     }
 
+    fn flight(records: &[(u8, Vec<u8>)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (kind, payload) in records {
+            out.extend([*kind, 3, 3]);
+            out.extend((payload.len() as u16).to_be_bytes());
+            out.extend(payload);
+        }
+        out
+    }
+
+    fn hs(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![kind];
+        m.extend(&(body.len() as u32).to_be_bytes()[1..]);
+        m.extend(body);
+        m
+    }
+
+    #[test]
+    fn first_flight_yields_the_chain() {
+        let mut sh = vec![3, 3];
+        sh.extend([0u8; 32]);
+        sh.push(0); // session id
+        sh.extend([0x00, 0x2f, 0x00]);
+        let certs = [vec![1u8, 2, 3], vec![4u8; 300]];
+        let mut list: Vec<u8> = Vec::new();
+        for c in &certs {
+            list.extend(&(c.len() as u32).to_be_bytes()[1..]);
+            list.extend(c);
+        }
+        let mut cert_body = (list.len() as u32).to_be_bytes()[1..].to_vec();
+        cert_body.extend(list);
+        let mut handshake = hs(2, &sh);
+        handshake.extend(hs(11, &cert_body));
+        // Split across two records, as servers do.
+        let (a, b) = handshake.split_at(40);
+        let bytes = flight(&[(22, a.to_vec()), (22, b.to_vec())]);
+        let got = parse_first_flight(&bytes).unwrap();
+        assert_eq!(got.version, 0x0303);
+        assert_eq!(suite_name(got.suite), "TLS_RSA_WITH_AES_128_CBC_SHA");
+        assert_eq!(got.chain, certs.to_vec());
+        // Every prefix is "incomplete" or an error, never a panic.
+        for n in 0..bytes.len() {
+            assert!(parse_first_flight(&bytes[..n]).is_err());
+        }
+        assert_eq!(
+            parse_first_flight(&flight(&[(21, vec![2, 40])])),
+            Err(FlightError::Alert(40))
+        );
+    }
+
+    #[test]
+    fn first_flight_parser_survives_garbage() {
+        let mut x: u64 = 7;
+        for len in 0..2000 {
+            let mut bytes: Vec<u8> = (0..len % 400)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            if len % 2 == 0 && bytes.len() > 5 {
+                bytes[0] = 22;
+                bytes[3] = 0;
+                bytes[4] = (bytes.len() - 5) as u8;
+            }
+            let _ = parse_first_flight(&bytes);
+        }
+    }
+
+    #[test]
+    fn device_hello_is_a_well_formed_record() {
+        let hello = device_client_hello(Some("broker.example"));
+        assert_eq!(&hello[..3], &[0x16, 0x03, 0x01]);
+        let len = usize::from(u16::from_be_bytes([hello[3], hello[4]]));
+        assert_eq!(len, hello.len() - 5);
+        assert_eq!(hello[5], 1);
+        // The device's 45 suites, 90 bytes, in order (esp8266-tls.md §3.2).
+        let suites_at = 5 + 4 + 2 + 32 + 1;
+        assert_eq!(&hello[suites_at..suites_at + 2], &[0, 90]);
+        assert_eq!(
+            &hello[suites_at + 2..suites_at + 6],
+            &[0xcc, 0xa9, 0xcc, 0xa8]
+        );
+        assert!(hello.windows(14).any(|w| w == b"broker.example"));
+    }
+
     #[test]
     fn mqtt_connect_length_is_consistent() {
         assert_eq!(MQTT_CONNECT[1] as usize, MQTT_CONNECT.len() - 2);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Fallback for servers that only negotiate suites rustls lacks
+//
+// A broker configured for ESP8266 clients may allow only RSA key exchange or
+// CBC suites (what `setCiphersLessSecure()` asks for, esp8266-tls.md §3.2),
+// which rustls does not implement. In TLS 1.2 the Certificate message travels
+// in clear, so a ClientHello offering exactly the device's 45 suites and
+// reading the server's first flight is enough to capture the chain. Nothing
+// after the certificates is needed, and nothing is decrypted.
+
+/// BearSSL's default client suites, in ClientHello order, with IANA names
+/// (esp8266-tls.md §3.2).
+const DEVICE_SUITES: &[(u16, &str)] = &[
+    (0xCCA9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
+    (0xCCA8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
+    (0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+    (0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+    (0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+    (0xC030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+    (0xC0AC, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM"),
+    (0xC0AD, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM"),
+    (0xC0AE, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8"),
+    (0xC0AF, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8"),
+    (0xC023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"),
+    (0xC027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"),
+    (0xC024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"),
+    (0xC028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"),
+    (0xC009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"),
+    (0xC013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"),
+    (0xC00A, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"),
+    (0xC014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"),
+    (0xC02D, "TLS_ECDH_ECDSA_WITH_AES_128_GCM_SHA256"),
+    (0xC031, "TLS_ECDH_RSA_WITH_AES_128_GCM_SHA256"),
+    (0xC02E, "TLS_ECDH_ECDSA_WITH_AES_256_GCM_SHA384"),
+    (0xC032, "TLS_ECDH_RSA_WITH_AES_256_GCM_SHA384"),
+    (0xC025, "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA256"),
+    (0xC029, "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA256"),
+    (0xC026, "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA384"),
+    (0xC02A, "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA384"),
+    (0xC004, "TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA"),
+    (0xC00E, "TLS_ECDH_RSA_WITH_AES_128_CBC_SHA"),
+    (0xC005, "TLS_ECDH_ECDSA_WITH_AES_256_CBC_SHA"),
+    (0xC00F, "TLS_ECDH_RSA_WITH_AES_256_CBC_SHA"),
+    (0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256"),
+    (0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384"),
+    (0xC09C, "TLS_RSA_WITH_AES_128_CCM"),
+    (0xC09D, "TLS_RSA_WITH_AES_256_CCM"),
+    (0xC0A0, "TLS_RSA_WITH_AES_128_CCM_8"),
+    (0xC0A1, "TLS_RSA_WITH_AES_256_CCM_8"),
+    (0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256"),
+    (0x003D, "TLS_RSA_WITH_AES_256_CBC_SHA256"),
+    (0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA"),
+    (0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA"),
+    (0xC008, "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA"),
+    (0xC012, "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA"),
+    (0xC003, "TLS_ECDH_ECDSA_WITH_3DES_EDE_CBC_SHA"),
+    (0xC00D, "TLS_ECDH_RSA_WITH_3DES_EDE_CBC_SHA"),
+    (0x000A, "TLS_RSA_WITH_3DES_EDE_CBC_SHA"),
+];
+
+/// IANA name of a suite from the device's list, or its hex value.
+fn suite_name(id: u16) -> String {
+    DEVICE_SUITES
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_else(|| format!("0x{id:04x}"))
+}
+
+/// A TLS 1.2 ClientHello offering the device's suites, groups and
+/// signature algorithms (esp8266-tls.md §3.2, §3.4), with SNI when given.
+fn device_client_hello(sni: Option<&str>) -> Vec<u8> {
+    fn u16be(v: usize) -> [u8; 2] {
+        (v as u16).to_be_bytes()
+    }
+    let mut random = [0u8; 32];
+    if getrandom::getrandom(&mut random).is_err() {
+        // Only the server's certificate is wanted; a fixed random is harmless.
+        random = [0x5a; 32];
+    }
+    let mut ext = Vec::new();
+    if let Some(name) = sni.filter(|n| n.len() <= 255) {
+        let n = name.as_bytes();
+        ext.extend([0x00, 0x00]);
+        ext.extend(u16be(n.len() + 5));
+        ext.extend(u16be(n.len() + 3));
+        ext.push(0x00);
+        ext.extend(u16be(n.len()));
+        ext.extend(n);
+    }
+    // supported_groups: x25519, secp256r1, secp384r1, secp521r1.
+    ext.extend([
+        0x00, 0x0a, 0x00, 0x0a, 0x00, 0x08, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18, 0x00, 0x19,
+    ]);
+    // ec_point_formats: uncompressed.
+    ext.extend([0x00, 0x0b, 0x00, 0x02, 0x01, 0x00]);
+    // signature_algorithms: ECDSA then RSA, SHA-256/224/384/512/1.
+    let sigs: [u16; 10] = [
+        0x0403, 0x0303, 0x0503, 0x0603, 0x0203, 0x0401, 0x0301, 0x0501, 0x0601, 0x0201,
+    ];
+    ext.extend([0x00, 0x0d]);
+    ext.extend(u16be(sigs.len() * 2 + 2));
+    ext.extend(u16be(sigs.len() * 2));
+    for s in sigs {
+        ext.extend(s.to_be_bytes());
+    }
+
+    let mut body = vec![0x03, 0x03];
+    body.extend(random);
+    body.push(0x00); // no session id
+    body.extend(u16be(DEVICE_SUITES.len() * 2));
+    for (id, _) in DEVICE_SUITES {
+        body.extend(id.to_be_bytes());
+    }
+    body.extend([0x01, 0x00]); // compression: null
+    body.extend(u16be(ext.len()));
+    body.extend(ext);
+
+    let mut hs = vec![0x01, 0x00];
+    hs.extend(u16be(body.len()));
+    hs.extend(body);
+    let mut rec = vec![0x16, 0x03, 0x01];
+    rec.extend(u16be(hs.len()));
+    rec.extend(hs);
+    rec
+}
+
+/// What the server's clear-text first flight says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyFlight {
+    pub version: u16,
+    pub suite: u16,
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// Why the first flight did not yield a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlightError {
+    /// More bytes are needed.
+    Incomplete,
+    Alert(u8),
+    Malformed(&'static str),
+}
+
+/// Upper bound on what we buffer from the server (a chain of a few
+/// certificates is far below; a hostile peer cannot make us hoard memory).
+const MAX_FLIGHT: usize = 256 * 1024;
+
+/// Parse TLS records (clear text, TLS 1.0-1.2) up to the Certificate
+/// message. Pure function of the bytes received so far; never panics.
+pub fn parse_first_flight(bytes: &[u8]) -> Result<LegacyFlight, FlightError> {
+    let mut handshake = Vec::new();
+    let mut rest = bytes;
+    let mut server_hello: Option<(u16, u16)> = None;
+    loop {
+        // Parse whatever complete handshake messages we already have.
+        let mut hs = handshake.as_slice();
+        while hs.len() >= 4 {
+            let kind = hs[0];
+            let len = (usize::from(hs[1]) << 16) | (usize::from(hs[2]) << 8) | usize::from(hs[3]);
+            let Some(msg) = hs.get(4..4 + len) else {
+                break;
+            };
+            match kind {
+                2 => {
+                    let version = u16::from_be_bytes([
+                        *msg.first().ok_or(FlightError::Malformed("ServerHello"))?,
+                        *msg.get(1).ok_or(FlightError::Malformed("ServerHello"))?,
+                    ]);
+                    let sid_len =
+                        usize::from(*msg.get(34).ok_or(FlightError::Malformed("ServerHello"))?);
+                    let suite = msg
+                        .get(35 + sid_len..37 + sid_len)
+                        .ok_or(FlightError::Malformed("ServerHello"))?;
+                    server_hello = Some((version, u16::from_be_bytes([suite[0], suite[1]])));
+                }
+                11 => {
+                    let (version, suite) = server_hello
+                        .ok_or(FlightError::Malformed("Certificate before ServerHello"))?;
+                    let total = msg.get(..3).ok_or(FlightError::Malformed("Certificate"))?;
+                    let total = (usize::from(total[0]) << 16)
+                        | (usize::from(total[1]) << 8)
+                        | usize::from(total[2]);
+                    let mut list = msg
+                        .get(3..3 + total)
+                        .ok_or(FlightError::Malformed("Certificate"))?;
+                    let mut chain = Vec::new();
+                    while !list.is_empty() {
+                        let l = list.get(..3).ok_or(FlightError::Malformed("Certificate"))?;
+                        let l = (usize::from(l[0]) << 16)
+                            | (usize::from(l[1]) << 8)
+                            | usize::from(l[2]);
+                        let der = list
+                            .get(3..3 + l)
+                            .ok_or(FlightError::Malformed("Certificate"))?;
+                        chain.push(der.to_vec());
+                        list = &list[3 + l..];
+                    }
+                    if chain.is_empty() {
+                        return Err(FlightError::Malformed("empty Certificate"));
+                    }
+                    return Ok(LegacyFlight {
+                        version,
+                        suite,
+                        chain,
+                    });
+                }
+                // ServerHelloDone / ServerKeyExchange before any Certificate:
+                // an anonymous or PSK suite, nothing to capture.
+                12 | 14 => return Err(FlightError::Malformed("no Certificate message")),
+                _ => {}
+            }
+            hs = &hs[4 + len..];
+        }
+        // Next record.
+        if rest.len() < 5 {
+            return Err(FlightError::Incomplete);
+        }
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        if len > 16384 + 2048 {
+            return Err(FlightError::Malformed("oversized record"));
+        }
+        let Some(payload) = rest.get(5..5 + len) else {
+            return Err(FlightError::Incomplete);
+        };
+        match rest[0] {
+            22 => handshake.extend_from_slice(payload),
+            21 => {
+                return Err(FlightError::Alert(*payload.get(1).unwrap_or(&0)));
+            }
+            _ => return Err(FlightError::Malformed("unexpected record type")),
+        }
+        rest = &rest[5 + len..];
+    }
+}
+
+/// Capture with the device's own ClientHello (see the section comment).
+fn capture_legacy(
+    addrs: &[SocketAddr],
+    deadline: Instant,
+    sni: Option<&str>,
+) -> Result<LegacyFlight, FlightError> {
+    let left = remaining(deadline).ok_or(FlightError::Incomplete)?;
+    let addr = addrs.first().ok_or(FlightError::Incomplete)?;
+    let mut sock = TcpStream::connect_timeout(addr, left).map_err(|_| FlightError::Incomplete)?;
+    let _ = sock.set_nodelay(true);
+    let _ = sock.set_write_timeout(Some(left));
+    sock.write_all(&device_client_hello(sni))
+        .map_err(|_| FlightError::Incomplete)?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match parse_first_flight(&buf) {
+            Err(FlightError::Incomplete) => {}
+            other => return other,
+        }
+        if buf.len() > MAX_FLIGHT {
+            return Err(FlightError::Malformed("first flight too large"));
+        }
+        let left = remaining(deadline).ok_or(FlightError::Incomplete)?;
+        let _ = sock.set_read_timeout(Some(left));
+        match sock.read(&mut chunk) {
+            Ok(0) | Err(_) => return Err(FlightError::Incomplete),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+fn version_name(v: u16) -> String {
+    match v {
+        0x0301 => "TLS 1.0".into(),
+        0x0302 => "TLS 1.1".into(),
+        0x0303 => "TLS 1.2".into(),
+        0x0304 => "TLS 1.3".into(),
+        other => format!("0x{other:04x}"),
     }
 }

@@ -917,3 +917,43 @@ fn random_server_answers_never_panic() {
         assert!(r.stderr.contains("error:"), "{}", r.stderr);
     }
 }
+
+/// A broker that allows only RSA key exchange and CBC (what
+/// `setCiphersLessSecure()` asks for) has no suite in common with rustls;
+/// the chain is still read, from its answer to the device's ClientHello.
+#[test]
+fn legacy_suites_only_server_is_still_fingerprinted() {
+    let env = Env::new();
+    let c = rsa_chain(&env);
+    let server = OpensslServer::start(&[
+        "-cert",
+        path_str(&c.leaf_crt),
+        "-key",
+        path_str(&c.leaf_key),
+        "-cert_chain",
+        path_str(&c.inter_crt),
+        "-tls1_2",
+        "-cipher",
+        "AES128-SHA256",
+    ]);
+    let target = format!("localhost:{}", server.port);
+    let (r, rep) = report(&env, &["fingerprint", &target]);
+    r.assert_code(0);
+    assert_eq!(rep.tls_version.as_deref(), Some("TLS 1.2"));
+    assert_eq!(
+        rep.cipher_suite.as_deref(),
+        Some("TLS_RSA_WITH_AES_128_CBC_SHA256")
+    );
+    assert_eq!(rep.servername.as_deref(), Some("localhost"));
+    assert_eq!(rep.chain.len(), 2);
+    assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&c.leaf_crt, "sha1"));
+    assert_eq!(
+        rep.chain[1].sha256,
+        openssl_fingerprint(&c.inter_crt, "sha256")
+    );
+    assert!(
+        rep.warning_ids().contains(&"device_hello_only"),
+        "{:?}",
+        rep.warnings
+    );
+}
