@@ -47,14 +47,24 @@ complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "emulate" -d 'Run a 
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "demo" -d 'Run the whole job on this machine: local broker, emulator, provision, flash, probe'
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l servername -d 'Send this SNI name while connecting to HOST (connect to an IP, present a name)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l timeout -d 'Give up after this many seconds (DNS, connect and handshake together)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l file -d 'Read certificates from a PEM (one or many) or DER file instead of the network' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l expect -d 'Exit 1 unless the leaf has this SHA-1, SHA-256 or pin-sha256 (any usual spelling). Repeat to accept any of several (current and next)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l min-days -d 'Exit 1 when the leaf expires within N days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l warn-days -d 'Warn when the leaf expires within N days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l emit -d 'Print paste-ready configuration instead of the summary: C++ for the ESP8266 Arduino core (all three trust modes) or Tasmota commands' -r -f -a "arduino\t'C++ for the ESP8266 Arduino core: setFingerprint, setKnownKey, setTrustAnchors'
+tasmota\t'Tasmota\'s public-key fingerprint (MqttFingerprint1/2 commands)'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-sni -d 'Send no SNI: what a device that connects by IP address is shown'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l tls12 -d 'Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows the certificate a device is given when the server picks per version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"

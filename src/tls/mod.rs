@@ -1,7 +1,9 @@
 //! TLS: certificate capture and summaries, fingerprints and pins, the
 //! device-identical ClientHello probe, and BearSSL compatibility rules.
 
+pub mod capture;
 pub mod cert;
+pub mod emit;
 
 use serde::{Deserialize, Serialize};
 
