@@ -154,7 +154,11 @@ impl Demo<'_> {
 }
 
 fn find_mosquitto() -> Option<PathBuf> {
-    for p in ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"] {
+    for p in [
+        "/usr/sbin/mosquitto",
+        "/usr/bin/mosquitto",
+        "/usr/local/sbin/mosquitto",
+    ] {
         if Path::new(p).is_file() {
             return Some(PathBuf::from(p));
         }
@@ -210,7 +214,8 @@ fn make_pki(dir: &Path) -> Result<()> {
     let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
     let key = KeyPair::generate().map_err(err)?;
     let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).map_err(err)?;
-    leaf.distinguished_name.push(DnType::CommonName, "localhost");
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
     leaf.subject_alt_names
         .push(SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
     let cert = leaf.signed_by(&key, &ca_cert, &ca_key).map_err(err)?;
@@ -304,7 +309,12 @@ fn run_steps(demo: &mut Demo, mosquitto: &Path) -> Result<DemoReport> {
     // 1. PKI
     let t = Instant::now();
     make_pki(&broker_dir)?;
-    demo.record("create a CA and a server certificate (EC P-256)", t, true, None);
+    demo.record(
+        "create a CA and a server certificate (EC P-256)",
+        t,
+        true,
+        None,
+    );
 
     // 2. mosquitto on a free port, TLS, passwords + ACL (empty until export).
     let t = Instant::now();
@@ -341,8 +351,12 @@ fn run_steps(demo: &mut Demo, mosquitto: &Path) -> Result<DemoReport> {
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     if !wait_for_port(addr, Duration::from_secs(10)) {
         demo.record("start mosquitto (TLS listener)", t, false, None);
-        return Err(Error::runtime("mosquitto did not start listening")
-            .with_help(format!("see {}", broker_dir.join("mosquitto.log").display())));
+        return Err(
+            Error::runtime("mosquitto did not start listening").with_help(format!(
+                "see {}",
+                broker_dir.join("mosquitto.log").display()
+            )),
+        );
     }
     demo.record(
         &format!("start mosquitto on 127.0.0.1:{port} (TLS, passwords, ACL)"),
@@ -375,7 +389,10 @@ fn run_steps(demo: &mut Demo, mosquitto: &Path) -> Result<DemoReport> {
     )?;
 
     // 4. devices
-    demo.espmqtt("espmqtt device new demo-01 demo-02", &["device", "new", "demo-01", "demo-02"])?;
+    demo.espmqtt(
+        "espmqtt device new demo-01 demo-02",
+        &["device", "new", "demo-01", "demo-02"],
+    )?;
 
     // 5. broker export + reload
     let bd = broker_dir.display().to_string();
@@ -409,7 +426,14 @@ fn run_steps(demo: &mut Demo, mosquitto: &Path) -> Result<DemoReport> {
     let t = Instant::now();
     let flash_file = dir.join("module-flash.bin");
     let mut emu = Command::new(&demo.exe)
-        .args(["emulate", "--listen", "127.0.0.1:0", "--baud-model", "off", "--save"])
+        .args([
+            "emulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--baud-model",
+            "off",
+            "--save",
+        ])
         .arg(&flash_file)
         .current_dir(&dir)
         .stdin(Stdio::null())
@@ -439,7 +463,14 @@ fn run_steps(demo: &mut Demo, mosquitto: &Path) -> Result<DemoReport> {
     // 7. flash config, read it back
     demo.espmqtt(
         "espmqtt flash --device demo-01 --config-only",
-        &["flash", "--port", &port_arg, "--device", "demo-01", "--config-only"],
+        &[
+            "flash",
+            "--port",
+            &port_arg,
+            "--device",
+            "demo-01",
+            "--config-only",
+        ],
     )?;
     let read_back = demo.espmqtt(
         "espmqtt flash --read-config (read back, redacted)",
@@ -461,7 +492,10 @@ fn run_steps(demo: &mut Demo, mosquitto: &Path) -> Result<DemoReport> {
     }
 
     // 8. fingerprint + probe as the device
-    let fp = demo.espmqtt("espmqtt fingerprint (the broker's chain)", &["fingerprint", &broker])?;
+    let fp = demo.espmqtt(
+        "espmqtt fingerprint (the broker's chain)",
+        &["fingerprint", &broker],
+    )?;
     let probe = demo.espmqtt(
         "espmqtt probe --device demo-01 (device's view, end to end)",
         &["probe", "--device", "demo-01"],
