@@ -683,3 +683,190 @@ fn usage_errors_exit_2() {
     env.run(&["emulate", "--mac", "nope"]).assert_code(2);
     env.run(&["emulate", "--flash-size", "huge"]).assert_code(2);
 }
+
+// ------------------------------------------- espflash 2.1 as a library
+
+/// A `serialport::SerialPort` over TCP, just enough for espflash 2.1
+/// (flashing.md §5.2: read timeouts as `TimedOut`, `clear(Input)` drains).
+struct TcpPort {
+    s: TcpStream,
+    timeout: Duration,
+    baud: u32,
+}
+
+impl Read for TcpPort {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.s
+            .set_read_timeout(Some(self.timeout.max(Duration::from_millis(1))))?;
+        match self.s.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                Err(std::io::Error::new(std::io::ErrorKind::TimedOut, e))
+            }
+            r => r,
+        }
+    }
+}
+
+impl Write for TcpPort {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.s.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.s.flush()
+    }
+}
+
+impl serialport::SerialPort for TcpPort {
+    fn name(&self) -> Option<String> {
+        Some("tcp".into())
+    }
+    fn baud_rate(&self) -> serialport::Result<u32> {
+        Ok(self.baud)
+    }
+    fn data_bits(&self) -> serialport::Result<serialport::DataBits> {
+        Ok(serialport::DataBits::Eight)
+    }
+    fn flow_control(&self) -> serialport::Result<serialport::FlowControl> {
+        Ok(serialport::FlowControl::None)
+    }
+    fn parity(&self) -> serialport::Result<serialport::Parity> {
+        Ok(serialport::Parity::None)
+    }
+    fn stop_bits(&self) -> serialport::Result<serialport::StopBits> {
+        Ok(serialport::StopBits::One)
+    }
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
+    fn set_baud_rate(&mut self, b: u32) -> serialport::Result<()> {
+        self.baud = b;
+        Ok(())
+    }
+    fn set_data_bits(&mut self, _: serialport::DataBits) -> serialport::Result<()> {
+        Ok(())
+    }
+    fn set_flow_control(&mut self, _: serialport::FlowControl) -> serialport::Result<()> {
+        Ok(())
+    }
+    fn set_parity(&mut self, _: serialport::Parity) -> serialport::Result<()> {
+        Ok(())
+    }
+    fn set_stop_bits(&mut self, _: serialport::StopBits) -> serialport::Result<()> {
+        Ok(())
+    }
+    fn set_timeout(&mut self, t: Duration) -> serialport::Result<()> {
+        self.timeout = t;
+        Ok(())
+    }
+    fn write_request_to_send(&mut self, _: bool) -> serialport::Result<()> {
+        Ok(())
+    }
+    fn write_data_terminal_ready(&mut self, _: bool) -> serialport::Result<()> {
+        Ok(())
+    }
+    fn read_clear_to_send(&mut self) -> serialport::Result<bool> {
+        Ok(true)
+    }
+    fn read_data_set_ready(&mut self) -> serialport::Result<bool> {
+        Ok(true)
+    }
+    fn read_ring_indicator(&mut self) -> serialport::Result<bool> {
+        Ok(false)
+    }
+    fn read_carrier_detect(&mut self) -> serialport::Result<bool> {
+        Ok(true)
+    }
+    fn bytes_to_read(&self) -> serialport::Result<u32> {
+        Ok(0)
+    }
+    fn bytes_to_write(&self) -> serialport::Result<u32> {
+        Ok(0)
+    }
+    fn clear(&self, which: serialport::ClearBuffer) -> serialport::Result<()> {
+        if matches!(
+            which,
+            serialport::ClearBuffer::Input | serialport::ClearBuffer::All
+        ) {
+            self.s.set_nonblocking(true)?;
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = (&self.s).read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+            }
+            self.s.set_nonblocking(false)?;
+        }
+        Ok(())
+    }
+    fn try_clone(&self) -> serialport::Result<Box<dyn serialport::SerialPort>> {
+        Ok(Box::new(TcpPort {
+            s: self.s.try_clone()?,
+            timeout: self.timeout,
+            baud: self.baud,
+        }))
+    }
+    fn set_break(&self) -> serialport::Result<()> {
+        Ok(())
+    }
+    fn clear_break(&self) -> serialport::Result<()> {
+        Ok(())
+    }
+}
+
+fn espflash_connect(emu: &Emulator, use_stub: bool) -> espflash::flasher::Flasher {
+    let port = TcpPort {
+        s: TcpStream::connect(emu.addr).unwrap(),
+        timeout: Duration::from_secs(3),
+        baud: 115_200,
+    };
+    let iface = espflash::interface::Interface {
+        serial_port: Box::new(port),
+    };
+    let info = serialport::UsbPortInfo {
+        vid: 0,
+        pid: 0,
+        serial_number: None,
+        manufacturer: None,
+        product: None,
+    };
+    espflash::flasher::Flasher::connect(iface, info, Some(460_800), use_stub)
+        .unwrap_or_else(|e| panic!("espflash 2.1 could not connect: {e:?}"))
+}
+
+#[test]
+fn espflash_2_1_rom_path_writes_and_identifies() {
+    let env = Env::new();
+    let emu = Emulator::start(&env, &["--baud-model", "off", "--flash-size", "4MB"]);
+    let img = image(0x5000 + 77, 6);
+    {
+        let mut f = espflash_connect(&emu, false);
+        let info = f.device_info().unwrap();
+        assert_eq!(info.mac_address, "5c:cf:7f:c8:cd:8d");
+        assert_eq!(info.crystal_frequency, 26);
+        assert_eq!(format!("{:?}", info.flash_size), "_4Mb");
+        f.write_bin_to_flash(0x2000, &img, None).unwrap();
+    }
+    assert!(emu.wait_disconnected(1, Duration::from_secs(10)));
+    let flash = emu.saved_flash();
+    assert!(flash[0x2000..0x2000 + img.len()] == img[..]);
+}
+
+#[test]
+fn espflash_2_1_stub_path_truncates_like_the_legacy_stub() {
+    // Regression pin for espflash 2.1's ESP8266 bug (flashing.md §5.5 item 2):
+    // it hands the ROM erase-size workaround to the stub, which takes it as
+    // the exact byte count. The emulator reproduces the truncation.
+    let env = Env::new();
+    let emu = Emulator::start(&env, &["--baud-model", "off"]);
+    let img = image(0x10000, 7);
+    {
+        let mut f = espflash_connect(&emu, true);
+        f.write_bin_to_flash(0, &img, None).unwrap();
+    }
+    assert!(emu.wait_disconnected(1, Duration::from_secs(10)));
+    assert!(!emu.events_of("stub_started").is_empty());
+    let flash = emu.saved_flash();
+    // get_erase_size(0, 0x10000) = 0x8000: only half the image lands.
+    assert!(flash[..0x8000] == img[..0x8000]);
+    assert!(flash[0x8000..0x10000].iter().all(|&b| b == 0xFF));
+}
