@@ -626,9 +626,18 @@ impl Session<'_> {
         self.device.mode = Mode::UserCode;
         let fw = self.shared.cfg.firmware.clone();
         let fw_baud = fw.baud();
-        self.device.set_baud(fw_baud);
         self.baud.store(fw_baud, Ordering::SeqCst);
         self.emit(Event::UserCode { reason });
+        if reason == BootReason::PowerOn {
+            // A reset with GPIO0 high: the ROM prints its boot log at
+            // 74880 baud before the firmware takes over (flashing.md §3.4).
+            // rst cause 2 = reset pin: a new connection is a reset.
+            let log = super::boot::rom_boot_log(self.device.flash.contents(), 2);
+            self.device.set_baud(super::boot::ROM_LOG_BAUD);
+            let at = Instant::now().max(self.tx_clock);
+            self.write_wire(at, &log)?;
+        }
+        self.device.set_baud(fw_baud);
         let boot = Instant::now().max(self.tx_clock);
         for chunk in fw.boot(self.device.flash.contents(), reason) {
             self.write_wire(boot + chunk.at, &chunk.bytes)?;
