@@ -934,3 +934,24 @@ fn text_mode_prints_the_bare_address_first() {
     let addr: std::net::SocketAddr = String::from_utf8(line).unwrap().parse().unwrap();
     assert!(crate::support::wait_for_port(addr, Duration::from_secs(5)));
 }
+
+#[test]
+fn stall_forever_until_a_new_connection_resets_the_chip() {
+    let env = Env::new();
+    let emu = Emulator::start(
+        &env,
+        &["--baud-model", "off", "--fault", "stall:2@read-reg"],
+    );
+    let mut a = Raw::connect(&emu);
+    assert_eq!(a.read_reg(0x4000_1000), Some(0xFFF0_C101));
+    assert_eq!(a.read_reg(0x4000_1000), None, "the stalled chip answered");
+    // A new connection is a reset: it preempts the stalled session, whose
+    // socket the emulator closes, and the chip answers again.
+    let mut b = Raw::connect(&emu);
+    assert_eq!(b.sync(), 8);
+    assert_eq!(b.read_reg(0x4000_1000), Some(0xFFF0_C101));
+    assert_eq!(a.frame(Duration::from_secs(3)), Err(true));
+    assert!(emu.wait_disconnected(1, Duration::from_secs(5)));
+    let d = &emu.events_of("disconnected")[0];
+    assert!(d["reason"].as_str().unwrap().contains("reset"), "{d}");
+}
