@@ -9,7 +9,9 @@
 //! Times: a frame is handled at `max(its last byte arrived, chip idle)`;
 //! replies leave after the step's `pre` time and take their own wire time;
 //! the step's `post` time (stub writes after the ACK) keeps the chip busy
-//! for the next command.
+//! for the next command. The stub holds at most two commands (the one it
+//! works on and one behind it); a third that completes meanwhile is
+//! dropped with a `warning` event, as its receive buffer would overflow.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -267,6 +269,7 @@ fn connection(shared: Arc<Shared>, stream: TcpStream, gen: u64) {
         bytes_out: 0,
         wire_out: Duration::ZERO,
         last_input: now,
+        last_t0: now,
     };
     let reason = if reader.is_some() {
         s.run()
@@ -414,6 +417,8 @@ struct Session<'a> {
     bytes_out: u64,
     wire_out: Duration,
     last_input: Instant,
+    /// When the previous frame started being handled (receive-buffer model).
+    last_t0: Instant,
 }
 
 /// Control flow out of a handler: keep going or end the session.
@@ -499,6 +504,20 @@ impl Session<'_> {
             frame[8 + 16] ^= 0x01;
         }
         let t0 = arrived.max(self.busy_until);
+        if matches!(self.device.mode, Mode::Stub(_)) && arrived < self.last_t0 {
+            // The stub double-buffers its UART input: one command being
+            // processed (a FLASH_DATA block is written after its ACK) and
+            // one received behind it. A frame that completes while two are
+            // still pending has nowhere to go; the real stub loses it, so a
+            // host that pipelines deeper than that must fail here too.
+            self.emit(Event::Warning {
+                message: "stub receive overflow: a command arrived while two were still \
+                          pending; it was dropped"
+                    .into(),
+            });
+            return Ok(());
+        }
+        self.last_t0 = t0;
         let step = self.device.handle(&frame);
         let ready = t0 + step.pre;
         self.busy_until = ready + step.post;

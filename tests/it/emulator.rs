@@ -955,3 +955,38 @@ fn stall_forever_until_a_new_connection_resets_the_chip() {
     let d = &emu.events_of("disconnected")[0];
     assert!(d["reason"].as_str().unwrap().contains("reset"), "{d}");
 }
+
+#[test]
+fn stub_drops_a_third_command_pipelined_behind_a_long_write() {
+    use espmqtt::flash::protocol::{Opcode, Request};
+    use std::io::Write as _;
+    let env = Env::new();
+    let emu = Emulator::start(&env, &[]); // timing model on
+    let mut c = Raw::connect(&emu);
+    assert_eq!(c.sync(), 8);
+    c.start_stub();
+    // 192 KiB of zeros: a few hundred compressed bytes that take ~1 s of
+    // modelled erase + program time once inflated.
+    let plain = vec![0u8; 192 * 1024];
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&plain).unwrap();
+    let comp = z.finish().unwrap();
+    let third = comp.len().div_ceil(3);
+    let r = c
+        .command(&Request::words(
+            Opcode::FlashDeflBegin,
+            &[plain.len() as u32, 3, 0x4000, 0, 0],
+        ))
+        .unwrap();
+    assert!(r.is_ok());
+    for (i, chunk) in comp.chunks(third).enumerate() {
+        c.send(&Request::data_block(Opcode::FlashDeflData, i as u32, chunk));
+    }
+    let mut acks = 0;
+    while let Some(r) = c.response(Duration::from_secs(3)) {
+        assert!(r.is_ok());
+        acks += 1;
+    }
+    assert_eq!(acks, 2, "the third pipelined block should be lost");
+    assert!(emu.wait_events("warning", 1, Duration::from_secs(2)));
+}
