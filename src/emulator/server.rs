@@ -104,6 +104,8 @@ struct Shared {
     bench: Mutex<Bench>,
     faults: Mutex<Faults>,
     generation: AtomicU64,
+    /// The emulator is shutting down (SIGTERM/SIGINT).
+    stopping: AtomicBool,
     uart: Mutex<()>,
     sink: EventSink,
 }
@@ -137,6 +139,17 @@ pub fn validate(cfg: &EmulatorConfig) -> Result<(), String> {
 
 /// Serve connections on `listener` until the process ends.
 pub fn serve(listener: TcpListener, cfg: EmulatorConfig, sink: EventSink) -> io::Result<()> {
+    serve_until(listener, cfg, sink, &AtomicBool::new(false))
+}
+
+/// Serve until `stop` becomes true (e.g. set by a SIGTERM handler); the
+/// running session then ends and saves the flash before this returns.
+pub fn serve_until(
+    listener: TcpListener,
+    cfg: EmulatorConfig,
+    sink: EventSink,
+    stop: &AtomicBool,
+) -> io::Result<()> {
     validate(&cfg).map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
     let first = match &cfg.image {
         Some(img) => Flash::with_image(cfg.flash_size, img)
@@ -151,12 +164,27 @@ pub fn serve(listener: TcpListener, cfg: EmulatorConfig, sink: EventSink) -> io:
         }),
         cfg,
         generation: AtomicU64::new(0),
+        stopping: AtomicBool::new(false),
         uart: Mutex::new(()),
         sink,
     });
-    for stream in listener.incoming() {
-        let stream = match stream {
-            Ok(s) => s,
+    // Polling accept so that `stop` is noticed within 50 ms.
+    listener.set_nonblocking(true)?;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            shared.stopping.store(true, Ordering::SeqCst);
+            shared.generation.fetch_add(1, Ordering::SeqCst);
+            // Wait for the current session to end; it saves on the way out.
+            let _uart = lock(&shared.uart);
+            return Ok(());
+        }
+        let stream = match listener.accept() {
+            Ok((s, _)) => s,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 (shared.sink)(&Event::Warning {
                     message: format!("accept failed: {e}"),
@@ -165,12 +193,17 @@ pub fn serve(listener: TcpListener, cfg: EmulatorConfig, sink: EventSink) -> io:
                 continue;
             }
         };
+        if let Err(e) = stream.set_nonblocking(false) {
+            (shared.sink)(&Event::Warning {
+                message: format!("cannot configure the connection: {e}"),
+            });
+            continue;
+        }
         // A new connection is a reset: it preempts the current session.
         let gen = shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let sh = shared.clone();
         thread::spawn(move || connection(sh, stream, gen));
     }
-    Ok(())
 }
 
 /// Where module `index` (0-based) is saved.
@@ -440,6 +473,14 @@ impl Session<'_> {
         self.shared.generation.load(Ordering::SeqCst) != self.gen
     }
 
+    fn superseded_reason(&self) -> String {
+        if self.shared.stopping.load(Ordering::SeqCst) {
+            "the emulator is shutting down".into()
+        } else {
+            "a new connection reset the chip".into()
+        }
+    }
+
     fn run(&mut self) -> String {
         if self.shared.cfg.boot_mode == BootMode::Flash {
             // GPIO0 high: the ROM boots the firmware and never answers.
@@ -449,7 +490,7 @@ impl Session<'_> {
         }
         loop {
             if self.superseded() {
-                return "a new connection reset the chip".into();
+                return self.superseded_reason();
             }
             if self.device.streaming() {
                 match self.rx.try_recv() {
@@ -604,7 +645,7 @@ impl Session<'_> {
                 return Err("host closed the connection during a stall".into());
             }
             if self.superseded() {
-                return Err("a new connection reset the chip".into());
+                return Err(self.superseded_reason());
             }
             match until {
                 Some(u) if Instant::now() >= u => break,

@@ -990,3 +990,49 @@ fn stub_drops_a_third_command_pipelined_behind_a_long_write() {
     assert_eq!(acks, 2, "the third pipelined block should be lost");
     assert!(emu.wait_events("warning", 1, Duration::from_secs(2)));
 }
+
+#[test]
+fn sigterm_saves_the_flash_and_exits_0() {
+    use espmqtt::flash::protocol::{Opcode, Request};
+    let env = Env::new();
+    let mut emu = Emulator::start(&env, &["--baud-model", "off"]);
+    let mut c = Raw::connect(&emu);
+    assert!(c
+        .command(&Request::words(
+            Opcode::FlashBegin,
+            &[0x1000, 1, 0x400, 0x8000]
+        ))
+        .unwrap()
+        .is_ok());
+    let r = c
+        .command(&Request::data_block(Opcode::FlashData, 0, &[0x42; 0x400]))
+        .unwrap();
+    assert!(r.is_ok());
+    // The host is still connected and idle-save has not run yet.
+    let pid = emu.child.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = emu.child.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "emulator did not exit on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let flash = emu.saved_flash();
+    assert!(flash[0x8000..0x8400].iter().all(|&b| b == 0x42));
+    assert!(emu.wait_disconnected(1, Duration::from_secs(2)));
+    let d = &emu.events_of("disconnected")[0];
+    assert!(
+        d["reason"].as_str().unwrap().contains("shutting down"),
+        "{d}"
+    );
+}
