@@ -1009,24 +1009,7 @@ fn sigterm_saves_the_flash_and_exits_0() {
         .unwrap();
     assert!(r.is_ok());
     // The host is still connected and idle-save has not run yet.
-    let pid = emu.child.0.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(st) = emu.child.0.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "emulator did not exit on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(emu.stop(), Some(0), "emulator did not exit 0 on SIGTERM");
     let flash = emu.saved_flash();
     assert!(flash[0x8000..0x8400].iter().all(|&b| b == 0x42));
     assert!(emu.wait_disconnected(1, Duration::from_secs(2)));
@@ -1035,4 +1018,28 @@ fn sigterm_saves_the_flash_and_exits_0() {
         d["reason"].as_str().unwrap().contains("shutting down"),
         "{d}"
     );
+}
+
+#[test]
+fn esptool_legacy_stub_write_and_verify() {
+    // esptool's v1 (legacy) stub: loaded at 0x4010D000 like espflash's.
+    if esptool().is_none() {
+        return;
+    }
+    let env = Env::new();
+    let emu = Emulator::start(&env, &["--baud-model", "off"]);
+    let img = image(40 * 1024, 8);
+    let path = env.write("img.bin", &img);
+    let p = path.to_str().unwrap();
+    for cmd in ["write-flash", "verify-flash"] {
+        let mut args = vec!["--stub-version", "1", cmd];
+        if cmd == "write-flash" {
+            args.push("-z");
+        }
+        args.extend(["0x4000", p]);
+        run_esptool(&env, &emu, &args, Duration::from_secs(60)).assert_code(0);
+    }
+    assert_eq!(emu.events_of("stub_started")[0]["flavour"], "legacy");
+    assert!(emu.wait_disconnected(2, Duration::from_secs(10)));
+    assert!(emu.saved_flash()[0x4000..0x4000 + img.len()] == img[..]);
 }
