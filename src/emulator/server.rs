@@ -562,6 +562,15 @@ impl Session<'_> {
         let step = self.device.handle(&frame);
         let ready = t0 + step.pre;
         self.busy_until = ready + step.post;
+        for e in &step.effects {
+            if let Effect::SetBaud(b) = e {
+                // The host switches as soon as it has the reply, possibly
+                // before this thread returns from writing it: receive at the
+                // new rate from now on (the reply itself still goes out at
+                // the old one).
+                self.baud.store(*b, Ordering::SeqCst);
+            }
+        }
         for mut p in step.replies {
             let rf = match p.reply_to {
                 Some(op) => lock(faults).on_reply(op),
