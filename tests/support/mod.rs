@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod fingerprint;
+pub mod emulator;
 pub mod mosquitto;
 pub mod pki;
 
