@@ -6,8 +6,8 @@
 
 #![allow(dead_code)]
 
-pub mod fingerprint;
 pub mod emulator;
+pub mod fingerprint;
 pub mod mosquitto;
 pub mod pki;
 
