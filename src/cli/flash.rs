@@ -117,6 +117,7 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
 
     // The config blob's offset depends on the flash size, known only after
     // connecting; so connect first, then build the plan.
+    let t0 = std::time::Instant::now();
     let mut session = Session::open(&spec, &opts, progress.as_ref())?;
     let flash_size = session.flash_size();
     let mut regions = Vec::new();
@@ -143,7 +144,6 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     }
     let (patched, mut warnings) = flasher::prepare_regions(&mut regions, flash_size, &opts)?;
     warnings.append(&mut session.warnings);
-    let t0 = std::time::Instant::now();
     let region_reports = if opts.use_stub {
         session.start_stub(opts.baud, progress.as_ref())?;
         session.write_stub(&regions, opts.force, progress.as_ref())?
