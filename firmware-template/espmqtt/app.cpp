@@ -41,6 +41,8 @@ const uint32_t kUnprovisionedRepeatMs = 60000;
 const time_t kClockSetAfter = 1609459200;
 // BR_ERR_X509_NOT_TRUSTED: what a fingerprint mismatch reports (§2.3).
 const int kSslNotTrusted = 62;
+// BR_ERR_X509_EXPIRED: validity check failed, typically an unset clock (§2.7).
+const int kSslExpired = 54;
 
 // The blob stays in RAM for the program's lifetime: the decoded strings point
 // into it, and PubSubClient keeps the server-name pointer (§8.3).
@@ -50,6 +52,7 @@ bool g_provisioned = false;
 uint32_t g_sector_offset = 0;
 espmqtt::BlobStatus g_blob_status = espmqtt::BLOB_TRUNCATED;
 char g_blob_why[96];
+bool g_flash_read_failed = false;
 
 // Trust material must outlive the client: the setters keep pointers (§2.1).
 BearSSL::X509List* g_anchors = nullptr;
@@ -179,8 +182,12 @@ void make_topic(char* out, size_t out_len, const char* leaf) {
 bool read_blob_at(uint32_t offset) {
   g_sector_offset = offset;
   if (!ESP.flashRead(offset, reinterpret_cast<uint32_t*>(g_blob), sizeof(g_blob))) {
+    g_flash_read_failed = true;
+    snprintf(g_blob_why, sizeof(g_blob_why), "SPI flash read at 0x%x failed",
+             static_cast<unsigned>(offset));
     return false;
   }
+  g_flash_read_failed = false;
   g_blob_status =
       espmqtt::decode_config_blob(g_blob, sizeof(g_blob), &g_cfg, g_blob_why, sizeof(g_blob_why));
   return g_blob_status == espmqtt::BLOB_OK;
@@ -198,12 +205,14 @@ bool load_config() {
   uint32_t real_size = ESP.getFlashChipRealSize();
   if (real_size > 0x5000 && real_size - 0x5000 != linker_offset) {
     espmqtt::BlobStatus first = g_blob_status;
+    bool first_read_failed = g_flash_read_failed;
     char first_why[sizeof(g_blob_why)];
     memcpy(first_why, g_blob_why, sizeof(first_why));
     if (read_blob_at(real_size - 0x5000)) return true;
     // Report the sector this image was linked for.
     g_sector_offset = linker_offset;
     g_blob_status = first;
+    g_flash_read_failed = first_read_failed;
     memcpy(g_blob_why, first_why, sizeof(g_blob_why));
   }
   return false;
@@ -213,7 +222,7 @@ void report_unprovisioned() {
   char sector[12];
   snprintf(sector, sizeof(sector), "0x%x", static_cast<unsigned>(g_sector_offset));
   StatusLine("unprovisioned")
-      .str("reason", espmqtt::blob_status_code(g_blob_status))
+      .str("reason", g_flash_read_failed ? "flash_read" : espmqtt::blob_status_code(g_blob_status))
       .str("detail", g_blob_why)
       .str("sector", sector);
   g_last_unprovisioned_ms = millis();
@@ -434,6 +443,9 @@ void connect_mqtt() {
       if (fingerprint_mode) line.unum("fp", fp + 1);
       line.unum("attempt", g_mqtt_attempt).unum("retry_ms", retry);
     }
+    // Error 54 (certificate expired or not yet valid) in ca mode usually
+    // means the clock is still unset: wait for NTP again next time (§2.7).
+    if (ssl_error == kSslExpired) g_ntp_done = false;
     g_tls.stop();
     if (!try_next) {
       g_mqtt_next_ms = millis() + retry;
@@ -504,9 +516,6 @@ void app_setup() {
 
   g_provisioned = load_config();
   if (!g_provisioned) {
-    if (g_blob_why[0] == '\0') {
-      snprintf(g_blob_why, sizeof(g_blob_why), "flash read failed");
-    }
     report_unprovisioned();
     return;
   }
