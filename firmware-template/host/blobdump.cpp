@@ -12,6 +12,7 @@
 // "blobdump: <code>: <explanation>"); 2 usage or the file cannot be read.
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config_blob.h"
@@ -85,11 +86,22 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Decode from a heap copy of exactly n bytes, so that a sanitizer build
+  // (the tests use -fsanitize=address) flags any read past the data, which
+  // the static read buffer above would hide.
+  uint8_t* data = static_cast<uint8_t*>(malloc(n > 0 ? n : 1));
+  if (data == NULL) {
+    fprintf(stderr, "blobdump: out of memory\n");
+    return 2;
+  }
+  memcpy(data, buf, n);
+
   ConfigBlob b;
   char why[160];
-  BlobStatus st = decode_config_blob(buf, n, &b, why, sizeof(why));
+  BlobStatus st = decode_config_blob(data, n, &b, why, sizeof(why));
   if (st != BLOB_OK) {
     fprintf(stderr, "blobdump: %s: %s\n", blob_status_code(st), why);
+    free(data);
     return 1;
   }
 
@@ -173,5 +185,6 @@ int main(int argc, char** argv) {
   key("keepalive");
   printf("%u", (unsigned)b.keepalive);
   puts("}");
+  free(data);
   return 0;
 }
