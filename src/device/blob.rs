@@ -775,6 +775,21 @@ impl ConfigBlob {
         serde_json::to_value(j).unwrap_or(serde_json::Value::Null)
     }
 
+    /// [`ConfigBlob::to_json`] with the secrets (Wi-Fi password, MQTT
+    /// password, client key) replaced by `"<redacted>"`: for `flash
+    /// --read-config` and anything else printed without `--show-secrets`.
+    pub fn to_json_redacted(&self, length: usize) -> serde_json::Value {
+        let mut v = self.to_json(length);
+        for key in ["wifi_password", "password", "client_key"] {
+            if let Some(slot) = v.get_mut(key) {
+                if !slot.is_null() {
+                    *slot = serde_json::Value::String("<redacted>".into());
+                }
+            }
+        }
+        v
+    }
+
     /// Length of the encoded blob as stored in its header (0 if too short).
     pub fn stored_length(bytes: &[u8]) -> usize {
         if bytes.len() < 8 {
@@ -1087,6 +1102,17 @@ mod tests {
                 assert!(ConfigBlob::decode(&c).is_err(), "flip {i}.{bit} accepted");
             }
         }
+    }
+
+    #[test]
+    fn redacted_json_hides_secrets() {
+        let b = sample();
+        let j = b.to_json_redacted(100);
+        assert_eq!(j["wifi_password"], "<redacted>");
+        assert_eq!(j["password"], "<redacted>");
+        assert!(j["client_key"].is_null());
+        assert_eq!(j["client_id"], "sensor-007");
+        assert!(!j.to_string().contains("s3cr"));
     }
 
     #[test]
