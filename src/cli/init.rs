@@ -415,17 +415,79 @@ fn prompt_missing(a: &mut InitArgs) -> Result<()> {
     Ok(())
 }
 
-/// `--from-broker`: fetch the chain and propose the trust mode.
+/// `--from-broker`: fetch the chain, propose the trust mode and save the
+/// material it needs next to espmqtt.toml. Flags given explicitly win.
+fn from_broker(a: &mut InitArgs, target: &str, root: &Path, ctx: &Ctx) -> Result<()> {
+    let (host, port) = parse_host_port(target)?;
+    let chain = fetch_chain(&host, port)?;
+    let proposal = propose_trust(&chain)?;
+    if a.broker.is_none() {
+        a.broker = Some(if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        });
+    }
+    let trust = *a.trust.get_or_insert(proposal.trust);
+    ctx.info(format!(
+        "{target}: {} certificate(s); proposing trust `{}`: {}",
+        chain.len(),
+        proposal.trust,
+        proposal.reason
+    ));
+    match trust {
+        TrustMode::Ca if a.ca_file.is_none() => {
+            let anchor = proposal
+                .anchor_der
+                .or_else(|| chain.last().cloned())
+                .ok_or_else(|| Error::check_failed("the broker sent no certificate"))?;
+            let name = PathBuf::from("broker-ca.pem");
+            write_material(root, &name, &crate::tls::cert::to_pem("CERTIFICATE", &anchor))?;
+            ctx.info(format!(
+                "saved the chain's topmost certificate as {} (ca_file)",
+                name.display()
+            ));
+            a.ca_file = Some(name);
+        }
+        TrustMode::Pubkey if a.pubkey_file.is_none() => {
+            let spki = crate::tls::cert::spki_der(&chain[0])?;
+            let name = PathBuf::from("broker-pubkey.pem");
+            write_material(root, &name, &crate::tls::cert::to_pem("PUBLIC KEY", &spki))?;
+            ctx.info(format!("saved the broker's public key as {} (pubkey_file)", name.display()));
+            a.pubkey_file = Some(name);
+        }
+        TrustMode::Fingerprint if a.fingerprint.is_empty() => {
+            a.fingerprint
+                .push(crate::tls::cert::colon_hex(&crate::tls::cert::sha1(&chain[0])));
+            ctx.warn(
+                "fingerprint mode breaks at every certificate renewal; add the next \
+                 certificate's fingerprint with a second --fingerprint before renewing",
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn write_material(root: &Path, rel: &Path, text: &str) -> Result<()> {
+    let path = root.join(rel);
+    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
+}
+
+/// The broker's certificate chain, leaf first, as sent.
 ///
-/// INTEGRATION POINT: chain capture lives in `crate::tls::capture` (built in
-/// parallel); until it is merged this reports that the option is unavailable.
-/// The decision itself is [`propose_trust`].
-fn from_broker(_a: &mut InitArgs, target: &str, _root: &Path, _ctx: &Ctx) -> Result<()> {
-    parse_host_port(target)?;
-    Err(Error::runtime(
-        "--from-broker needs certificate capture, which this build does not include",
-    )
-    .with_help("run `espmqtt fingerprint HOST:PORT` and pass --trust with --ca-file/--pubkey-file/--fingerprint"))
+/// INTEGRATION POINT: chain capture is `crate::tls::capture::capture`
+/// (branch `fingerprint`). Once merged, the body becomes:
+/// `capture(&CaptureOptions { target: Target { host, port }, sni: Sni::Auto,
+/// timeout: Duration::from_secs(10), tls12_only: true })` mapped to `.chain`,
+/// with `CaptureError` → `Error::unreachable(e.to_string()).with_help(e.help())`.
+fn fetch_chain(host: &str, port: u16) -> Result<Vec<Vec<u8>>> {
+    Err(Error::runtime(format!(
+        "--from-broker {host}:{port} needs certificate capture, which this build does not include"
+    ))
+    .with_help(
+        "run `espmqtt fingerprint HOST:PORT` and pass --trust with --ca-file, --pubkey-file or --fingerprint",
+    ))
 }
 
 /// What `--from-broker` proposes for a captured chain (leaf first).
