@@ -1,1 +1,2 @@
 //! device: see DESIGN §3.
+pub mod blob;
