@@ -283,7 +283,9 @@ impl Registry {
             }
         }
         self.conn
-            .execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+            // secure_delete: pages freed by a rotation are zeroed, so a retired
+            // secret does not linger in the file's free space.
+            .execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;")
             .map_err(|e| self.err(e))
     }
 
