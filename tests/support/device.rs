@@ -71,7 +71,9 @@ impl Sub {
     /// Connect and subscribe (QoS 1); `Err(output)` if the broker refused the
     /// connection or the process ended before subscribing.
     pub fn start(port: u16, cafile: &Path, auth: &Auth, id: &str, topics: &[&str]) -> Result<Sub, String> {
-        let mut c = Command::new("mosquitto_sub");
+        // mosquitto_sub block-buffers stdout into a pipe: force line buffering.
+        let mut c = Command::new("stdbuf");
+        c.args(["-oL", "-eL", "mosquitto_sub"]);
         client_args(&mut c, port, cafile, auth, id);
         c.args(["-d", "-v", "-q", "1", "-W", "20"]);
         for t in topics {
