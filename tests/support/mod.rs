@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod device;
 pub mod emulator;
 pub mod firmware;
 pub mod mosquitto;
