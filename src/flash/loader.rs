@@ -498,7 +498,8 @@ impl Loader {
     pub fn flash_id(&mut self) -> FlashResult<u32> {
         if !self.stub {
             let req = Request::words(Opcode::FlashBegin, &[0, 0, ROM_BLOCK_SIZE, 0]);
-            self.command(&req, DEFAULT_TIMEOUT)?;
+            // Size 0: nothing is erased, so repeating it is harmless.
+            self.command_idempotent(&req, DEFAULT_TIMEOUT)?;
         }
         let old_usr = self.read_reg(SPI_USR)?;
         let old_usr2 = self.read_reg(SPI_USR2)?;
@@ -523,8 +524,36 @@ impl Loader {
         Ok(id)
     }
 
-    /// Upload the stub to RAM, start it and wait for `OHAI` (§2.2).
+    /// Upload the stub to RAM, start it and wait for `OHAI` (§2.2). A failed
+    /// upload (lost reply, checksum error) is restarted from MEM_BEGIN once;
+    /// if the stub did start and only its greeting was lost, a SYNC answered
+    /// with value 0 says so.
     pub fn load_stub(&mut self) -> FlashResult<()> {
+        match self.load_stub_once() {
+            Ok(()) => Ok(()),
+            Err(
+                e @ (FlashError::Timeout { .. }
+                | FlashError::Device { .. }
+                | FlashError::Stub { .. }),
+            ) => {
+                std::thread::sleep(Duration::from_millis(100));
+                for _ in 0..5 {
+                    match self.sync()? {
+                        Some(0) => {
+                            self.stub = true;
+                            return Ok(());
+                        }
+                        Some(_) => return self.load_stub_once(),
+                        None => {}
+                    }
+                }
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn load_stub_once(&mut self) -> FlashResult<()> {
         let stub = Stub::esp8266()?;
         for (addr, bytes) in &stub.segments {
             let blocks = bytes.len().div_ceil(RAM_BLOCK) as u32;
@@ -558,7 +587,27 @@ impl Loader {
     pub fn change_baud(&mut self, baud: u32) -> FlashResult<()> {
         let old = self.baud;
         let req = Request::words(Opcode::ChangeBaudrate, &[baud, old]);
-        self.command(&req, DEFAULT_TIMEOUT)?;
+        if let Err(e) = self.command(&req, DEFAULT_TIMEOUT) {
+            // Lost reply: the stub may or may not have switched. Find out
+            // which speed it answers at, and ask again if it stayed.
+            if !matches!(e, FlashError::Timeout { .. }) {
+                return Err(e);
+            }
+            for speed in [baud, old] {
+                let _ = self.port.set_baud_rate(speed);
+                self.baud = speed;
+                if self.sync()?.is_some() {
+                    if speed == baud {
+                        return Ok(());
+                    }
+                    self.command(&req, DEFAULT_TIMEOUT)?;
+                    break;
+                }
+            }
+            if self.baud != old {
+                return Err(e);
+            }
+        }
         self.port
             .set_baud_rate(baud)
             .map_err(|e| self.io_err(e.into()))?;
