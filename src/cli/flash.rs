@@ -10,12 +10,14 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
+use crate::device::registry::Registry;
 use crate::error::{Error, ExitStatus, Result};
 use crate::flash::flasher::{self, After, FlashOptions, HeaderSize, Region, RegionAction, Session};
 use crate::flash::image::{self, FlashMode};
 use crate::flash::layout;
 use crate::flash::ports::{self, AutoPort};
 use crate::flash::transport::PortSpec;
+use crate::project::ProjectPaths;
 
 use super::Ctx;
 
@@ -115,8 +117,13 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
         }
     }
 
-    // The config blob's offset depends on the flash size, known only after
-    // connecting; so connect first, then build the plan.
+    // Build the blob before touching the module: an unknown device or a bad
+    // espmqtt.toml fails here. Its offset depends on the flash size, known
+    // only after connecting.
+    let blob = match &args.device {
+        Some(name) => Some(config_blob(name, ctx)?),
+        None => None,
+    };
     let t0 = std::time::Instant::now();
     let mut session = Session::open(&spec, &opts, progress.as_ref())?;
     let flash_size = session.flash_size();
@@ -135,11 +142,11 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
             data: fw,
         });
     }
-    if let Some(name) = &args.device {
+    if let Some(data) = blob {
         regions.push(Region {
             label: "config".into(),
             offset: layout::config_offset(flash_size),
-            data: config_blob(name, ctx)?,
+            data,
         });
     }
     let (patched, mut warnings) = flasher::prepare_regions(&mut regions, flash_size, &opts)?;
@@ -319,52 +326,102 @@ fn read_config(
     show_config(&bytes, offset, args.show_secrets, ctx)
 }
 
-// ---------------------------------------------------------------------------
-// INTEGRATION POINT (config blob + registry; branches `firmware`, `registry`).
-// The flash side only needs three things from them:
-//   - `config_blob(name)`: the encoded blob of a registry device
-//     (`crate::device::registry::Registry::device(name)` →
-//     `crate::device::blob::encode(..)`),
-//   - `record_flash(..)`: `Registry::record_flash(name, mac, chip_id,
-//     flash_size, image_sha256)`, called only after every region verified,
-//   - `show_config(bytes)`: `crate::device::blob::decode` + redacted render.
-// ---------------------------------------------------------------------------
+// Config blob and registry (DESIGN §4.2, §4.5): the blob is built from
+// espmqtt.toml + the registry record, exactly as `espmqtt device config`
+// does; the registry records a flash only after every region verified.
 
-fn config_blob(name: &str, _ctx: &Ctx) -> Result<Vec<u8>> {
-    Err(Error::runtime(format!(
-        "cannot build the config blob of `{name}`: this build has no device registry yet"
-    ))
-    .with_help("flash the firmware alone (--firmware without --device)"))
+fn config_blob(name: &str, ctx: &Ctx) -> Result<Vec<u8>> {
+    use crate::device::blob::{build_blob, DeviceIdentity, TrustMaterial};
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    let config = paths.load_config()?;
+    let d = Registry::open(&paths)?.device(name)?;
+    if d.revoked {
+        return Err(Error::usage(format!("device `{name}` is revoked"))
+            .with_help("create a new device with `espmqtt device new`"));
+    }
+    let identity = DeviceIdentity::from_pem(
+        &d.name,
+        &d.client_id,
+        Some(d.username.as_str()).filter(|u| !u.is_empty()),
+        Some(d.secret.as_str()).filter(|p| !p.is_empty()),
+        d.client_cert_pem.as_deref(),
+        d.client_key_pem.as_deref(),
+    )?;
+    let trust = TrustMaterial::resolve(&config, &paths.root)?;
+    let wifi_password = config.wifi.resolve_password()?;
+    let blob = build_blob(&config, wifi_password.as_deref(), &identity, &trust)?.encode()?;
+    if blob.len() > layout::CONFIG_SECTOR as usize {
+        return Err(Error::usage(format!(
+            "the config blob of `{name}` is {} bytes; the EEPROM sector holds {}",
+            blob.len(),
+            layout::CONFIG_SECTOR
+        ))
+        .with_help("use a shorter certificate chain or the pubkey/fingerprint trust mode"));
+    }
+    Ok(blob)
 }
 
 fn record_flash(
-    _name: &str,
-    _report: &flasher::FlashReport,
-    _firmware_sha256: Option<&str>,
-    _ctx: &Ctx,
+    name: &str,
+    report: &flasher::FlashReport,
+    firmware_sha256: Option<&str>,
+    ctx: &Ctx,
 ) -> Result<()> {
-    Ok(())
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    let m = &report.module;
+    Registry::open(&paths)?
+        .record_flash(
+            name,
+            &m.mac,
+            Some(&format!("{:06x}", m.chip_id)),
+            m.flash_size.map(u64::from),
+            firmware_sha256,
+        )
+        .map_err(|e| {
+            e.context(
+                "the module was flashed and verified, but recording it in the registry failed",
+            )
+        })
 }
 
-fn show_config(bytes: &[u8], offset: u32, _show_secrets: bool, ctx: &Ctx) -> Result<ExitStatus> {
-    #[derive(serde::Serialize)]
-    struct Raw {
-        offset: u32,
-        empty: bool,
-        bytes: usize,
+fn show_config(bytes: &[u8], offset: u32, show_secrets: bool, ctx: &Ctx) -> Result<ExitStatus> {
+    use crate::device::blob::ConfigBlob;
+    if bytes.iter().all(|&b| b == 0xFF) {
+        return Err(Error::check_failed(format!(
+            "no config blob on the module (the sector at 0x{offset:x} is erased)"
+        ))
+        .with_help("write one with `espmqtt flash --device NAME --config-only`"));
     }
-    let empty = bytes.iter().all(|&b| b == 0xFF);
-    let r = Raw {
-        offset,
-        empty,
-        bytes: bytes.len(),
+    let len = ConfigBlob::stored_length(bytes).min(bytes.len());
+    let blob = ConfigBlob::decode(&bytes[..len]).map_err(|e| {
+        Error::check_failed(format!(
+            "the config sector at 0x{offset:x} holds no valid blob: {e}"
+        ))
+        .with_help("rewrite it with `espmqtt flash --device NAME --config-only`")
+    })?;
+    let config = if show_secrets {
+        blob.to_json(len)
+    } else {
+        blob.to_json_redacted(len)
     };
+    #[derive(serde::Serialize)]
+    struct ReadConfig {
+        offset: u32,
+        config: serde_json::Value,
+    }
+    let r = ReadConfig { offset, config };
     ctx.emit(&r, |_| {
-        if empty {
-            format!("no config blob at 0x{offset:x} (sector is erased)")
-        } else {
-            format!("config sector at 0x{offset:x} holds data; decoding needs the device registry")
+        let mut s = format!("config blob at 0x{offset:x} ({len} bytes)\n");
+        if let Some(map) = r.config.as_object() {
+            for (k, v) in map {
+                let v = match v {
+                    serde_json::Value::String(t) => t.clone(),
+                    other => other.to_string(),
+                };
+                s.push_str(&format!("  {k:<16} {v}\n"));
+            }
         }
+        s
     });
     Ok(ExitStatus::Success)
 }

@@ -171,7 +171,7 @@ mod tests {
             port_name: "/dev/ttyS0".into(),
             port_type: SerialPortType::PciPort,
         });
-        assert_eq!(auto_select(&[pci.clone()]), AutoPort::None);
+        assert_eq!(auto_select(std::slice::from_ref(&pci)), AutoPort::None);
         let a = usb("/dev/ttyUSB0", 0x1a86, 0x7523);
         assert_eq!(
             auto_select(&[pci.clone(), a.clone()]),

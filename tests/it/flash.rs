@@ -238,3 +238,103 @@ fn ports_json_lists_and_auto_select_explains() {
         assert!(run.stderr.contains("plug in"), "{}", run.stderr);
     }
 }
+
+fn project(env: &Env) {
+    env.write(
+        "espmqtt.toml",
+        "[broker]\nhost = \"broker.example.com\"\nport = 8883\n[wifi]\nssid = \"lab\"\npassword = \"wifi-secret-1\"\n\
+         [tls]\ntrust = \"fingerprint\"\nfingerprints = [\"ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01\"]\n\
+         [board]\nname = \"esp07\"\n",
+    );
+    env.run(&["device", "new", "sensor-1"]).assert_code(0);
+}
+
+/// Issue 6 acceptance 3: `--device X` then `--read-config` gives the registry's config.
+#[test]
+fn device_config_round_trip_and_registry_record() {
+    let env = Env::new();
+    project(&env);
+    let emu = Emulator::start(&env, &["--baud-model", "off", "--flash-size", "1MB"]);
+    let fw = write_image(&env, "fw.bin", image(32 * 1024, 5));
+    let url = emu.url();
+    let (run, v) = flash_json(
+        &env,
+        &[
+            "--port",
+            &url,
+            "--firmware",
+            fw.to_str().unwrap(),
+            "--device",
+            "sensor-1",
+        ],
+    );
+    run.assert_code(0);
+    assert_eq!(v["registry_updated"], true);
+    assert_eq!(v["regions"][1]["label"], "config");
+    assert_eq!(v["regions"][1]["offset"], 0xFB000);
+    assert!(!run.stdout.contains("wifi-secret-1"));
+
+    let (run, back) = env.run_json(&[
+        "flash",
+        "--port",
+        &url,
+        "--read-config",
+        "--after",
+        "no-reset",
+    ]);
+    run.assert_code(0);
+    assert_eq!(back["config"]["device_name"], "sensor-1");
+    assert_eq!(back["config"]["wifi_ssid"], "lab");
+    assert_eq!(back["config"]["wifi_password"], "<redacted>");
+    assert!(!run.stdout.contains("wifi-secret-1"));
+
+    let (run, full) = env.run_json(&[
+        "flash",
+        "--port",
+        &url,
+        "--read-config",
+        "--show-secrets",
+        "--after",
+        "no-reset",
+    ]);
+    run.assert_code(0);
+    assert_eq!(full["config"]["wifi_password"], "wifi-secret-1");
+    let (_, dev) = env.run_json(&["device", "show", "sensor-1", "--show-secrets"]);
+    let devtext = dev.to_string();
+    assert!(
+        devtext.contains("5c:cf:7f:c8:cd:8d"),
+        "MAC not recorded: {devtext}"
+    );
+    let secret = full["config"]["password"].as_str().unwrap_or_default();
+    assert!(
+        !secret.is_empty() && devtext.contains(secret),
+        "blob password differs from registry"
+    );
+}
+
+/// Issue 6 acceptance 4, registry half: a failed flash records nothing.
+#[test]
+fn failed_flash_leaves_registry_untouched() {
+    let env = Env::new();
+    project(&env);
+    let emu = Emulator::start(
+        &env,
+        &["--baud-model", "off", "--fault", "close-after:20000"],
+    );
+    let fw = write_image(&env, "fw.bin", image(64 * 1024, 9));
+    let run = env.run(&[
+        "flash",
+        "--port",
+        &emu.url(),
+        "--firmware",
+        fw.to_str().unwrap(),
+        "--device",
+        "sensor-1",
+    ]);
+    assert!(run.code == 1 || run.code == 3, "{}", run.all());
+    let (_, dev) = env.run_json(&["device", "show", "sensor-1"]);
+    assert!(
+        !dev.to_string().contains("5c:cf:7f"),
+        "registry changed: {dev}"
+    );
+}
