@@ -6,8 +6,10 @@
 
 #![allow(dead_code)]
 
+pub mod device;
 pub mod emulator;
 pub mod fingerprint;
+pub mod firmware;
 pub mod mosquitto;
 pub mod pki;
 
