@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod device;
 pub mod firmware;
 pub mod mosquitto;
 pub mod pki;
