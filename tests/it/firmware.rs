@@ -872,3 +872,124 @@ fn real_arduino_cli_compiles_the_sketch() {
     let image = std::fs::read(v["firmware"].as_str().unwrap()).unwrap();
     assert_eq!(image[0], 0xe9, "not an ESP8266 image");
 }
+
+fn pem_der(pem: &str) -> Vec<u8> {
+    let mut r = std::io::BufReader::new(pem.as_bytes());
+    match rustls_pemfile::read_one(&mut r).unwrap().unwrap() {
+        rustls_pemfile::Item::X509Certificate(c) => c.as_ref().to_vec(),
+        rustls_pemfile::Item::Pkcs8Key(k) => k.secret_pkcs8_der().to_vec(),
+        rustls_pemfile::Item::Sec1Key(k) => k.secret_sec1_der().to_vec(),
+        rustls_pemfile::Item::Pkcs1Key(k) => k.secret_pkcs1_der().to_vec(),
+        other => panic!("unexpected PEM item {other:?}"),
+    }
+}
+
+/// Acceptance 1 end to end: what the registry holds (secret, client
+/// certificate and key) plus awkward espmqtt.toml values go through
+/// `espmqtt device config` and come out of `blobdump` unchanged.
+#[test]
+fn device_config_round_trip_from_registry_through_blobdump() {
+    use crate::support::pki::{self, Alg};
+    let env = Env::new();
+    let broker_ca = pki::ca("broker root \"\u{e9}\"", Alg::EcP256);
+    env.write("broker-ca.pem", &broker_ca.cert_pem);
+    let mut cfg = ProjectConfig::from_toml("[broker]\nhost = \"broker.example.com\"\n").unwrap();
+    cfg.wifi.ssid = pad("Caf\u{e9} \"Wi\\Fi\" 100% ", 32);
+    cfg.wifi.password = Some(pad("p\"w\\d % \u{fc} \u{1f511}", 64));
+    cfg.mqtt.topic_prefix = "fleet \"a\" %s \\".into();
+    cfg.tls.trust = TrustMode::Ca;
+    cfg.tls.ca_file = Some("broker-ca.pem".into());
+    env.write("espmqtt.toml", cfg.to_toml().unwrap());
+    env.run(&["ca", "init"]).assert_code(0);
+    env.run(&["device", "new", "sensor-001", "--client-cert"])
+        .assert_code(0);
+    env.run(&["device", "new", "plain_2"]).assert_code(0);
+
+    for name in ["sensor-001", "plain_2"] {
+        let (_, show) = env.run_json(&["device", "show", name, "--show-secrets"]);
+        let out = env.path().join(format!("{name}.bin"));
+        env.run(&["device", "config", name, "--out", out.to_str().unwrap()])
+            .assert_code(0);
+        let bytes = std::fs::read(&out).unwrap();
+        let j = match dump_with(blobdump(), env.path(), &bytes) {
+            Dump::Json(j) => j,
+            Dump::Refused(c) => panic!("blobdump refused {name}: {c}"),
+        };
+        assert_eq!(j["client_id"], show["client_id"]);
+        assert_eq!(j["username"], show["username"]);
+        assert_eq!(j["password"], show["secret"]);
+        assert!(!show["secret"].as_str().unwrap().is_empty());
+        assert_eq!(j["device_name"], name);
+        assert_eq!(j["wifi_ssid"], cfg.wifi.ssid.as_str());
+        assert_eq!(j["wifi_password"], cfg.wifi.password.as_deref().unwrap());
+        assert_eq!(j["topic_prefix"], cfg.mqtt.topic_prefix.as_str());
+        assert_eq!(j["trust_mode"], "ca");
+        assert_eq!(
+            j["trust_anchors"],
+            serde_json::json!([hex::encode(broker_ca.der())])
+        );
+        assert_eq!(show["certificate_pem"].is_string(), name == "sensor-001");
+        match show["certificate_pem"].as_str() {
+            Some(pem) => {
+                assert_eq!(
+                    j["client_cert"],
+                    serde_json::json!([hex::encode(pem_der(pem))])
+                );
+                let key = show["certificate_key_pem"].as_str().unwrap();
+                assert_eq!(j["client_key"], hex::encode(pem_der(key)));
+            }
+            None => {
+                assert_eq!(j["client_cert"], serde_json::json!([]));
+                assert!(j["client_key"].is_null());
+            }
+        }
+        // The file holds secrets: owner-only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+    assert!(env
+        .run(&["device", "show", "sensor-001"])
+        .stdout
+        .contains("sensor-001"));
+    // Unknown and revoked devices are refused.
+    let out = env.path().join("x.bin");
+    let r = env.run(&["device", "config", "nope", "--out", out.to_str().unwrap()]);
+    assert_ne!(r.code, 0);
+    env.run(&["device", "revoke", "plain_2"]).assert_code(0);
+    env.run(&[
+        "device",
+        "config",
+        "plain_2",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .assert_code(2);
+}
+
+/// A CA chain that does not fit the 4 KB sector is refused with what to drop.
+#[test]
+fn device_config_refuses_oversized_blob_with_advice() {
+    use crate::support::pki::{self, Alg};
+    let env = Env::new();
+    // Six RSA-2048 roots (~800 bytes each): beyond the 4096-byte sector.
+    let mut pem = String::new();
+    for i in 0..6 {
+        pem.push_str(&pki::ca(&format!("root {i}"), Alg::Rsa(2048)).cert_pem);
+    }
+    env.write("big-ca.pem", pem);
+    env.write(
+        "espmqtt.toml",
+        "[broker]\nhost = \"b.example\"\n[wifi]\nssid = \"s\"\npassword = \"p\"\n[tls]\ntrust = \"ca\"\nca_file = \"big-ca.pem\"\n",
+    );
+    env.run(&["device", "new", "d1"]).assert_code(0);
+    let out = env.path().join("d1.bin");
+    let r = env.run(&["device", "config", "d1", "--out", out.to_str().unwrap()]);
+    r.assert_code(2);
+    assert!(r.stderr.contains("4096"), "{}", r.stderr);
+    assert!(r.stderr.contains("pubkey"), "{}", r.stderr);
+    assert!(!out.exists());
+}
