@@ -619,6 +619,15 @@ fn build_with_arduino_cli_passes_fqbn_and_skips_unchanged() {
     std::fs::remove_file(env.path().join(".espmqtt/build/esp07/firmware.bin")).unwrap();
     build_cmd(&env, &bin, &["build", "--board", "esp07"]).assert_code(0);
     assert_eq!(log_of(&env).lines().count(), 3);
+    // A changed input (the cipher build) forces one too, with the new FQBN.
+    env.write(
+        "espmqtt.toml",
+        "[broker]\nhost = \"b.example\"\n[tls]\nciphers = \"basic\"\n",
+    );
+    build_cmd(&env, &bin, &["build", "--board", "esp07"]).assert_code(0);
+    let log = log_of(&env);
+    assert_eq!(log.lines().count(), 4);
+    assert!(log.contains("eesz=1M64,ssl=basic"), "{log}");
 }
 
 #[test]
@@ -709,6 +718,9 @@ fn build_failure_shows_the_builders_error_lines_and_exits_4() {
         r.stderr
     );
     assert!(r.stderr.contains("arduino-cli failed"), "{}", r.stderr);
+    assert!(r.stderr.contains("build.log"), "{}", r.stderr);
+    let full = std::fs::read_to_string(env.path().join(".espmqtt/build/esp07/build.log")).unwrap();
+    assert!(full.contains("Compiling sketch..."), "{full}");
     assert!(!env
         .path()
         .join(".espmqtt/build/esp07/firmware.bin")
