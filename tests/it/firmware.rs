@@ -1005,3 +1005,64 @@ fn device_config_refuses_oversized_blob_with_advice() {
     assert!(r.stderr.contains("pubkey"), "{}", r.stderr);
     assert!(!out.exists());
 }
+
+/// Random mutations (bit flips, byte overwrites, truncations, insertions) of
+/// valid blobs never panic the Rust decoder and never crash the C++ one under
+/// the sanitizers; both give the same verdict. The iteration count of the C++
+/// half (one process per case) is `ESPMQTT_FUZZ_ITERS` (default 200).
+#[test]
+fn blob_decoders_survive_random_mutations() {
+    let env = Env::new();
+    let seeds = [full_blob().encode().unwrap(), small_blob()];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        // xorshift64*: deterministic, so a failure reproduces.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let mut mutate = |seed: &[u8]| -> Vec<u8> {
+        let mut b = seed.to_vec();
+        for _ in 0..1 + next() % 4 {
+            let pos = (next() as usize) % b.len().max(1);
+            match next() % 5 {
+                0 if !b.is_empty() => b[pos] ^= 1 << (next() % 8),
+                1 if !b.is_empty() => b[pos] = next() as u8,
+                2 => b.truncate(pos),
+                3 => b.insert(pos.min(b.len()), next() as u8),
+                _ => {
+                    // Keep the CRC valid so the entry parser is exercised.
+                    if b.len() >= 12 {
+                        if !b.is_empty() {
+                            b[pos] = next() as u8;
+                        }
+                        b[0..4].copy_from_slice(b"EMQC");
+                        b[4..6].copy_from_slice(&1u16.to_le_bytes());
+                        fix_crc(&mut b);
+                    }
+                }
+            }
+        }
+        b
+    };
+    for i in 0..20_000 {
+        let b = mutate(&seeds[i % 2]);
+        let _ = ConfigBlob::decode(&b);
+    }
+    let iters: usize = std::env::var("ESPMQTT_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    for i in 0..iters {
+        let b = mutate(&seeds[i % 2]);
+        let rust = ConfigBlob::decode(&b);
+        match (rust, dump_with(blobdump_asan(), env.path(), &b)) {
+            (Ok(r), Dump::Json(j)) => {
+                assert_eq!(r.to_json(ConfigBlob::stored_length(&b)), j, "case {i}")
+            }
+            (Err(e), Dump::Refused(c)) => assert_eq!(e.code(), c, "case {i}: {}", hex::encode(&b)),
+            (r, c) => panic!("case {i}: Rust {r:?} vs C++ {c:?}: {}", hex::encode(&b)),
+        }
+    }
+}
