@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::device::blob::{build_blob, DeviceIdentity, TrustMaterial};
+use crate::device::blob::blob_for_device;
 use crate::error::{Error, ExitStatus, Result};
 use crate::firmware::Board;
 use crate::project::ProjectPaths;
@@ -45,39 +45,10 @@ struct Report {
     board: String,
 }
 
-/// Look a device up in the registry and turn it into the blob's identity.
-///
-/// Integration point with the registry (`crate::device::registry`):
-/// `Registry::open(&ProjectPaths)?.device(name)?` yields a record with
-/// `name, client_id, username, secret, client_cert_pem, client_key_pem`.
-pub fn device_identity(paths: &ProjectPaths, name: &str) -> Result<DeviceIdentity> {
-    registry_identity(paths, name)
-}
-
-// INTEGRATION POINT: replaced by the registry lookup once
-// `crate::device::registry` is merged (see `device_identity`).
-fn registry_identity(_paths: &ProjectPaths, name: &str) -> Result<DeviceIdentity> {
-    Err(Error::runtime(format!(
-        "cannot look up device {name:?}: this build has no device registry"
-    ))
-    .with_help("build espmqtt with the registry (`espmqtt device new`) merged"))
-}
-
-/// Build the blob bytes for one device of the project at `paths`
-/// (`espmqtt.toml` + registry). Used by `device config` and by `flash`.
-pub fn blob_for_device(paths: &ProjectPaths, name: &str) -> Result<Vec<u8>> {
-    let config = paths.load_config()?;
-    let identity = device_identity(paths, name)?;
-    let trust = TrustMaterial::resolve(&config, &paths.root)?;
-    let wifi_password = config.wifi.resolve_password()?;
-    let blob = build_blob(&config, wifi_password.as_deref(), &identity, &trust)?;
-    Ok(blob.encode()?)
-}
-
 pub fn run(args: DeviceConfigArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let config = paths.load_config()?;
-    let bytes = blob_for_device(&paths, &args.name)?;
+    let (_, bytes) = blob_for_device(&paths, &args.name)?;
     write_private(&args.out, &bytes)?;
     let board = Board::parse(&config.board.name)?;
     let report = Report {

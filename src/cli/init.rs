@@ -442,7 +442,11 @@ fn from_broker(a: &mut InitArgs, target: &str, root: &Path, ctx: &Ctx) -> Result
                 .or_else(|| chain.last().cloned())
                 .ok_or_else(|| Error::check_failed("the broker sent no certificate"))?;
             let name = PathBuf::from("broker-ca.pem");
-            write_material(root, &name, &crate::tls::cert::to_pem("CERTIFICATE", &anchor))?;
+            write_material(
+                root,
+                &name,
+                &crate::tls::cert::to_pem("CERTIFICATE", &anchor),
+            )?;
             ctx.info(format!(
                 "saved the chain's topmost certificate as {} (ca_file)",
                 name.display()
@@ -453,12 +457,17 @@ fn from_broker(a: &mut InitArgs, target: &str, root: &Path, ctx: &Ctx) -> Result
             let spki = crate::tls::cert::spki_der(&chain[0])?;
             let name = PathBuf::from("broker-pubkey.pem");
             write_material(root, &name, &crate::tls::cert::to_pem("PUBLIC KEY", &spki))?;
-            ctx.info(format!("saved the broker's public key as {} (pubkey_file)", name.display()));
+            ctx.info(format!(
+                "saved the broker's public key as {} (pubkey_file)",
+                name.display()
+            ));
             a.pubkey_file = Some(name);
         }
         TrustMode::Fingerprint if a.fingerprint.is_empty() => {
             a.fingerprint
-                .push(crate::tls::cert::colon_hex(&crate::tls::cert::sha1(&chain[0])));
+                .push(crate::tls::cert::colon_hex(&crate::tls::cert::sha1(
+                    &chain[0],
+                )));
             ctx.warn(
                 "fingerprint mode breaks at every certificate renewal; add the next \
                  certificate's fingerprint with a second --fingerprint before renewing",

@@ -198,6 +198,7 @@ pub struct BuildOptions {
 
 const STAMP: &str = "build-stamp.json";
 const IMAGE: &str = "firmware.bin";
+const LOG: &str = "build.log";
 
 /// Render, compile (unless unchanged), and report. Builder missing or failing
 /// → exit 4 with the install steps or the builder's error lines.
@@ -266,23 +267,30 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildReport
         }
     };
     progress.start(&format!("compiling with {}", builder.kind.as_str()), None);
-    let (ok, output) = run_captured(cmd, opts.timeout, &builder)?;
+    let (status, output) = run_captured(cmd, opts.timeout, &builder)?;
     progress.finish("compiled");
-    if !ok {
-        return Err(Error::runtime(format!(
-            "{} failed:\n{}",
-            builder.kind.as_str(),
+    // Keep the whole log: the error shows only the lines that matter.
+    let log_path = dir.join(LOG);
+    let _ = std::fs::write(&log_path, &output);
+    if !status.success() {
+        let shown = if output.trim().is_empty() {
+            format!("  (no output; {status})")
+        } else {
             error_lines(&output)
-        ))
-        .with_help(match builder.kind {
+        };
+        let first = match builder.kind {
             BuilderKind::ArduinoCli => {
                 "if the ESP8266 core or PubSubClient is missing: arduino-cli core install \
                  esp8266:esp8266@3.1.2 --additional-urls \
                  https://arduino.esp8266.com/stable/package_esp8266com_index.json; \
-                 arduino-cli lib install \"PubSubClient@2.8\"; rerun with -v for the full log"
+                 arduino-cli lib install \"PubSubClient@2.8\". "
             }
-            BuilderKind::Platformio => "check the messages above; rerun with -v for the full log",
-        }));
+            BuilderKind::Platformio => "",
+        };
+        return Err(
+            Error::runtime(format!("{} failed:\n{shown}", builder.kind.as_str()))
+                .with_help(format!("{first}Full log: {}", log_path.display())),
+        );
     }
     if !produced.is_file() {
         return Err(Error::runtime(format!(
@@ -290,7 +298,10 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildReport
             builder.kind.as_str(),
             produced.display()
         ))
-        .with_help("check the builder's version and the output above (-v)"));
+        .with_help(format!(
+            "check the builder's version; full log: {}",
+            dir.join(LOG).display()
+        )));
     }
     std::fs::copy(&produced, &image).map_err(|e| Error::io(&image, e))?;
     let firmware_bytes = std::fs::metadata(&image).map(|m| m.len()).unwrap_or(0);
@@ -319,7 +330,11 @@ fn read_stamp(path: &Path) -> Option<BuildReport> {
 
 /// Run the builder with stdout and stderr captured (interleaved in reading
 /// order per stream), killing it after `timeout`.
-fn run_captured(mut cmd: Command, timeout: Duration, builder: &Builder) -> Result<(bool, String)> {
+fn run_captured(
+    mut cmd: Command,
+    timeout: Duration,
+    builder: &Builder,
+) -> Result<(std::process::ExitStatus, String)> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -370,7 +385,7 @@ fn run_captured(mut cmd: Command, timeout: Duration, builder: &Builder) -> Resul
     };
     let mut text = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned();
     text.push_str(&String::from_utf8_lossy(&err.join().unwrap_or_default()));
-    Ok((status.success(), text))
+    Ok((status, text))
 }
 
 /// The lines of a failed build worth showing: compiler errors and the

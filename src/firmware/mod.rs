@@ -11,6 +11,7 @@
 //! platformio.ini      PlatformIO project (src_dir = espmqtt)
 //! firmware.bin        the image, copied from the builder's output
 //! build-stamp.json    hash of the inputs of the last successful build
+//! build.log           the builder's complete output of the last compile
 //! ```
 //!
 //! API: [`Board`], [`render`], [`builder::build`] (render + compile + size
@@ -80,6 +81,8 @@ pub struct BoardInfo {
     pub ldscript: &'static str,
     /// Where the config blob lives (the Arduino EEPROM sector).
     pub eeprom_offset: u32,
+    /// Largest sketch the layout holds (bytes).
+    pub max_sketch: u32,
 }
 
 impl Board {
@@ -109,6 +112,8 @@ impl Board {
                 pio_board: "esp07",
                 ldscript: "eagle.flash.1m64.ld",
                 eeprom_offset: crate::device::blob::eeprom_offset(0x10_0000),
+                // (1024 - 64 FS - 20 reserved) KB - 4112 (flashing.md §4.4).
+                max_sketch: 958_448,
             },
             // 4 MB with a 2 MB filesystem; the sketch area is the same 1 MB.
             Board::Esp07s => BoardInfo {
@@ -120,6 +125,9 @@ impl Board {
                 pio_board: "esp07s",
                 ldscript: "eagle.flash.4m2m.ld",
                 eeprom_offset: crate::device::blob::eeprom_offset(0x40_0000),
+                // 4 MB layouts keep the sketch in the first megabyte, minus
+                // eboot and the application header (4112 bytes).
+                max_sketch: 1_044_464,
             },
         }
     }

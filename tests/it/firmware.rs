@@ -619,6 +619,15 @@ fn build_with_arduino_cli_passes_fqbn_and_skips_unchanged() {
     std::fs::remove_file(env.path().join(".espmqtt/build/esp07/firmware.bin")).unwrap();
     build_cmd(&env, &bin, &["build", "--board", "esp07"]).assert_code(0);
     assert_eq!(log_of(&env).lines().count(), 3);
+    // A changed input (the cipher build) forces one too, with the new FQBN.
+    env.write(
+        "espmqtt.toml",
+        "[broker]\nhost = \"b.example\"\n[tls]\nciphers = \"basic\"\n",
+    );
+    build_cmd(&env, &bin, &["build", "--board", "esp07"]).assert_code(0);
+    let log = log_of(&env);
+    assert_eq!(log.lines().count(), 4);
+    assert!(log.contains("eesz=1M64,ssl=basic"), "{log}");
 }
 
 #[test]
@@ -709,6 +718,9 @@ fn build_failure_shows_the_builders_error_lines_and_exits_4() {
         r.stderr
     );
     assert!(r.stderr.contains("arduino-cli failed"), "{}", r.stderr);
+    assert!(r.stderr.contains("build.log"), "{}", r.stderr);
+    let full = std::fs::read_to_string(env.path().join(".espmqtt/build/esp07/build.log")).unwrap();
+    assert!(full.contains("Compiling sketch..."), "{full}");
     assert!(!env
         .path()
         .join(".espmqtt/build/esp07/firmware.bin")
@@ -871,4 +883,186 @@ fn real_arduino_cli_compiles_the_sketch() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let image = std::fs::read(v["firmware"].as_str().unwrap()).unwrap();
     assert_eq!(image[0], 0xe9, "not an ESP8266 image");
+}
+
+fn pem_der(pem: &str) -> Vec<u8> {
+    let mut r = std::io::BufReader::new(pem.as_bytes());
+    match rustls_pemfile::read_one(&mut r).unwrap().unwrap() {
+        rustls_pemfile::Item::X509Certificate(c) => c.as_ref().to_vec(),
+        rustls_pemfile::Item::Pkcs8Key(k) => k.secret_pkcs8_der().to_vec(),
+        rustls_pemfile::Item::Sec1Key(k) => k.secret_sec1_der().to_vec(),
+        rustls_pemfile::Item::Pkcs1Key(k) => k.secret_pkcs1_der().to_vec(),
+        other => panic!("unexpected PEM item {other:?}"),
+    }
+}
+
+/// Acceptance 1 end to end: what the registry holds (secret, client
+/// certificate and key) plus awkward espmqtt.toml values go through
+/// `espmqtt device config` and come out of `blobdump` unchanged.
+#[test]
+fn device_config_round_trip_from_registry_through_blobdump() {
+    use crate::support::pki::{self, Alg};
+    let env = Env::new();
+    let broker_ca = pki::ca("broker root \"\u{e9}\"", Alg::EcP256);
+    env.write("broker-ca.pem", &broker_ca.cert_pem);
+    let mut cfg = ProjectConfig::from_toml("[broker]\nhost = \"broker.example.com\"\n").unwrap();
+    cfg.wifi.ssid = pad("Caf\u{e9} \"Wi\\Fi\" 100% ", 32);
+    cfg.wifi.password = Some(pad("p\"w\\d % \u{fc} \u{1f511}", 64));
+    cfg.mqtt.topic_prefix = "fleet \"a\" %s \\".into();
+    cfg.tls.trust = TrustMode::Ca;
+    cfg.tls.ca_file = Some("broker-ca.pem".into());
+    env.write("espmqtt.toml", cfg.to_toml().unwrap());
+    env.run(&["ca", "init"]).assert_code(0);
+    env.run(&["device", "new", "sensor-001", "--client-cert"])
+        .assert_code(0);
+    env.run(&["device", "new", "plain_2"]).assert_code(0);
+
+    for name in ["sensor-001", "plain_2"] {
+        let (_, show) = env.run_json(&["device", "show", name, "--show-secrets"]);
+        let out = env.path().join(format!("{name}.bin"));
+        env.run(&["device", "config", name, "--out", out.to_str().unwrap()])
+            .assert_code(0);
+        let bytes = std::fs::read(&out).unwrap();
+        let j = match dump_with(blobdump(), env.path(), &bytes) {
+            Dump::Json(j) => j,
+            Dump::Refused(c) => panic!("blobdump refused {name}: {c}"),
+        };
+        assert_eq!(j["client_id"], show["client_id"]);
+        assert_eq!(j["username"], show["username"]);
+        assert_eq!(j["password"], show["secret"]);
+        assert!(!show["secret"].as_str().unwrap().is_empty());
+        assert_eq!(j["device_name"], name);
+        assert_eq!(j["wifi_ssid"], cfg.wifi.ssid.as_str());
+        assert_eq!(j["wifi_password"], cfg.wifi.password.as_deref().unwrap());
+        assert_eq!(j["topic_prefix"], cfg.mqtt.topic_prefix.as_str());
+        assert_eq!(j["trust_mode"], "ca");
+        assert_eq!(
+            j["trust_anchors"],
+            serde_json::json!([hex::encode(broker_ca.der())])
+        );
+        assert_eq!(show["certificate_pem"].is_string(), name == "sensor-001");
+        match show["certificate_pem"].as_str() {
+            Some(pem) => {
+                assert_eq!(
+                    j["client_cert"],
+                    serde_json::json!([hex::encode(pem_der(pem))])
+                );
+                let key = show["certificate_key_pem"].as_str().unwrap();
+                assert_eq!(j["client_key"], hex::encode(pem_der(key)));
+            }
+            None => {
+                assert_eq!(j["client_cert"], serde_json::json!([]));
+                assert!(j["client_key"].is_null());
+            }
+        }
+        // The file holds secrets: owner-only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+    assert!(env
+        .run(&["device", "show", "sensor-001"])
+        .stdout
+        .contains("sensor-001"));
+    // Unknown and revoked devices are refused.
+    let out = env.path().join("x.bin");
+    let r = env.run(&["device", "config", "nope", "--out", out.to_str().unwrap()]);
+    assert_ne!(r.code, 0);
+    env.run(&["device", "revoke", "plain_2"]).assert_code(0);
+    env.run(&[
+        "device",
+        "config",
+        "plain_2",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .assert_code(2);
+}
+
+/// A CA chain that does not fit the 4 KB sector is refused with what to drop.
+#[test]
+fn device_config_refuses_oversized_blob_with_advice() {
+    use crate::support::pki::{self, Alg};
+    let env = Env::new();
+    // Six RSA-2048 roots (~800 bytes each): beyond the 4096-byte sector.
+    let mut pem = String::new();
+    for i in 0..6 {
+        pem.push_str(&pki::ca(&format!("root {i}"), Alg::Rsa(2048)).cert_pem);
+    }
+    env.write("big-ca.pem", pem);
+    env.write(
+        "espmqtt.toml",
+        "[broker]\nhost = \"b.example\"\n[wifi]\nssid = \"s\"\npassword = \"p\"\n[tls]\ntrust = \"ca\"\nca_file = \"big-ca.pem\"\n",
+    );
+    env.run(&["device", "new", "d1"]).assert_code(0);
+    let out = env.path().join("d1.bin");
+    let r = env.run(&["device", "config", "d1", "--out", out.to_str().unwrap()]);
+    r.assert_code(2);
+    assert!(r.stderr.contains("4096"), "{}", r.stderr);
+    assert!(r.stderr.contains("pubkey"), "{}", r.stderr);
+    assert!(!out.exists());
+}
+
+/// Random mutations (bit flips, byte overwrites, truncations, insertions) of
+/// valid blobs never panic the Rust decoder and never crash the C++ one under
+/// the sanitizers; both give the same verdict. The iteration count of the C++
+/// half (one process per case) is `ESPMQTT_FUZZ_ITERS` (default 200).
+#[test]
+fn blob_decoders_survive_random_mutations() {
+    let env = Env::new();
+    let seeds = [full_blob().encode().unwrap(), small_blob()];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        // xorshift64*: deterministic, so a failure reproduces.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let mut mutate = |seed: &[u8]| -> Vec<u8> {
+        let mut b = seed.to_vec();
+        for _ in 0..1 + next() % 4 {
+            let pos = (next() as usize) % b.len().max(1);
+            match next() % 5 {
+                0 if !b.is_empty() => b[pos] ^= 1 << (next() % 8),
+                1 if !b.is_empty() => b[pos] = next() as u8,
+                2 => b.truncate(pos),
+                3 => b.insert(pos.min(b.len()), next() as u8),
+                _ => {
+                    // Keep the CRC valid so the entry parser is exercised.
+                    if b.len() >= 12 {
+                        if !b.is_empty() {
+                            b[pos] = next() as u8;
+                        }
+                        b[0..4].copy_from_slice(b"EMQC");
+                        b[4..6].copy_from_slice(&1u16.to_le_bytes());
+                        fix_crc(&mut b);
+                    }
+                }
+            }
+        }
+        b
+    };
+    for i in 0..20_000 {
+        let b = mutate(&seeds[i % 2]);
+        let _ = ConfigBlob::decode(&b);
+    }
+    let iters: usize = std::env::var("ESPMQTT_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    for i in 0..iters {
+        let b = mutate(&seeds[i % 2]);
+        let rust = ConfigBlob::decode(&b);
+        match (rust, dump_with(blobdump_asan(), env.path(), &b)) {
+            (Ok(r), Dump::Json(j)) => {
+                assert_eq!(r.to_json(ConfigBlob::stored_length(&b)), j, "case {i}")
+            }
+            (Err(e), Dump::Refused(c)) => assert_eq!(e.code(), c, "case {i}: {}", hex::encode(&b)),
+            (r, c) => panic!("case {i}: Rust {r:?} vs C++ {c:?}: {}", hex::encode(&b)),
+        }
+    }
 }

@@ -126,9 +126,12 @@ pub fn raw_blob(version: u16, entries: &[(u8, Vec<u8>)]) -> Vec<u8> {
     b
 }
 
-/// Recompute the CRC of a blob whose header length is right.
+/// Recompute the CRC over the header's length (clamped to the buffer).
 pub fn fix_crc(b: &mut [u8]) {
-    let len = usize::from(u16::from_le_bytes([b[6], b[7]])).min(b.len());
+    if b.len() < 12 {
+        return;
+    }
+    let len = usize::from(u16::from_le_bytes([b[6], b[7]])).clamp(12, b.len());
     let mut h = crc32fast::Hasher::new();
     h.update(&b[0..8]);
     h.update(&b[12..len]);
