@@ -704,7 +704,20 @@ impl Loader {
             let mut padded = chunk.to_vec();
             padded.resize(block, 0xFF);
             let req = Request::data_block(Opcode::FlashData, seq as u32, &padded);
-            self.command(&req, per_mb(40.0, block * 4))?;
+            // Up to 3 attempts per block, as esptool (WRITE_BLOCK_ATTEMPTS):
+            // the ROM places a block by its sequence number, and programming
+            // the same bytes twice leaves NOR flash unchanged.
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match self.command(&req, per_mb(40.0, block * 4)) {
+                    Ok(_) => break,
+                    Err(FlashError::Timeout { .. } | FlashError::Device { .. }) if attempt < 3 => {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             on_progress(((seq + 1) * block).min(data.len()) as u64);
         }
         on_progress(data.len() as u64);
