@@ -119,6 +119,9 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
         Some(name) => Some(config_blob(name, ctx)?),
         None => None,
     };
+    if args.no_stub && args.baud != flasher::DEFAULT_BAUD {
+        ctx.warn("--no-stub: the ESP8266 ROM cannot change baud; writing at 115200");
+    }
     let spec = choose_port(args.port.as_deref(), ctx)?;
     let progress = super::progress::for_ctx(ctx);
     let plan = flasher::FlashPlan {
