@@ -8,8 +8,6 @@
 
 use std::path::PathBuf;
 
-use sha2::{Digest, Sha256};
-
 use crate::device::registry::Registry;
 use crate::error::{Error, ExitStatus, Result};
 use crate::flash::flasher::{self, After, FlashOptions, HeaderSize, Region, RegionAction, Session};
@@ -89,17 +87,14 @@ pub struct FlashArgs {
 struct FlashOutput<'a> {
     #[serde(flatten)]
     report: &'a flasher::FlashReport,
-    firmware_sha256: Option<String>,
     device: Option<String>,
     registry_updated: bool,
 }
 
 pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let spec = choose_port(args.port.as_deref(), ctx)?;
-    let progress = super::progress::for_ctx(ctx);
     let opts = options(&args)?;
-
     if args.read_config {
+        let spec = choose_port(args.port.as_deref(), ctx)?;
         return read_config(&spec, &opts, &args, ctx);
     }
 
@@ -124,62 +119,25 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
         Some(name) => Some(config_blob(name, ctx)?),
         None => None,
     };
-    let t0 = std::time::Instant::now();
-    let mut session = Session::open(&spec, &opts, progress.as_ref())?;
-    let flash_size = session.flash_size();
-    let mut regions = Vec::new();
-    if let Some(fw) = firmware.clone() {
-        if args.device.is_some() && fw.len() as u32 > layout::max_firmware(flash_size) {
-            return Err(Error::usage(format!(
-                "the firmware ({} bytes) overlaps the config sector at 0x{:x}",
-                fw.len(),
-                layout::config_offset(flash_size)
-            )));
-        }
-        regions.push(Region {
-            label: "firmware".into(),
-            offset: 0,
-            data: fw,
-        });
+    if args.no_stub && args.baud != flasher::DEFAULT_BAUD {
+        ctx.warn("--no-stub: the ESP8266 ROM cannot change baud; writing at 115200");
     }
-    if let Some(data) = blob {
-        regions.push(Region {
-            label: "config".into(),
-            offset: layout::config_offset(flash_size),
-            data,
-        });
-    }
-    let (patched, mut warnings) = flasher::prepare_regions(&mut regions, flash_size, &opts)?;
-    warnings.append(&mut session.warnings);
-    let region_reports = if opts.use_stub {
-        session.start_stub(opts.baud, progress.as_ref())?;
-        session.write_stub(&regions, opts.force, progress.as_ref())?
-    } else {
-        if opts.baud != flasher::ROM_BAUD && args.baud != flasher::DEFAULT_BAUD {
-            warnings.push(format!(
-                "--no-stub: the ESP8266 ROM cannot change baud; writing at {}",
-                flasher::ROM_BAUD
-            ));
-        }
-        session.write_rom(&regions, progress.as_ref())?
+    let spec = choose_port(args.port.as_deref(), ctx)?;
+    let progress = super::progress::for_ctx(ctx);
+    let plan = flasher::FlashPlan {
+        regions: firmware
+            .map(|data| Region {
+                label: "firmware".into(),
+                offset: 0,
+                data,
+            })
+            .into_iter()
+            .collect(),
+        config: blob,
+        options: opts,
     };
-    let report = flasher::FlashReport {
-        port: session.port.clone(),
-        module: session.info.clone(),
-        stub: opts.use_stub,
-        baud: session.baud(),
-        verified: region_reports.iter().all(|r| r.verified),
-        regions: region_reports,
-        header_patched: patched,
-        warnings,
-        seconds: t0.elapsed().as_secs_f64(),
-    };
-    session.finish(opts.after);
-
-    let firmware_sha256 = regions
-        .iter()
-        .find(|r| r.label == "firmware")
-        .map(|r| hex::encode(Sha256::digest(&r.data)));
+    let report = flasher::flash_module(&spec, plan, progress.as_ref())?;
+    let firmware_sha256 = report.firmware_sha256.clone();
     let mut registry_updated = false;
     if report.verified {
         if let Some(name) = &args.device {
@@ -192,7 +150,6 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     }
     let out = FlashOutput {
         report: &report,
-        firmware_sha256,
         device: args.device.clone(),
         registry_updated,
     };

@@ -86,6 +86,9 @@ impl Default for FlashOptions {
 #[derive(Debug, Clone, Default)]
 pub struct FlashPlan {
     pub regions: Vec<Region>,
+    /// A device config blob, written at `flash_size - 0x5000` once the
+    /// module's flash size is known (layout.rs).
+    pub config: Option<Vec<u8>>,
     pub options: FlashOptions,
 }
 
@@ -127,6 +130,8 @@ pub struct FlashReport {
     pub header_patched: bool,
     pub warnings: Vec<String>,
     pub seconds: f64,
+    /// SHA-256 of the image written at 0x0 (after header patching).
+    pub firmware_sha256: Option<String>,
 }
 
 /// An open, identified connection to a module.
@@ -303,7 +308,25 @@ impl Session {
         progress.message("verifying with the flasher stub");
         self.start_stub(self.loader.baud, progress)?;
         for (r, rep) in regions.iter().zip(out.iter_mut()) {
-            self.verify(r, &loader::md5_of(&r.data))?;
+            let expected = loader::md5_of(&r.data);
+            match self.verify(r, &expected) {
+                Ok(()) => {}
+                // The stub is running now: let it rewrite what the ROM got wrong.
+                Err(e) if retryable(&e) => {
+                    progress.message(&format!("{}: {e}; rewriting it with the stub", r.label));
+                    self.resync()?;
+                    let compressed = loader::compress(&r.data);
+                    progress.start(&r.label, Some(r.data.len() as u64));
+                    let result = self
+                        .loader
+                        .write_deflated(r.offset, &r.data, &compressed, &mut |p| progress.update(p))
+                        .and_then(|_| self.verify(r, &expected));
+                    progress.finish(&r.label);
+                    result?;
+                    rep.attempts += 1;
+                }
+                Err(e) => return Err(e),
+            }
             rep.verified = true;
         }
         Ok(out)
@@ -449,7 +472,29 @@ pub fn flash_module(
     let t0 = Instant::now();
     let opts = plan.options.clone();
     let mut session = Session::open(spec, &opts, progress)?;
-    let (patched, mut warnings) = prepare_regions(&mut plan.regions, session.flash_size(), &opts)?;
+    let flash_size = session.flash_size();
+    if let Some(data) = plan.config.take() {
+        let offset = super::layout::config_offset(flash_size);
+        // The firmware must end before the EEPROM sector it would otherwise clobber.
+        if let Some(fw) = plan
+            .regions
+            .iter()
+            .find(|r| r.offset as u64 + r.data.len() as u64 > offset as u64 && r.offset < offset)
+        {
+            return Err(FlashError::Plan(format!(
+                "{} (0x{:x}..0x{:x}) overlaps the config sector at 0x{offset:x}",
+                fw.label,
+                fw.offset,
+                fw.offset as usize + fw.data.len()
+            )));
+        }
+        plan.regions.push(Region {
+            label: "config".into(),
+            offset,
+            data,
+        });
+    }
+    let (patched, mut warnings) = prepare_regions(&mut plan.regions, flash_size, &opts)?;
     warnings.append(&mut session.warnings);
     let regions = if opts.use_stub {
         session.start_stub(opts.baud, progress)?;
@@ -462,7 +507,13 @@ pub fn flash_module(
         }
         session.write_rom(&plan.regions, progress)?
     };
+    let firmware_sha256 = plan
+        .regions
+        .iter()
+        .find(|r| r.offset == 0)
+        .map(|r| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&r.data)));
     let report = FlashReport {
+        firmware_sha256,
         port: session.port.clone(),
         module: session.info.clone(),
         stub: opts.use_stub,

@@ -171,6 +171,16 @@ fn faults_never_yield_a_false_success() {
     for bytes in [30, 500, 5_000, 12_000, 20_000, 40_000, 60_000] {
         specs.push(format!("close-after:{bytes}"));
     }
+    // The ROM path (--no-stub): ROM writes, then stub MD5 verification.
+    for n in [1, 3, 20] {
+        specs.push(format!("rom drop-reply:{n}@flash-data"));
+        specs.push(format!("rom bad-checksum:{n}@flash-data"));
+        specs.push(format!("rom flip-bit:{n}"));
+        specs.push(format!("rom corrupt-reply:{n}@spi-flash-md5"));
+    }
+    for bytes in [2_000, 30_000, 70_000] {
+        specs.push(format!("rom close-after:{bytes}"));
+    }
     let specs = std::sync::Mutex::new(specs);
     let failures = std::sync::Mutex::new(Vec::<String>::new());
     std::thread::scope(|s| {
@@ -191,17 +201,26 @@ fn faults_never_yield_a_false_success() {
 
 fn run_fault(spec: &str, fw: &[u8]) -> Option<String> {
     let env = Env::new();
-    let emu = Emulator::start(&env, &["--baud-model", "off", "--fault", spec]);
+    let (rom, fault) = match spec.strip_prefix("rom ") {
+        Some(f) => (true, f),
+        None => (false, spec),
+    };
+    let emu = Emulator::start(&env, &["--baud-model", "off", "--fault", fault]);
     let path = write_image(&env, "fw.bin", fw);
-    let run = env.run(&[
+    let url = emu.url();
+    let mut args = vec![
         "flash",
         "--port",
-        &emu.url(),
+        &url,
         "--firmware",
         path.to_str().unwrap(),
         "--after",
         "no-reset",
-    ]);
+    ];
+    if rom {
+        args.push("--no-stub");
+    }
+    let run = env.run(&args);
     eprintln!("fault {spec}: exit {}", run.code);
     match run.code {
         0 => {
