@@ -45,9 +45,10 @@ Every region written is verified with an MD5 computed on the module.
 Bare ESP-07: hold GPIO0 low (to GND), GPIO15 low, EN/CH_PD high, then reset
 or power-cycle before running this command.")]
 pub struct FlashArgs {
-    /// Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`.
+    /// Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`; repeat it
+    /// (or `auto`) with --devices to flash a fleet on several ports at once.
     #[arg(long, short = 'p', env = "ESPMQTT_PORT")]
-    pub port: Option<String>,
+    pub port: Vec<String>,
     /// Baud rate for writing with the flasher stub (the ROM always uses 115200).
     #[arg(long, short = 'b', default_value_t = flasher::DEFAULT_BAUD)]
     pub baud: u32,
@@ -81,6 +82,8 @@ pub struct FlashArgs {
     /// Show secrets with --read-config.
     #[arg(long)]
     pub show_secrets: bool,
+    #[command(flatten)]
+    pub fleet: super::flash_fleet::FleetArgs,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -94,7 +97,10 @@ struct FlashOutput<'a> {
 pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let opts = options(&args)?;
     if args.read_config {
-        let spec = choose_port(args.port.as_deref(), ctx)?;
+        if args.port.len() > 1 || !args.fleet.devices.is_empty() {
+            return super::flash_fleet::run(args, ctx);
+        }
+        let spec = choose_port(args.port.first().map(String::as_str), ctx)?;
         return read_config(&spec, &opts, &args, ctx);
     }
 
@@ -122,7 +128,10 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if args.no_stub && args.baud != flasher::DEFAULT_BAUD {
         ctx.warn("--no-stub: the ESP8266 ROM cannot change baud; writing at 115200");
     }
-    let spec = choose_port(args.port.as_deref(), ctx)?;
+    if args.port.len() > 1 || !args.fleet.devices.is_empty() {
+        return super::flash_fleet::run(args, ctx);
+    }
+    let spec = choose_port(args.port.first().map(String::as_str), ctx)?;
     let progress = super::progress::for_ctx(ctx);
     let plan = flasher::FlashPlan {
         regions: firmware
@@ -194,7 +203,7 @@ fn render(out: &FlashOutput) -> String {
     s
 }
 
-fn options(args: &FlashArgs) -> Result<FlashOptions> {
+pub(super) fn options(args: &FlashArgs) -> Result<FlashOptions> {
     let flash_size = match args.flash_size.to_ascii_lowercase().as_str() {
         "keep" => HeaderSize::Keep,
         "detect" => HeaderSize::Detect,

@@ -17,6 +17,7 @@ pub mod device_config;
 pub mod emulate;
 pub mod fingerprint;
 pub mod flash;
+pub mod flash_fleet;
 pub mod init;
 pub mod monitor;
 pub mod ports;

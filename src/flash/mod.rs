@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod flasher;
+pub mod fleet;
 pub mod image;
 pub mod layout;
 pub mod loader;

@@ -1,0 +1,678 @@
+//! Fleet flashing: one worker thread per port, devices handed out by the
+//! registry (issue 7, "Fleet flashing").
+//!
+//! Each worker repeats: connect to whatever module is on its port → read
+//! its MAC → decide (a new module? bound to another device?) → claim the
+//! next unflashed device → write firmware + that device's config blob →
+//! verify every region → record the MAC. Decisions, and why:
+//!
+//! - The module is identified *before* a device is claimed. A port whose
+//!   module has not been swapped yet (same MAC as the one it just flashed)
+//!   therefore never holds a claim, so the other ports take the remaining
+//!   devices instead of one port sitting on a device it cannot flash.
+//! - Claims are [`Registry::claim_next_unflashed`]: one write transaction,
+//!   so two threads or two processes never get the same device.
+//! - A flash is recorded only when every region verified (MD5 computed on
+//!   the module). A failure releases the claim: the device goes back to the
+//!   pool and is retried, up to [`FleetOptions::max_attempts`], then left
+//!   unflashed and reported failed. Never recorded as flashed.
+//! - "Next module plugged in" has no signal on a serial line (and none on
+//!   `socket://`), so `--wait` polls: reconnect (= reset into the loader),
+//!   sync, read the MAC, compare. An open or sync failure while waiting just
+//!   means "no module in download mode yet".
+//! - A module whose MAC is already bound to a device of the registry is
+//!   refused unless `rebind`: re-flashing a provisioned module with another
+//!   identity would leave two devices claiming one chip.
+//! - The session that identified the module is the one that writes it (one
+//!   connection per module), mirroring [`super::flasher::flash_module`]
+//!   step by step; only the claim happens in between.
+//!
+//! Library code: events go to a callback, progress to one
+//! [`Progress`] per port; nothing is printed here.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::flasher::{self, FlashOptions, Region, RegionReport, Session};
+use super::layout;
+use super::transport::PortSpec;
+use crate::device::blob::{build_blob, DeviceIdentity, TrustMaterial};
+use crate::device::registry::{DeviceRecord, Registry};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::project::ProjectPaths;
+
+/// Default pause between two looks at a port while waiting for a module.
+pub const DEFAULT_POLL: Duration = Duration::from_millis(500);
+
+/// What to flash where.
+#[derive(Debug, Clone)]
+pub struct FleetOptions {
+    pub ports: Vec<PortSpec>,
+    /// Device names, in the order they are handed out.
+    pub devices: Vec<String>,
+    /// Image written at 0x0 on every module; `None` = config blob only.
+    pub firmware: Option<Vec<u8>>,
+    pub flash: FlashOptions,
+    /// Keep each port going: wait for the next module after a flash.
+    pub wait: bool,
+    /// Flash a module even if its MAC is bound to another device.
+    pub rebind: bool,
+    /// Pause between two looks at a port while waiting.
+    pub poll: Duration,
+    /// Give up on a port that showed no new module for this long
+    /// (`None` = until the list is done).
+    pub idle_timeout: Option<Duration>,
+    /// Flash attempts per device before it is left unflashed.
+    pub max_attempts: u32,
+}
+
+/// One thing that happened on one port, streamed as it happens
+/// (`--format json`: one line each, tagged by `type`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FleetEvent {
+    /// A worker started on a port.
+    PortStarted { port: String },
+    /// The port has no new module: `reason` says what it saw.
+    Waiting {
+        port: String,
+        mac: Option<String>,
+        reason: String,
+    },
+    /// A module was refused (its MAC belongs to another device).
+    Refused {
+        port: String,
+        mac: String,
+        bound_to: String,
+    },
+    /// A device was claimed for the module on `port`.
+    Started {
+        port: String,
+        device: String,
+        mac: String,
+        attempt: u32,
+    },
+    /// Written, verified and recorded.
+    Flashed {
+        port: String,
+        device: String,
+        mac: String,
+        firmware_sha256: Option<String>,
+        regions: Vec<RegionReport>,
+        warnings: Vec<String>,
+        /// MAC was bound to this device before (`rebind`).
+        rebound_from: Option<String>,
+        seconds: f64,
+    },
+    /// Not recorded; `retry` says whether the device went back to the pool.
+    Failed {
+        port: String,
+        device: String,
+        mac: Option<String>,
+        error: String,
+        help: Option<String>,
+        attempt: u32,
+        retry: bool,
+    },
+    /// The worker of `port` stopped.
+    PortDone { port: String, reason: String },
+}
+
+/// The end of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FleetSummary {
+    /// Devices flashed and recorded in this run.
+    pub flashed: Vec<String>,
+    /// Devices whose every attempt failed (left unflashed).
+    pub failed: Vec<String>,
+    /// Devices of the list already flashed before this run (or revoked).
+    pub skipped: Vec<String>,
+    /// Devices still unflashed at the end (not attempted, or failed).
+    pub remaining: Vec<String>,
+    /// MACs refused because they are bound to another device.
+    pub refused: Vec<String>,
+    /// Flash attempts that failed (retries included).
+    pub failed_attempts: u32,
+    pub seconds: f64,
+}
+
+/// State shared by the workers of one run.
+struct Coordinator {
+    devices: Vec<String>,
+    attempts: HashMap<String, u32>,
+    given_up: HashSet<String>,
+    flashed: Vec<String>,
+    refused: Vec<String>,
+    failed_attempts: u32,
+    /// Claims held by workers of this run right now.
+    in_flight: usize,
+}
+
+impl Coordinator {
+    /// Names still worth claiming.
+    fn candidates(&self) -> Vec<String> {
+        self.devices
+            .iter()
+            .filter(|d| !self.given_up.contains(*d))
+            .cloned()
+            .collect()
+    }
+}
+
+fn lock(m: &Mutex<Coordinator>) -> std::sync::MutexGuard<'_, Coordinator> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Fleet settings computed once: the blob differs per device only in its
+/// identity.
+struct BlobFactory {
+    config: crate::project::ProjectConfig,
+    trust: TrustMaterial,
+    wifi_password: Option<String>,
+}
+
+impl BlobFactory {
+    fn new(paths: &ProjectPaths) -> Result<BlobFactory> {
+        let config = paths.load_config()?;
+        let trust = TrustMaterial::resolve(&config, &paths.root)?;
+        let wifi_password = config.wifi.resolve_password()?;
+        Ok(BlobFactory {
+            config,
+            trust,
+            wifi_password,
+        })
+    }
+
+    fn blob(&self, rec: &DeviceRecord) -> Result<Vec<u8>> {
+        let identity = DeviceIdentity::from_record(rec)?;
+        let blob = build_blob(
+            &self.config,
+            self.wifi_password.as_deref(),
+            &identity,
+            &self.trust,
+        )?
+        .encode()?;
+        if blob.len() > layout::CONFIG_SECTOR as usize {
+            return Err(Error::usage(format!(
+                "the config blob of `{}` is {} bytes; the EEPROM sector holds {}",
+                rec.name,
+                blob.len(),
+                layout::CONFIG_SECTOR
+            ))
+            .with_help("use a shorter certificate chain or the pubkey/fingerprint trust mode"));
+        }
+        Ok(blob)
+    }
+}
+
+/// Check the list against the registry before any port is touched:
+/// unknown names are a usage error; returns the names already flashed or
+/// revoked (skipped).
+pub fn preflight(paths: &ProjectPaths, devices: &[String]) -> Result<Vec<String>> {
+    let reg = Registry::open(paths)?;
+    let mut unknown = Vec::new();
+    let mut skipped = Vec::new();
+    for n in devices {
+        match reg.find(n)? {
+            None => unknown.push(n.clone()),
+            Some(d) if d.revoked || d.last_flashed_at.is_some() => skipped.push(n.clone()),
+            Some(_) => {}
+        }
+    }
+    if !unknown.is_empty() {
+        let shown: Vec<&str> = unknown.iter().take(5).map(String::as_str).collect();
+        return Err(Error::usage(format!(
+            "{} device(s) of --devices are not in the registry: {}{}",
+            unknown.len(),
+            shown.join(", "),
+            if unknown.len() > 5 { ", …" } else { "" }
+        ))
+        .with_help("create them first: espmqtt device new NAME…"));
+    }
+    Ok(skipped)
+}
+
+/// Flash the fleet. `progress_for(port)` gives each port its own progress
+/// sink; `on_event` receives every [`FleetEvent`] (from several threads).
+pub fn run(
+    paths: &ProjectPaths,
+    opts: &FleetOptions,
+    progress_for: &dyn Fn(&PortSpec) -> Box<dyn Progress>,
+    on_event: &(dyn Fn(FleetEvent) + Sync),
+) -> Result<FleetSummary> {
+    let t0 = Instant::now();
+    if opts.ports.is_empty() {
+        return Err(Error::usage("fleet flashing needs at least one --port"));
+    }
+    let skipped = preflight(paths, &opts.devices)?;
+    let factory = BlobFactory::new(paths)?;
+    let db = paths.registry_db();
+    let coord = Mutex::new(Coordinator {
+        devices: opts.devices.clone(),
+        attempts: HashMap::new(),
+        given_up: HashSet::new(),
+        flashed: Vec::new(),
+        refused: Vec::new(),
+        failed_attempts: 0,
+        in_flight: 0,
+    });
+    // Worker ids name the process too: another process's claims are
+    // another process's business (registry claims are per worker).
+    let pid = std::process::id();
+    let results: Vec<Result<()>> = std::thread::scope(|s| {
+        let handles: Vec<_> = opts
+            .ports
+            .iter()
+            .map(|port| {
+                let progress = progress_for(port);
+                let w = Worker {
+                    port: port.clone(),
+                    id: format!("fleet:{pid}:{port}"),
+                    db: db.clone(),
+                    opts,
+                    factory: &factory,
+                    coord: &coord,
+                    on_event,
+                };
+                s.spawn(move || w.run(progress.as_ref()))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::runtime("a fleet worker thread panicked")))
+            })
+            .collect()
+    });
+    // A worker's own error (registry unreadable…) ends only that port; it
+    // was reported as its PortDone. Fail the run only if every port failed
+    // before flashing anything.
+    let c = lock(&coord);
+    if c.flashed.is_empty() {
+        if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
+            return Err(e);
+        }
+    }
+    let reg = Registry::open_path(&db)?;
+    let mut remaining = Vec::new();
+    for n in &opts.devices {
+        if let Some(d) = reg.find(n)? {
+            if !d.revoked && d.last_flashed_at.is_none() {
+                remaining.push(n.clone());
+            }
+        }
+    }
+    let mut failed: Vec<String> = c.given_up.iter().cloned().collect();
+    // Devices that failed at least once and were never flashed are failed
+    // too, even if the run ended before their retry.
+    for (n, _) in c.attempts.iter() {
+        if remaining.contains(n) && !failed.contains(n) {
+            failed.push(n.clone());
+        }
+    }
+    failed.sort();
+    Ok(FleetSummary {
+        flashed: c.flashed.clone(),
+        failed,
+        skipped,
+        remaining,
+        refused: c.refused.clone(),
+        failed_attempts: c.failed_attempts,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+struct Worker<'a> {
+    port: PortSpec,
+    id: String,
+    db: PathBuf,
+    opts: &'a FleetOptions,
+    factory: &'a BlobFactory,
+    coord: &'a Mutex<Coordinator>,
+    on_event: &'a (dyn Fn(FleetEvent) + Sync),
+}
+
+/// What the worker saw on its port.
+enum Look {
+    /// Nothing to do now; `reason` for the Waiting event, `mac` if known.
+    Wait { mac: Option<String>, reason: String },
+    /// A new module, claimed device flashed or failed.
+    Done,
+    /// The list is finished.
+    Finished,
+}
+
+impl Worker<'_> {
+    fn emit(&self, e: FleetEvent) {
+        (self.on_event)(e)
+    }
+
+    fn run(&self, progress: &dyn Progress) -> Result<()> {
+        let port = self.port.to_string();
+        self.emit(FleetEvent::PortStarted { port: port.clone() });
+        let reg = match Registry::open_path(&self.db) {
+            Ok(r) => r,
+            Err(e) => {
+                self.emit(FleetEvent::PortDone {
+                    port,
+                    reason: format!("registry: {}", e.message),
+                });
+                return Err(e);
+            }
+        };
+        let mut last_mac: Option<String> = None;
+        let mut last_wait: Option<String> = None;
+        let mut idle_since = Instant::now();
+        let reason = loop {
+            if self.list_done(&reg)? {
+                break "the device list is done".to_string();
+            }
+            match self.look(&reg, &mut last_mac, progress) {
+                Ok(Look::Finished) => break "the device list is done".to_string(),
+                Ok(Look::Done) => {
+                    last_wait = None;
+                    idle_since = Instant::now();
+                    if !self.opts.wait {
+                        break "one module flashed (no --wait)".to_string();
+                    }
+                }
+                Ok(Look::Wait { mac, reason }) => {
+                    if !self.opts.wait {
+                        break format!("no module to flash: {reason}");
+                    }
+                    // One Waiting event per distinct situation, not per poll.
+                    if last_wait.as_deref() != Some(reason.as_str()) {
+                        self.emit(FleetEvent::Waiting {
+                            port: port.clone(),
+                            mac,
+                            reason: reason.clone(),
+                        });
+                        last_wait = Some(reason);
+                    }
+                    if let Some(t) = self.opts.idle_timeout {
+                        if idle_since.elapsed() >= t {
+                            break format!(
+                                "no new module for {} s (--wait-timeout)",
+                                t.as_secs_f64()
+                            );
+                        }
+                    }
+                    std::thread::sleep(self.opts.poll);
+                }
+                Err(e) => {
+                    self.emit(FleetEvent::PortDone {
+                        port,
+                        reason: format!("registry: {}", e.message),
+                    });
+                    return Err(e);
+                }
+            }
+        };
+        self.emit(FleetEvent::PortDone { port, reason });
+        Ok(())
+    }
+
+    /// True when no device is left to claim and no worker of this run holds
+    /// a claim that could still come back (a failure releases it).
+    fn list_done(&self, reg: &Registry) -> Result<bool> {
+        let (candidates, in_flight) = {
+            let c = lock(self.coord);
+            (c.candidates(), c.in_flight)
+        };
+        if in_flight > 0 {
+            return Ok(false);
+        }
+        for n in &candidates {
+            if let Some(d) = reg.find(n)? {
+                if !d.revoked && d.last_flashed_at.is_none() && d.claimed_by.is_none() {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// One look at the port. Err only for registry failures (the port
+    /// cannot go on without the registry).
+    fn look(
+        &self,
+        reg: &Registry,
+        last_mac: &mut Option<String>,
+        progress: &dyn Progress,
+    ) -> Result<Look> {
+        let session = match Session::open(&self.port, &self.opts.flash, progress) {
+            Ok(s) => s,
+            Err(e) => {
+                return Ok(Look::Wait {
+                    mac: None,
+                    reason: format!("no module in download mode: {e}"),
+                })
+            }
+        };
+        let mac = session.info.mac.to_ascii_lowercase();
+        if last_mac.as_deref() == Some(mac.as_str()) {
+            return Ok(Look::Wait {
+                mac: Some(mac),
+                reason: "module not swapped yet (same MAC as the last one)".into(),
+            });
+        }
+        let bound = bound_to(reg, &mac)?;
+        if let Some(other) = &bound {
+            if !self.opts.rebind {
+                {
+                    let mut c = lock(self.coord);
+                    if !c.refused.contains(&mac) {
+                        c.refused.push(mac.clone());
+                    }
+                }
+                self.emit(FleetEvent::Refused {
+                    port: self.port.to_string(),
+                    mac: mac.clone(),
+                    bound_to: other.clone(),
+                });
+                // Treat it as the module on the port: wait for a swap.
+                *last_mac = Some(mac.clone());
+                return Ok(Look::Wait {
+                    mac: Some(mac),
+                    reason: format!("module already bound to {other}; swap it (or --rebind)"),
+                });
+            }
+        }
+        // Claim under the coordinator lock so `in_flight` and the claim move
+        // together (list_done of another thread never sees neither).
+        let claimed = {
+            let mut c = lock(self.coord);
+            let names = c.candidates();
+            let got = if names.is_empty() {
+                None
+            } else {
+                reg.claim_next_unflashed(&names, &self.id)?
+            };
+            if got.is_some() {
+                c.in_flight += 1;
+            }
+            got
+        };
+        let Some(dev) = claimed else {
+            drop(session);
+            let in_flight = lock(self.coord).in_flight;
+            if in_flight == 0 {
+                return Ok(Look::Finished);
+            }
+            return Ok(Look::Wait {
+                mac: Some(mac),
+                reason: "no device free right now (others are being flashed)".into(),
+            });
+        };
+        let attempt = {
+            let mut c = lock(self.coord);
+            let a = c.attempts.entry(dev.name.clone()).or_insert(0);
+            *a += 1;
+            *a
+        };
+        self.emit(FleetEvent::Started {
+            port: self.port.to_string(),
+            device: dev.name.clone(),
+            mac: mac.clone(),
+            attempt,
+        });
+        let t0 = Instant::now();
+        let info = session.info.clone();
+        let outcome = self
+            .factory
+            .blob(&dev)
+            .map_err(Failure::Permanent)
+            .and_then(|blob| {
+                self.write(session, blob, progress)
+                    .map_err(|e| Failure::Retry(e.into()))
+            })
+            .and_then(|(regions, warnings, sha)| {
+                reg.record_flash(
+                    &dev.name,
+                    &mac,
+                    Some(&format!("{:06x}", info.chip_id)),
+                    info.flash_size.map(u64::from),
+                    sha.as_deref(),
+                )
+                .map_err(|e| {
+                    Failure::Permanent(e.context(
+                        "the module was flashed and verified, but recording it in the registry failed",
+                    ))
+                })?;
+                Ok((regions, warnings, sha))
+            });
+        match outcome {
+            Ok((regions, warnings, sha)) => {
+                if let Some(other) = &bound {
+                    let _ = reg.log_event(
+                        Some(&dev.name),
+                        "rebound",
+                        &format!("mac {mac} was bound to {other}"),
+                    );
+                }
+                {
+                    let mut c = lock(self.coord);
+                    c.in_flight -= 1;
+                    c.flashed.push(dev.name.clone());
+                }
+                *last_mac = Some(mac.clone());
+                self.emit(FleetEvent::Flashed {
+                    port: self.port.to_string(),
+                    device: dev.name.clone(),
+                    mac,
+                    firmware_sha256: sha,
+                    regions,
+                    warnings,
+                    rebound_from: bound,
+                    seconds: t0.elapsed().as_secs_f64(),
+                });
+            }
+            Err(f) => {
+                // Release first, then count: a retry by another port must
+                // find the device free.
+                let released = reg.release_claim(&dev.name, &self.id);
+                let (permanent, e) = match f {
+                    Failure::Permanent(e) => (true, e),
+                    Failure::Retry(e) => (false, e),
+                };
+                let retry = {
+                    let mut c = lock(self.coord);
+                    c.in_flight -= 1;
+                    c.failed_attempts += 1;
+                    let retry = !permanent && attempt < self.opts.max_attempts;
+                    if !retry {
+                        c.given_up.insert(dev.name.clone());
+                    }
+                    retry
+                };
+                self.emit(FleetEvent::Failed {
+                    port: self.port.to_string(),
+                    device: dev.name.clone(),
+                    mac: Some(mac),
+                    error: e.message.clone(),
+                    help: e.help.clone(),
+                    attempt,
+                    retry,
+                });
+                released?;
+            }
+        }
+        Ok(Look::Done)
+    }
+
+    /// Write firmware + blob on the open session and verify; the same steps
+    /// as [`flasher::flash_module`], on a session that is already open.
+    fn write(
+        &self,
+        mut session: Session,
+        blob: Vec<u8>,
+        progress: &dyn Progress,
+    ) -> super::FlashResult<(Vec<RegionReport>, Vec<String>, Option<String>)> {
+        let opts = &self.opts.flash;
+        let flash_size = session.flash_size();
+        let offset = layout::config_offset(flash_size);
+        let mut regions = Vec::new();
+        if let Some(fw) = &self.opts.firmware {
+            if fw.len() as u64 > offset as u64 {
+                return Err(super::FlashError::Plan(format!(
+                    "the firmware ({} bytes) overlaps the config sector at 0x{offset:x}",
+                    fw.len()
+                )));
+            }
+            regions.push(Region {
+                label: "firmware".into(),
+                offset: 0,
+                data: fw.clone(),
+            });
+        }
+        regions.push(Region {
+            label: "config".into(),
+            offset,
+            data: blob,
+        });
+        let (_patched, mut warnings) = flasher::prepare_regions(&mut regions, flash_size, opts)?;
+        warnings.append(&mut session.warnings);
+        let reports = if opts.use_stub {
+            session.start_stub(opts.baud, progress)?;
+            session.write_stub(&regions, opts.force, progress)?
+        } else {
+            session.write_rom(&regions, progress)?
+        };
+        if let Some(r) = reports.iter().find(|r| !r.verified) {
+            // write_* return Err on a failed verify; this is belt and braces
+            // so an unverified region can never be recorded.
+            return Err(super::FlashError::Plan(format!(
+                "{} at 0x{:x} was not verified",
+                r.label, r.offset
+            )));
+        }
+        let sha = regions
+            .iter()
+            .find(|r| r.offset == 0)
+            .map(|r| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&r.data)));
+        session.finish(opts.after);
+        Ok((reports, warnings, sha))
+    }
+}
+
+enum Failure {
+    /// Retrying cannot help (bad blob, registry write).
+    Permanent(Error),
+    /// The link or the module failed; another module/port may succeed.
+    Retry(Error),
+}
+
+/// The device a MAC is bound to, if any.
+fn bound_to(reg: &Registry, mac: &str) -> Result<Option<String>> {
+    Ok(reg
+        .devices()?
+        .into_iter()
+        .find(|d| d.mac.as_deref().map(str::to_ascii_lowercase).as_deref() == Some(mac))
+        .map(|d| d.name))
+}
