@@ -37,6 +37,8 @@ Examples:
   espmqtt flash --port /dev/ttyUSB0 --read-config
   espmqtt flash --port socket://127.0.0.1:4000 --firmware fw.bin --format json
   espmqtt flash --no-stub --firmware fw.bin        # ROM loader only, 115200 baud
+  espmqtt flash --port /dev/ttyUSB0 --port /dev/ttyUSB1 --devices sensor-001..sensor-100 \\
+      --firmware fw.bin --wait                     # a fleet, one worker per port
 
 Without --port the only USB serial port is used. Regions whose contents are
 already on the module are skipped (MD5 compare); --force writes them anyway.
@@ -95,11 +97,12 @@ struct FlashOutput<'a> {
 }
 
 pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    // Several ports or a device list: fleet flashing (flash_fleet.rs).
+    if args.port.len() > 1 || !args.fleet.devices.is_empty() {
+        return super::flash_fleet::run(args, ctx);
+    }
     let opts = options(&args)?;
     if args.read_config {
-        if args.port.len() > 1 || !args.fleet.devices.is_empty() {
-            return super::flash_fleet::run(args, ctx);
-        }
         let spec = choose_port(args.port.first().map(String::as_str), ctx)?;
         return read_config(&spec, &opts, &args, ctx);
     }
@@ -127,9 +130,6 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     };
     if args.no_stub && args.baud != flasher::DEFAULT_BAUD {
         ctx.warn("--no-stub: the ESP8266 ROM cannot change baud; writing at 115200");
-    }
-    if args.port.len() > 1 || !args.fleet.devices.is_empty() {
-        return super::flash_fleet::run(args, ctx);
     }
     let spec = choose_port(args.port.first().map(String::as_str), ctx)?;
     let progress = super::progress::for_ctx(ctx);
