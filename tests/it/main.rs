@@ -10,5 +10,6 @@ mod emulator;
 mod fingerprint;
 mod firmware;
 mod flash;
+mod fleet;
 mod monitor;
 mod probe;
