@@ -46,9 +46,6 @@ use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::project::ProjectPaths;
 
-/// Default pause between two looks at a port while waiting for a module.
-pub const DEFAULT_POLL: Duration = Duration::from_millis(500);
-
 /// What to flash where.
 #[derive(Debug, Clone)]
 pub struct FleetOptions {
@@ -151,6 +148,8 @@ struct Coordinator {
     failed_attempts: u32,
     /// Claims held by workers of this run right now.
     in_flight: usize,
+    /// Ports that stopped without ever reaching a module, with the reason.
+    unreachable: Vec<String>,
 }
 
 impl Coordinator {
@@ -221,7 +220,13 @@ pub fn preflight(paths: &ProjectPaths, devices: &[String]) -> Result<Vec<String>
         match reg.find(n)? {
             None => unknown.push(n.clone()),
             Some(d) if d.revoked || d.last_flashed_at.is_some() => skipped.push(n.clone()),
-            Some(_) => {}
+            Some(d) => {
+                // A claim left by a fleet run that was killed (Ctrl-C) would
+                // keep the device out of this run for CLAIM_STALE_AFTER.
+                if let Some(w) = d.claimed_by.as_deref().filter(|w| claim_is_dead(w)) {
+                    reg.release_claim(n, w)?;
+                }
+            }
         }
     }
     if !unknown.is_empty() {
@@ -235,6 +240,21 @@ pub fn preflight(paths: &ProjectPaths, devices: &[String]) -> Result<Vec<String>
         .with_help("create them first: espmqtt device new NAME…"));
     }
     Ok(skipped)
+}
+
+/// Worker ids are `fleet:PID:PORT`. True when the process that made the
+/// claim is gone, as far as this host can tell (Linux `/proc`); false when
+/// unsure, leaving the registry's staleness rule in charge.
+fn claim_is_dead(worker: &str) -> bool {
+    let Some(pid) = worker
+        .strip_prefix("fleet:")
+        .and_then(|r| r.split(':').next())
+        .and_then(|p| p.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    let proc = std::path::Path::new("/proc");
+    pid != std::process::id() && proc.join("self").exists() && !proc.join(pid.to_string()).exists()
 }
 
 /// Flash the fleet. `progress_for(port)` gives each port its own progress
@@ -260,6 +280,7 @@ pub fn run(
         refused: Vec::new(),
         failed_attempts: 0,
         in_flight: 0,
+        unreachable: Vec::new(),
     });
     // Worker ids name the process too: another process's claims are
     // another process's business (registry claims are per worker).
@@ -290,13 +311,24 @@ pub fn run(
             })
             .collect()
     });
-    // A worker's own error (registry unreadable…) ends only that port; it
-    // was reported as its PortDone. Fail the run only if every port failed
-    // before flashing anything.
+    // A worker's own error (registry unreadable…) ends only that port and
+    // was reported as its PortDone; it fails the run only when nothing was
+    // flashed at all.
     let c = lock(&coord);
     if c.flashed.is_empty() {
         if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
             return Err(e);
+        }
+        if c.unreachable.len() == opts.ports.len() && c.attempts.is_empty() {
+            return Err(Error::unreachable(format!(
+                "no module answered on any of the {} port(s): {}",
+                opts.ports.len(),
+                c.unreachable.join("; ")
+            ))
+            .with_help(
+                "put the modules in download mode (GPIO0 low at reset) and check the ports \
+                 with `espmqtt ports`; --wait keeps polling until a module appears",
+            ));
         }
     }
     let reg = Registry::open_path(&db)?;
@@ -369,6 +401,7 @@ impl Worker<'_> {
         let mut last_mac: Option<String> = None;
         let mut last_wait: Option<String> = None;
         let mut idle_since = Instant::now();
+        let mut reached = false;
         let reason = loop {
             if self.list_done(&reg)? {
                 break "the device list is done".to_string();
@@ -376,6 +409,7 @@ impl Worker<'_> {
             match self.look(&reg, &mut last_mac, progress) {
                 Ok(Look::Finished) => break "the device list is done".to_string(),
                 Ok(Look::Done) => {
+                    reached = true;
                     last_wait = None;
                     idle_since = Instant::now();
                     if !self.opts.wait {
@@ -383,7 +417,15 @@ impl Worker<'_> {
                     }
                 }
                 Ok(Look::Wait { mac, reason }) => {
+                    reached |= mac.is_some();
+                    let stop_unreached = |why: String| {
+                        if !reached {
+                            lock(self.coord).unreachable.push(format!("{port}: {why}"));
+                        }
+                        why
+                    };
                     if !self.opts.wait {
+                        let reason = stop_unreached(reason.clone());
                         break format!("no module to flash: {reason}");
                     }
                     // One Waiting event per distinct situation, not per poll.
@@ -397,10 +439,10 @@ impl Worker<'_> {
                     }
                     if let Some(t) = self.opts.idle_timeout {
                         if idle_since.elapsed() >= t {
-                            break format!(
+                            break stop_unreached(format!(
                                 "no new module for {} s (--wait-timeout)",
                                 t.as_secs_f64()
-                            );
+                            ));
                         }
                     }
                     std::thread::sleep(self.opts.poll);

@@ -428,4 +428,18 @@ fn unknown_devices_and_bad_ranges_are_usage_errors() {
         fwp,
     ]);
     run.assert_code(2);
+    // Nothing listening on any port: unreachable, and nothing claimed stays behind.
+    let free = crate::support::free_port();
+    let run = env.run(&[
+        "flash",
+        "--port",
+        &format!("socket://127.0.0.1:{free}"),
+        "--devices",
+        "sensor-001,sensor-002",
+        "--firmware",
+        fwp,
+    ]);
+    run.assert_code(3);
+    let (bound, events) = registry(&env);
+    assert!(bound.values().all(Option::is_none) && events.is_empty());
 }
