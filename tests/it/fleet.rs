@@ -443,3 +443,81 @@ fn unknown_devices_and_bad_ranges_are_usage_errors() {
     let (bound, events) = registry(&env);
     assert!(bound.values().all(Option::is_none) && events.is_empty());
 }
+
+/// Two processes on the same device list (one port each) share the work
+/// through the registry: every device flashed once, no device on two
+/// modules, both stop when the list is done.
+#[test]
+fn two_processes_never_get_the_same_device() {
+    let env = Env::new();
+    let names = project(&env, 6);
+    let fw = env.write("fw.bin", firmware(8 * 1024));
+    let bench = Bench::start(&env, &[3, 3], &[]);
+    let spawn = |url: String| {
+        env.cmd()
+            .args([
+                "flash",
+                "--port",
+                &url,
+                "--devices",
+                "sensor-001..sensor-006",
+                "--firmware",
+                fw.to_str().unwrap(),
+                "--wait",
+                "--wait-timeout",
+                "20",
+                "--poll",
+                "0.1",
+                "--format",
+                "json",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn espmqtt flash")
+    };
+    let a = spawn(bench.emus[0].url());
+    let b = spawn(bench.emus[1].url());
+    let mut flashed = Vec::new();
+    for child in [a, b] {
+        let out = child.wait_with_output().expect("wait");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        for l in stdout.lines() {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            if v["type"] == "flashed" {
+                flashed.push(v["device"].as_str().unwrap_or_default().to_string());
+            }
+        }
+    }
+    flashed.sort();
+    assert_eq!(flashed, names, "each device flashed exactly once");
+    let (_, events) = registry(&env);
+    for n in &names {
+        assert_eq!(events.get(n), Some(&1), "{n}");
+    }
+    assert_eq!(check_modules(&env, &bench, &fw), 6);
+}
+
+/// A module that stops answering in the middle of the image (`stall`):
+/// reported failed, the device retried on the next module, the stalled
+/// module bound to nothing.
+#[test]
+fn a_stalled_module_is_failed_and_left_unbound() {
+    let env = Env::new();
+    let names = project(&env, 2);
+    let fw = env.write("fw.bin", firmware(8 * 1024));
+    let bench = Bench::start(&env, &[3], &[&["--fault", "stall:3@flash-defl-data"]]);
+    let range = format!("{}..{}", names[0], names[1]);
+    let (code, lines, stderr) = fleet(&env, &bench.ports(), &range, &fw);
+    assert_eq!(code, 0, "{lines:#?}\n{stderr}");
+    let failed = of_type(&lines, "failed");
+    assert_eq!(failed.len(), 1, "{lines:#?}");
+    assert_eq!(failed[0]["retry"], true);
+    let stalled = failed[0]["mac"].as_str().unwrap();
+    let (bound, _) = registry(&env);
+    assert!(
+        bound.values().all(|m| m.as_deref() != Some(stalled)),
+        "{bound:?}"
+    );
+    assert_eq!(check_modules(&env, &bench, &fw), 2);
+}
