@@ -155,7 +155,10 @@ struct PortBar {
 
 impl Progress for PortBar {
     fn start(&self, label: &str, total: Option<u64>) {
-        self.bar.set_length(total.unwrap_or(0));
+        match total {
+            Some(t) => self.bar.set_length(t),
+            None => self.bar.unset_length(),
+        }
         self.bar.set_position(0);
         self.bar.set_message(label.to_string());
     }
@@ -233,7 +236,7 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let progress_for = |p: &PortSpec| -> Box<dyn Progress> {
         match &multi {
             Some(m) => {
-                let bar = m.add(ProgressBar::new(0));
+                let bar = m.add(ProgressBar::no_length());
                 bar.set_style(
                     ProgressStyle::with_template(&format!(
                         "{{prefix:<{width}}} [{{bar:25}}] {{bytes:>9}}/{{total_bytes:<9}} {{msg}}"
