@@ -2,6 +2,11 @@
 //! device-identical ClientHello probe, and BearSSL compatibility rules.
 
 pub mod cert;
+pub mod clienthello;
+pub mod compat;
+pub mod device_trust;
+pub mod handshake;
+pub mod records;
 
 use serde::{Deserialize, Serialize};
 
