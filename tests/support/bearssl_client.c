@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +342,9 @@ int main(int argc, char **argv)
 	unsigned char *ibuf = malloc(ilen), *obuf = malloc(olen);
 	br_ssl_engine_set_buffers_bidi(&sc.eng, ibuf, ilen, obuf, olen);
 
+	/* A server that aborts the handshake closes the socket: a write must
+	 * then fail with EPIPE instead of killing the oracle. */
+	signal(SIGPIPE, SIG_IGN);
 	int fd = connect_to(host, port);
 	if (fd < 0) { printf("error tcp\n"); return 3; }
 	if (!br_ssl_client_reset(&sc, sni, 0)) {
@@ -366,7 +370,21 @@ int main(int argc, char **argv)
 			size_t len;
 			unsigned char *buf = br_ssl_engine_sendrec_buf(&sc.eng, &len);
 			ssize_t w = write(fd, buf, len);
-			if (w <= 0) { br_ssl_engine_close(&sc.eng); printf("error 31\n"); return 1; }
+			if (w <= 0) {
+				/* The server gave up; its alert may already be waiting. */
+				unsigned char *rb;
+				size_t rlen;
+				ssize_t r;
+				while ((br_ssl_engine_current_state(&sc.eng) & BR_SSL_RECVREC)
+					&& (rb = br_ssl_engine_recvrec_buf(&sc.eng, &rlen)) != NULL
+					&& (r = read(fd, rb, rlen)) > 0)
+				{
+					br_ssl_engine_recvrec_ack(&sc.eng, (size_t)r);
+				}
+				int err = br_ssl_engine_last_error(&sc.eng);
+				printf("error %d\n", err == 0 ? 31 : err);
+				return 1;
+			}
 			br_ssl_engine_sendrec_ack(&sc.eng, (size_t)w);
 			continue;
 		}
