@@ -604,6 +604,32 @@ fn basic_cipher_build_against_ec_broker() {
     }
 }
 
+/// MFLN confirmed but not honoured: a record after the ServerHello is
+/// bigger than the negotiated 512 bytes.
+#[test]
+fn mfln_echoed_but_records_too_large_is_fatal() {
+    let env = Env::new();
+    let s = RawServer::start(Misbehaviour::MflnEchoedButBigRecords);
+    let (run, r) = probe(
+        &env,
+        &[
+            &format!("127.0.0.1:{}", s.port),
+            "--trust",
+            "insecure",
+            "--timeout",
+            "3",
+        ],
+    );
+    run.assert_code(1);
+    assert_eq!(r.tls.mfln_echoed, Some(512));
+    let f = r.expect_finding("mfln_not_honoured", "fatal");
+    assert!(f
+        .device_error
+        .as_deref()
+        .unwrap_or_default()
+        .contains("BearSSL error 6"));
+}
+
 // ---------------------------------------------------------------------
 // Robustness: wrong kinds of servers. Each gives a clear error, exit 3,
 // and the probe ends within --timeout + 1 s.

@@ -267,6 +267,9 @@ pub enum Misbehaviour {
     Http,
     /// Reads the ClientHello, sends a valid ServerHello, closes.
     CloseAfterServerHello,
+    /// Confirms max_fragment_length 512 in the ServerHello, then sends a
+    /// 2 KB Certificate record anyway (what vernemq#2481 describes).
+    MflnEchoedButBigRecords,
 }
 
 pub struct RawServer {
@@ -318,8 +321,18 @@ impl RawServer {
                             Misbehaviour::CloseAfterServerHello => {
                                 let mut buf = [0u8; 2048];
                                 let _ = s.read(&mut buf);
-                                let _ = s.write_all(&server_hello_record());
+                                let _ = s.write_all(&server_hello_record(false));
                                 let _ = s.flush();
+                            }
+                            Misbehaviour::MflnEchoedButBigRecords => {
+                                let mut buf = [0u8; 2048];
+                                let _ = s.read(&mut buf);
+                                let mut out = server_hello_record(true);
+                                out.extend_from_slice(&big_certificate_record());
+                                out.extend_from_slice(&[22, 3, 3, 0, 4, 14, 0, 0, 0]);
+                                let _ = s.write_all(&out);
+                                let _ = s.flush();
+                                held.push(s);
                             }
                         }
                     }
@@ -345,16 +358,34 @@ impl Drop for RawServer {
 }
 
 /// A well-formed TLS 1.2 ServerHello choosing ECDHE-RSA-AES128-GCM-SHA256
-/// and echoing renegotiation_info.
-pub fn server_hello_record() -> Vec<u8> {
+/// and echoing renegotiation_info (and max_fragment_length 512 if asked).
+pub fn server_hello_record(mfln: bool) -> Vec<u8> {
     let mut body = vec![3, 3];
     body.extend_from_slice(&[0x42; 32]);
     body.push(0);
     body.extend_from_slice(&[0xC0, 0x2F, 0]);
-    body.extend_from_slice(&[0, 5, 0xff, 0x01, 0, 1, 0]);
+    if mfln {
+        body.extend_from_slice(&[0, 10, 0xff, 0x01, 0, 1, 0, 0x00, 0x01, 0, 1, 1]);
+    } else {
+        body.extend_from_slice(&[0, 5, 0xff, 0x01, 0, 1, 0]);
+    }
     let mut hs = vec![2, 0, 0, body.len() as u8];
     hs.extend_from_slice(&body);
     let mut rec = vec![22, 3, 3, 0, hs.len() as u8];
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+/// One record holding a Certificate message with a 2000-byte opaque "certificate".
+fn big_certificate_record() -> Vec<u8> {
+    let cert = vec![0x30u8; 2000];
+    let mut list = vec![0, 0x07, 0xd0];
+    list.extend_from_slice(&cert);
+    let mut body = vec![0, (list.len() >> 8) as u8, list.len() as u8];
+    body.extend_from_slice(&list);
+    let mut hs = vec![11, 0, (body.len() >> 8) as u8, body.len() as u8];
+    hs.extend_from_slice(&body);
+    let mut rec = vec![22, 3, 3, (hs.len() >> 8) as u8, hs.len() as u8];
     rec.extend_from_slice(&hs);
     rec
 }
