@@ -352,7 +352,12 @@ fn render(r: &ProbeReport, c: &Ctx) -> String {
     let shown: Vec<_> = r
         .findings
         .iter()
-        .filter(|f| f.severity != Severity::Info || c.verbose > 0 || f.id == "heap_estimate")
+        .filter(|f| {
+            f.severity != Severity::Info
+                || c.verbose > 0
+                || f.id == "heap_estimate"
+                || f.id == "trust_anchor"
+        })
         .collect();
     if !shown.is_empty() {
         s.push('\n');

@@ -286,6 +286,17 @@ pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
         });
     }
     findings.extend(analysis.findings);
+    if let (TrustMode::Ca, Some(anchor)) = (o.trust.mode, facts.trust_anchor.as_ref()) {
+        findings.push(Finding::new(
+            "trust_anchor",
+            Severity::Info,
+            format!(
+                "the device must carry the root {anchor} as its trust anchor (from {}), and have its clock set by NTP",
+                o.anchor_source.as_deref().unwrap_or("--ca-file")
+            ),
+            "put exactly this certificate into the sketch's X509List (setTrustAnchors)",
+        ));
+    }
     if analysis.handshake_ok
         || (facts.client_certificate_requested && !unreachable && only_client_cert(&findings))
     {
