@@ -434,6 +434,24 @@ fn mqtt_findings(
             format!("the MQTT part could not be tested: {message}"),
             "the TLS verdict above still holds; test MQTT with the device itself",
         )),
+        // The device's handshake worked with a suite rustls does not
+        // implement (CBC, CCM, RSA key exchange): the session cannot be
+        // reproduced here, which says nothing about the device.
+        Some(SessionError::TlsAlert { alert: 40, .. })
+            if facts
+                .cipher_suite_id
+                .is_some_and(|s| !session::RUSTLS_SUITES.contains(&s)) =>
+        {
+            findings.push(Finding::new(
+                "mqtt_not_tested",
+                Severity::Warn,
+                format!(
+                    "the broker chose {} for the device, which the host's TLS library cannot speak, so the MQTT part was not tested",
+                    facts.cipher_suite.as_deref().unwrap_or("a suite")
+                ),
+                "the TLS verdict above still holds; allow an ECDHE-*-AES-GCM or CHACHA20 suite on the broker to test MQTT from the host",
+            ));
+        }
         Some(SessionError::TlsAlert { alert, message })
             if !findings
                 .iter()
@@ -538,7 +556,6 @@ fn mqtt_findings(
             );
         }
     }
-    let _ = facts;
 }
 
 #[allow(clippy::too_many_arguments)]

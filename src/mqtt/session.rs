@@ -22,6 +22,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde::{Deserialize, Serialize};
 
+/// The TLS 1.2 suites rustls (ring) implements; all are in the device's list.
+pub const RUSTLS_SUITES: [u16; 6] = [0xCCA9, 0xCCA8, 0xC02B, 0xC02F, 0xC02C, 0xC030];
+
 /// Everything the MQTT session needs.
 pub struct SessionParams {
     pub host: String,

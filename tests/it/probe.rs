@@ -604,6 +604,40 @@ fn basic_cipher_build_against_ec_broker() {
     }
 }
 
+/// A broker restricted to a CBC suite the device offers but rustls lacks:
+/// the device connects (oracle agrees); the MQTT part is reported untested.
+#[test]
+fn cbc_only_broker_works_for_the_device() {
+    need_mosquitto!();
+    let env = Env::new();
+    let pki = TestPki::new(env.path(), Alg::EcP256);
+    let broker = tls_broker(
+        env.path(),
+        &pki,
+        "allow_anonymous true\ntls_version tlsv1.2\nciphers ECDHE-ECDSA-AES128-SHA256",
+    );
+    let ca = pki.ca_file.display().to_string();
+    let (run, r) = probe(&env, &[&target(broker.port), "--ca-file", &ca]);
+    assert_eq!(
+        r.tls.cipher_suite.as_deref(),
+        Some("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256")
+    );
+    r.expect_finding("mqtt_not_tested", "warn");
+    assert_eq!(r.verdict, "ok", "{:#?}", r.findings);
+    run.assert_code(0);
+    if oracle().is_some() {
+        assert_eq!(
+            oracle_run(
+                "localhost",
+                broker.port,
+                "ca",
+                &["--ta", &ca, "--sni", "localhost"]
+            ),
+            0
+        );
+    }
+}
+
 /// MFLN confirmed but not honoured: a record after the ServerHello is
 /// bigger than the negotiated 512 bytes.
 #[test]
