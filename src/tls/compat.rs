@@ -755,3 +755,86 @@ pub fn heap_finding(h: &HeapEstimate) -> Finding {
         f
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::clienthello::CipherBuild;
+    use super::super::records::ServerHello;
+    use super::*;
+
+    fn hello() -> DeviceHello {
+        DeviceHello {
+            ciphers: CipherBuild::All,
+            server_name: None,
+            mfln: Mfln::B512,
+        }
+    }
+
+    fn exchange(suite: u16, extensions: Vec<(u16, Vec<u8>)>) -> HelloExchange {
+        let flight = ServerFlight {
+            server_hello: Some(ServerHello {
+                version: 0x0303,
+                random: [1; 32],
+                session_id: Vec::new(),
+                cipher_suite: suite,
+                compression: 0,
+                extensions,
+            }),
+            hello_done: true,
+            ..Default::default()
+        };
+        HelloExchange {
+            flight,
+            end: FlightEnd::Complete,
+            received: 100,
+        }
+    }
+
+    fn insecure() -> DeviceTrust {
+        DeviceTrust {
+            mode: TrustMode::Insecure,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn mfln_echoed_with_another_value_is_bearssl_18() {
+        let ex = exchange(0xC02F, vec![(0xff01, vec![0]), (0x0001, vec![2])]);
+        let a = analyse_flight(&ex, &hello(), &insecure(), false);
+        assert_eq!(a.device_error_code, Some(18));
+        assert!(a
+            .findings
+            .iter()
+            .any(|f| f.id == "mfln_mismatch" && f.severity == Severity::Fatal));
+        assert!(!a.handshake_ok);
+    }
+
+    #[test]
+    fn suite_not_offered_is_bearssl_16() {
+        let ex = exchange(0x009E, vec![]);
+        let a = analyse_flight(&ex, &hello(), &insecure(), false);
+        assert_eq!(a.device_error_code, Some(16));
+    }
+
+    #[test]
+    fn unoffered_extension_is_bearssl_20() {
+        let ex = exchange(0xC02F, vec![(0x0017, vec![])]);
+        let a = analyse_flight(&ex, &hello(), &insecure(), false);
+        assert_eq!(a.device_error_code, Some(20));
+    }
+
+    #[test]
+    fn tls13_server_hello_is_fatal() {
+        let ex = exchange(0x1301, vec![(0x002b, vec![3, 4])]);
+        let a = analyse_flight(&ex, &hello(), &insecure(), false);
+        assert!(a.findings.iter().any(|f| f.id == "tls13_only"));
+    }
+
+    #[test]
+    fn heap_needs_16k_block_without_mfln() {
+        let h = heap_estimate(Mfln::B512, false, TrustMode::Ca);
+        assert_eq!(h.receive_buffer, 16709);
+        let h = heap_estimate(Mfln::B512, true, TrustMode::Ca);
+        assert_eq!(h.receive_buffer, 837);
+    }
+}
