@@ -62,9 +62,9 @@ pub struct ProbeFlags {
     /// MQTT client id (default: espmqtt-probe-<random>).
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
-    /// How the device authenticates the broker.
-    #[arg(long, value_enum, default_value_t = TrustMode::Ca)]
-    pub trust: TrustMode,
+    /// How the device authenticates the broker [default: espmqtt.toml's, else ca].
+    #[arg(long, value_enum)]
+    pub trust: Option<TrustMode>,
     /// Trust anchor(s) for `ca` mode, PEM (default: the system roots).
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
@@ -85,14 +85,17 @@ pub struct ProbeFlags {
     #[arg(long, value_name = "NAME")]
     pub servername: Option<String>,
     /// Topic prefix: topics are <prefix>/<client-id>/….
-    #[arg(long, value_name = "P", default_value = "espmqtt")]
-    pub topic_prefix: String,
+    /// [default: espmqtt.toml's, else espmqtt]
+    #[arg(long, value_name = "P")]
+    pub topic_prefix: Option<String>,
     /// Device buffer size, i.e. the max_fragment_length it requests: 512|1024|2048|4096|off.
-    #[arg(long, value_name = "SIZE", default_value = "512", value_parser = parse_mfln)]
-    pub mfln: Mfln,
+    /// [default: espmqtt.toml's, else 512]
+    #[arg(long, value_name = "SIZE", value_parser = parse_mfln)]
+    pub mfln: Option<Mfln>,
     /// The core's cipher build option.
-    #[arg(long, value_enum, default_value_t = CipherBuild::All)]
-    pub ciphers: CipherBuild,
+    /// [default: espmqtt.toml's, else all]
+    #[arg(long, value_enum)]
+    pub ciphers: Option<CipherBuild>,
     /// Give up after this many seconds (whole probe).
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
@@ -102,17 +105,8 @@ fn parse_mfln(s: &str) -> std::result::Result<Mfln, String> {
     Mfln::parse(s).ok_or_else(|| format!("{s:?} is not one of 512, 1024, 2048, 4096, off"))
 }
 
-pub fn run(args: ProbeArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    if let Some(name) = &args.flags.device {
-        // Integration point: the device registry (src/device/) resolves NAME
-        // to host/port/servername, credentials, trust material, MFLN and
-        // cipher build; the integrator wires it here once that module
-        // exposes a lookup. Until then the flag is accepted and refused.
-        return Err(Error::usage(format!(
-            "--device {name}: the device registry is not available in this build"
-        ))
-        .with_help("pass the broker, credentials and trust settings as flags instead"));
-    }
+pub fn run(mut args: ProbeArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    apply_project_defaults(&mut args, ctx)?;
     let opts = options(args)?;
     let progress = super::progress::for_ctx(ctx);
     let report = probe::run(opts, progress.as_ref());
@@ -122,6 +116,93 @@ pub fn run(args: ProbeArgs, ctx: &Ctx) -> Result<ExitStatus> {
         Verdict::Fail => ExitStatus::CheckFailed,
         Verdict::Unreachable => ExitStatus::Unreachable,
     })
+}
+
+/// Fill what the flags leave open from `espmqtt.toml` (broker, trust
+/// material, MFLN, cipher build, topic prefix) and, with `--device NAME`,
+/// the device's identity from the registry. Flags always win.
+fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
+    let paths = crate::project::ProjectPaths::locate(ctx.config.as_deref())?;
+    let needed = args.flags.device.is_some() || args.target.is_none();
+    if !paths.has_config() {
+        if args.flags.device.is_some() {
+            return Err(Error::usage(format!(
+                "--device needs a project: no {} found",
+                paths.config_file.display()
+            ))
+            .with_help("run `espmqtt init`, or pass the broker and credentials as flags"));
+        }
+        return Ok(());
+    }
+    if !needed && ctx.config.is_none() {
+        // An explicit target without --config: a one-off check, not the project's broker.
+        return Ok(());
+    }
+    let cfg = paths.load_config()?;
+    let f = &mut args.flags;
+    if args.target.is_none() && !cfg.broker.host.is_empty() {
+        args.target = Some(if cfg.broker.host.contains(':') {
+            format!("[{}]:{}", cfg.broker.host, cfg.broker.port)
+        } else {
+            format!("{}:{}", cfg.broker.host, cfg.broker.port)
+        });
+        if f.servername.is_none() {
+            f.servername = cfg.broker.servername.clone();
+        }
+    }
+    let rel = |p: &std::path::Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            paths.root.join(p)
+        }
+    };
+    if f.trust.is_none() {
+        f.trust = Some(cfg.tls.trust);
+    }
+    if f.ca_file.is_none() {
+        f.ca_file = cfg.tls.ca_file.as_deref().map(rel);
+    }
+    if f.pubkey_file.is_none() {
+        f.pubkey_file = cfg.tls.pubkey_file.as_deref().map(rel);
+    }
+    if f.fingerprint.is_empty() {
+        f.fingerprint = cfg.tls.fingerprints.clone();
+    }
+    if f.mfln.is_none() {
+        f.mfln = Mfln::parse(&cfg.tls.mfln.to_string());
+    }
+    if f.ciphers.is_none() {
+        f.ciphers = match cfg.tls.ciphers.as_str() {
+            "basic" => Some(CipherBuild::Basic),
+            _ => Some(CipherBuild::All),
+        };
+    }
+    if f.topic_prefix.is_none() {
+        f.topic_prefix = Some(cfg.mqtt.topic_prefix.clone());
+    }
+    if let Some(name) = f.device.clone() {
+        device_identity(&name, &paths, f)?;
+    }
+    Ok(())
+}
+
+/// INTEGRATION POINT (device registry, built on another branch): look NAME
+/// up in `paths.registry_db()` and fill, where the flags left them empty,
+/// `client_id`, `username`, `password` (the device's current secret) and the
+/// client certificate/key (write the registry's PEMs to a temp file, or
+/// extend `ProbeFlags` to carry PEM bytes). Until the registry module is
+/// merged, `--device` is accepted and refused with a clear message.
+fn device_identity(
+    name: &str,
+    paths: &crate::project::ProjectPaths,
+    _flags: &mut ProbeFlags,
+) -> Result<()> {
+    Err(Error::usage(format!(
+        "--device {name}: this build has no device registry ({})",
+        paths.registry_db().display()
+    ))
+    .with_help("pass --client-id, --username and --password-env (and --cert/--key) instead"))
 }
 
 /// Split HOST[:PORT] / [v6]:PORT.
@@ -191,18 +272,19 @@ fn options(args: ProbeArgs) -> Result<ProbeOptions> {
             "--timeout must be between 0.1 and 3600 seconds",
         ));
     }
+    let trust_mode = a.trust.unwrap_or_default();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let mut trust = DeviceTrust {
-        mode: a.trust,
+        mode: trust_mode,
         server_name: server_name.clone(),
         now,
         ..Default::default()
     };
     let mut anchor_source = None;
-    match a.trust {
+    match trust_mode {
         TrustMode::Ca => match &a.ca_file {
             Some(p) => {
                 let certs =
@@ -285,12 +367,12 @@ fn options(args: ProbeArgs) -> Result<ProbeOptions> {
         port,
         server_name,
         trust,
-        ciphers: a.ciphers,
-        mfln: a.mfln,
+        ciphers: a.ciphers.unwrap_or_default(),
+        mfln: a.mfln.unwrap_or(Mfln::B512),
         client_id,
         username: a.username,
         password,
-        topic_prefix: a.topic_prefix,
+        topic_prefix: a.topic_prefix.unwrap_or_else(|| "espmqtt".into()),
         client_auth,
         timeout: Duration::from_secs_f64(a.timeout),
         anchor_source,

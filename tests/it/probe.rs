@@ -756,6 +756,30 @@ fn refused_port_is_unreachable() {
     r.expect_finding("tcp_failed", "fatal");
 }
 
+/// Without a target, the broker, trust material and MFLN come from
+/// espmqtt.toml; `--device` needs the registry (integration point).
+#[test]
+fn project_config_supplies_the_broker() {
+    need_mosquitto!();
+    let env = Env::new();
+    let pki = TestPki::new(env.path(), Alg::EcP256);
+    let broker = tls_broker(env.path(), &pki, "allow_anonymous true");
+    env.write(
+        "espmqtt.toml",
+        format!(
+            "[broker]\nhost = \"localhost\"\nport = {}\n\n[tls]\ntrust = \"ca\"\nca_file = \"ca.crt\"\nmfln = 1024\n",
+            broker.port
+        ),
+    );
+    let (run, r) = probe(&env, &[]);
+    assert_eq!(r.verdict, "ok", "{:#?}", r.findings);
+    run.assert_code(0);
+    assert_eq!(r.tls.mfln_echoed, Some(1024));
+    let run = env.run(&["probe", "--device", "sensor-001"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("sensor-001"), "{}", run.stderr);
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let env = Env::new();
