@@ -57,12 +57,8 @@ impl Env {
         let mut a: Vec<&str> = args.to_vec();
         a.extend(["--format", "json"]);
         let r = self.run(&a);
-        let v = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                r.stdout, r.stderr
-            )
-        });
+        let v = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", r.stdout, r.stderr));
         (r, v)
     }
 
