@@ -418,3 +418,30 @@ pub fn pubsubclient_state(connack: u8) -> (&'static str, &'static str) {
         _ => ("MQTT_CONNECTED", "connected"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_size_matches_pubsubclient_arithmetic() {
+        // 15 fixed bytes + (2 + 5) for the id: what PubSubClient checks
+        // against its 256-byte buffer (esp8266-tls.md §8.4).
+        assert_eq!(pubsubclient_connect_size("dev-a", None, None), 22);
+        assert_eq!(
+            pubsubclient_connect_size("dev-a", Some("u"), Some("pw")),
+            22 + 3 + 4
+        );
+        // A password without a user name is not sent.
+        assert_eq!(pubsubclient_connect_size("dev-a", None, Some("pw")), 22);
+        let long = "x".repeat(240);
+        assert!(pubsubclient_connect_size("dev-a", Some("u"), Some(&long)) > 256);
+    }
+
+    #[test]
+    fn connack_codes_map_to_pubsubclient_states() {
+        assert_eq!(pubsubclient_state(4).0, "MQTT_CONNECT_BAD_CREDENTIALS");
+        assert_eq!(pubsubclient_state(5).0, "MQTT_CONNECT_UNAUTHORIZED");
+        assert_eq!(pubsubclient_state(1).0, "MQTT_CONNECT_BAD_PROTOCOL");
+    }
+}
