@@ -436,6 +436,36 @@ pub fn analyse_flight(
             match device_trust::verify(&f.certificates, trust) {
                 Ok(s) => {
                     a.facts.trust_anchor = s.anchor;
+                    // In CA mode x509-minimal hands the leaf's keyUsage to the
+                    // TLS layer, which checks it against the suite; the other
+                    // engines report KEYX|SIGN (§2.3).
+                    if trust.mode == TrustMode::Ca {
+                        if let Some((keyx, sign)) = f
+                            .certificates
+                            .first()
+                            .and_then(|l| device_trust::leaf_usages(l))
+                        {
+                            let needs_sign = is_ecdhe_suite(sh.cipher_suite);
+                            let ok = if needs_sign { sign } else { keyx };
+                            if !ok {
+                                trust_ok = false;
+                                a.findings.push(
+                                    Finding::new(
+                                        "leaf_key_usage",
+                                        Severity::Fatal,
+                                        format!(
+                                            "the server certificate's keyUsage does not allow {} which {} needs",
+                                            if needs_sign { "digitalSignature," } else { "keyEncipherment/keyAgreement," },
+                                            suite_name(sh.cipher_suite)
+                                        ),
+                                        "reissue the certificate with keyUsage digitalSignature (ECDHE) and keyEncipherment (RSA key exchange)",
+                                    )
+                                    .device(bearssl(28)),
+                                );
+                                a.device_error_code.get_or_insert(28);
+                            }
+                        }
+                    }
                     if trust.mode == TrustMode::Insecure {
                         a.findings.push(Finding::new(
                             "insecure_mode",
@@ -574,6 +604,33 @@ fn incomplete(mut a: FlightAnalysis, ex: &HelloExchange) -> FlightAnalysis {
     );
     a.handshake_ok = false;
     a
+}
+
+/// ECDHE suites (the server signs; the leaf needs digitalSignature).
+fn is_ecdhe_suite(id: u16) -> bool {
+    matches!(
+        id,
+        0xCCA9
+            | 0xCCA8
+            | 0xC02B
+            | 0xC02F
+            | 0xC02C
+            | 0xC030
+            | 0xC0AC
+            | 0xC0AD
+            | 0xC0AE
+            | 0xC0AF
+            | 0xC023
+            | 0xC027
+            | 0xC024
+            | 0xC028
+            | 0xC009
+            | 0xC013
+            | 0xC00A
+            | 0xC014
+            | 0xC008
+            | 0xC012
+    )
 }
 
 /// Name of a protocol version.

@@ -34,12 +34,25 @@ pub mod err {
     pub const BAD_SERVER_NAME: u16 = 56;
     pub const CRITICAL_EXTENSION: u16 = 57;
     pub const NOT_CA: u16 = 58;
+    pub const FORBIDDEN_KEY_USAGE: u16 = 59;
     pub const WEAK_PUBLIC_KEY: u16 = 60;
     pub const NOT_TRUSTED: u16 = 62;
     /// TLS-layer: ServerKeyExchange signature does not verify.
     pub const SSL_BAD_SIGNATURE: u16 = 27;
     /// TLS-layer: the server key does not fit the negotiated suite.
     pub const SSL_WRONG_KEY_USAGE: u16 = 28;
+}
+
+/// What the leaf's keyUsage allows, as BearSSL reduces it (`BR_KEYTYPE_KEYX`
+/// = keyEncipherment or keyAgreement, `BR_KEYTYPE_SIGN` = digitalSignature);
+/// `None` when there is no keyUsage extension (everything allowed).
+pub fn leaf_usages(der: &[u8]) -> Option<(bool, bool)> {
+    let (_, c) = parse_x509_certificate(der).ok()?;
+    let ku = c.key_usage().ok()??;
+    Some((
+        ku.value.key_encipherment() || ku.value.key_agreement(),
+        ku.value.digital_signature(),
+    ))
 }
 
 /// Algorithm OID of an SPKI.
@@ -503,6 +516,18 @@ fn verify_ca(chain: &[Vec<u8>], t: &DeviceTrust) -> Result<TrustSuccess, TrustFa
                 }
                 _ if ext.critical => return Err(critical(&what, &oid_label(&oid))),
                 _ => {}
+            }
+        }
+        if i > 0 {
+            if let Ok(Some(ku)) = c.key_usage() {
+                if !ku.value.key_cert_sign() {
+                    return Err(fail(
+                        "ca_key_usage",
+                        err::FORBIDDEN_KEY_USAGE,
+                        format!("{what} is used as an issuer but its keyUsage lacks keyCertSign"),
+                        "serve the real intermediate CA certificate (keyUsage keyCertSign)",
+                    ));
+                }
             }
         }
         if i > 0 && !c.is_ca() {

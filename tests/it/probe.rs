@@ -579,6 +579,54 @@ fn oracle_agrees_on_verification_failures() {
     run.assert_code(0);
 }
 
+/// keyUsage without digitalSignature on an RSA leaf: ECDHE-RSA needs it,
+/// so BearSSL (CA mode) refuses with error 28; fingerprint mode does not care.
+#[test]
+fn leaf_key_usage_is_checked_in_ca_mode() {
+    need_mosquitto!();
+    let env = Env::new();
+    let ca = pki::ca("espmqtt test CA", Alg::EcP256);
+    let server = pki::leaf_with("localhost", &["localhost"], Alg::Rsa(2048), &ca, |p| {
+        p.key_usages = vec![rcgen::KeyUsagePurpose::KeyEncipherment];
+    });
+    let pki = TestPki::from_parts(env.path(), ca, server);
+    let broker = tls_broker(env.path(), &pki, "allow_anonymous true");
+    let ca = pki.ca_file.display().to_string();
+    let (_, r) = probe(&env, &[&target(broker.port), "--ca-file", &ca]);
+    if oracle().is_some() {
+        let got = oracle_run(
+            "localhost",
+            broker.port,
+            "ca",
+            &["--ta", &ca, "--sni", "localhost"],
+        );
+        assert_eq!(
+            Some(got),
+            r.device_tls_error,
+            "oracle vs probe: {:#?}",
+            r.findings
+        );
+    }
+    if r.tls
+        .cipher_suite
+        .as_deref()
+        .is_some_and(|s| s.contains("ECDHE"))
+    {
+        r.expect_finding("leaf_key_usage", "fatal");
+    }
+    let (run, _) = probe(
+        &env,
+        &[
+            &target(broker.port),
+            "--trust",
+            "fingerprint",
+            "--fingerprint",
+            &pki.leaf_sha1(),
+        ],
+    );
+    run.assert_code(0);
+}
+
 /// `--ciphers basic`: the four RSA suites; against an EC-only broker that
 /// fails, and the oracle fails the same way.
 #[test]
