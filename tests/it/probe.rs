@@ -627,6 +627,70 @@ fn leaf_key_usage_is_checked_in_ca_mode() {
     run.assert_code(0);
 }
 
+/// Chain order and completeness with an intermediate CA: BearSSL needs
+/// leaf, intermediate in that order (55 when out of order, 62 when the
+/// intermediate is missing), and the oracle gets the same numbers.
+#[test]
+fn chain_order_and_completeness() {
+    need_mosquitto!();
+    let env = Env::new();
+    let root = pki::ca("espmqtt test root", Alg::EcP256);
+    let inter = pki::intermediate("espmqtt test intermediate", Alg::EcP256, &root);
+    let leaf = pki::leaf("localhost", &["localhost"], Alg::EcP256, &inter);
+    let (root_file, _) = root.write(env.path(), "root");
+    let (_, key_file) = leaf.write(env.path(), "leaf");
+    let root_s = root_file.display().to_string();
+    let cases = [
+        (
+            "good",
+            format!("{}{}", leaf.cert_pem, inter.cert_pem),
+            None,
+            0u16,
+        ),
+        (
+            "out-of-order",
+            format!("{}{}{}", leaf.cert_pem, root.cert_pem, inter.cert_pem),
+            Some("chain_out_of_order"),
+            55,
+        ),
+        (
+            "incomplete",
+            leaf.cert_pem.clone(),
+            Some("chain_untrusted"),
+            62,
+        ),
+    ];
+    for (name, chain, finding, code) in cases {
+        let chain_file = env.write(&format!("chain-{name}.pem"), chain);
+        let broker = crate::support::mosquitto::Mosquitto::start(
+            env.path(),
+            "",
+            &format!(
+                "certfile {}\nkeyfile {}\ncafile {}\nallow_anonymous true\n",
+                chain_file.display(),
+                key_file.display(),
+                root_s
+            ),
+        );
+        let (_, r) = probe(&env, &[&target(broker.port), "--ca-file", &root_s]);
+        assert_eq!(r.device_tls_error, Some(code), "{name}: {:#?}", r.findings);
+        if let Some(id) = finding {
+            r.expect_finding(id, "fatal");
+        } else {
+            assert_eq!(r.verdict, "ok", "{name}: {:#?}", r.findings);
+        }
+        if oracle().is_some() {
+            let got = oracle_run(
+                "localhost",
+                broker.port,
+                "ca",
+                &["--ta", &root_s, "--sni", "localhost"],
+            );
+            assert_eq!(got, code, "oracle, {name}");
+        }
+    }
+}
+
 /// `--ciphers basic`: the four RSA suites; against an EC-only broker that
 /// fails, and the oracle fails the same way.
 #[test]
