@@ -691,6 +691,38 @@ fn chain_order_and_completeness() {
     }
 }
 
+/// An unknown critical extension on the leaf: x509-minimal refuses (57).
+#[test]
+fn unknown_critical_extension_fails_in_ca_mode() {
+    need_mosquitto!();
+    let env = Env::new();
+    let ca = pki::ca("espmqtt test CA", Alg::EcP256);
+    let server = pki::leaf_with("localhost", &["localhost"], Alg::EcP256, &ca, |p| {
+        let mut ext =
+            rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![5, 0]);
+        ext.set_criticality(true);
+        p.custom_extensions.push(ext);
+    });
+    let pki = TestPki::from_parts(env.path(), ca, server);
+    let broker = tls_broker(env.path(), &pki, "allow_anonymous true");
+    let ca = pki.ca_file.display().to_string();
+    let (run, r) = probe(&env, &[&target(broker.port), "--ca-file", &ca]);
+    run.assert_code(1);
+    r.expect_finding("critical_extension", "fatal");
+    assert_eq!(r.device_tls_error, Some(57));
+    if oracle().is_some() {
+        assert_eq!(
+            oracle_run(
+                "localhost",
+                broker.port,
+                "ca",
+                &["--ta", &ca, "--sni", "localhost"]
+            ),
+            57
+        );
+    }
+}
+
 /// `--ciphers basic`: the four RSA suites; against an EC-only broker that
 /// fails, and the oracle fails the same way.
 #[test]
