@@ -297,10 +297,9 @@ pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
             "put exactly this certificate into the sketch's X509List (setTrustAnchors)",
         ));
     }
-    if analysis.handshake_ok
-        || (facts.client_certificate_requested && !unreachable && only_client_cert(&findings))
-    {
-        device_tls_error = device_tls_error.or(if analysis.handshake_ok { Some(0) } else { None });
+    if analysis.handshake_ok {
+        // 0 = the device's handshake completes (the oracle's "connected").
+        device_tls_error = device_tls_error.or(Some(0));
     }
 
     // Phase 4: TLS session + MQTT, when the device's handshake can work or
