@@ -66,6 +66,26 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-color
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l device -d 'Take the settings of a registered device (needs the device registry)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s u -l username -d 'MQTT user name' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l password -d 'MQTT password (visible in the process list: prefer --password-env)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l password-env -d 'Name of an environment variable holding the MQTT password' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l client-id -d 'MQTT client id (default: espmqtt-probe-<random>)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l trust -d 'How the device authenticates the broker [default: espmqtt.toml\'s, else ca]' -r -f -a "ca\t'`setTrustAnchors` + NTP: chain, dates and name; survives renewals'
+pubkey\t'`setKnownKey`: SPKI equality; survives renewals that keep the key'
+fingerprint\t'`setFingerprint`: SHA-1 of the leaf DER; breaks at every renewal'
+insecure\t'`setInsecure`: no check at all'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l ca-file -d 'Trust anchor(s) for `ca` mode, PEM (default: the system roots)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l fingerprint -d 'Leaf SHA-1 for `fingerprint` mode; give it twice for current and next' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l pubkey-file -d 'Public key (SPKI PEM, or a certificate) for `pubkey` mode' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l cert -d 'Client certificate (PEM chain) for mutual TLS' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l key -d 'Private key of the client certificate (PEM)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l servername -d 'Name the device passes to connect() (SNI and name check); default: HOST when it is a name, none when HOST is an IP address' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l topic-prefix -d 'Topic prefix: topics are <prefix>/<client-id>/…. [default: espmqtt.toml\'s, else espmqtt]' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l mfln -d 'Device buffer size, i.e. the max_fragment_length it requests: 512|1024|2048|4096|off. [default: espmqtt.toml\'s, else 512]' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l ciphers -d 'The core\'s cipher build option. [default: espmqtt.toml\'s, else all]' -r -f -a "all\t'All 45 suites (the default menu entry)'
+basic\t'`-DBEARSSL_SSL_BASIC`: four RSA key-exchange CBC suites'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l timeout -d 'Give up after this many seconds (whole probe)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -73,7 +93,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s q -l quiet -d 
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"

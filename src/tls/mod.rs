@@ -4,6 +4,11 @@
 pub mod capture;
 pub mod cert;
 pub mod emit;
+pub mod clienthello;
+pub mod compat;
+pub mod device_trust;
+pub mod handshake;
+pub mod records;
 
 use serde::{Deserialize, Serialize};
 

@@ -10,6 +10,7 @@ pub mod emulator;
 pub mod fingerprint;
 pub mod mosquitto;
 pub mod pki;
+pub mod probe;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
