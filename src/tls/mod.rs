@@ -3,10 +3,10 @@
 
 pub mod capture;
 pub mod cert;
-pub mod emit;
 pub mod clienthello;
 pub mod compat;
 pub mod device_trust;
+pub mod emit;
 pub mod handshake;
 pub mod records;
 
