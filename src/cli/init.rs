@@ -151,6 +151,9 @@ pub fn run(mut args: InitArgs, ctx: &Ctx) -> Result<ExitStatus> {
         ));
     }
     let config = config_from_args(&args, &paths.root)?;
+    if config.tls.trust == TrustMode::Insecure {
+        ctx.warn("trust mode `insecure`: devices accept any broker certificate, so anyone on the path can impersonate the broker");
+    }
     let text = config.to_toml()?;
     let header = "# espmqtt project settings (fleet-wide). Per-device secrets live in .espmqtt/registry.db.\n\
                   # Reference: `espmqtt init --help`.\n\n";
