@@ -426,7 +426,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;build' {
-            [CompletionResult]::new('--board', '--board', [CompletionResultType]::ParameterName, 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: [board] name in espmqtt.toml')
+            [CompletionResult]::new('--board', '--board', [CompletionResultType]::ParameterName, 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml')
             [CompletionResult]::new('--builder', '--builder', [CompletionResultType]::ParameterName, 'Which toolchain compiles the sketch')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Build directory (default: .espmqtt/build/<board>/)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop a builder that runs longer than this many seconds')

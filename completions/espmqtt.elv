@@ -388,7 +388,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;build'= {
-            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: [board] name in espmqtt.toml'
+            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml'
             cand --builder 'Which toolchain compiles the sketch'
             cand --out 'Build directory (default: .espmqtt/build/<board>/)'
             cand --timeout 'Stop a builder that runs longer than this many seconds'

@@ -276,7 +276,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l no-color -d 'Di
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l board -d 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: [board] name in espmqtt.toml' -r -f -a "esp07\t'ESP-07: 1 MB flash, ceramic antenna + U.FL'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l board -d 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml' -r -f -a "esp07\t'ESP-07: 1 MB flash, ceramic antenna + U.FL'
 esp07s\t'ESP-07S: 4 MB flash, U.FL only'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l builder -d 'Which toolchain compiles the sketch' -r -f -a "auto\t'arduino-cli if installed, else PlatformIO'
 arduino-cli\t''
