@@ -440,10 +440,9 @@ fn from_broker(a: &mut InitArgs, target: &str, root: &Path, ctx: &Ctx) -> Result
     ));
     match trust {
         TrustMode::Ca if a.ca_file.is_none() => {
-            let anchor = proposal
-                .anchor_der
-                .or_else(|| chain.last().cloned())
-                .ok_or_else(|| Error::check_failed("the broker sent no certificate"))?;
+            let Some(anchor) = proposal.anchor_der else {
+                return Ok(()); // --ca-file is then reported missing
+            };
             let name = PathBuf::from("broker-ca.pem");
             write_material(
                 root,
@@ -488,18 +487,101 @@ fn write_material(root: &Path, rel: &Path, text: &str) -> Result<()> {
 
 /// The broker's certificate chain, leaf first, as sent.
 ///
-/// INTEGRATION POINT: chain capture is `crate::tls::capture::capture`
-/// (branch `fingerprint`). Once merged, the body becomes:
-/// `capture(&CaptureOptions { target: Target { host, port }, sni: Sni::Auto,
-/// timeout: Duration::from_secs(10), tls12_only: true })` mapped to `.chain`,
-/// with `CaptureError` → `Error::unreachable(e.to_string()).with_help(e.help())`.
+/// INTEGRATION POINT: the project's chain capture is
+/// `crate::tls::capture::capture` (branch `fingerprint`); once merged, this
+/// body becomes `capture(&CaptureOptions { target: Target { host, port },
+/// sni: Sni::Auto, timeout, tls12_only: true })` mapped to `.chain`. Until
+/// then a minimal rustls handshake (TLS 1.2 only, like the device; every
+/// certificate accepted, because only the chain is wanted) does the job.
 fn fetch_chain(host: &str, port: u16) -> Result<Vec<Vec<u8>>> {
-    Err(Error::runtime(format!(
-        "--from-broker {host}:{port} needs certificate capture, which this build does not include"
-    ))
-    .with_help(
-        "run `espmqtt fingerprint HOST:PORT` and pass --trust with --ca-file, --pubkey-file or --fingerprint",
-    ))
+    use std::net::ToSocketAddrs;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    #[derive(Debug)]
+    struct Record(Mutex<Vec<Vec<u8>>>, Arc<rustls::crypto::CryptoProvider>);
+    impl rustls::client::danger::ServerCertVerifier for Record {
+        fn verify_server_cert(
+            &self,
+            end_entity: &rustls::pki_types::CertificateDer<'_>,
+            intermediates: &[rustls::pki_types::CertificateDer<'_>],
+            _: &rustls::pki_types::ServerName<'_>,
+            _: &[u8],
+            _: rustls::pki_types::UnixTime,
+        ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error>
+        {
+            if let Ok(mut chain) = self.0.lock() {
+                chain.push(end_entity.as_ref().to_vec());
+                chain.extend(intermediates.iter().map(|c| c.as_ref().to_vec()));
+            }
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error>
+        {
+            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+        }
+        fn verify_tls13_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error>
+        {
+            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+        }
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            self.1.signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    let unreachable = |what: String| {
+        Error::unreachable(format!("--from-broker {host}:{port}: {what}"))
+            .with_help("check the host name and port (MQTT over TLS is usually 8883)")
+    };
+    let timeout = Duration::from_secs(10);
+    let addr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| unreachable(format!("cannot resolve: {e}")))?
+        .next()
+        .ok_or_else(|| unreachable("no address".into()))?;
+    let mut tcp = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| unreachable(format!("cannot connect: {e}")))?;
+    let _ = tcp.set_read_timeout(Some(timeout));
+    let _ = tcp.set_write_timeout(Some(timeout));
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let record = Arc::new(Record(Mutex::new(Vec::new()), provider.clone()));
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .map_err(|e| Error::runtime(format!("TLS setup: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(record.clone())
+        .with_no_client_auth();
+    // SNI only for names, as the device sends it (esp8266-tls.md §2.2).
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|_| Error::usage(format!("{host:?} is not a host name")))?;
+    let mut conn = rustls::ClientConnection::new(Arc::new(config), name)
+        .map_err(|e| Error::runtime(format!("TLS setup: {e}")))?;
+    while conn.is_handshaking() {
+        if let Err(e) = conn.complete_io(&mut tcp) {
+            // A server that wants a client certificate may end the handshake
+            // after sending its chain: the chain is all we need.
+            if record.0.lock().map(|c| c.is_empty()).unwrap_or(true) {
+                return Err(unreachable(format!("TLS handshake failed: {e}")));
+            }
+            break;
+        }
+    }
+    let chain = record.0.lock().map(|c| c.clone()).unwrap_or_default();
+    if chain.is_empty() {
+        return Err(unreachable("the server sent no certificate".into()));
+    }
+    Ok(chain)
 }
 
 /// What `--from-broker` proposes for a captured chain (leaf first).
@@ -512,10 +594,12 @@ pub struct TrustProposal {
     pub reason: String,
 }
 
-/// Public CA (chain of more than one certificate, or a leaf whose issuer is
-/// not itself) → `ca` with the chain's topmost certificate as anchor;
-/// self-signed leaf → `pubkey`, because a fingerprint breaks at every
+/// Self-signed leaf → `pubkey`, because a fingerprint breaks at every
 /// renewal while the key usually survives it (esp8266-tls.md §11 item 1).
+/// CA-issued leaf → `ca` with the chain's topmost certificate as the anchor
+/// (BearSSL stops at the first certificate whose issuer matches an anchor,
+/// esp8266-tls.md §3.6); when the broker sent only its own certificate there
+/// is no CA to take, and `--ca-file` is left for the user.
 pub fn propose_trust(chain: &[Vec<u8>]) -> Result<TrustProposal> {
     let leaf = chain
         .first()
@@ -534,10 +618,20 @@ pub fn propose_trust(chain: &[Vec<u8>]) -> Result<TrustProposal> {
                 .into(),
         });
     }
-    let top = chain.last().cloned();
+    if chain.len() == 1 {
+        return Ok(TrustProposal {
+            trust: TrustMode::Ca,
+            anchor_der: None,
+            reason: format!(
+                "the broker's certificate is issued by a CA ({}), but the broker did not send \
+                 the CA certificate: pass --ca-file with it",
+                cert.issuer()
+            ),
+        });
+    }
     Ok(TrustProposal {
         trust: TrustMode::Ca,
-        anchor_der: top,
+        anchor_der: chain.last().cloned(),
         reason: "the broker's certificate is issued by a CA: trust the CA (ca mode, with NTP); \
                  it survives certificate renewals"
             .into(),
@@ -590,6 +684,11 @@ mod tests {
         let p = propose_trust(&chain).unwrap();
         assert_eq!(p.trust, TrustMode::Ca);
         assert_eq!(p.anchor_der.as_deref(), Some(ca.der().as_ref()));
+        // Only the leaf sent: ca mode, but no anchor to take.
+        let p = propose_trust(&chain[..1]).unwrap();
+        assert_eq!(p.trust, TrustMode::Ca);
+        assert!(p.anchor_der.is_none());
+        assert!(p.reason.contains("--ca-file"));
         assert!(propose_trust(&[]).is_err());
     }
 

@@ -1066,3 +1066,98 @@ fn blob_decoders_survive_random_mutations() {
         }
     }
 }
+
+/// `init --from-broker` against a real mosquitto: a self-signed broker gets
+/// `pubkey` (with the key saved), a CA-issued chain gets `ca` with the CA
+/// saved as ca_file; either way the written project builds a blob.
+#[test]
+fn init_from_broker_proposes_trust_mode() {
+    use crate::support::mosquitto::Mosquitto;
+    use crate::support::pki::{self, Alg};
+    if crate::support::mosquitto_bin().is_none() {
+        eprintln!("mosquitto not installed; skipping");
+        return;
+    }
+    // Self-signed broker → pubkey.
+    let env = Env::new();
+    let ss = pki::self_signed(
+        "localhost",
+        &["localhost", "127.0.0.1"],
+        Alg::EcP256,
+        |_| {},
+    );
+    let (cert, key) = ss.write(env.path(), "broker");
+    let m = Mosquitto::start(
+        env.path(),
+        "",
+        &format!("certfile {}\nkeyfile {}\n", cert.display(), key.display()),
+    );
+    let r = env.run(&[
+        "init",
+        "--from-broker",
+        &m.addr(),
+        "--wifi-ssid",
+        "s",
+        "--wifi-password",
+        "p",
+    ]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("fingerprint would break"), "{}", r.stderr);
+    let cfg = ProjectConfig::from_toml(
+        &std::fs::read_to_string(env.path().join("espmqtt.toml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cfg.tls.trust, TrustMode::Pubkey);
+    assert_eq!(cfg.broker.port, m.port);
+    let trust = TrustMaterial::resolve(&cfg, env.path()).unwrap();
+    assert_eq!(
+        trust.pubkey_der.unwrap(),
+        espmqtt::tls::cert::spki_der(&ss.der()).unwrap()
+    );
+
+    // CA-issued chain (leaf + CA in certfile) → ca with the CA as anchor.
+    let env = Env::new();
+    let ca = pki::ca("from-broker test CA", Alg::EcP256);
+    let leaf = pki::leaf("localhost", &["localhost", "127.0.0.1"], Alg::EcP256, &ca);
+    env.write("chain.pem", format!("{}{}", leaf.cert_pem, ca.cert_pem));
+    env.write("leaf.key", &leaf.key_pem);
+    let m = Mosquitto::start(
+        env.path(),
+        "",
+        &format!(
+            "certfile {}\nkeyfile {}\n",
+            env.path().join("chain.pem").display(),
+            env.path().join("leaf.key").display()
+        ),
+    );
+    env.run(&[
+        "init",
+        "--from-broker",
+        &m.addr(),
+        "--wifi-ssid",
+        "s",
+        "--wifi-password",
+        "p",
+    ])
+    .assert_code(0);
+    let cfg = ProjectConfig::from_toml(
+        &std::fs::read_to_string(env.path().join("espmqtt.toml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cfg.tls.trust, TrustMode::Ca);
+    let trust = TrustMaterial::resolve(&cfg, env.path()).unwrap();
+    assert_eq!(trust.anchors_der, vec![ca.der()]);
+    // Nothing listening → unreachable (exit 3).
+    let env = Env::new();
+    let port = crate::support::free_port();
+    env.run(&[
+        "init",
+        "--from-broker",
+        &format!("127.0.0.1:{port}"),
+        "--wifi-ssid",
+        "s",
+        "--wifi-password",
+        "p",
+    ])
+    .assert_code(3);
+}
