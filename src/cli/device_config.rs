@@ -1,17 +1,93 @@
 //! `espmqtt device config NAME --out FILE`: write a device's config blob.
+//!
+//! The blob combines the fleet settings of `espmqtt.toml` with the device's
+//! secrets from the registry (DESIGN §4.2). The file can be flashed with
+//! `espmqtt flash --config-only` or by hand with esptool at the EEPROM sector.
 
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::device::blob::blob_for_device;
 use crate::error::{Error, ExitStatus, Result};
+use crate::firmware::Board;
+use crate::project::ProjectPaths;
 
 use super::Ctx;
 
+const AFTER_HELP: &str = "\
+The blob holds Wi-Fi credentials and the device's MQTT secrets: keep the file private.
+Write it at the Arduino EEPROM sector, flash size - 0x5000:
+
+Examples:
+  espmqtt device config sensor-007 --out sensor-007.bin
+  esptool --port /dev/ttyUSB0 write-flash 0xFB000 sensor-007.bin    # ESP-07 (1 MB)
+  esptool --port /dev/ttyUSB0 write-flash 0x3FB000 sensor-007.bin   # ESP-07S (4 MB)";
+
 #[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct DeviceConfigArgs {
     /// Device name.
     pub name: String,
+    /// File to write the blob to.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
-pub fn run(_args: DeviceConfigArgs, _ctx: &Ctx) -> Result<ExitStatus> {
-    Err(Error::runtime(
-        "`espmqtt device config` is not implemented yet",
-    ))
+#[derive(Debug, Serialize)]
+struct Report {
+    device: String,
+    out: PathBuf,
+    bytes: usize,
+    trust_mode: String,
+    /// Flash offset of the blob on the configured board.
+    offset: u32,
+    board: String,
+}
+
+pub fn run(args: DeviceConfigArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    let config = paths.load_config()?;
+    let (_, bytes) = blob_for_device(&paths, &args.name)?;
+    if config.tls.trust == crate::tls::TrustMode::Insecure {
+        ctx.warn("trust mode `insecure`: this device will accept any broker certificate");
+    }
+    write_private(&args.out, &bytes)?;
+    let board = Board::parse(&config.board.name)?;
+    let report = Report {
+        device: args.name.clone(),
+        out: args.out.clone(),
+        bytes: bytes.len(),
+        trust_mode: config.tls.trust.to_string(),
+        offset: board.info().eeprom_offset,
+        board: board.to_string(),
+    };
+    ctx.emit(&report, |_| {
+        format!(
+            "wrote {} ({} bytes, trust {}) for {}\n  flash it at 0x{:X} on {}: espmqtt flash --config-only --device {}",
+            report.out.display(),
+            report.bytes,
+            report.trust_mode,
+            report.device,
+            report.offset,
+            report.board,
+            report.device
+        )
+    });
+    Ok(ExitStatus::Success)
+}
+
+/// Write a file only the owner can read: it holds secrets.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| Error::io(path, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    Ok(())
 }

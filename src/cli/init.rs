@@ -1,12 +1,708 @@
 //! `espmqtt init`: create espmqtt.toml.
+//!
+//! With flags (or without a terminal) it never prompts: whatever is missing
+//! is a usage error that names the missing flags. On a terminal it asks for
+//! the values the flags did not give (dialoguer).
 
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::device::blob::{load_public_key, parse_fingerprint, MAX_FINGERPRINTS};
 use crate::error::{Error, ExitStatus, Result};
+use crate::firmware::Board;
+use crate::project::{
+    BoardConfig, BrokerConfig, MqttConfig, ProjectConfig, ProjectPaths, TlsConfig, WifiConfig,
+};
+use crate::tls::TrustMode;
 
 use super::Ctx;
 
-#[derive(Debug, clap::Args)]
-pub struct InitArgs {}
+const AFTER_HELP: &str = "\
+Trust modes (how the device checks the broker):
+  ca           chain to --ca-file, dates (NTP) and host name; survives renewals
+  pubkey       the broker's public key (--pubkey-file); survives renewals that keep the key
+  fingerprint  SHA-1 of the broker's certificate (--fingerprint, up to two: current and next);
+               breaks at every renewal
+  insecure     no check at all
 
-pub fn run(_args: InitArgs, _ctx: &Ctx) -> Result<ExitStatus> {
-    Err(Error::runtime("`espmqtt init` is not implemented yet"))
+Examples:
+  espmqtt init
+  espmqtt init --broker broker.example.com:8883 --wifi-ssid Home --wifi-password-env WIFI_PW \\
+               --trust ca --ca-file ca.pem --board esp07s
+  espmqtt init --broker 192.168.1.10:8883 --wifi-ssid Lab --wifi-password 'secret' \\
+               --trust fingerprint --fingerprint 'AB:CD:…' --non-interactive";
+
+#[derive(Debug, Default, clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct InitArgs {
+    /// Broker the devices connect to (port defaults to 8883).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub broker: Option<String>,
+    /// Wi-Fi network name.
+    #[arg(long, value_name = "SSID")]
+    pub wifi_ssid: Option<String>,
+    /// Wi-Fi password, stored in espmqtt.toml (use '' for an open network).
+    #[arg(long, value_name = "P", conflicts_with = "wifi_password_env")]
+    pub wifi_password: Option<String>,
+    /// Environment variable that holds the Wi-Fi password (kept out of the file).
+    #[arg(long, value_name = "VAR")]
+    pub wifi_password_env: Option<String>,
+    /// Topics are <prefix>/<client-id>/status|cmd|heartbeat.
+    #[arg(long, value_name = "P")]
+    pub topic_prefix: Option<String>,
+    /// Module: esp07 (1 MB flash) or esp07s (4 MB flash). Default esp07.
+    #[arg(long, value_enum)]
+    pub board: Option<Board>,
+    /// How devices authenticate the broker.
+    #[arg(long, value_enum)]
+    pub trust: Option<TrustMode>,
+    /// PEM with the trust anchor(s) for `--trust ca`.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Leaf SHA-1 for `--trust fingerprint` (repeat for the next certificate).
+    #[arg(long, value_name = "SHA1")]
+    pub fingerprint: Vec<String>,
+    /// Broker public key (PEM/DER SPKI, or a certificate) for `--trust pubkey`.
+    #[arg(long, value_name = "FILE")]
+    pub pubkey_file: Option<PathBuf>,
+    /// Fetch the broker's chain and propose the trust mode (also sets --broker).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub from_broker: Option<String>,
+    /// Overwrite an existing espmqtt.toml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    config_file: PathBuf,
+    broker: String,
+    trust: TrustMode,
+    board: String,
+    topic_prefix: String,
+    wifi_ssid: String,
+    /// "file", "env:VAR" or "none" — never the password itself.
+    wifi_password: String,
+}
+
+/// Split `HOST[:PORT]` (IPv6 as `[addr]:port`); the port defaults to 8883.
+pub fn parse_host_port(s: &str) -> Result<(String, u16)> {
+    let bad = || {
+        Error::usage(format!("{s:?} is not HOST:PORT"))
+            .with_help("e.g. broker.example.com:8883 or [2001:db8::1]:8883")
+    };
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(bad());
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().map_err(|_| bad())?,
+            None if after.is_empty() => 8883,
+            None => return Err(bad()),
+        };
+        return Ok((host.to_string(), port));
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => {
+            let port: u16 = p.parse().map_err(|_| bad())?;
+            if h.is_empty() || port == 0 {
+                return Err(bad());
+            }
+            Ok((h.to_string(), port))
+        }
+        Some(_) => Ok((s.to_string(), 8883)), // bare IPv6 address
+        None => Ok((s.to_string(), 8883)),
+    }
+}
+
+pub fn run(mut args: InitArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    let paths = match &ctx.config {
+        Some(p) => ProjectPaths::locate(Some(p))?,
+        None => ProjectPaths::at(
+            &std::env::current_dir()
+                .map_err(|e| Error::runtime(format!("cannot read the current directory: {e}")))?,
+        ),
+    };
+    if paths.has_config() && !args.force {
+        return Err(
+            Error::usage(format!("{} already exists", paths.config_file.display()))
+                .with_help("edit it, or pass --force to replace it"),
+        );
+    }
+
+    if let Some(target) = args.from_broker.clone() {
+        from_broker(&mut args, &target, &paths.root, ctx)?;
+    }
+    if ctx.interactive {
+        prompt_missing(&mut args)?;
+    }
+    let missing = missing_flags(&args);
+    if !missing.is_empty() {
+        return Err(Error::usage(format!(
+            "missing {}: {}",
+            if missing.len() == 1 { "flag" } else { "flags" },
+            missing.join(", ")
+        ))
+        .with_help(
+            "pass them on the command line, or run `espmqtt init` in a terminal to be asked",
+        ));
+    }
+    let config = config_from_args(&args, &paths.root)?;
+    if config.tls.trust == TrustMode::Insecure {
+        ctx.warn("trust mode `insecure`: devices accept any broker certificate, so anyone on the path can impersonate the broker");
+    }
+    let text = config.to_toml()?;
+    let header = "# espmqtt project settings (fleet-wide). Per-device secrets live in .espmqtt/registry.db.\n\
+                  # Reference: `espmqtt init --help`.\n\n";
+    if let Some(parent) = paths.config_file.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+    }
+    std::fs::write(&paths.config_file, format!("{header}{text}"))
+        .map_err(|e| Error::io(&paths.config_file, e))?;
+
+    let report = Report {
+        config_file: paths.config_file.clone(),
+        broker: format!("{}:{}", config.broker.host, config.broker.port),
+        trust: config.tls.trust,
+        board: config.board.name.clone(),
+        topic_prefix: config.mqtt.topic_prefix.clone(),
+        wifi_ssid: config.wifi.ssid.clone(),
+        wifi_password: match (&config.wifi.password, &config.wifi.password_env) {
+            (Some(_), _) => "file".into(),
+            (None, Some(v)) => format!("env:{v}"),
+            (None, None) => "none".into(),
+        },
+    };
+    ctx.emit(&report, |_| {
+        let mut s = format!(
+            "wrote {}\n  broker {} · trust {} · board {} · topics {}/<client-id>/…\n",
+            report.config_file.display(),
+            report.broker,
+            report.trust,
+            report.board,
+            report.topic_prefix
+        );
+        if config.wifi.password.is_some() {
+            s.push_str("  note: the Wi-Fi password is stored in the file; do not commit it (or use --wifi-password-env)\n");
+        }
+        s.push_str("next: espmqtt device new NAME, espmqtt build, espmqtt flash --device NAME");
+        s
+    });
+    Ok(ExitStatus::Success)
+}
+
+/// The flags a non-interactive run still needs, by their command-line names.
+fn missing_flags(a: &InitArgs) -> Vec<&'static str> {
+    let mut m = Vec::new();
+    if a.broker.is_none() {
+        m.push("--broker");
+    }
+    if a.wifi_ssid.is_none() {
+        m.push("--wifi-ssid");
+    }
+    if a.wifi_password.is_none() && a.wifi_password_env.is_none() {
+        m.push("--wifi-password or --wifi-password-env");
+    }
+    match a.trust {
+        None => m.push("--trust"),
+        Some(TrustMode::Ca) if a.ca_file.is_none() => m.push("--ca-file"),
+        Some(TrustMode::Pubkey) if a.pubkey_file.is_none() => m.push("--pubkey-file"),
+        Some(TrustMode::Fingerprint) if a.fingerprint.is_empty() => m.push("--fingerprint"),
+        _ => {}
+    }
+    m
+}
+
+/// Validate the flags and turn them into the configuration. Trust material
+/// is checked now, so a typo fails here rather than at `build`/`flash` time.
+fn config_from_args(a: &InitArgs, root: &Path) -> Result<ProjectConfig> {
+    let (host, port) = parse_host_port(a.broker.as_deref().unwrap_or_default())?;
+    let trust = a.trust.unwrap_or_default();
+    let ssid = a.wifi_ssid.clone().unwrap_or_default();
+    if ssid.is_empty() || ssid.len() > 32 {
+        return Err(Error::usage(format!(
+            "the Wi-Fi SSID must be 1 to 32 bytes (got {})",
+            ssid.len()
+        )));
+    }
+    if let Some(p) = &a.wifi_password {
+        if p.len() > 64 {
+            return Err(Error::usage("the Wi-Fi password is longer than 64 bytes"));
+        }
+    }
+    let prefix = a.topic_prefix.clone().unwrap_or_else(|| "espmqtt".into());
+    if prefix.is_empty() || prefix.len() > 64 || prefix.contains(['+', '#']) {
+        return Err(Error::usage(format!(
+            "topic prefix {prefix:?} must be 1 to 64 bytes without MQTT wildcards"
+        )));
+    }
+    let mut tls = TlsConfig {
+        trust,
+        ..TlsConfig::default()
+    };
+    let resolve = |p: &Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            root.join(p)
+        }
+    };
+    match trust {
+        TrustMode::Ca => {
+            let p = a.ca_file.clone().unwrap_or_default();
+            let bytes = std::fs::read(resolve(&p)).map_err(|e| Error::io(&p, e))?;
+            crate::tls::cert::load_certificates(&bytes)
+                .map_err(|e| e.context(format!("--ca-file {}", p.display())))?;
+            tls.ca_file = Some(p);
+        }
+        TrustMode::Pubkey => {
+            let p = a.pubkey_file.clone().unwrap_or_default();
+            let bytes = std::fs::read(resolve(&p)).map_err(|e| Error::io(&p, e))?;
+            load_public_key(&bytes)
+                .map_err(|e| e.context(format!("--pubkey-file {}", p.display())))?;
+            tls.pubkey_file = Some(p);
+        }
+        TrustMode::Fingerprint => {
+            if a.fingerprint.len() > MAX_FINGERPRINTS {
+                return Err(Error::usage(format!(
+                    "{} fingerprints given; the firmware holds two (current and next)",
+                    a.fingerprint.len()
+                )));
+            }
+            for f in &a.fingerprint {
+                tls.fingerprints
+                    .push(crate::tls::cert::colon_hex(&parse_fingerprint(f)?));
+            }
+        }
+        TrustMode::Insecure => {}
+    }
+    Ok(ProjectConfig {
+        broker: BrokerConfig {
+            host,
+            port,
+            servername: None,
+        },
+        wifi: WifiConfig {
+            ssid,
+            password: a.wifi_password.clone(),
+            password_env: a.wifi_password_env.clone(),
+        },
+        mqtt: MqttConfig {
+            topic_prefix: prefix,
+            ..MqttConfig::default()
+        },
+        tls,
+        board: BoardConfig {
+            name: a.board.unwrap_or(Board::Esp07).to_string(),
+        },
+        ntp: Default::default(),
+    })
+}
+
+/// Ask for whatever the flags did not give (terminal only).
+fn prompt_missing(a: &mut InitArgs) -> Result<()> {
+    use dialoguer::{Input, Select};
+    let io = |e: dialoguer::Error| Error::runtime(format!("prompt failed: {e}"));
+    if a.broker.is_none() {
+        let v: String = Input::new()
+            .with_prompt("Broker host[:port]")
+            .validate_with(|s: &String| parse_host_port(s).map(|_| ()).map_err(|e| e.message))
+            .interact_text()
+            .map_err(io)?;
+        a.broker = Some(v);
+    }
+    if a.wifi_ssid.is_none() {
+        let v: String = Input::new()
+            .with_prompt("Wi-Fi SSID")
+            .interact_text()
+            .map_err(io)?;
+        a.wifi_ssid = Some(v);
+    }
+    if a.wifi_password.is_none() && a.wifi_password_env.is_none() {
+        let choice = Select::new()
+            .with_prompt("Wi-Fi password")
+            .items(&[
+                "read it from an environment variable (kept out of the file)",
+                "store it in espmqtt.toml",
+                "open network (no password)",
+            ])
+            .default(0)
+            .interact()
+            .map_err(io)?;
+        match choice {
+            0 => {
+                let v: String = Input::new()
+                    .with_prompt("Variable name")
+                    .default("ESPMQTT_WIFI_PASSWORD".into())
+                    .interact_text()
+                    .map_err(io)?;
+                a.wifi_password_env = Some(v);
+            }
+            1 => {
+                // dialoguer is built without its `password` feature, so the
+                // value is echoed; the environment-variable choice avoids that.
+                let v: String = Input::new()
+                    .with_prompt("Wi-Fi password (visible while typing)")
+                    .interact_text()
+                    .map_err(io)?;
+                a.wifi_password = Some(v);
+            }
+            _ => a.wifi_password = Some(String::new()),
+        }
+    }
+    if a.topic_prefix.is_none() {
+        let v: String = Input::new()
+            .with_prompt("Topic prefix")
+            .default("espmqtt".into())
+            .interact_text()
+            .map_err(io)?;
+        a.topic_prefix = Some(v);
+    }
+    if a.board.is_none() {
+        let i = Select::new()
+            .with_prompt("Module")
+            .items(&["ESP-07 (1 MB flash)", "ESP-07S (4 MB flash)"])
+            .default(0)
+            .interact()
+            .map_err(io)?;
+        a.board = Some(if i == 0 { Board::Esp07 } else { Board::Esp07s });
+    }
+    if a.trust.is_none() {
+        let modes = [
+            TrustMode::Ca,
+            TrustMode::Pubkey,
+            TrustMode::Fingerprint,
+            TrustMode::Insecure,
+        ];
+        let i = Select::new()
+            .with_prompt("How should devices check the broker?")
+            .items(&[
+                "ca — CA certificate + NTP; survives renewals",
+                "pubkey — the broker's public key; survives renewals that keep the key",
+                "fingerprint — SHA-1 of the certificate; breaks at every renewal",
+                "insecure — no check",
+            ])
+            .default(0)
+            .interact()
+            .map_err(io)?;
+        a.trust = Some(modes[i]);
+    }
+    let ask_path = |prompt: &str| -> Result<PathBuf> {
+        let v: String = Input::new()
+            .with_prompt(prompt)
+            .interact_text()
+            .map_err(io)?;
+        Ok(PathBuf::from(v))
+    };
+    match a.trust {
+        Some(TrustMode::Ca) if a.ca_file.is_none() => {
+            a.ca_file = Some(ask_path("CA certificate file (PEM)")?)
+        }
+        Some(TrustMode::Pubkey) if a.pubkey_file.is_none() => {
+            a.pubkey_file = Some(ask_path("Broker public key or certificate file")?)
+        }
+        Some(TrustMode::Fingerprint) if a.fingerprint.is_empty() => {
+            let v: String = Input::new()
+                .with_prompt("Leaf SHA-1 fingerprint")
+                .interact_text()
+                .map_err(io)?;
+            a.fingerprint.push(v);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `--from-broker`: fetch the chain, propose the trust mode and save the
+/// material it needs next to espmqtt.toml. Flags given explicitly win.
+fn from_broker(a: &mut InitArgs, target: &str, root: &Path, ctx: &Ctx) -> Result<()> {
+    let (host, port) = parse_host_port(target)?;
+    let chain = fetch_chain(&host, port)?;
+    let proposal = propose_trust(&chain)?;
+    if a.broker.is_none() {
+        a.broker = Some(if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        });
+    }
+    let trust = *a.trust.get_or_insert(proposal.trust);
+    ctx.info(format!(
+        "{target}: {} certificate(s); proposing trust `{}`: {}",
+        chain.len(),
+        proposal.trust,
+        proposal.reason
+    ));
+    match trust {
+        TrustMode::Ca if a.ca_file.is_none() => {
+            let Some(anchor) = proposal.anchor_der else {
+                return Ok(()); // --ca-file is then reported missing
+            };
+            let name = PathBuf::from("broker-ca.pem");
+            write_material(
+                root,
+                &name,
+                &crate::tls::cert::to_pem("CERTIFICATE", &anchor),
+            )?;
+            ctx.info(format!(
+                "saved the chain's topmost certificate as {} (ca_file)",
+                name.display()
+            ));
+            a.ca_file = Some(name);
+        }
+        TrustMode::Pubkey if a.pubkey_file.is_none() => {
+            let spki = crate::tls::cert::spki_der(&chain[0])?;
+            let name = PathBuf::from("broker-pubkey.pem");
+            write_material(root, &name, &crate::tls::cert::to_pem("PUBLIC KEY", &spki))?;
+            ctx.info(format!(
+                "saved the broker's public key as {} (pubkey_file)",
+                name.display()
+            ));
+            a.pubkey_file = Some(name);
+        }
+        TrustMode::Fingerprint if a.fingerprint.is_empty() => {
+            a.fingerprint
+                .push(crate::tls::cert::colon_hex(&crate::tls::cert::sha1(
+                    &chain[0],
+                )));
+            ctx.warn(
+                "fingerprint mode breaks at every certificate renewal; add the next \
+                 certificate's fingerprint with a second --fingerprint before renewing",
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn write_material(root: &Path, rel: &Path, text: &str) -> Result<()> {
+    let path = root.join(rel);
+    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
+}
+
+/// The broker's certificate chain, leaf first, as sent.
+///
+/// INTEGRATION POINT: the project's chain capture is
+/// `crate::tls::capture::capture` (branch `fingerprint`); once merged, this
+/// body becomes `capture(&CaptureOptions { target: Target { host, port },
+/// sni: Sni::Auto, timeout, tls12_only: true })` mapped to `.chain`. Until
+/// then a minimal rustls handshake (TLS 1.2 only, like the device; every
+/// certificate accepted, because only the chain is wanted) does the job.
+fn fetch_chain(host: &str, port: u16) -> Result<Vec<Vec<u8>>> {
+    use std::net::ToSocketAddrs;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    #[derive(Debug)]
+    struct Record(Mutex<Vec<Vec<u8>>>, Arc<rustls::crypto::CryptoProvider>);
+    impl rustls::client::danger::ServerCertVerifier for Record {
+        fn verify_server_cert(
+            &self,
+            end_entity: &rustls::pki_types::CertificateDer<'_>,
+            intermediates: &[rustls::pki_types::CertificateDer<'_>],
+            _: &rustls::pki_types::ServerName<'_>,
+            _: &[u8],
+            _: rustls::pki_types::UnixTime,
+        ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error>
+        {
+            if let Ok(mut chain) = self.0.lock() {
+                chain.push(end_entity.as_ref().to_vec());
+                chain.extend(intermediates.iter().map(|c| c.as_ref().to_vec()));
+            }
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error>
+        {
+            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+        }
+        fn verify_tls13_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error>
+        {
+            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+        }
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            self.1.signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    let unreachable = |what: String| {
+        Error::unreachable(format!("--from-broker {host}:{port}: {what}"))
+            .with_help("check the host name and port (MQTT over TLS is usually 8883)")
+    };
+    let timeout = Duration::from_secs(10);
+    let addr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| unreachable(format!("cannot resolve: {e}")))?
+        .next()
+        .ok_or_else(|| unreachable("no address".into()))?;
+    let mut tcp = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| unreachable(format!("cannot connect: {e}")))?;
+    let _ = tcp.set_read_timeout(Some(timeout));
+    let _ = tcp.set_write_timeout(Some(timeout));
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let record = Arc::new(Record(Mutex::new(Vec::new()), provider.clone()));
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .map_err(|e| Error::runtime(format!("TLS setup: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(record.clone())
+        .with_no_client_auth();
+    // SNI only for names, as the device sends it (esp8266-tls.md §2.2).
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|_| Error::usage(format!("{host:?} is not a host name")))?;
+    let mut conn = rustls::ClientConnection::new(Arc::new(config), name)
+        .map_err(|e| Error::runtime(format!("TLS setup: {e}")))?;
+    while conn.is_handshaking() {
+        if let Err(e) = conn.complete_io(&mut tcp) {
+            // A server that wants a client certificate may end the handshake
+            // after sending its chain: the chain is all we need.
+            if record.0.lock().map(|c| c.is_empty()).unwrap_or(true) {
+                return Err(unreachable(format!("TLS handshake failed: {e}")));
+            }
+            break;
+        }
+    }
+    let chain = record.0.lock().map(|c| c.clone()).unwrap_or_default();
+    if chain.is_empty() {
+        return Err(unreachable("the server sent no certificate".into()));
+    }
+    Ok(chain)
+}
+
+/// What `--from-broker` proposes for a captured chain (leaf first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustProposal {
+    pub trust: TrustMode,
+    /// Certificate to save as `ca_file` (`ca` mode) — the topmost one sent.
+    pub anchor_der: Option<Vec<u8>>,
+    /// Why this mode, in the user's terms.
+    pub reason: String,
+}
+
+/// Self-signed leaf → `pubkey`, because a fingerprint breaks at every
+/// renewal while the key usually survives it (esp8266-tls.md §11 item 1).
+/// CA-issued leaf → `ca` with the chain's topmost certificate as the anchor
+/// (BearSSL stops at the first certificate whose issuer matches an anchor,
+/// esp8266-tls.md §3.6); when the broker sent only its own certificate there
+/// is no CA to take, and `--ca-file` is left for the user.
+pub fn propose_trust(chain: &[Vec<u8>]) -> Result<TrustProposal> {
+    let leaf = chain
+        .first()
+        .ok_or_else(|| Error::check_failed("the broker sent no certificate"))?;
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf).map_err(|e| {
+        Error::check_failed(format!("the broker's certificate does not parse: {e}"))
+    })?;
+    let self_signed = cert.subject().as_raw() == cert.issuer().as_raw();
+    if self_signed && chain.len() == 1 {
+        return Ok(TrustProposal {
+            trust: TrustMode::Pubkey,
+            anchor_der: None,
+            reason: "the broker's certificate is self-signed: pin its public key (pubkey). \
+                     A fingerprint would break at every certificate renewal, while a renewed \
+                     certificate usually keeps the key"
+                .into(),
+        });
+    }
+    if chain.len() == 1 {
+        return Ok(TrustProposal {
+            trust: TrustMode::Ca,
+            anchor_der: None,
+            reason: format!(
+                "the broker's certificate is issued by a CA ({}), but the broker did not send \
+                 the CA certificate: pass --ca-file with it",
+                cert.issuer()
+            ),
+        });
+    }
+    Ok(TrustProposal {
+        trust: TrustMode::Ca,
+        anchor_der: chain.last().cloned(),
+        reason: "the broker's certificate is issued by a CA: trust the CA (ca mode, with NTP); \
+                 it survives certificate renewals"
+            .into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!(
+            parse_host_port("b.example").unwrap(),
+            ("b.example".into(), 8883)
+        );
+        assert_eq!(
+            parse_host_port("b.example:1883").unwrap(),
+            ("b.example".into(), 1883)
+        );
+        assert_eq!(parse_host_port("[::1]:8884").unwrap(), ("::1".into(), 8884));
+        assert!(parse_host_port("b.example:x").is_err());
+        assert!(parse_host_port(":8883").is_err());
+    }
+
+    #[test]
+    fn proposal_self_signed_is_pubkey_and_ca_issued_is_ca() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["b.example".into()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let p = propose_trust(&[leaf.der().to_vec()]).unwrap();
+        assert_eq!(p.trust, TrustMode::Pubkey);
+        assert!(p.reason.contains("fingerprint"));
+
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Test Root");
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["b.example".into()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca, &ca_key)
+            .unwrap();
+        let chain = vec![leaf.der().to_vec(), ca.der().to_vec()];
+        let p = propose_trust(&chain).unwrap();
+        assert_eq!(p.trust, TrustMode::Ca);
+        assert_eq!(p.anchor_der.as_deref(), Some(ca.der().as_ref()));
+        // Only the leaf sent: ca mode, but no anchor to take.
+        let p = propose_trust(&chain[..1]).unwrap();
+        assert_eq!(p.trust, TrustMode::Ca);
+        assert!(p.anchor_der.is_none());
+        assert!(p.reason.contains("--ca-file"));
+        assert!(propose_trust(&[]).is_err());
+    }
+
+    #[test]
+    fn missing_flags_are_named() {
+        let m = missing_flags(&InitArgs::default());
+        assert_eq!(
+            m,
+            vec![
+                "--broker",
+                "--wifi-ssid",
+                "--wifi-password or --wifi-password-env",
+                "--trust"
+            ]
+        );
+    }
 }

@@ -8,6 +8,8 @@
 
 pub mod emulator;
 pub mod fingerprint;
+pub mod device;
+pub mod firmware;
 pub mod mosquitto;
 pub mod pki;
 pub mod probe;

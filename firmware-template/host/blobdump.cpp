@@ -1,0 +1,190 @@
+// blobdump: print an espmqtt config blob as one JSON object.
+//
+// A host-side debugging tool built from the firmware's own decoder
+// (espmqtt/config_blob.cpp), so what it prints is what the device would use.
+// Secrets are printed: do not paste its output anywhere public.
+//
+//   g++ -std=c++11 -Ifirmware-template/espmqtt firmware-template/host/blobdump.cpp
+//       firmware-template/espmqtt/config_blob.cpp -o blobdump   (one line)
+//   ./blobdump sensor-007.bin
+//
+// Exit status: 0 printed; 1 the decoder refused the blob (reason on stderr as
+// "blobdump: <code>: <explanation>"); 2 usage or the file cannot be read.
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_blob.h"
+
+using namespace espmqtt;
+
+namespace {
+
+void json_string(const char* s) {
+  putchar('"');
+  for (const unsigned char* p = reinterpret_cast<const unsigned char*>(s); *p; p++) {
+    unsigned char c = *p;
+    switch (c) {
+      case '"': fputs("\\\"", stdout); break;
+      case '\\': fputs("\\\\", stdout); break;
+      case '\n': fputs("\\n", stdout); break;
+      case '\r': fputs("\\r", stdout); break;
+      case '\t': fputs("\\t", stdout); break;
+      case '\b': fputs("\\b", stdout); break;
+      case '\f': fputs("\\f", stdout); break;
+      default:
+        if (c < 0x20) {
+          printf("\\u%04x", c);
+        } else {
+          putchar(c);  // UTF-8 passes through; the decoder has validated it
+        }
+    }
+  }
+  putchar('"');
+}
+
+void json_opt_string(const char* s) {
+  if (s == NULL) {
+    fputs("null", stdout);
+  } else {
+    json_string(s);
+  }
+}
+
+void json_hex(const uint8_t* data, size_t len) {
+  putchar('"');
+  for (size_t i = 0; i < len; i++) printf("%02x", data[i]);
+  putchar('"');
+}
+
+void key(const char* k, bool first = false) {
+  if (!first) putchar(',');
+  printf("\"%s\":", k);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: blobdump FILE\n");
+    return 2;
+  }
+  FILE* f = fopen(argv[1], "rb");
+  if (f == NULL) {
+    fprintf(stderr, "blobdump: cannot open %s\n", argv[1]);
+    return 2;
+  }
+  // Read at most one sector plus one byte: more than 4096 bytes is fine (a
+  // sector dump with trailing data) and never needs more than the sector.
+  static uint8_t buf[kBlobMaxLen + 1];
+  size_t n = fread(buf, 1, sizeof(buf), f);
+  bool read_error = ferror(f) != 0;
+  fclose(f);
+  if (read_error) {
+    fprintf(stderr, "blobdump: cannot read %s\n", argv[1]);
+    return 2;
+  }
+
+  // Decode from a heap copy of exactly n bytes, so that a sanitizer build
+  // (the tests use -fsanitize=address) flags any read past the data, which
+  // the static read buffer above would hide.
+  uint8_t* data = static_cast<uint8_t*>(malloc(n > 0 ? n : 1));
+  if (data == NULL) {
+    fprintf(stderr, "blobdump: out of memory\n");
+    return 2;
+  }
+  memcpy(data, buf, n);
+
+  ConfigBlob b;
+  char why[160];
+  BlobStatus st = decode_config_blob(data, n, &b, why, sizeof(why));
+  if (st != BLOB_OK) {
+    fprintf(stderr, "blobdump: %s: %s\n", blob_status_code(st), why);
+    free(data);
+    return 1;
+  }
+
+  putchar('{');
+  key("format_version", true);
+  printf("%u", (unsigned)b.format_version);
+  key("length");
+  printf("%u", (unsigned)b.length);
+  key("device_name");
+  json_opt_string(b.device_name);
+  key("wifi_ssid");
+  json_string(b.wifi_ssid);
+  key("wifi_password");
+  json_opt_string(b.wifi_password);
+  key("broker_host");
+  json_string(b.broker_host);
+  key("broker_port");
+  printf("%u", (unsigned)b.broker_port);
+  key("broker_sni");
+  json_opt_string(b.broker_sni);
+  key("client_id");
+  json_string(b.client_id);
+  key("username");
+  json_opt_string(b.username);
+  key("password");
+  json_opt_string(b.password);
+  key("topic_prefix");
+  json_string(b.topic_prefix);
+  key("trust_mode");
+  json_string(trust_mode_name(b.trust_mode));
+  key("fingerprints");
+  putchar('[');
+  for (size_t i = 0; i < b.fingerprint_count; i++) {
+    if (i) putchar(',');
+    json_hex(b.fingerprints[i], 20);
+  }
+  putchar(']');
+  key("pubkey");
+  if (b.pubkey.len) {
+    json_hex(b.pubkey.data, b.pubkey.len);
+  } else {
+    fputs("null", stdout);
+  }
+  key("trust_anchors");
+  putchar('[');
+  for (size_t i = 0; i < b.trust_anchor_count; i++) {
+    if (i) putchar(',');
+    json_hex(b.trust_anchors[i].data, b.trust_anchors[i].len);
+  }
+  putchar(']');
+  key("client_cert");
+  putchar('[');
+  for (size_t i = 0; i < b.client_cert_count; i++) {
+    if (i) putchar(',');
+    json_hex(b.client_certs[i].data, b.client_certs[i].len);
+  }
+  putchar(']');
+  key("client_key");
+  if (b.client_key.len) {
+    json_hex(b.client_key.data, b.client_key.len);
+  } else {
+    fputs("null", stdout);
+  }
+  key("tls_rx_buffer");
+  printf("%u", (unsigned)b.tls_rx_buffer);
+  key("tls_tx_buffer");
+  printf("%u", (unsigned)b.tls_tx_buffer);
+  key("tls_min_version");
+  json_string(tls_version_name(b.tls_min_version));
+  key("tls_max_version");
+  json_string(tls_version_name(b.tls_max_version));
+  key("ntp_servers");
+  putchar('[');
+  for (size_t i = 0; i < b.ntp_server_count; i++) {
+    if (i) putchar(',');
+    json_string(b.ntp_servers[i]);
+  }
+  putchar(']');
+  key("heartbeat");
+  printf("%lu", (unsigned long)b.heartbeat);
+  key("keepalive");
+  printf("%u", (unsigned)b.keepalive);
+  puts("}");
+  free(data);
+  return 0;
+}
