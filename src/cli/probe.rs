@@ -187,22 +187,57 @@ fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-/// INTEGRATION POINT (device registry, built on another branch): look NAME
-/// up in `paths.registry_db()` and fill, where the flags left them empty,
-/// `client_id`, `username`, `password` (the device's current secret) and the
-/// client certificate/key (write the registry's PEMs to a temp file, or
-/// extend `ProbeFlags` to carry PEM bytes). Until the registry module is
-/// merged, `--device` is accepted and refused with a clear message.
+/// Take the device's identity from the registry: client id, username, its
+/// current secret and, when it has one, its client certificate and key —
+/// only where the flags left them empty, so `--password` etc. still override.
+/// The certificate and key are written to `.espmqtt/tmp/` (mode 0600, in a
+/// 0700 directory) because the TLS layer reads PEM files.
 fn device_identity(
     name: &str,
     paths: &crate::project::ProjectPaths,
-    _flags: &mut ProbeFlags,
+    f: &mut ProbeFlags,
 ) -> Result<()> {
-    Err(Error::usage(format!(
-        "--device {name}: this build has no device registry ({})",
-        paths.registry_db().display()
-    ))
-    .with_help("pass --client-id, --username and --password-env (and --cert/--key) instead"))
+    let registry = crate::device::registry::Registry::open(paths)?;
+    let dev = registry.device(name)?;
+    if dev.revoked {
+        return Err(Error::usage(format!("device {name} is revoked"))
+            .with_help("probe another device, or create a new one with `espmqtt device new`"));
+    }
+    if f.client_id.is_none() {
+        f.client_id = Some(dev.client_id.clone());
+    }
+    if f.username.is_none() {
+        f.username = Some(dev.username.clone());
+    }
+    if f.password.is_none() && f.password_env.is_none() {
+        f.password = Some(dev.secret.clone());
+    }
+    if let (None, None, Some(cert), Some(key)) =
+        (&f.cert, &f.key, &dev.client_cert_pem, &dev.client_key_pem)
+    {
+        let dir = paths.state_dir.join("tmp");
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let cert_path = dir.join(format!("{name}.crt"));
+        let key_path = dir.join(format!("{name}.key"));
+        write_private(&cert_path, cert.as_bytes())?;
+        write_private(&key_path, key.as_bytes())?;
+        f.cert = Some(cert_path);
+        f.key = Some(key_path);
+    }
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut file = opts.open(path).map_err(|e| Error::io(path, e))?;
+    file.write_all(bytes).map_err(|e| Error::io(path, e))
 }
 
 /// Split HOST[:PORT] / [v6]:PORT.

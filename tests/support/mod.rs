@@ -6,9 +6,9 @@
 
 #![allow(dead_code)]
 
+pub mod device;
 pub mod emulator;
 pub mod fingerprint;
-pub mod device;
 pub mod firmware;
 pub mod mosquitto;
 pub mod pki;
