@@ -92,12 +92,123 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices')
+            [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Create devices: a name, a secret from the OS random generator, optionally a certificate')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices (no secrets)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one device: identity, flash record, certificate, history')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Give a device a new secret (the old one stops working at the next `broker export`)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
+            [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
+        'espmqtt;device;new' {
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Name prefix of a numbered series')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Create a numbered series of this many devices: PREFIX + number, zero-padded to the width of the count')
+            [CompletionResult]::new('--start', '--start', [CompletionResultType]::ParameterName, 'First number of the series (to continue one)')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Zero-pad numbers to this many digits instead of the width of the count')
+            [CompletionResult]::new('--rsa', '--rsa', [CompletionResultType]::ParameterName, 'Certificate key: RSA with this many bits instead of EC P-256')
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'Certificate validity in days')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--client-cert', '--client-cert', [CompletionResultType]::ParameterName, 'Also issue a client certificate to each device (CN = client id)')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print the generated secrets')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'espmqtt;device;list' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;device;show' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Include the secret and the certificate''s private key')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;device;rotate' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print the new secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;device;revoke' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;device;export' {
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to this file (mode 0600, atomically) instead of stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Include each device''s current secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;device;cert' {
+            [CompletionResult]::new('--rsa', '--rsa', [CompletionResultType]::ParameterName, 'RSA key with this many bits instead of EC P-256')
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'Validity in days')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Also write NAME.crt, NAME.key (mode 0600) and ca.crt into this directory')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
@@ -128,12 +239,36 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;device;help' {
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices')
+            [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Create devices: a name, a secret from the OS random generator, optionally a certificate')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices (no secrets)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one device: identity, flash record, certificate, history')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Give a device a new secret (the old one stops working at the next `broker export`)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
+            [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
+        'espmqtt;device;help;new' {
+            break
+        }
         'espmqtt;device;help;list' {
+            break
+        }
+        'espmqtt;device;help;show' {
+            break
+        }
+        'espmqtt;device;help;rotate' {
+            break
+        }
+        'espmqtt;device;help;revoke' {
+            break
+        }
+        'espmqtt;device;help;export' {
+            break
+        }
+        'espmqtt;device;help;cert' {
             break
         }
         'espmqtt;device;help;config' {
@@ -155,11 +290,30 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the local CA')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'espmqtt;ca;init' {
+            [CompletionResult]::new('--rsa', '--rsa', [CompletionResultType]::ParameterName, 'RSA key with this many bits (2048, 3072, 4096) instead of EC P-256')
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'Validity in days')
+            [CompletionResult]::new('--cn', '--cn', [CompletionResultType]::ParameterName, 'Common name of the CA certificate')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;ca;show' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
@@ -175,11 +329,15 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;ca;help' {
-            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the local CA')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'espmqtt;ca;help;init' {
+            break
+        }
+        'espmqtt;ca;help;show' {
             break
         }
         'espmqtt;ca;help;help' {
@@ -198,11 +356,21 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write broker-side files for the fleet')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'espmqtt;broker;export' {
+            [CompletionResult]::new('--mosquitto', '--mosquitto', [CompletionResultType]::ParameterName, 'Directory for mosquitto''s files (created if missing)')
+            [CompletionResult]::new('--mosquitto-version', '--mosquitto-version', [CompletionResultType]::ParameterName, 'Follow this mosquitto version''s password hashing defaults (PBKDF2 iterations)')
+            [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'A user allowed to read and write every topic (`#`); its password line is kept across exports')
+            [CompletionResult]::new('--topic-prefix', '--topic-prefix', [CompletionResultType]::ParameterName, 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Listener port')
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Listener address (default: all interfaces)')
+            [CompletionResult]::new('--server-cert', '--server-cert', [CompletionResultType]::ParameterName, 'Broker certificate (chain) PEM')
+            [CompletionResult]::new('--server-key', '--server-key', [CompletionResultType]::ParameterName, 'Broker private key PEM')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'CA file for the listener (`cafile`)')
+            [CompletionResult]::new('--client-certs', '--client-certs', [CompletionResultType]::ParameterName, 'Require client certificates')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
@@ -211,14 +379,14 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
             [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'espmqtt;broker;help' {
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write broker-side files for the fleet')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -372,25 +540,53 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;help;device' {
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices')
+            [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Create devices: a name, a secret from the OS random generator, optionally a certificate')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices (no secrets)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one device: identity, flash record, certificate, history')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Give a device a new secret (the old one stops working at the next `broker export`)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
+            [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             break
         }
+        'espmqtt;help;device;new' {
+            break
+        }
         'espmqtt;help;device;list' {
+            break
+        }
+        'espmqtt;help;device;show' {
+            break
+        }
+        'espmqtt;help;device;rotate' {
+            break
+        }
+        'espmqtt;help;device;revoke' {
+            break
+        }
+        'espmqtt;help;device;export' {
+            break
+        }
+        'espmqtt;help;device;cert' {
             break
         }
         'espmqtt;help;device;config' {
             break
         }
         'espmqtt;help;ca' {
-            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the local CA')
             break
         }
         'espmqtt;help;ca;init' {
             break
         }
+        'espmqtt;help;ca;show' {
+            break
+        }
         'espmqtt;help;broker' {
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write broker-side files for the fleet')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet')
             break
         }
         'espmqtt;help;broker;export' {

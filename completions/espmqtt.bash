@@ -76,14 +76,26 @@ _espmqtt() {
             espmqtt__subcmd__ca,init)
                 cmd="espmqtt__subcmd__ca__subcmd__init"
                 ;;
+            espmqtt__subcmd__ca,show)
+                cmd="espmqtt__subcmd__ca__subcmd__show"
+                ;;
             espmqtt__subcmd__ca__subcmd__help,help)
                 cmd="espmqtt__subcmd__ca__subcmd__help__subcmd__help"
                 ;;
             espmqtt__subcmd__ca__subcmd__help,init)
                 cmd="espmqtt__subcmd__ca__subcmd__help__subcmd__init"
                 ;;
+            espmqtt__subcmd__ca__subcmd__help,show)
+                cmd="espmqtt__subcmd__ca__subcmd__help__subcmd__show"
+                ;;
+            espmqtt__subcmd__device,cert)
+                cmd="espmqtt__subcmd__device__subcmd__cert"
+                ;;
             espmqtt__subcmd__device,config)
                 cmd="espmqtt__subcmd__device__subcmd__config"
+                ;;
+            espmqtt__subcmd__device,export)
+                cmd="espmqtt__subcmd__device__subcmd__export"
                 ;;
             espmqtt__subcmd__device,help)
                 cmd="espmqtt__subcmd__device__subcmd__help"
@@ -91,14 +103,44 @@ _espmqtt() {
             espmqtt__subcmd__device,list)
                 cmd="espmqtt__subcmd__device__subcmd__list"
                 ;;
+            espmqtt__subcmd__device,new)
+                cmd="espmqtt__subcmd__device__subcmd__new"
+                ;;
+            espmqtt__subcmd__device,revoke)
+                cmd="espmqtt__subcmd__device__subcmd__revoke"
+                ;;
+            espmqtt__subcmd__device,rotate)
+                cmd="espmqtt__subcmd__device__subcmd__rotate"
+                ;;
+            espmqtt__subcmd__device,show)
+                cmd="espmqtt__subcmd__device__subcmd__show"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,cert)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__cert"
+                ;;
             espmqtt__subcmd__device__subcmd__help,config)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__config"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,export)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__export"
                 ;;
             espmqtt__subcmd__device__subcmd__help,help)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__help"
                 ;;
             espmqtt__subcmd__device__subcmd__help,list)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__list"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,new)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__new"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,revoke)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__revoke"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,rotate)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__rotate"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,show)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__show"
                 ;;
             espmqtt__subcmd__help,broker)
                 cmd="espmqtt__subcmd__help__subcmd__broker"
@@ -148,11 +190,32 @@ _espmqtt() {
             espmqtt__subcmd__help__subcmd__ca,init)
                 cmd="espmqtt__subcmd__help__subcmd__ca__subcmd__init"
                 ;;
+            espmqtt__subcmd__help__subcmd__ca,show)
+                cmd="espmqtt__subcmd__help__subcmd__ca__subcmd__show"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,cert)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__cert"
+                ;;
             espmqtt__subcmd__help__subcmd__device,config)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__config"
                 ;;
+            espmqtt__subcmd__help__subcmd__device,export)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__export"
+                ;;
             espmqtt__subcmd__help__subcmd__device,list)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__list"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,new)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__new"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,revoke)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__revoke"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,rotate)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__rotate"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,show)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__show"
                 ;;
             *)
                 ;;
@@ -205,12 +268,52 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__broker__subcmd__export)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --mosquitto --mosquitto-version --admin --topic-prefix --port --bind --server-cert --server-key --ca --client-certs --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --mosquitto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mosquitto-version)
+                    COMPREPLY=($(compgen -W "2.0 2.1" -- "${cur}"))
+                    return 0
+                    ;;
+                --admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-certs)
+                    COMPREPLY=($(compgen -W "auto require off" -- "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -291,7 +394,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__ca)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version init help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version init show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -313,7 +416,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__ca__subcmd__help)
-            opts="init help"
+            opts="init show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,7 +457,55 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__ca__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__ca__subcmd__init)
+            opts="-q -v -h -V --rsa --days --cn --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rsa)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__ca__subcmd__show)
             opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -421,12 +572,46 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version list config help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export cert config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__cert)
+            opts="-q -v -h -V --rsa --days --out --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rsa)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -464,8 +649,34 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__device__subcmd__export)
+            opts="-q -v -h -V --show-secrets --out --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__device__subcmd__help)
-            opts="list config help"
+            opts="new list show rotate revoke export cert config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -478,7 +689,35 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__cert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__device__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -520,8 +759,176 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__new)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__device__subcmd__list)
             opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__new)
+            opts="-q -v -h -V --prefix --count --start --width --client-cert --rsa --days --show-secrets --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rsa)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__revoke)
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__rotate)
+            opts="-q -v -h -V --show-secrets --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__show)
+            opts="-q -v -h -V --show-secrets --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -665,7 +1072,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__ca)
-            opts="init"
+            opts="init show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -679,6 +1086,20 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__ca__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__ca__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -721,8 +1142,22 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device)
-            opts="list config"
+            opts="new list show rotate revoke export cert config"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__cert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -748,7 +1183,77 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__help__subcmd__device__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__new)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -86,11 +86,116 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand list 'List devices'
+            cand new 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+            cand list 'List devices (no secrets)'
+            cand show 'Show one device: identity, flash record, certificate, history'
+            cand rotate 'Give a device a new secret (the old one stops working at the next `broker export`)'
+            cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
+            cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+            cand cert 'Issue a client certificate to a device from the local CA'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
+        &'espmqtt;device;new'= {
+            cand --prefix 'Name prefix of a numbered series'
+            cand --count 'Create a numbered series of this many devices: PREFIX + number, zero-padded to the width of the count'
+            cand --start 'First number of the series (to continue one)'
+            cand --width 'Zero-pad numbers to this many digits instead of the width of the count'
+            cand --rsa 'Certificate key: RSA with this many bits instead of EC P-256'
+            cand --days 'Certificate validity in days'
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --client-cert 'Also issue a client certificate to each device (CN = client id)'
+            cand --show-secrets 'Print the generated secrets'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'espmqtt;device;list'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;device;show'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --show-secrets 'Include the secret and the certificate''s private key'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;device;rotate'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --show-secrets 'Print the new secret'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;device;revoke'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;device;export'= {
+            cand --out 'Write to this file (mode 0600, atomically) instead of stdout'
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --show-secrets 'Include each device''s current secret'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;device;cert'= {
+            cand --rsa 'RSA key with this many bits instead of EC P-256'
+            cand --days 'Validity in days'
+            cand --out 'Also write NAME.crt, NAME.key (mode 0600) and ca.crt into this directory'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -119,11 +224,29 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;device;help'= {
-            cand list 'List devices'
+            cand new 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+            cand list 'List devices (no secrets)'
+            cand show 'Show one device: identity, flash record, certificate, history'
+            cand rotate 'Give a device a new secret (the old one stops working at the next `broker export`)'
+            cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
+            cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+            cand cert 'Issue a client certificate to a device from the local CA'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
+        &'espmqtt;device;help;new'= {
+        }
         &'espmqtt;device;help;list'= {
+        }
+        &'espmqtt;device;help;show'= {
+        }
+        &'espmqtt;device;help;rotate'= {
+        }
+        &'espmqtt;device;help;revoke'= {
+        }
+        &'espmqtt;device;help;export'= {
+        }
+        &'espmqtt;device;help;cert'= {
         }
         &'espmqtt;device;help;config'= {
         }
@@ -142,10 +265,28 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand init 'Create the local CA in .espmqtt/ca/'
+            cand init 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+            cand show 'Show the local CA'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;ca;init'= {
+            cand --rsa 'RSA key with this many bits (2048, 3072, 4096) instead of EC P-256'
+            cand --days 'Validity in days'
+            cand --cn 'Common name of the CA certificate'
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;ca;show'= {
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -160,10 +301,13 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;ca;help'= {
-            cand init 'Create the local CA in .espmqtt/ca/'
+            cand init 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+            cand show 'Show the local CA'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;ca;help;init'= {
+        }
+        &'espmqtt;ca;help;show'= {
         }
         &'espmqtt;ca;help;help'= {
         }
@@ -180,10 +324,20 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand export 'Write broker-side files for the fleet'
+            cand export 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;broker;export'= {
+            cand --mosquitto 'Directory for mosquitto''s files (created if missing)'
+            cand --mosquitto-version 'Follow this mosquitto version''s password hashing defaults (PBKDF2 iterations)'
+            cand --admin 'A user allowed to read and write every topic (`#`); its password line is kept across exports'
+            cand --topic-prefix 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")'
+            cand --port 'Listener port'
+            cand --bind 'Listener address (default: all interfaces)'
+            cand --server-cert 'Broker certificate (chain) PEM'
+            cand --server-key 'Broker private key PEM'
+            cand --ca 'CA file for the listener (`cafile`)'
+            cand --client-certs 'Require client certificates'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -192,13 +346,13 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'espmqtt;broker;help'= {
-            cand export 'Write broker-side files for the fleet'
+            cand export 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;broker;help;export'= {
@@ -338,20 +492,41 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;help;probe'= {
         }
         &'espmqtt;help;device'= {
-            cand list 'List devices'
+            cand new 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+            cand list 'List devices (no secrets)'
+            cand show 'Show one device: identity, flash record, certificate, history'
+            cand rotate 'Give a device a new secret (the old one stops working at the next `broker export`)'
+            cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
+            cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+            cand cert 'Issue a client certificate to a device from the local CA'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
         }
+        &'espmqtt;help;device;new'= {
+        }
         &'espmqtt;help;device;list'= {
+        }
+        &'espmqtt;help;device;show'= {
+        }
+        &'espmqtt;help;device;rotate'= {
+        }
+        &'espmqtt;help;device;revoke'= {
+        }
+        &'espmqtt;help;device;export'= {
+        }
+        &'espmqtt;help;device;cert'= {
         }
         &'espmqtt;help;device;config'= {
         }
         &'espmqtt;help;ca'= {
-            cand init 'Create the local CA in .espmqtt/ca/'
+            cand init 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+            cand show 'Show the local CA'
         }
         &'espmqtt;help;ca;init'= {
         }
+        &'espmqtt;help;ca;show'= {
+        }
         &'espmqtt;help;broker'= {
-            cand export 'Write broker-side files for the fleet'
+            cand export 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet'
         }
         &'espmqtt;help;broker;export'= {
         }

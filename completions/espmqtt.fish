@@ -65,18 +65,41 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l no-color -d 'D
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s q -l quiet -d 'Print only results and errors'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s h -l help -d 'Print help'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -f -a "list" -d 'List devices'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "list" -d 'List devices (no secrets)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l prefix -d 'Name prefix of a numbered series' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l count -d 'Create a numbered series of this many devices: PREFIX + number, zero-padded to the width of the count' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l start -d 'First number of the series (to continue one)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l width -d 'Zero-pad numbers to this many digits instead of the width of the count' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l rsa -d 'Certificate key: RSA with this many bits instead of EC P-256' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l days -d 'Certificate validity in days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l client-cert -d 'Also issue a client certificate to each device (CN = client id)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l show-secrets -d 'Print the generated secrets'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -86,6 +109,58 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l show-secrets -d 'Include the secret and the certificate\'s private key'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l show-secrets -d 'Print the new secret'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l out -d 'Write to this file (mode 0600, atomically) instead of stdout' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l show-secrets -d 'Include each device\'s current secret'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l rsa -d 'RSA key with this many bits instead of EC P-256' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l days -d 'Validity in days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l out -d 'Also write NAME.crt, NAME.key (mode 0600) and ca.crt into this directory' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -95,20 +170,30 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List devices'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List devices (no secrets)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -s q -l quiet -d 'Print only results and errors'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -s h -l help -d 'Print help'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -f -a "init" -d 'Create the local CA in .espmqtt/ca/'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -f -a "init" -d 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -f -a "show" -d 'Show the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l rsa -d 'RSA key with this many bits (2048, 3072, 4096) instead of EC P-256' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l days -d 'Validity in days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l cn -d 'Common name of the CA certificate' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -118,7 +203,17 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subc
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the local CA in .espmqtt/ca/'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
@@ -129,8 +224,21 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_s
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -f -a "export" -d 'Write broker-side files for the fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l mosquitto -d 'Directory for mosquitto\'s files (created if missing)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l mosquitto-version -d 'Follow this mosquitto version\'s password hashing defaults (PBKDF2 iterations)' -r -f -a "2.0\t'mosquitto 2.0.x: 101 PBKDF2 iterations'
+2.1\t'mosquitto 2.1.x: 1000 PBKDF2 iterations'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l admin -d 'A user allowed to read and write every topic (`#`); its password line is kept across exports' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l topic-prefix -d 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l port -d 'Listener port' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l bind -d 'Listener address (default: all interfaces)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l server-cert -d 'Broker certificate (chain) PEM' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l server-key -d 'Broker private key PEM' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l ca -d 'CA file for the listener (`cafile`)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l client-certs -d 'Require client certificates' -r -f -a "auto\t'Require them when every exported device has one'
+require\t'Always require them (identity = certificate CN)'
+off\t'Never require them (passwords only)'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -138,9 +246,9 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write broker-side files for the fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
@@ -228,7 +336,14 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_see
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "demo" -d 'Run the whole job on this machine: local broker, emulator, provision, flash, probe'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List devices'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List devices (no secrets)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "init" -d 'Create the local CA in .espmqtt/ca/'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from broker" -f -a "export" -d 'Write broker-side files for the fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "init" -d 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "show" -d 'Show the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from broker" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'

@@ -678,9 +678,7 @@ fn sigkill_during_creation_leaves_only_whole_devices() {
     let devices = v["devices"].as_array().unwrap();
     let n = devices.len();
     assert!(n > 0);
-    if n == 10000 {
-        eprintln!("note: the process finished before it was killed");
-    }
+    eprintln!("killed after {n} of 10000 devices");
     for d in devices {
         let s = d["secret"].as_str().unwrap_or("");
         assert!(s.len() >= 22, "{} has no whole secret", d["name"]);
