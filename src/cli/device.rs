@@ -850,7 +850,7 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
     };
     ctx.emit(&report, |_| {
         let mut s = format!(
-            "Issued a {} certificate to {} (CN {}), serial {}, valid until {}.\n",
+            "Issued a certificate ({}) to {} (CN {}), serial {}, valid until {}.\n",
             report.key_type, report.name, d.client_id, report.serial, report.not_after
         );
         match (&report.cert_file, &report.key_file) {
