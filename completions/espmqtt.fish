@@ -47,15 +47,45 @@ complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "emulate" -d 'Run a 
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "demo" -d 'Run the whole job on this machine: local broker, emulator, provision, flash, probe'
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l servername -d 'Send this SNI name while connecting to HOST (connect to an IP, present a name)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l timeout -d 'Give up after this many seconds (DNS, connect and handshake together)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l file -d 'Read certificates from a PEM (one or many) or DER file instead of the network' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l expect -d 'Exit 1 unless the leaf has this SHA-1, SHA-256 or pin-sha256 (any usual spelling). Repeat to accept any of several (current and next)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l min-days -d 'Exit 1 when the leaf expires within N days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l warn-days -d 'Warn when the leaf expires within N days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l emit -d 'Print paste-ready configuration instead of the summary: C++ for the ESP8266 Arduino core (all three trust modes) or Tasmota commands' -r -f -a "arduino\t'C++ for the ESP8266 Arduino core: setFingerprint, setKnownKey, setTrustAnchors'
+tasmota\t'Tasmota\'s public-key fingerprint (MqttFingerprint1/2 commands)'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-sni -d 'Send no SNI: what a device that connects by IP address is shown'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l tls12 -d 'Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows the certificate a device is given when the server picks per version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l device -d 'Take the settings of a registered device (needs the device registry)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s u -l username -d 'MQTT user name' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l password -d 'MQTT password (visible in the process list: prefer --password-env)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l password-env -d 'Name of an environment variable holding the MQTT password' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l client-id -d 'MQTT client id (default: espmqtt-probe-<random>)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l trust -d 'How the device authenticates the broker [default: espmqtt.toml\'s, else ca]' -r -f -a "ca\t'`setTrustAnchors` + NTP: chain, dates and name; survives renewals'
+pubkey\t'`setKnownKey`: SPKI equality; survives renewals that keep the key'
+fingerprint\t'`setFingerprint`: SHA-1 of the leaf DER; breaks at every renewal'
+insecure\t'`setInsecure`: no check at all'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l ca-file -d 'Trust anchor(s) for `ca` mode, PEM (default: the system roots)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l fingerprint -d 'Leaf SHA-1 for `fingerprint` mode; give it twice for current and next' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l pubkey-file -d 'Public key (SPKI PEM, or a certificate) for `pubkey` mode' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l cert -d 'Client certificate (PEM chain) for mutual TLS' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l key -d 'Private key of the client certificate (PEM)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l servername -d 'Name the device passes to connect() (SNI and name check); default: HOST when it is a name, none when HOST is an IP address' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l topic-prefix -d 'Topic prefix: topics are <prefix>/<client-id>/…. [default: espmqtt.toml\'s, else espmqtt]' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l mfln -d 'Device buffer size, i.e. the max_fragment_length it requests: 512|1024|2048|4096|off. [default: espmqtt.toml\'s, else 512]' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l ciphers -d 'The core\'s cipher build option. [default: espmqtt.toml\'s, else all]' -r -f -a "all\t'All 45 suites (the default menu entry)'
+basic\t'`-DBEARSSL_SSL_BASIC`: four RSA key-exchange CBC suites'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l timeout -d 'Give up after this many seconds (whole probe)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -63,7 +93,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s q -l quiet -d 
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
@@ -295,18 +325,35 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -l no-color -d 'D
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l listen -d 'Address to listen on (port 0 = any free port; the bound address is printed)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-size -d 'Flash size (512KB, 1MB, 2MB, 4MB, …; default from --flash-id, else 1MB)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-id -d 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l mac -d 'MAC address of the (first) module' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l image -d 'Initial flash contents (written at offset 0, rest erased)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l save -d 'Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l baud-model -d 'Model wire time at the current baud and flash erase/write time' -r -f -a "on\t''
+off\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l fault -d 'Inject a fault (repeatable); grammar below' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l chip -d 'Chip the ROM reports (esp32 only to test that flashers refuse it)' -r -f -a "esp8266\t''
+esp32\t'For the "refuse anything but an ESP8266" tests: magic 0x00F01D83 and 4 ROM status bytes; otherwise it behaves like the ESP8266 model'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l modules -d 'Modules on the bench: after a connection that wrote flash ends, the next one meets a fresh blank module with MAC+1 (saved as FILE-2.bin, …)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l boot-mode -d 'download = ROM loader (GPIO0 low); flash = boot the firmware in flash' -r -f -a "download\t'GPIO0 low: the ROM serial loader (`boot mode:(1,x)`)'
+flash\t'GPIO0 high: boot the firmware in flash; the loader never answers'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l no-sync -d 'Never answer SYNC (a module that is not in download mode)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l dir -d 'Use this (empty or new) directory instead of a temporary one' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l keep -d 'Keep the temporary project directory and print its path'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'

@@ -108,9 +108,7 @@ impl Error {
     /// An I/O error on a local file, with the path named.
     pub fn io(path: &std::path::Path, err: std::io::Error) -> Self {
         let kind = match err.kind() {
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
-                ErrorKind::Usage
-            }
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => ErrorKind::Usage,
             _ => ErrorKind::Runtime,
         };
         Error::new(kind, format!("{}: {err}", path.display()))

@@ -199,10 +199,8 @@ impl WifiConfig {
         }
         if let Some(var) = &self.password_env {
             return std::env::var(var).map(Some).map_err(|_| {
-                Error::usage(format!(
-                    "wifi.password_env names ${var}, which is not set"
-                ))
-                .with_help(format!("export {var}=… before running espmqtt"))
+                Error::usage(format!("wifi.password_env names ${var}, which is not set"))
+                    .with_help(format!("export {var}=… before running espmqtt"))
             });
         }
         Ok(None)

@@ -10,7 +10,9 @@ use crate::error::{ExitStatus, Result};
 use super::Ctx;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  espmqtt completions bash > ~/.local/share/bash-completion/completions/espmqtt\n  espmqtt completions zsh > ~/.zfunc/_espmqtt\n  espmqtt completions fish > ~/.config/fish/completions/espmqtt.fish")]
+#[command(
+    after_help = "Examples:\n  espmqtt completions bash > ~/.local/share/bash-completion/completions/espmqtt\n  espmqtt completions zsh > ~/.zfunc/_espmqtt\n  espmqtt completions fish > ~/.config/fish/completions/espmqtt.fish"
+)]
 pub struct CompletionsArgs {
     /// Shell to generate the script for.
     #[arg(value_enum)]

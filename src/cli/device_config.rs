@@ -11,5 +11,7 @@ pub struct DeviceConfigArgs {
 }
 
 pub fn run(_args: DeviceConfigArgs, _ctx: &Ctx) -> Result<ExitStatus> {
-    Err(Error::runtime("`espmqtt device config` is not implemented yet"))
+    Err(Error::runtime(
+        "`espmqtt device config` is not implemented yet",
+    ))
 }

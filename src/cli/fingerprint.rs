@@ -1,15 +1,551 @@
 //! `espmqtt fingerprint`: the broker's certificate facts, paste-ready, and drift checks for CI.
+//!
+//! Wiring only: the chain comes from [`crate::tls::capture`] (network) or
+//! [`crate::tls::cert::load_certificates`] (`--file`), the facts and warnings
+//! from [`crate::tls::cert`], the paste-ready snippets from
+//! [`crate::tls::emit`]. One report value feeds both renderers.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
 
 use crate::error::{Error, ExitStatus, Result};
+use crate::tls::capture::{self, CaptureError, CaptureOptions, Sni, DEFAULT_PORT};
+use crate::tls::cert::{self, CertSummary, ChainContext, ExpectedValue, Warning};
+use crate::tls::emit::{self, EmitFormat};
 
+use super::output::Style;
 use super::Ctx;
 
+const AFTER_HELP: &str = "\
+The first line of text output is the leaf certificate's SHA-1 in colon form:
+the value BearSSL's setFingerprint() compares. Certificates are reported even
+when they are self-signed, expired, for another name or from an unknown CA.
+
+Without HOST the broker comes from espmqtt.toml ([broker] host, port,
+servername) and, unless --expect is given, [tls] fingerprints are checked:
+`espmqtt fingerprint` alone is then a CI drift check.
+
+Exit codes: 0 ok · 1 --expect mismatch or --min-days not met · 2 usage ·
+3 unreachable (DNS, refused, timeout, TLS alert, not a TLS port).
+
+Examples:
+  espmqtt fingerprint broker.example.com            # port 8883
+  espmqtt fingerprint 192.0.2.10:8883 --servername broker.example.com
+  espmqtt fingerprint [::1]:8883 --no-sni
+  espmqtt fingerprint broker.example.com --tls12      # what an ESP8266 is shown
+  espmqtt fingerprint broker.example.com --emit arduino > broker_trust.h
+  espmqtt fingerprint broker.example.com --emit tasmota
+  espmqtt fingerprint --file fullchain.pem
+  espmqtt fingerprint broker.example.com --expect 'AB:CD:…' --min-days 14 --format json";
+
 #[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct FingerprintArgs {
-    /// Broker address: HOST, HOST:PORT, [IPv6]:PORT (default port 8883).
+    /// Broker address: HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address
+    /// (default port 8883; default host: [broker] in espmqtt.toml).
+    #[arg(value_name = "HOST[:PORT]", conflicts_with = "file")]
     pub target: Option<String>,
+    /// Send this SNI name while connecting to HOST (connect to an IP, present a name).
+    #[arg(long, value_name = "NAME", conflicts_with = "no_sni")]
+    pub servername: Option<String>,
+    /// Send no SNI: what a device that connects by IP address is shown.
+    #[arg(long)]
+    pub no_sni: bool,
+    /// Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows
+    /// the certificate a device is given when the server picks per version.
+    #[arg(long, conflicts_with = "file")]
+    pub tls12: bool,
+    /// Give up after this many seconds (DNS, connect and handshake together).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// Read certificates from a PEM (one or many) or DER file instead of the network.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["servername", "no_sni"])]
+    pub file: Option<PathBuf>,
+    /// Exit 1 unless the leaf has this SHA-1, SHA-256 or pin-sha256 (any usual
+    /// spelling). Repeat to accept any of several (current and next).
+    #[arg(long, value_name = "VALUE")]
+    pub expect: Vec<String>,
+    /// Exit 1 when the leaf expires within N days.
+    #[arg(long, value_name = "N")]
+    pub min_days: Option<u32>,
+    /// Warn when the leaf expires within N days.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub warn_days: u32,
+    /// Print paste-ready configuration instead of the summary: C++ for the
+    /// ESP8266 Arduino core (all three trust modes) or Tasmota commands.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub emit: Option<EmitFormat>,
 }
 
-pub fn run(_args: FingerprintArgs, _ctx: &Ctx) -> Result<ExitStatus> {
-    Err(Error::runtime("`espmqtt fingerprint` is not implemented yet"))
+fn parse_timeout(s: &str) -> std::result::Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !(v > 0.0 && v <= 3600.0) {
+        return Err("the timeout must be more than 0 and at most 3600 seconds".into());
+    }
+    Ok(v)
+}
+
+/// The report (`--format json` prints exactly this).
+#[derive(Debug, Serialize)]
+pub struct FingerprintReport {
+    /// `network` or `file`.
+    pub source: &'static str,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    /// The socket address connected to.
+    pub address: Option<String>,
+    /// The SNI name sent (null: none).
+    pub servername: Option<String>,
+    pub file: Option<String>,
+    pub tls_version: Option<String>,
+    pub cipher_suite: Option<String>,
+    /// Leaf first, as the server sent it.
+    pub chain: Vec<CertSummary>,
+    pub warnings: Vec<Warning>,
+    pub expect: Option<ExpectReport>,
+    pub min_days: Option<MinDaysReport>,
+    /// Tasmota `MqttFingerprint` value of the leaf (RSA keys only).
+    pub tasmota_fingerprint: Option<String>,
+    /// The `--emit` text, when asked for.
+    pub emitted: Option<String>,
+    /// Time spent per phase (network only).
+    pub timings: Option<capture::PhaseTimes>,
+    /// False when a CI check (`--expect`, `--min-days`) failed.
+    pub ok: bool,
+}
+
+/// Outcome of `--expect`.
+#[derive(Debug, Serialize)]
+pub struct ExpectReport {
+    /// True when any expected value equals the leaf's.
+    pub matched: bool,
+    pub checks: Vec<ExpectCheck>,
+}
+
+/// One `--expect` value.
+#[derive(Debug, Serialize)]
+pub struct ExpectCheck {
+    /// As given on the command line.
+    pub input: String,
+    /// `sha1`, `sha256` or `pin-sha256`.
+    pub kind: &'static str,
+    /// Normalised spelling.
+    pub value: String,
+    /// The leaf's value of the same kind.
+    pub actual: String,
+    pub matched: bool,
+    /// Another certificate of the chain that has this value (a CA's
+    /// fingerprint never matches on the device, esp8266-tls.md §2.4).
+    pub matches_certificate: Option<usize>,
+}
+
+/// Outcome of `--min-days`.
+#[derive(Debug, Serialize)]
+pub struct MinDaysReport {
+    pub min_days: u32,
+    pub days_left: i64,
+    pub ok: bool,
+}
+
+pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    // Parse --expect first: a typo is a usage error, before any network I/O.
+    let mut expected = parse_expect_values(&args.expect, "--expect")?;
+
+    let now = cert::unix_now();
+    let mut report = FingerprintReport {
+        source: "network",
+        host: None,
+        port: None,
+        address: None,
+        servername: None,
+        file: None,
+        tls_version: None,
+        cipher_suite: None,
+        chain: Vec::new(),
+        warnings: Vec::new(),
+        expect: None,
+        min_days: None,
+        tasmota_fingerprint: None,
+        emitted: None,
+        timings: None,
+        ok: true,
+    };
+    let mut name_for_check: Option<String> = None;
+    let ders: Vec<Vec<u8>> = if let Some(path) = &args.file {
+        report.source = "file";
+        report.file = Some(path.display().to_string());
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        cert::load_certificates(&bytes).map_err(|e| e.context(path.display()))?
+    } else {
+        let (target, config_sni, config_fingerprints) = resolve_target(&args, ctx)?;
+        // Config-driven run (no HOST): the fleet's configured fingerprints
+        // are the expectation, so `espmqtt fingerprint` alone is a CI drift
+        // check (DESIGN §4.1: current and next fingerprint).
+        if expected.is_empty() && !config_fingerprints.is_empty() {
+            expected = parse_expect_values(&config_fingerprints, "[tls] fingerprints")?;
+        }
+        let sni = if args.no_sni {
+            Sni::Off
+        } else if let Some(n) = args.servername.clone().or(config_sni) {
+            Sni::Name(n)
+        } else {
+            Sni::Auto
+        };
+        report.host = Some(target.host.clone());
+        report.port = Some(target.port);
+        let opts = CaptureOptions {
+            target,
+            sni,
+            timeout: Duration::from_secs_f64(args.timeout),
+            tls12_only: args.tls12,
+        };
+        let captured = capture::capture(&opts).map_err(capture_error)?;
+        report.address = Some(captured.peer.to_string());
+        report.timings = Some(captured.times);
+        ctx.debug(format!(
+            "resolve {:.1} ms, connect {:.1} ms, TLS handshake {:.1} ms",
+            captured.times.resolve_ms, captured.times.connect_ms, captured.times.handshake_ms
+        ));
+        report.servername = captured.servername.clone();
+        report.tls_version = captured.tls_version.clone();
+        report.cipher_suite = captured.cipher_suite.clone();
+        name_for_check = captured.servername.clone();
+        if captured.via_device_hello {
+            report.warnings.push(Warning {
+                id: "device_hello_only".into(),
+                severity: "info".into(),
+                certificate: None,
+                message: format!(
+                    "the server accepts none of the modern suites this tool's TLS library \
+                     implements; the chain was read from its answer to an ESP8266-style \
+                     ClientHello (it chose {}). rustls-based clients cannot connect to it",
+                    captured.cipher_suite.as_deref().unwrap_or("?")
+                ),
+            });
+        }
+        if let Some(e) = &captured.handshake_error {
+            report.warnings.push(Warning {
+                id: "handshake_incomplete".into(),
+                severity: "info".into(),
+                certificate: None,
+                message: format!(
+                    "the server sent its certificates, then ended the handshake ({e}); it \
+                     probably requires a client certificate"
+                ),
+            });
+        }
+        captured.chain
+    };
+
+    if ders.is_empty() {
+        return Err(Error::runtime("no certificate to report"));
+    }
+    report.chain = ders
+        .iter()
+        .enumerate()
+        .map(|(i, der)| cert::summarize(i, der, now))
+        .collect();
+    let chain_ctx = ChainContext {
+        warn_days: i64::from(args.warn_days),
+        server_name: name_for_check,
+    };
+    report
+        .warnings
+        .extend(cert::chain_warnings(&report.chain, &chain_ctx, now));
+
+    let leaf_der = ders.first().map(Vec::as_slice).unwrap_or_default();
+    report.tasmota_fingerprint = cert::tasmota_fingerprint(leaf_der).map(|f| {
+        f.iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+
+    if !expected.is_empty() {
+        let checks: Vec<ExpectCheck> = expected
+            .iter()
+            .map(|(input, v)| {
+                let leaf = &report.chain[0];
+                ExpectCheck {
+                    input: input.clone(),
+                    kind: v.kind.as_str(),
+                    value: v.canonical(),
+                    actual: v.actual(leaf),
+                    matched: v.matches(leaf),
+                    matches_certificate: report
+                        .chain
+                        .iter()
+                        .skip(1)
+                        .find(|c| v.matches(c))
+                        .map(|c| c.index),
+                }
+            })
+            .collect();
+        let matched = checks.iter().any(|c| c.matched);
+        report.ok &= matched;
+        report.expect = Some(ExpectReport { matched, checks });
+    }
+    if let Some(min) = args.min_days {
+        let leaf = &report.chain[0];
+        let ok = leaf.parse_error.is_none()
+            && leaf.not_after_unix >= now.saturating_add(i64::from(min) * 86_400);
+        report.ok &= ok;
+        report.min_days = Some(MinDaysReport {
+            min_days: min,
+            days_left: leaf.days_left,
+            ok,
+        });
+    }
+    if let Some(format) = args.emit {
+        let origin = match (&report.host, &report.file) {
+            (Some(h), _) => capture::Target {
+                host: h.clone(),
+                port: report.port.unwrap_or(DEFAULT_PORT),
+            }
+            .display(),
+            (None, Some(f)) => f.clone(),
+            _ => String::new(),
+        };
+        report.emitted = Some(emit::render(format, &origin, &ders, &report.chain));
+    }
+
+    ctx.emit(&report, |ctx| render_text(&report, ctx));
+    Ok(if report.ok {
+        ExitStatus::Success
+    } else {
+        ExitStatus::CheckFailed
+    })
+}
+
+fn parse_expect_values(values: &[String], origin: &str) -> Result<Vec<(String, ExpectedValue)>> {
+    values
+        .iter()
+        .map(|s| {
+            cert::parse_expected(s)
+                .map(|v| (s.clone(), v))
+                .map_err(|e| {
+                    Error::usage(format!("{origin} `{s}`: {e}")).with_help(
+                        "give a SHA-1 (40 hex digits), a SHA-256 (64) in any spelling, \
+                         or a base64 pin-sha256",
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Target, SNI name and configured fingerprints: HOST[:PORT] from the
+/// argument, or `[broker]` and `[tls] fingerprints` from espmqtt.toml.
+type ResolvedTarget = (capture::Target, Option<String>, Vec<String>);
+
+fn resolve_target(args: &FingerprintArgs, ctx: &Ctx) -> Result<ResolvedTarget> {
+    if let Some(t) = &args.target {
+        let target = capture::parse_target(t, DEFAULT_PORT).map_err(|e| {
+            Error::usage(format!("invalid address: {e}"))
+                .with_help("write HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address")
+        })?;
+        return Ok((target, None, Vec::new()));
+    }
+    let paths = crate::project::ProjectPaths::locate(ctx.config.as_deref())?;
+    if paths.has_config() {
+        let config = paths.load_config()?;
+        if !config.broker.host.is_empty() {
+            let target = capture::Target {
+                host: config
+                    .broker
+                    .host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string(),
+                port: config.broker.port,
+            };
+            return Ok((
+                target,
+                config.broker.servername.clone(),
+                config.tls.fingerprints.clone(),
+            ));
+        }
+    }
+    Err(Error::usage("no broker address given").with_help(
+        "pass HOST[:PORT] (e.g. `espmqtt fingerprint broker.example.com:8883`), --file PATH, \
+         or set [broker] host in espmqtt.toml",
+    ))
+}
+
+fn capture_error(e: CaptureError) -> Error {
+    let help = e.help();
+    match e {
+        // The argument itself is wrong: nothing was tried on the network.
+        CaptureError::BadServerName { .. } => Error::usage(e.to_string()).with_help(help),
+        _ => Error::unreachable(e.to_string()).with_help(help),
+    }
+}
+
+fn render_text(r: &FingerprintReport, ctx: &Ctx) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    if let Some(text) = &r.emitted {
+        return text.clone();
+    }
+    let Some(leaf) = r.chain.first() else {
+        return out;
+    };
+    // First line: the value people paste into setFingerprint().
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        ctx.paint(&leaf.sha1, Style::Bold),
+        ctx.paint(
+            "(leaf SHA-1: the value setFingerprint() compares)",
+            Style::Dim
+        )
+    );
+    if ctx.quiet {
+        // Quiet: the fingerprint and the CI verdicts, nothing else.
+        out.push_str(&render_checks(r, ctx));
+        return out;
+    }
+    out.push('\n');
+    match (&r.host, &r.file) {
+        (Some(host), _) => {
+            let target = capture::Target {
+                host: host.clone(),
+                port: r.port.unwrap_or(DEFAULT_PORT),
+            };
+            let _ = writeln!(
+                out,
+                "{}  address {}  SNI {}  {}  {}",
+                target.display(),
+                r.address.as_deref().unwrap_or("?"),
+                r.servername.as_deref().unwrap_or("(none)"),
+                r.tls_version.as_deref().unwrap_or("?"),
+                r.cipher_suite.as_deref().unwrap_or("?"),
+            );
+        }
+        (None, Some(file)) => {
+            let _ = writeln!(out, "file {file}");
+        }
+        _ => {}
+    }
+    let n = r.chain.len();
+    let _ = writeln!(
+        out,
+        "{n} certificate{} (leaf first, as sent)",
+        if n == 1 { "" } else { "s" }
+    );
+    for c in &r.chain {
+        out.push('\n');
+        let role = if c.index == 0 {
+            "leaf"
+        } else if c.self_signed {
+            "root"
+        } else if c.is_ca {
+            "intermediate"
+        } else {
+            "certificate"
+        };
+        let _ = writeln!(
+            out,
+            "{}",
+            ctx.paint(&format!("#{} {role}", c.index), Style::Bold)
+        );
+        if let Some(e) = &c.parse_error {
+            let _ = writeln!(out, "  {:<12}{e}", "error");
+        } else {
+            let _ = writeln!(out, "  {:<12}{}", "subject", c.subject);
+            let _ = writeln!(out, "  {:<12}{}", "issuer", c.issuer);
+            if !c.sans.is_empty() {
+                let _ = writeln!(out, "  {:<12}{}", "SANs", c.sans.join(", "));
+            }
+            let left = if c.days_left < 0 {
+                ctx.paint(&format!("expired {} days ago", -c.days_left), Style::Red)
+            } else {
+                format!("{} days left", c.days_left)
+            };
+            let _ = writeln!(
+                out,
+                "  {:<12}{} → {} ({left})",
+                "valid", c.not_before, c.not_after
+            );
+            let _ = writeln!(out, "  {:<12}{}", "serial", c.serial);
+            let _ = writeln!(out, "  {:<12}{}", "key", c.key.describe());
+            let _ = writeln!(out, "  {:<12}{}", "signature", c.signature_algorithm);
+        }
+        let _ = writeln!(out, "  {:<12}{}", "SHA-1", c.sha1);
+        let _ = writeln!(out, "  {:<12}{}", "SHA-256", c.sha256);
+        if let Some(pin) = &c.pin_sha256 {
+            let _ = writeln!(out, "  {:<12}{pin}", "pin-sha256");
+        }
+    }
+    if let Some(t) = &r.tasmota_fingerprint {
+        let _ = writeln!(out, "\nTasmota MqttFingerprint (public key): {t}");
+    }
+    if !r.warnings.is_empty() {
+        out.push('\n');
+        for w in &r.warnings {
+            let label = if w.severity == "warning" {
+                ctx.paint("warning:", Style::Yellow)
+            } else {
+                ctx.paint("note:", Style::Dim)
+            };
+            let _ = writeln!(out, "{label} {}", w.message);
+        }
+    }
+    if r.expect.is_some() || r.min_days.is_some() {
+        out.push('\n');
+        out.push_str(&render_checks(r, ctx));
+    }
+    out
+}
+
+/// The `--expect` and `--min-days` verdict lines.
+fn render_checks(r: &FingerprintReport, ctx: &Ctx) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    if let Some(e) = &r.expect {
+        for c in &e.checks {
+            if c.matched {
+                let _ = writeln!(
+                    out,
+                    "{} --expect {} {} matches the leaf",
+                    ctx.paint("ok:", Style::Green),
+                    c.kind,
+                    c.value
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{} --expect {} {}: the leaf has {}",
+                    ctx.paint("MISMATCH:", Style::Red),
+                    c.kind,
+                    c.value,
+                    c.actual
+                );
+                if let Some(i) = c.matches_certificate {
+                    let _ = writeln!(
+                        out,
+                        "  the expected value belongs to certificate #{i}, not the leaf: \
+                         a device compares the leaf only (esp8266-tls.md §2.4)"
+                    );
+                }
+            }
+        }
+    }
+    if let Some(m) = &r.min_days {
+        let _ = writeln!(
+            out,
+            "{} --min-days {}: the leaf has {} days left",
+            if m.ok {
+                ctx.paint("ok:", Style::Green)
+            } else {
+                ctx.paint("FAILED:", Style::Red)
+            },
+            m.min_days,
+            m.days_left
+        );
+    }
+    out
 }

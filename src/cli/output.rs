@@ -162,10 +162,18 @@ impl Ctx {
             }
             Format::Text => {
                 let color = self.color_stderr();
-                let label = if color { "\x1b[1;31merror:\x1b[0m" } else { "error:" };
+                let label = if color {
+                    "\x1b[1;31merror:\x1b[0m"
+                } else {
+                    "error:"
+                };
                 eprintln!("{label} {}", err.message);
                 if let Some(h) = &err.help {
-                    let hl = if color { "\x1b[1mhelp:\x1b[0m" } else { "help:" };
+                    let hl = if color {
+                        "\x1b[1mhelp:\x1b[0m"
+                    } else {
+                        "help:"
+                    };
                     eprintln!("  {hl} {h}");
                 }
             }

@@ -1,7 +1,14 @@
 //! TLS: certificate capture and summaries, fingerprints and pins, the
 //! device-identical ClientHello probe, and BearSSL compatibility rules.
 
+pub mod capture;
 pub mod cert;
+pub mod clienthello;
+pub mod compat;
+pub mod device_trust;
+pub mod emit;
+pub mod handshake;
+pub mod records;
 
 use serde::{Deserialize, Serialize};
 

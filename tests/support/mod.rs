@@ -7,8 +7,11 @@
 #![allow(dead_code)]
 
 pub mod device;
+pub mod emulator;
+pub mod fingerprint;
 pub mod mosquitto;
 pub mod pki;
+pub mod probe;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -57,8 +60,12 @@ impl Env {
         let mut a: Vec<&str> = args.to_vec();
         a.extend(["--format", "json"]);
         let r = self.run(&a);
-        let v = serde_json::from_str(&r.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", r.stdout, r.stderr));
+        let v = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                r.stdout, r.stderr
+            )
+        });
         (r, v)
     }
 

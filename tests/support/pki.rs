@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
 
 /// A certificate with its key, as PEM, plus the files written for it.
 pub struct Issued {
@@ -110,7 +108,12 @@ pub fn leaf_with(
 }
 
 /// A self-signed leaf.
-pub fn self_signed(cn: &str, sans: &[&str], alg: Alg, tweak: impl FnOnce(&mut CertificateParams)) -> Issued {
+pub fn self_signed(
+    cn: &str,
+    sans: &[&str],
+    alg: Alg,
+    tweak: impl FnOnce(&mut CertificateParams),
+) -> Issued {
     let key = key(alg);
     let mut p = params(cn, sans);
     tweak(&mut p);
