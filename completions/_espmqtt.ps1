@@ -125,6 +125,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the registry: SQLite integrity and that every active device is whole')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -249,6 +250,21 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'espmqtt;device;check' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'espmqtt;device;config' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
@@ -272,6 +288,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the registry: SQLite integrity and that every active device is whole')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -295,6 +312,9 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;device;help;cert' {
+            break
+        }
+        'espmqtt;device;help;check' {
             break
         }
         'espmqtt;device;help;config' {
@@ -587,6 +607,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the registry: SQLite integrity and that every active device is whole')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             break
         }
@@ -609,6 +630,9 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;help;device;cert' {
+            break
+        }
+        'espmqtt;help;device;check' {
             break
         }
         'espmqtt;help;device;config' {

@@ -91,6 +91,9 @@ _espmqtt() {
             espmqtt__subcmd__device,cert)
                 cmd="espmqtt__subcmd__device__subcmd__cert"
                 ;;
+            espmqtt__subcmd__device,check)
+                cmd="espmqtt__subcmd__device__subcmd__check"
+                ;;
             espmqtt__subcmd__device,config)
                 cmd="espmqtt__subcmd__device__subcmd__config"
                 ;;
@@ -117,6 +120,9 @@ _espmqtt() {
                 ;;
             espmqtt__subcmd__device__subcmd__help,cert)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__cert"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,check)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__check"
                 ;;
             espmqtt__subcmd__device__subcmd__help,config)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__config"
@@ -195,6 +201,9 @@ _espmqtt() {
                 ;;
             espmqtt__subcmd__help__subcmd__device,cert)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__cert"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,check)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__check"
                 ;;
             espmqtt__subcmd__help__subcmd__device,config)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__config"
@@ -576,7 +585,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export cert config help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export cert check config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -616,6 +625,28 @@ _espmqtt() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__check)
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -680,7 +711,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__help)
-            opts="new list show rotate revoke export cert config help"
+            opts="new list show rotate revoke export cert check config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -694,6 +725,20 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__help__subcmd__cert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1218,7 +1263,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device)
-            opts="new list show rotate revoke export cert config"
+            opts="new list show rotate revoke export cert check config"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1232,6 +1277,20 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device__subcmd__cert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -119,6 +119,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -235,6 +236,20 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'espmqtt;device;check'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'espmqtt;device;config'= {
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
@@ -257,6 +272,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -273,6 +289,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;device;help;export'= {
         }
         &'espmqtt;device;help;cert'= {
+        }
+        &'espmqtt;device;help;check'= {
         }
         &'espmqtt;device;help;config'= {
         }
@@ -539,6 +557,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
         }
         &'espmqtt;help;device;new'= {
@@ -554,6 +573,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;help;device;export'= {
         }
         &'espmqtt;help;device;cert'= {
+        }
+        &'espmqtt;help;device;check'= {
         }
         &'espmqtt;help;device;config'= {
         }

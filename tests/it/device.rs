@@ -721,6 +721,10 @@ fn sigkill_during_creation_leaves_only_whole_devices() {
         .assert_code(0);
     let passwd = std::fs::read_to_string(env.path().join("b/passwd")).unwrap();
     assert_eq!(passwd.lines().count(), n);
+    let (r, v) = env.run_json(&["device", "check"]);
+    r.assert_code(0);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["devices"].as_u64(), Some(n as u64));
     // The registry keeps working: continue the series.
     env.run(&["device", "new", "after-crash"]).assert_code(0);
 }
