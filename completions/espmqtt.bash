@@ -91,6 +91,9 @@ _espmqtt() {
             espmqtt__subcmd__device,cert)
                 cmd="espmqtt__subcmd__device__subcmd__cert"
                 ;;
+            espmqtt__subcmd__device,check)
+                cmd="espmqtt__subcmd__device__subcmd__check"
+                ;;
             espmqtt__subcmd__device,config)
                 cmd="espmqtt__subcmd__device__subcmd__config"
                 ;;
@@ -117,6 +120,9 @@ _espmqtt() {
                 ;;
             espmqtt__subcmd__device__subcmd__help,cert)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__cert"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,check)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__check"
                 ;;
             espmqtt__subcmd__device__subcmd__help,config)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__config"
@@ -195,6 +201,9 @@ _espmqtt() {
                 ;;
             espmqtt__subcmd__help__subcmd__device,cert)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__cert"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,check)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__check"
                 ;;
             espmqtt__subcmd__help__subcmd__device,config)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__config"
@@ -372,28 +381,12 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__build)
-            opts="-q -v -h -V --board --builder --out --timeout --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --board)
-                    COMPREPLY=($(compgen -W "esp07 esp07s" -- "${cur}"))
-                    return 0
-                    ;;
-                --builder)
-                    COMPREPLY=($(compgen -W "auto arduino-cli platformio" -- "${cur}"))
-                    return 0
-                    ;;
-                --out)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -592,7 +585,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export cert config help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export cert check config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -647,21 +640,35 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        espmqtt__subcmd__device__subcmd__config)
-            opts="-o -q -v -h -V --out --format --quiet --verbose --no-color --config --non-interactive --help --version"
+        espmqtt__subcmd__device__subcmd__check)
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --out)
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -o)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
+                *)
+                    COMPREPLY=()
                     ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__config)
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -704,7 +711,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__help)
-            opts="new list show rotate revoke export cert config help"
+            opts="new list show rotate revoke export cert check config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -718,6 +725,20 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__help__subcmd__cert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1242,7 +1263,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device)
-            opts="new list show rotate revoke export cert config"
+            opts="new list show rotate revoke export cert check config"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1256,6 +1277,20 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device__subcmd__cert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1480,56 +1515,12 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__init)
-            opts="-q -v -h -V --broker --wifi-ssid --wifi-password --wifi-password-env --topic-prefix --board --trust --ca-file --fingerprint --pubkey-file --from-broker --force --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --broker)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --wifi-ssid)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --wifi-password)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --wifi-password-env)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --topic-prefix)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --board)
-                    COMPREPLY=($(compgen -W "esp07 esp07s" -- "${cur}"))
-                    return 0
-                    ;;
-                --trust)
-                    COMPREPLY=($(compgen -W "ca pubkey fingerprint insecure" -- "${cur}"))
-                    return 0
-                    ;;
-                --ca-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --fingerprint)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --pubkey-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --from-broker)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0

@@ -119,6 +119,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -235,9 +236,21 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'espmqtt;device;check'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'espmqtt;device;config'= {
-            cand -o 'File to write the blob to'
-            cand --out 'File to write the blob to'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -259,6 +272,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -275,6 +289,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;device;help;export'= {
         }
         &'espmqtt;device;help;cert'= {
+        }
+        &'espmqtt;device;help;check'= {
         }
         &'espmqtt;device;help;config'= {
         }
@@ -388,36 +404,20 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;broker;help;help'= {
         }
         &'espmqtt;init'= {
-            cand --broker 'Broker the devices connect to (port defaults to 8883)'
-            cand --wifi-ssid 'Wi-Fi network name'
-            cand --wifi-password 'Wi-Fi password, stored in espmqtt.toml (use '''' for an open network)'
-            cand --wifi-password-env 'Environment variable that holds the Wi-Fi password (kept out of the file)'
-            cand --topic-prefix 'Topics are <prefix>/<client-id>/status|cmd|heartbeat'
-            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB flash). Default esp07'
-            cand --trust 'How devices authenticate the broker'
-            cand --ca-file 'PEM with the trust anchor(s) for `--trust ca`'
-            cand --fingerprint 'Leaf SHA-1 for `--trust fingerprint` (repeat for the next certificate)'
-            cand --pubkey-file 'Broker public key (PEM/DER SPKI, or a certificate) for `--trust pubkey`'
-            cand --from-broker 'Fetch the broker''s chain and propose the trust mode (also sets --broker)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
-            cand --force 'Overwrite an existing espmqtt.toml'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'espmqtt;build'= {
-            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml'
-            cand --builder 'Which toolchain compiles the sketch'
-            cand --out 'Build directory (default: .espmqtt/build/<board>/)'
-            cand --timeout 'Stop a builder that runs longer than this many seconds'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -426,8 +426,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -557,6 +557,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
         }
         &'espmqtt;help;device;new'= {
@@ -572,6 +573,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;help;device;export'= {
         }
         &'espmqtt;help;device;cert'= {
+        }
+        &'espmqtt;help;device;check'= {
         }
         &'espmqtt;help;device;config'= {
         }

@@ -95,24 +95,25 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l no-color -d 'D
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s q -l quiet -d 'Print only results and errors'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s h -l help -d 'Print help'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "list" -d 'List devices (no secrets)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "list" -d 'List devices (no secrets)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "check" -d 'Check the registry: SQLite integrity and that every active device is whole'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l prefix -d 'Name prefix of a numbered series' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l count -d 'Create a numbered series of this many devices: PREFIX + number, zero-padded to the width of the count' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l start -d 'First number of the series (to continue one)' -r
@@ -191,7 +192,15 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s o -l out -d 'File to write the blob to' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -208,6 +217,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check the registry: SQLite integrity and that every active device is whole'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
@@ -281,38 +291,15 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l broker -d 'Broker the devices connect to (port defaults to 8883)' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-ssid -d 'Wi-Fi network name' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-password -d 'Wi-Fi password, stored in espmqtt.toml (use \'\' for an open network)' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-password-env -d 'Environment variable that holds the Wi-Fi password (kept out of the file)' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l topic-prefix -d 'Topics are <prefix>/<client-id>/status|cmd|heartbeat' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l board -d 'Module: esp07 (1 MB flash) or esp07s (4 MB flash). Default esp07' -r -f -a "esp07\t'ESP-07: 1 MB flash, ceramic antenna + U.FL'
-esp07s\t'ESP-07S: 4 MB flash, U.FL only'"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l trust -d 'How devices authenticate the broker' -r -f -a "ca\t'`setTrustAnchors` + NTP: chain, dates and name; survives renewals'
-pubkey\t'`setKnownKey`: SPKI equality; survives renewals that keep the key'
-fingerprint\t'`setFingerprint`: SHA-1 of the leaf DER; breaks at every renewal'
-insecure\t'`setInsecure`: no check at all'"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l ca-file -d 'PEM with the trust anchor(s) for `--trust ca`' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l fingerprint -d 'Leaf SHA-1 for `--trust fingerprint` (repeat for the next certificate)' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l pubkey-file -d 'Broker public key (PEM/DER SPKI, or a certificate) for `--trust pubkey`' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l from-broker -d 'Fetch the broker\'s chain and propose the trust mode (also sets --broker)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l force -d 'Overwrite an existing espmqtt.toml'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l board -d 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml' -r -f -a "esp07\t'ESP-07: 1 MB flash, ceramic antenna + U.FL'
-esp07s\t'ESP-07S: 4 MB flash, U.FL only'"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l builder -d 'Which toolchain compiles the sketch' -r -f -a "auto\t'arduino-cli if installed, else PlatformIO'
-arduino-cli\t''
-platformio\t''"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l out -d 'Build directory (default: .espmqtt/build/<board>/)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l timeout -d 'Stop a builder that runs longer than this many seconds' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -320,7 +307,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s q -l quiet -d 
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
@@ -414,6 +401,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_su
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "check" -d 'Check the registry: SQLite integrity and that every active device is whole'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "init" -d 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "show" -d 'Show the local CA'

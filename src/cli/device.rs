@@ -36,6 +36,11 @@ pub enum DeviceCommand {
     Export(ExportArgs),
     /// Issue a client certificate to a device from the local CA.
     Cert(CertArgs),
+    /// Check the registry: SQLite integrity and that every active device is whole.
+    #[command(
+        after_help = "Exit status 1 when a problem is found.\n\nExample:\n  espmqtt device check --format json"
+    )]
+    Check,
     /// Write a device's config blob (Wi-Fi, broker, credentials, trust material).
     Config(super::device_config::DeviceConfigArgs),
 }
@@ -50,6 +55,7 @@ pub fn run(args: DeviceCommand, ctx: &Ctx) -> Result<ExitStatus> {
         DeviceCommand::Revoke(a) => run_revoke(a, ctx),
         DeviceCommand::Export(a) => run_export(a, ctx),
         DeviceCommand::Cert(a) => run_cert(a, ctx),
+        DeviceCommand::Check => run_check(ctx),
     }
 }
 
@@ -774,6 +780,50 @@ fn run_export(args: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
+// ---------------------------------------------------------------- check
+
+#[derive(Serialize)]
+struct CheckReport {
+    registry: PathBuf,
+    schema_version: u32,
+    devices: u64,
+    ok: bool,
+    problems: Vec<String>,
+}
+
+fn run_check(ctx: &Ctx) -> Result<ExitStatus> {
+    let (_, reg) = open(ctx)?;
+    let problems = reg.check()?;
+    let report = CheckReport {
+        registry: reg.path().to_path_buf(),
+        schema_version: crate::device::registry::schema_version(),
+        devices: reg.count()?,
+        ok: problems.is_empty(),
+        problems,
+    };
+    ctx.emit(&report, |_| {
+        if report.ok {
+            format!(
+                "{}: healthy, {} devices (schema version {}).\n",
+                report.registry.display(),
+                report.devices,
+                report.schema_version
+            )
+        } else {
+            let mut s = format!(
+                "{}: {} problem(s):\n",
+                report.registry.display(),
+                report.problems.len()
+            );
+            for p in &report.problems {
+                s.push_str(&format!("  {p}\n"));
+            }
+            s
+        }
+    });
+    Ok(super::output::status_from(report.ok))
+}
+
 // ---------------------------------------------------------------- cert
 
 #[derive(Debug, clap::Args)]
@@ -850,7 +900,7 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
     };
     ctx.emit(&report, |_| {
         let mut s = format!(
-            "Issued a {} certificate to {} (CN {}), serial {}, valid until {}.\n",
+            "Issued a certificate ({}) to {} (CN {}), serial {}, valid until {}.\n",
             report.key_type, report.name, d.client_id, report.serial, report.not_after
         );
         match (&report.cert_file, &report.key_file) {

@@ -157,6 +157,8 @@ pub struct LocalCa {
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
+    // Certificates carry whole seconds; so does what we report about them.
+    let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
@@ -321,6 +323,7 @@ impl LocalCa {
         }
         let key = generate_key(kind)?;
         let now = OffsetDateTime::now_utc();
+        let now = now.replace_nanosecond(0).unwrap_or(now);
         let not_before = now - time::Duration::hours(1);
         let not_after = now + time::Duration::days(days.into());
         let mut p = CertificateParams::default();

@@ -209,7 +209,11 @@ pub struct Event {
     pub actor: String,
 }
 
-/// The registry of one project.
+/// The registry of one project: one SQLite connection.
+///
+/// `Send` but not `Sync`: a thread that needs the registry (e.g. one flashing
+/// worker per serial port) opens its own with [`Registry::open`]; the
+/// database serialises their writes.
 pub struct Registry {
     conn: Connection,
     path: PathBuf,
