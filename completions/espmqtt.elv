@@ -251,6 +251,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;device;config'= {
+            cand -o 'File to write the blob to'
+            cand --out 'File to write the blob to'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -404,20 +406,36 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;broker;help;help'= {
         }
         &'espmqtt;init'= {
+            cand --broker 'Broker the devices connect to (port defaults to 8883)'
+            cand --wifi-ssid 'Wi-Fi network name'
+            cand --wifi-password 'Wi-Fi password, stored in espmqtt.toml (use '''' for an open network)'
+            cand --wifi-password-env 'Environment variable that holds the Wi-Fi password (kept out of the file)'
+            cand --topic-prefix 'Topics are <prefix>/<client-id>/status|cmd|heartbeat'
+            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB flash). Default esp07'
+            cand --trust 'How devices authenticate the broker'
+            cand --ca-file 'PEM with the trust anchor(s) for `--trust ca`'
+            cand --fingerprint 'Leaf SHA-1 for `--trust fingerprint` (repeat for the next certificate)'
+            cand --pubkey-file 'Broker public key (PEM/DER SPKI, or a certificate) for `--trust pubkey`'
+            cand --from-broker 'Fetch the broker''s chain and propose the trust mode (also sets --broker)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --force 'Overwrite an existing espmqtt.toml'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'espmqtt;build'= {
+            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml'
+            cand --builder 'Which toolchain compiles the sketch'
+            cand --out 'Build directory (default: .espmqtt/build/<board>/)'
+            cand --timeout 'Stop a builder that runs longer than this many seconds'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -426,8 +444,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

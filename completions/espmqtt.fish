@@ -201,6 +201,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s o -l out -d 'File to write the blob to' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -291,15 +292,38 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l broker -d 'Broker the devices connect to (port defaults to 8883)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-ssid -d 'Wi-Fi network name' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-password -d 'Wi-Fi password, stored in espmqtt.toml (use \'\' for an open network)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-password-env -d 'Environment variable that holds the Wi-Fi password (kept out of the file)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l topic-prefix -d 'Topics are <prefix>/<client-id>/status|cmd|heartbeat' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l board -d 'Module: esp07 (1 MB flash) or esp07s (4 MB flash). Default esp07' -r -f -a "esp07\t'ESP-07: 1 MB flash, ceramic antenna + U.FL'
+esp07s\t'ESP-07S: 4 MB flash, U.FL only'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l trust -d 'How devices authenticate the broker' -r -f -a "ca\t'`setTrustAnchors` + NTP: chain, dates and name; survives renewals'
+pubkey\t'`setKnownKey`: SPKI equality; survives renewals that keep the key'
+fingerprint\t'`setFingerprint`: SHA-1 of the leaf DER; breaks at every renewal'
+insecure\t'`setInsecure`: no check at all'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l ca-file -d 'PEM with the trust anchor(s) for `--trust ca`' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l fingerprint -d 'Leaf SHA-1 for `--trust fingerprint` (repeat for the next certificate)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l pubkey-file -d 'Broker public key (PEM/DER SPKI, or a certificate) for `--trust pubkey`' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l from-broker -d 'Fetch the broker\'s chain and propose the trust mode (also sets --broker)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l force -d 'Overwrite an existing espmqtt.toml'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l board -d 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml' -r -f -a "esp07\t'ESP-07: 1 MB flash, ceramic antenna + U.FL'
+esp07s\t'ESP-07S: 4 MB flash, U.FL only'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l builder -d 'Which toolchain compiles the sketch' -r -f -a "auto\t'arduino-cli if installed, else PlatformIO'
+arduino-cli\t''
+platformio\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l out -d 'Build directory (default: .espmqtt/build/<board>/)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l timeout -d 'Stop a builder that runs longer than this many seconds' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -307,7 +331,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s q -l quiet -d 
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
