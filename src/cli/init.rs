@@ -485,103 +485,23 @@ fn write_material(root: &Path, rel: &Path, text: &str) -> Result<()> {
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
 }
 
-/// The broker's certificate chain, leaf first, as sent.
-///
-/// INTEGRATION POINT: the project's chain capture is
-/// `crate::tls::capture::capture` (branch `fingerprint`); once merged, this
-/// body becomes `capture(&CaptureOptions { target: Target { host, port },
-/// sni: Sni::Auto, timeout, tls12_only: true })` mapped to `.chain`. Until
-/// then a minimal rustls handshake (TLS 1.2 only, like the device; every
-/// certificate accepted, because only the chain is wanted) does the job.
+/// The broker's chain as a device sees it: TLS 1.2 only (BearSSL has no
+/// TLS 1.3), SNI when connecting by name, every certificate accepted
+/// because only the chain is wanted here.
 fn fetch_chain(host: &str, port: u16) -> Result<Vec<Vec<u8>>> {
-    use std::net::ToSocketAddrs;
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
-    #[derive(Debug)]
-    struct Record(Mutex<Vec<Vec<u8>>>, Arc<rustls::crypto::CryptoProvider>);
-    impl rustls::client::danger::ServerCertVerifier for Record {
-        fn verify_server_cert(
-            &self,
-            end_entity: &rustls::pki_types::CertificateDer<'_>,
-            intermediates: &[rustls::pki_types::CertificateDer<'_>],
-            _: &rustls::pki_types::ServerName<'_>,
-            _: &[u8],
-            _: rustls::pki_types::UnixTime,
-        ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error>
-        {
-            if let Ok(mut chain) = self.0.lock() {
-                chain.push(end_entity.as_ref().to_vec());
-                chain.extend(intermediates.iter().map(|c| c.as_ref().to_vec()));
-            }
-            Ok(rustls::client::danger::ServerCertVerified::assertion())
-        }
-        fn verify_tls12_signature(
-            &self,
-            _: &[u8],
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &rustls::DigitallySignedStruct,
-        ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error>
-        {
-            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-        }
-        fn verify_tls13_signature(
-            &self,
-            _: &[u8],
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &rustls::DigitallySignedStruct,
-        ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error>
-        {
-            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
-        }
-        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-            self.1.signature_verification_algorithms.supported_schemes()
-        }
-    }
-
-    let unreachable = |what: String| {
-        Error::unreachable(format!("--from-broker {host}:{port}: {what}"))
-            .with_help("check the host name and port (MQTT over TLS is usually 8883)")
+    use crate::tls::capture::{capture, CaptureOptions, Sni, Target};
+    let opts = CaptureOptions {
+        target: Target {
+            host: host.to_string(),
+            port,
+        },
+        sni: Sni::Auto,
+        timeout: std::time::Duration::from_secs(10),
+        tls12_only: true,
     };
-    let timeout = Duration::from_secs(10);
-    let addr = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| unreachable(format!("cannot resolve: {e}")))?
-        .next()
-        .ok_or_else(|| unreachable("no address".into()))?;
-    let mut tcp = std::net::TcpStream::connect_timeout(&addr, timeout)
-        .map_err(|e| unreachable(format!("cannot connect: {e}")))?;
-    let _ = tcp.set_read_timeout(Some(timeout));
-    let _ = tcp.set_write_timeout(Some(timeout));
-
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let record = Arc::new(Record(Mutex::new(Vec::new()), provider.clone()));
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS12])
-        .map_err(|e| Error::runtime(format!("TLS setup: {e}")))?
-        .dangerous()
-        .with_custom_certificate_verifier(record.clone())
-        .with_no_client_auth();
-    // SNI only for names, as the device sends it (esp8266-tls.md §2.2).
-    let name = rustls::pki_types::ServerName::try_from(host.to_string())
-        .map_err(|_| Error::usage(format!("{host:?} is not a host name")))?;
-    let mut conn = rustls::ClientConnection::new(Arc::new(config), name)
-        .map_err(|e| Error::runtime(format!("TLS setup: {e}")))?;
-    while conn.is_handshaking() {
-        if let Err(e) = conn.complete_io(&mut tcp) {
-            // A server that wants a client certificate may end the handshake
-            // after sending its chain: the chain is all we need.
-            if record.0.lock().map(|c| c.is_empty()).unwrap_or(true) {
-                return Err(unreachable(format!("TLS handshake failed: {e}")));
-            }
-            break;
-        }
-    }
-    let chain = record.0.lock().map(|c| c.clone()).unwrap_or_default();
-    if chain.is_empty() {
-        return Err(unreachable("the server sent no certificate".into()));
-    }
-    Ok(chain)
+    capture(&opts)
+        .map(|c| c.chain)
+        .map_err(|e| Error::unreachable(e.to_string()).with_help(e.help()))
 }
 
 /// What `--from-broker` proposes for a captured chain (leaf first).
