@@ -92,9 +92,38 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices')
+            [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Create devices: a name, a secret from the OS random generator, optionally a certificate')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices (no secrets)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one device: identity, flash record, certificate, history')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Give a device a new secret (the old one stops working at the next `broker export`)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
+            [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'espmqtt;device;new' {
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Name prefix of a numbered series')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Create a numbered series of this many devices: PREFIX + number, zero-padded to the width of the count')
+            [CompletionResult]::new('--start', '--start', [CompletionResultType]::ParameterName, 'First number of the series (to continue one)')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Zero-pad numbers to this many digits instead of the width of the count')
+            [CompletionResult]::new('--rsa', '--rsa', [CompletionResultType]::ParameterName, 'Certificate key: RSA with this many bits instead of EC P-256')
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'Certificate validity in days')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--client-cert', '--client-cert', [CompletionResultType]::ParameterName, 'Also issue a client certificate to each device (CN = client id)')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print the generated secrets')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'espmqtt;device;list' {
@@ -112,7 +141,91 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'espmqtt;device;show' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Include the secret and the certificate''s private key')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;device;rotate' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print the new secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;device;revoke' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;device;export' {
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to this file (mode 0600, atomically) instead of stdout')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Include each device''s current secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;device;cert' {
+            [CompletionResult]::new('--rsa', '--rsa', [CompletionResultType]::ParameterName, 'RSA key with this many bits instead of EC P-256')
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'Validity in days')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Also write NAME.crt, NAME.key (mode 0600) and ca.crt into this directory')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'espmqtt;device;config' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'File to write the blob to')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'File to write the blob to')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
@@ -128,12 +241,36 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;device;help' {
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices')
+            [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Create devices: a name, a secret from the OS random generator, optionally a certificate')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices (no secrets)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one device: identity, flash record, certificate, history')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Give a device a new secret (the old one stops working at the next `broker export`)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
+            [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
+        'espmqtt;device;help;new' {
+            break
+        }
         'espmqtt;device;help;list' {
+            break
+        }
+        'espmqtt;device;help;show' {
+            break
+        }
+        'espmqtt;device;help;rotate' {
+            break
+        }
+        'espmqtt;device;help;revoke' {
+            break
+        }
+        'espmqtt;device;help;export' {
+            break
+        }
+        'espmqtt;device;help;cert' {
             break
         }
         'espmqtt;device;help;config' {
@@ -155,11 +292,30 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the local CA')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'espmqtt;ca;init' {
+            [CompletionResult]::new('--rsa', '--rsa', [CompletionResultType]::ParameterName, 'RSA key with this many bits (2048, 3072, 4096) instead of EC P-256')
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'Validity in days')
+            [CompletionResult]::new('--cn', '--cn', [CompletionResultType]::ParameterName, 'Common name of the CA certificate')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;ca;show' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
@@ -175,11 +331,15 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;ca;help' {
-            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the local CA')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'espmqtt;ca;help;init' {
+            break
+        }
+        'espmqtt;ca;help;show' {
             break
         }
         'espmqtt;ca;help;help' {
@@ -198,11 +358,21 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write broker-side files for the fleet')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'espmqtt;broker;export' {
+            [CompletionResult]::new('--mosquitto', '--mosquitto', [CompletionResultType]::ParameterName, 'Directory for mosquitto''s files (created if missing)')
+            [CompletionResult]::new('--mosquitto-version', '--mosquitto-version', [CompletionResultType]::ParameterName, 'Follow this mosquitto version''s password hashing defaults (PBKDF2 iterations)')
+            [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'A user allowed to read and write every topic (`#`); its password line is kept across exports')
+            [CompletionResult]::new('--topic-prefix', '--topic-prefix', [CompletionResultType]::ParameterName, 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Listener port')
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Listener address (default: all interfaces)')
+            [CompletionResult]::new('--server-cert', '--server-cert', [CompletionResultType]::ParameterName, 'Broker certificate (chain) PEM')
+            [CompletionResult]::new('--server-key', '--server-key', [CompletionResultType]::ParameterName, 'Broker private key PEM')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'CA file for the listener (`cafile`)')
+            [CompletionResult]::new('--client-certs', '--client-certs', [CompletionResultType]::ParameterName, 'Require client certificates')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
@@ -211,14 +381,14 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
             [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'espmqtt;broker;help' {
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write broker-side files for the fleet')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -229,21 +399,37 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;init' {
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'Broker the devices connect to (port defaults to 8883)')
+            [CompletionResult]::new('--wifi-ssid', '--wifi-ssid', [CompletionResultType]::ParameterName, 'Wi-Fi network name')
+            [CompletionResult]::new('--wifi-password', '--wifi-password', [CompletionResultType]::ParameterName, 'Wi-Fi password, stored in espmqtt.toml (use '''' for an open network)')
+            [CompletionResult]::new('--wifi-password-env', '--wifi-password-env', [CompletionResultType]::ParameterName, 'Environment variable that holds the Wi-Fi password (kept out of the file)')
+            [CompletionResult]::new('--topic-prefix', '--topic-prefix', [CompletionResultType]::ParameterName, 'Topics are <prefix>/<client-id>/status|cmd|heartbeat')
+            [CompletionResult]::new('--board', '--board', [CompletionResultType]::ParameterName, 'Module: esp07 (1 MB flash) or esp07s (4 MB flash). Default esp07')
+            [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'How devices authenticate the broker')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'PEM with the trust anchor(s) for `--trust ca`')
+            [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'Leaf SHA-1 for `--trust fingerprint` (repeat for the next certificate)')
+            [CompletionResult]::new('--pubkey-file', '--pubkey-file', [CompletionResultType]::ParameterName, 'Broker public key (PEM/DER SPKI, or a certificate) for `--trust pubkey`')
+            [CompletionResult]::new('--from-broker', '--from-broker', [CompletionResultType]::ParameterName, 'Fetch the broker''s chain and propose the trust mode (also sets --broker)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite an existing espmqtt.toml')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
             [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'espmqtt;build' {
+            [CompletionResult]::new('--board', '--board', [CompletionResultType]::ParameterName, 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: [board] name in espmqtt.toml')
+            [CompletionResult]::new('--builder', '--builder', [CompletionResultType]::ParameterName, 'Which toolchain compiles the sketch')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Build directory (default: .espmqtt/build/<board>/)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop a builder that runs longer than this many seconds')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
@@ -252,23 +438,38 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
             [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'espmqtt;flash' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Baud rate for writing with the flasher stub (the ROM always uses 115200)')
+            [CompletionResult]::new('--baud', '--baud', [CompletionResultType]::ParameterName, 'Baud rate for writing with the flasher stub (the ROM always uses 115200)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Firmware image (.bin) to write at 0x0')
+            [CompletionResult]::new('--firmware', '--firmware', [CompletionResultType]::ParameterName, 'Firmware image (.bin) to write at 0x0')
+            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Also write this device''s config blob (from the registry) at flash_size - 0x5000')
+            [CompletionResult]::new('--flash-mode', '--flash-mode', [CompletionResultType]::ParameterName, 'Flash mode to put in the image header (esptool --flash-mode)')
+            [CompletionResult]::new('--flash-size', '--flash-size', [CompletionResultType]::ParameterName, 'Flash size to put in the image header: keep, detect, or 1MB/4MB/…')
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'What to do when done')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--no-stub', '--no-stub', [CompletionResultType]::ParameterName, 'Use the ROM loader only: slower (115200, uncompressed), for modules the stub fails on')
+            [CompletionResult]::new('--config-only', '--config-only', [CompletionResultType]::ParameterName, 'Write only the config blob of --device, not the firmware')
+            [CompletionResult]::new('--read-config', '--read-config', [CompletionResultType]::ParameterName, 'Read the config blob back from the module and print it (secrets redacted)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Write regions even when the module already holds them')
+            [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Show secrets with --read-config')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
             [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -291,6 +492,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
         'espmqtt;ports' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Also list non-USB ports (built-in UARTs, Bluetooth)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
@@ -304,16 +506,28 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;emulate' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 = any free port; the bound address is printed)')
+            [CompletionResult]::new('--flash-size', '--flash-size', [CompletionResultType]::ParameterName, 'Flash size (512KB, 1MB, 2MB, 4MB, …; default from --flash-id, else 1MB)')
+            [CompletionResult]::new('--flash-id', '--flash-id', [CompletionResultType]::ParameterName, 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)')
+            [CompletionResult]::new('--mac', '--mac', [CompletionResultType]::ParameterName, 'MAC address of the (first) module')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Initial flash contents (written at offset 0, rest erased)')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Save the flash contents here after FLASH_END, MD5, idle and disconnect')
+            [CompletionResult]::new('--baud-model', '--baud-model', [CompletionResultType]::ParameterName, 'Model wire time at the current baud and flash erase/write time')
+            [CompletionResult]::new('--fault', '--fault', [CompletionResultType]::ParameterName, 'Inject a fault (repeatable); grammar below')
+            [CompletionResult]::new('--chip', '--chip', [CompletionResultType]::ParameterName, 'Chip the ROM reports (esp32 only to test that flashers refuse it)')
+            [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'Modules on the bench: after a connection that wrote flash ends, the next one meets a fresh blank module with MAC+1 (saved as FILE-2.bin, …)')
+            [CompletionResult]::new('--boot-mode', '--boot-mode', [CompletionResultType]::ParameterName, 'download = ROM loader (GPIO0 low); flash = boot the firmware in flash')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--no-sync', '--no-sync', [CompletionResultType]::ParameterName, 'Never answer SYNC (a module that is not in download mode)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
             [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -372,25 +586,53 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;help;device' {
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices')
+            [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Create devices: a name, a secret from the OS random generator, optionally a certificate')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices (no secrets)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one device: identity, flash record, certificate, history')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Give a device a new secret (the old one stops working at the next `broker export`)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
+            [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
             break
         }
+        'espmqtt;help;device;new' {
+            break
+        }
         'espmqtt;help;device;list' {
+            break
+        }
+        'espmqtt;help;device;show' {
+            break
+        }
+        'espmqtt;help;device;rotate' {
+            break
+        }
+        'espmqtt;help;device;revoke' {
+            break
+        }
+        'espmqtt;help;device;export' {
+            break
+        }
+        'espmqtt;help;device;cert' {
             break
         }
         'espmqtt;help;device;config' {
             break
         }
         'espmqtt;help;ca' {
-            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the local CA')
             break
         }
         'espmqtt;help;ca;init' {
             break
         }
+        'espmqtt;help;ca;show' {
+            break
+        }
         'espmqtt;help;broker' {
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write broker-side files for the fleet')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet')
             break
         }
         'espmqtt;help;broker;export' {

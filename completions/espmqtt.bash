@@ -76,14 +76,26 @@ _espmqtt() {
             espmqtt__subcmd__ca,init)
                 cmd="espmqtt__subcmd__ca__subcmd__init"
                 ;;
+            espmqtt__subcmd__ca,show)
+                cmd="espmqtt__subcmd__ca__subcmd__show"
+                ;;
             espmqtt__subcmd__ca__subcmd__help,help)
                 cmd="espmqtt__subcmd__ca__subcmd__help__subcmd__help"
                 ;;
             espmqtt__subcmd__ca__subcmd__help,init)
                 cmd="espmqtt__subcmd__ca__subcmd__help__subcmd__init"
                 ;;
+            espmqtt__subcmd__ca__subcmd__help,show)
+                cmd="espmqtt__subcmd__ca__subcmd__help__subcmd__show"
+                ;;
+            espmqtt__subcmd__device,cert)
+                cmd="espmqtt__subcmd__device__subcmd__cert"
+                ;;
             espmqtt__subcmd__device,config)
                 cmd="espmqtt__subcmd__device__subcmd__config"
+                ;;
+            espmqtt__subcmd__device,export)
+                cmd="espmqtt__subcmd__device__subcmd__export"
                 ;;
             espmqtt__subcmd__device,help)
                 cmd="espmqtt__subcmd__device__subcmd__help"
@@ -91,14 +103,44 @@ _espmqtt() {
             espmqtt__subcmd__device,list)
                 cmd="espmqtt__subcmd__device__subcmd__list"
                 ;;
+            espmqtt__subcmd__device,new)
+                cmd="espmqtt__subcmd__device__subcmd__new"
+                ;;
+            espmqtt__subcmd__device,revoke)
+                cmd="espmqtt__subcmd__device__subcmd__revoke"
+                ;;
+            espmqtt__subcmd__device,rotate)
+                cmd="espmqtt__subcmd__device__subcmd__rotate"
+                ;;
+            espmqtt__subcmd__device,show)
+                cmd="espmqtt__subcmd__device__subcmd__show"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,cert)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__cert"
+                ;;
             espmqtt__subcmd__device__subcmd__help,config)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__config"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,export)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__export"
                 ;;
             espmqtt__subcmd__device__subcmd__help,help)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__help"
                 ;;
             espmqtt__subcmd__device__subcmd__help,list)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__list"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,new)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__new"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,revoke)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__revoke"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,rotate)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__rotate"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,show)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__show"
                 ;;
             espmqtt__subcmd__help,broker)
                 cmd="espmqtt__subcmd__help__subcmd__broker"
@@ -148,11 +190,32 @@ _espmqtt() {
             espmqtt__subcmd__help__subcmd__ca,init)
                 cmd="espmqtt__subcmd__help__subcmd__ca__subcmd__init"
                 ;;
+            espmqtt__subcmd__help__subcmd__ca,show)
+                cmd="espmqtt__subcmd__help__subcmd__ca__subcmd__show"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,cert)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__cert"
+                ;;
             espmqtt__subcmd__help__subcmd__device,config)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__config"
                 ;;
+            espmqtt__subcmd__help__subcmd__device,export)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__export"
+                ;;
             espmqtt__subcmd__help__subcmd__device,list)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__list"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,new)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__new"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,revoke)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__revoke"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,rotate)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__rotate"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,show)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__show"
                 ;;
             *)
                 ;;
@@ -205,12 +268,52 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__broker__subcmd__export)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --mosquitto --mosquitto-version --admin --topic-prefix --port --bind --server-cert --server-key --ca --client-certs --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --mosquitto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mosquitto-version)
+                    COMPREPLY=($(compgen -W "2.0 2.1" -- "${cur}"))
+                    return 0
+                    ;;
+                --admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-certs)
+                    COMPREPLY=($(compgen -W "auto require off" -- "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -269,12 +372,28 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__build)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --board --builder --out --timeout --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --board)
+                    COMPREPLY=($(compgen -W "esp07 esp07s" -- "${cur}"))
+                    return 0
+                    ;;
+                --builder)
+                    COMPREPLY=($(compgen -W "auto arduino-cli platformio" -- "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -291,7 +410,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__ca)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version init help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version init show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -313,7 +432,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__ca__subcmd__help)
-            opts="init help"
+            opts="init show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,7 +473,55 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__ca__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__ca__subcmd__init)
+            opts="-q -v -h -V --rsa --days --cn --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rsa)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__ca__subcmd__show)
             opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -421,7 +588,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version list config help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export cert config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -442,13 +609,81 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        espmqtt__subcmd__device__subcmd__config)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+        espmqtt__subcmd__device__subcmd__cert)
+            opts="-q -v -h -V --rsa --days --out --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --rsa)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__config)
+            opts="-o -q -v -h -V --out --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__export)
+            opts="-q -v -h -V --show-secrets --out --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -465,7 +700,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__help)
-            opts="list config help"
+            opts="new list show rotate revoke export cert config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -478,7 +713,35 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__cert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__device__subcmd__help__subcmd__config)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -520,6 +783,62 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__new)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__device__subcmd__list)
             opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -542,13 +861,169 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        espmqtt__subcmd__emulate)
+        espmqtt__subcmd__device__subcmd__new)
+            opts="-q -v -h -V --prefix --count --start --width --client-cert --rsa --days --show-secrets --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rsa)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__revoke)
             opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__rotate)
+            opts="-q -v -h -V --show-secrets --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__show)
+            opts="-q -v -h -V --show-secrets --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__emulate)
+            opts="-q -v -h -V --listen --flash-size --flash-id --mac --image --save --baud-model --fault --chip --no-sync --modules --boot-mode --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flash-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flash-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mac)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --save)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baud-model)
+                    COMPREPLY=($(compgen -W "on off" -- "${cur}"))
+                    return 0
+                    ;;
+                --fault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chip)
+                    COMPREPLY=($(compgen -W "esp8266 esp32" -- "${cur}"))
+                    return 0
+                    ;;
+                --modules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --boot-mode)
+                    COMPREPLY=($(compgen -W "download flash" -- "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -587,12 +1062,52 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__flash)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-p -b -f -q -v -h -V --port --baud --no-stub --firmware --device --config-only --read-config --flash-mode --flash-size --after --force --show-secrets --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baud)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --firmware)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --device)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flash-mode)
+                    COMPREPLY=($(compgen -W "keep qio qout dio dout" -- "${cur}"))
+                    return 0
+                    ;;
+                --flash-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --after)
+                    COMPREPLY=($(compgen -W "hard-reset no-reset" -- "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -665,7 +1180,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__ca)
-            opts="init"
+            opts="init show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -679,6 +1194,20 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__ca__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__ca__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -721,8 +1250,22 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device)
-            opts="list config"
+            opts="new list show rotate revoke export cert config"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__cert)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -748,7 +1291,77 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__help__subcmd__device__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__new)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -875,12 +1488,56 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__init)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --broker --wifi-ssid --wifi-password --wifi-password-env --topic-prefix --board --trust --ca-file --fingerprint --pubkey-file --from-broker --force --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --broker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wifi-ssid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wifi-password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wifi-password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --board)
+                    COMPREPLY=($(compgen -W "esp07 esp07s" -- "${cur}"))
+                    return 0
+                    ;;
+                --trust)
+                    COMPREPLY=($(compgen -W "ca pubkey fingerprint insecure" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fingerprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pubkey-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-broker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -919,7 +1576,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__ports)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --all --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

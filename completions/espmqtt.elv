@@ -86,9 +86,37 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand list 'List devices'
+            cand new 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+            cand list 'List devices (no secrets)'
+            cand show 'Show one device: identity, flash record, certificate, history'
+            cand rotate 'Give a device a new secret (the old one stops working at the next `broker export`)'
+            cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
+            cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+            cand cert 'Issue a client certificate to a device from the local CA'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'espmqtt;device;new'= {
+            cand --prefix 'Name prefix of a numbered series'
+            cand --count 'Create a numbered series of this many devices: PREFIX + number, zero-padded to the width of the count'
+            cand --start 'First number of the series (to continue one)'
+            cand --width 'Zero-pad numbers to this many digits instead of the width of the count'
+            cand --rsa 'Certificate key: RSA with this many bits instead of EC P-256'
+            cand --days 'Certificate validity in days'
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --client-cert 'Also issue a client certificate to each device (CN = client id)'
+            cand --show-secrets 'Print the generated secrets'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'espmqtt;device;list'= {
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
@@ -104,7 +132,86 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'espmqtt;device;show'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --show-secrets 'Include the secret and the certificate''s private key'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;device;rotate'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --show-secrets 'Print the new secret'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;device;revoke'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;device;export'= {
+            cand --out 'Write to this file (mode 0600, atomically) instead of stdout'
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --show-secrets 'Include each device''s current secret'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;device;cert'= {
+            cand --rsa 'RSA key with this many bits instead of EC P-256'
+            cand --days 'Validity in days'
+            cand --out 'Also write NAME.crt, NAME.key (mode 0600) and ca.crt into this directory'
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'espmqtt;device;config'= {
+            cand -o 'File to write the blob to'
+            cand --out 'File to write the blob to'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -119,11 +226,29 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;device;help'= {
-            cand list 'List devices'
+            cand new 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+            cand list 'List devices (no secrets)'
+            cand show 'Show one device: identity, flash record, certificate, history'
+            cand rotate 'Give a device a new secret (the old one stops working at the next `broker export`)'
+            cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
+            cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+            cand cert 'Issue a client certificate to a device from the local CA'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
+        &'espmqtt;device;help;new'= {
+        }
         &'espmqtt;device;help;list'= {
+        }
+        &'espmqtt;device;help;show'= {
+        }
+        &'espmqtt;device;help;rotate'= {
+        }
+        &'espmqtt;device;help;revoke'= {
+        }
+        &'espmqtt;device;help;export'= {
+        }
+        &'espmqtt;device;help;cert'= {
         }
         &'espmqtt;device;help;config'= {
         }
@@ -142,10 +267,28 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand init 'Create the local CA in .espmqtt/ca/'
+            cand init 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+            cand show 'Show the local CA'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;ca;init'= {
+            cand --rsa 'RSA key with this many bits (2048, 3072, 4096) instead of EC P-256'
+            cand --days 'Validity in days'
+            cand --cn 'Common name of the CA certificate'
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;ca;show'= {
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -160,10 +303,13 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;ca;help'= {
-            cand init 'Create the local CA in .espmqtt/ca/'
+            cand init 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+            cand show 'Show the local CA'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;ca;help;init'= {
+        }
+        &'espmqtt;ca;help;show'= {
         }
         &'espmqtt;ca;help;help'= {
         }
@@ -180,10 +326,20 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand export 'Write broker-side files for the fleet'
+            cand export 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;broker;export'= {
+            cand --mosquitto 'Directory for mosquitto''s files (created if missing)'
+            cand --mosquitto-version 'Follow this mosquitto version''s password hashing defaults (PBKDF2 iterations)'
+            cand --admin 'A user allowed to read and write every topic (`#`); its password line is kept across exports'
+            cand --topic-prefix 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")'
+            cand --port 'Listener port'
+            cand --bind 'Listener address (default: all interfaces)'
+            cand --server-cert 'Broker certificate (chain) PEM'
+            cand --server-key 'Broker private key PEM'
+            cand --ca 'CA file for the listener (`cafile`)'
+            cand --client-certs 'Require client certificates'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -192,13 +348,13 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'espmqtt;broker;help'= {
-            cand export 'Write broker-side files for the fleet'
+            cand export 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;broker;help;export'= {
@@ -206,20 +362,36 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;broker;help;help'= {
         }
         &'espmqtt;init'= {
+            cand --broker 'Broker the devices connect to (port defaults to 8883)'
+            cand --wifi-ssid 'Wi-Fi network name'
+            cand --wifi-password 'Wi-Fi password, stored in espmqtt.toml (use '''' for an open network)'
+            cand --wifi-password-env 'Environment variable that holds the Wi-Fi password (kept out of the file)'
+            cand --topic-prefix 'Topics are <prefix>/<client-id>/status|cmd|heartbeat'
+            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB flash). Default esp07'
+            cand --trust 'How devices authenticate the broker'
+            cand --ca-file 'PEM with the trust anchor(s) for `--trust ca`'
+            cand --fingerprint 'Leaf SHA-1 for `--trust fingerprint` (repeat for the next certificate)'
+            cand --pubkey-file 'Broker public key (PEM/DER SPKI, or a certificate) for `--trust pubkey`'
+            cand --from-broker 'Fetch the broker''s chain and propose the trust mode (also sets --broker)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --force 'Overwrite an existing espmqtt.toml'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'espmqtt;build'= {
+            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: [board] name in espmqtt.toml'
+            cand --builder 'Which toolchain compiles the sketch'
+            cand --out 'Build directory (default: .espmqtt/build/<board>/)'
+            cand --timeout 'Stop a builder that runs longer than this many seconds'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -228,22 +400,37 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'espmqtt;flash'= {
+            cand -p 'Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`'
+            cand --port 'Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`'
+            cand -b 'Baud rate for writing with the flasher stub (the ROM always uses 115200)'
+            cand --baud 'Baud rate for writing with the flasher stub (the ROM always uses 115200)'
+            cand -f 'Firmware image (.bin) to write at 0x0'
+            cand --firmware 'Firmware image (.bin) to write at 0x0'
+            cand --device 'Also write this device''s config blob (from the registry) at flash_size - 0x5000'
+            cand --flash-mode 'Flash mode to put in the image header (esptool --flash-mode)'
+            cand --flash-size 'Flash size to put in the image header: keep, detect, or 1MB/4MB/…'
+            cand --after 'What to do when done'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --no-stub 'Use the ROM loader only: slower (115200, uncompressed), for modules the stub fails on'
+            cand --config-only 'Write only the config blob of --device, not the firmware'
+            cand --read-config 'Read the config blob back from the module and print it (secrets redacted)'
+            cand --force 'Write regions even when the module already holds them'
+            cand --show-secrets 'Show secrets with --read-config'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -264,6 +451,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;ports'= {
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --all 'Also list non-USB ports (built-in UARTs, Bluetooth)'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
@@ -276,16 +464,28 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;emulate'= {
+            cand --listen 'Address to listen on (port 0 = any free port; the bound address is printed)'
+            cand --flash-size 'Flash size (512KB, 1MB, 2MB, 4MB, …; default from --flash-id, else 1MB)'
+            cand --flash-id 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)'
+            cand --mac 'MAC address of the (first) module'
+            cand --image 'Initial flash contents (written at offset 0, rest erased)'
+            cand --save 'Save the flash contents here after FLASH_END, MD5, idle and disconnect'
+            cand --baud-model 'Model wire time at the current baud and flash erase/write time'
+            cand --fault 'Inject a fault (repeatable); grammar below'
+            cand --chip 'Chip the ROM reports (esp32 only to test that flashers refuse it)'
+            cand --modules 'Modules on the bench: after a connection that wrote flash ends, the next one meets a fresh blank module with MAC+1 (saved as FILE-2.bin, …)'
+            cand --boot-mode 'download = ROM loader (GPIO0 low); flash = boot the firmware in flash'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --no-sync 'Never answer SYNC (a module that is not in download mode)'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -338,20 +538,41 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;help;probe'= {
         }
         &'espmqtt;help;device'= {
-            cand list 'List devices'
+            cand new 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+            cand list 'List devices (no secrets)'
+            cand show 'Show one device: identity, flash record, certificate, history'
+            cand rotate 'Give a device a new secret (the old one stops working at the next `broker export`)'
+            cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
+            cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+            cand cert 'Issue a client certificate to a device from the local CA'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
         }
+        &'espmqtt;help;device;new'= {
+        }
         &'espmqtt;help;device;list'= {
+        }
+        &'espmqtt;help;device;show'= {
+        }
+        &'espmqtt;help;device;rotate'= {
+        }
+        &'espmqtt;help;device;revoke'= {
+        }
+        &'espmqtt;help;device;export'= {
+        }
+        &'espmqtt;help;device;cert'= {
         }
         &'espmqtt;help;device;config'= {
         }
         &'espmqtt;help;ca'= {
-            cand init 'Create the local CA in .espmqtt/ca/'
+            cand init 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+            cand show 'Show the local CA'
         }
         &'espmqtt;help;ca;init'= {
         }
+        &'espmqtt;help;ca;show'= {
+        }
         &'espmqtt;help;broker'= {
-            cand export 'Write broker-side files for the fleet'
+            cand export 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet'
         }
         &'espmqtt;help;broker;export'= {
         }

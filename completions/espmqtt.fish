@@ -65,18 +65,41 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l no-color -d 'D
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s q -l quiet -d 'Print only results and errors'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s h -l help -d 'Print help'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -f -a "list" -d 'List devices'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from list config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "list" -d 'List devices (no secrets)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l prefix -d 'Name prefix of a numbered series' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l count -d 'Create a numbered series of this many devices: PREFIX + number, zero-padded to the width of the count' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l start -d 'First number of the series (to continue one)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l width -d 'Zero-pad numbers to this many digits instead of the width of the count' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l rsa -d 'Certificate key: RSA with this many bits instead of EC P-256' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l days -d 'Certificate validity in days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l client-cert -d 'Also issue a client certificate to each device (CN = client id)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l show-secrets -d 'Print the generated secrets'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -86,6 +109,59 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l show-secrets -d 'Include the secret and the certificate\'s private key'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l show-secrets -d 'Print the new secret'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l out -d 'Write to this file (mode 0600, atomically) instead of stdout' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l show-secrets -d 'Include each device\'s current secret'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l rsa -d 'RSA key with this many bits instead of EC P-256' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l days -d 'Validity in days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l out -d 'Also write NAME.crt, NAME.key (mode 0600) and ca.crt into this directory' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s o -l out -d 'File to write the blob to' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -95,20 +171,30 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List devices'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List devices (no secrets)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -s q -l quiet -d 'Print only results and errors'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -s h -l help -d 'Print help'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -f -a "init" -d 'Create the local CA in .espmqtt/ca/'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -f -a "init" -d 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -f -a "show" -d 'Show the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l rsa -d 'RSA key with this many bits (2048, 3072, 4096) instead of EC P-256' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l days -d 'Validity in days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l cn -d 'Common name of the CA certificate' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -118,7 +204,17 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subc
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the local CA in .espmqtt/ca/'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
@@ -129,8 +225,21 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_s
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -f -a "export" -d 'Write broker-side files for the fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l mosquitto -d 'Directory for mosquitto\'s files (created if missing)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l mosquitto-version -d 'Follow this mosquitto version\'s password hashing defaults (PBKDF2 iterations)' -r -f -a "2.0\t'mosquitto 2.0.x: 101 PBKDF2 iterations'
+2.1\t'mosquitto 2.1.x: 1000 PBKDF2 iterations'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l admin -d 'A user allowed to read and write every topic (`#`); its password line is kept across exports' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l topic-prefix -d 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l port -d 'Listener port' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l bind -d 'Listener address (default: all interfaces)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l server-cert -d 'Broker certificate (chain) PEM' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l server-key -d 'Broker private key PEM' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l ca -d 'CA file for the listener (`cafile`)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l client-certs -d 'Require client certificates' -r -f -a "auto\t'Require them when every exported device has one'
+require\t'Always require them (identity = certificate CN)'
+off\t'Never require them (passwords only)'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -138,19 +247,42 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write broker-side files for the fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l broker -d 'Broker the devices connect to (port defaults to 8883)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-ssid -d 'Wi-Fi network name' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-password -d 'Wi-Fi password, stored in espmqtt.toml (use \'\' for an open network)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-password-env -d 'Environment variable that holds the Wi-Fi password (kept out of the file)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l topic-prefix -d 'Topics are <prefix>/<client-id>/status|cmd|heartbeat' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l board -d 'Module: esp07 (1 MB flash) or esp07s (4 MB flash). Default esp07' -r -f -a "esp07\t'ESP-07: 1 MB flash, ceramic antenna + U.FL'
+esp07s\t'ESP-07S: 4 MB flash, U.FL only'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l trust -d 'How devices authenticate the broker' -r -f -a "ca\t'`setTrustAnchors` + NTP: chain, dates and name; survives renewals'
+pubkey\t'`setKnownKey`: SPKI equality; survives renewals that keep the key'
+fingerprint\t'`setFingerprint`: SHA-1 of the leaf DER; breaks at every renewal'
+insecure\t'`setInsecure`: no check at all'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l ca-file -d 'PEM with the trust anchor(s) for `--trust ca`' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l fingerprint -d 'Leaf SHA-1 for `--trust fingerprint` (repeat for the next certificate)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l pubkey-file -d 'Broker public key (PEM/DER SPKI, or a certificate) for `--trust pubkey`' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l from-broker -d 'Fetch the broker\'s chain and propose the trust mode (also sets --broker)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l force -d 'Overwrite an existing espmqtt.toml'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l board -d 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: [board] name in espmqtt.toml' -r -f -a "esp07\t'ESP-07: 1 MB flash, ceramic antenna + U.FL'
+esp07s\t'ESP-07S: 4 MB flash, U.FL only'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l builder -d 'Which toolchain compiles the sketch' -r -f -a "auto\t'arduino-cli if installed, else PlatformIO'
+arduino-cli\t''
+platformio\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l out -d 'Build directory (default: .espmqtt/build/<board>/)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l timeout -d 'Stop a builder that runs longer than this many seconds' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -158,16 +290,33 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s q -l quiet -d 
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s p -l port -d 'Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s b -l baud -d 'Baud rate for writing with the flasher stub (the ROM always uses 115200)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s f -l firmware -d 'Firmware image (.bin) to write at 0x0' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l device -d 'Also write this device\'s config blob (from the registry) at flash_size - 0x5000' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l flash-mode -d 'Flash mode to put in the image header (esptool --flash-mode)' -r -f -a "keep\t''
+qio\t''
+qout\t''
+dio\t''
+dout\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l flash-size -d 'Flash size to put in the image header: keep, detect, or 1MB/4MB/…' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l after -d 'What to do when done' -r -f -a "hard-reset\t'Pulse EN through RTS so the new firmware starts'
+no-reset\t'Leave the module in the loader'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l no-stub -d 'Use the ROM loader only: slower (115200, uncompressed), for modules the stub fails on'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l config-only -d 'Write only the config blob of --device, not the firmware'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l read-config -d 'Read the config blob back from the module and print it (secrets redacted)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l force -d 'Write regions even when the module already holds them'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l show-secrets -d 'Show secrets with --read-config'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
@@ -181,20 +330,36 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -s V -l version
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -l all -d 'Also list non-USB ports (built-in UARTs, Bluetooth)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l listen -d 'Address to listen on (port 0 = any free port; the bound address is printed)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-size -d 'Flash size (512KB, 1MB, 2MB, 4MB, …; default from --flash-id, else 1MB)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-id -d 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l mac -d 'MAC address of the (first) module' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l image -d 'Initial flash contents (written at offset 0, rest erased)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l save -d 'Save the flash contents here after FLASH_END, MD5, idle and disconnect' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l baud-model -d 'Model wire time at the current baud and flash erase/write time' -r -f -a "on\t''
+off\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l fault -d 'Inject a fault (repeatable); grammar below' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l chip -d 'Chip the ROM reports (esp32 only to test that flashers refuse it)' -r -f -a "esp8266\t''
+esp32\t'For the "refuse anything but an ESP8266" tests: magic 0x00F01D83 and 4 ROM status bytes; otherwise it behaves like the ESP8266 model'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l modules -d 'Modules on the bench: after a connection that wrote flash ends, the next one meets a fresh blank module with MAC+1 (saved as FILE-2.bin, …)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l boot-mode -d 'download = ROM loader (GPIO0 low); flash = boot the firmware in flash' -r -f -a "download\t'GPIO0 low: the ROM serial loader (`boot mode:(1,x)`)'
+flash\t'GPIO0 high: boot the firmware in flash; the loader never answers'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l no-sync -d 'Never answer SYNC (a module that is not in download mode)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
@@ -228,7 +393,14 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_see
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "demo" -d 'Run the whole job on this machine: local broker, emulator, provision, flash, probe'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List devices'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List devices (no secrets)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "init" -d 'Create the local CA in .espmqtt/ca/'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from broker" -f -a "export" -d 'Write broker-side files for the fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "init" -d 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "show" -d 'Show the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from broker" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
