@@ -132,6 +132,10 @@ pub struct FlashReport {
     pub seconds: f64,
     /// SHA-256 of the image written at 0x0 (after header patching).
     pub firmware_sha256: Option<String>,
+    /// Time to reset, sync and identify the module.
+    pub connect_seconds: f64,
+    /// Time to start the stub and change baud (0 on the ROM path).
+    pub stub_seconds: f64,
 }
 
 /// An open, identified connection to a module.
@@ -471,6 +475,7 @@ pub fn flash_module(
 ) -> FlashResult<FlashReport> {
     let t0 = Instant::now();
     let opts = plan.options.clone();
+    let mut stub_seconds = 0.0;
     let mut session = Session::open(spec, &opts, progress)?;
     let flash_size = session.flash_size();
     if let Some(data) = plan.config.take() {
@@ -496,8 +501,10 @@ pub fn flash_module(
     }
     let (patched, mut warnings) = prepare_regions(&mut plan.regions, flash_size, &opts)?;
     warnings.append(&mut session.warnings);
+    let connect_seconds = t0.elapsed().as_secs_f64();
     let regions = if opts.use_stub {
         session.start_stub(opts.baud, progress)?;
+        stub_seconds = t0.elapsed().as_secs_f64() - connect_seconds;
         session.write_stub(&plan.regions, opts.force, progress)?
     } else {
         if opts.baud != ROM_BAUD {
@@ -514,6 +521,8 @@ pub fn flash_module(
         .map(|r| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&r.data)));
     let report = FlashReport {
         firmware_sha256,
+        connect_seconds,
+        stub_seconds,
         port: session.port.clone(),
         module: session.info.clone(),
         stub: opts.use_stub,
