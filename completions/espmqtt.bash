@@ -91,9 +91,6 @@ _espmqtt() {
             espmqtt__subcmd__device,cert)
                 cmd="espmqtt__subcmd__device__subcmd__cert"
                 ;;
-            espmqtt__subcmd__device,check)
-                cmd="espmqtt__subcmd__device__subcmd__check"
-                ;;
             espmqtt__subcmd__device,config)
                 cmd="espmqtt__subcmd__device__subcmd__config"
                 ;;
@@ -120,9 +117,6 @@ _espmqtt() {
                 ;;
             espmqtt__subcmd__device__subcmd__help,cert)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__cert"
-                ;;
-            espmqtt__subcmd__device__subcmd__help,check)
-                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__check"
                 ;;
             espmqtt__subcmd__device__subcmd__help,config)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__config"
@@ -201,9 +195,6 @@ _espmqtt() {
                 ;;
             espmqtt__subcmd__help__subcmd__device,cert)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__cert"
-                ;;
-            espmqtt__subcmd__help__subcmd__device,check)
-                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__check"
                 ;;
             espmqtt__subcmd__help__subcmd__device,config)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__config"
@@ -575,16 +566,12 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__demo)
-            opts="-q -v -h -V --keep --dir --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -601,7 +588,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export cert check config help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export cert config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -641,28 +628,6 @@ _espmqtt() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        espmqtt__subcmd__device__subcmd__check)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -735,7 +700,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__help)
-            opts="new list show rotate revoke export cert check config help"
+            opts="new list show rotate revoke export cert config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -749,20 +714,6 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__help__subcmd__cert)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        espmqtt__subcmd__device__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1089,40 +1040,12 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__fingerprint)
-            opts="-q -v -h -V --servername --no-sni --tls12 --timeout --file --expect --min-days --warn-days --emit --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --servername)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --expect)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --min-days)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --warn-days)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --emit)
-                    COMPREPLY=($(compgen -W "arduino tasmota" -- "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1139,12 +1062,52 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__flash)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-p -b -f -q -v -h -V --port --baud --no-stub --firmware --device --config-only --read-config --flash-mode --flash-size --after --force --show-secrets --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baud)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --firmware)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --device)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flash-mode)
+                    COMPREPLY=($(compgen -W "keep qio qout dio dout" -- "${cur}"))
+                    return 0
+                    ;;
+                --flash-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --after)
+                    COMPREPLY=($(compgen -W "hard-reset no-reset" -- "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1287,7 +1250,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device)
-            opts="new list show rotate revoke export cert check config"
+            opts="new list show rotate revoke export cert config"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1301,20 +1264,6 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device__subcmd__cert)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        espmqtt__subcmd__help__subcmd__device__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1627,7 +1576,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__ports)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --all --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1649,80 +1598,12 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__probe)
-            opts="-u -q -v -h -V --device --username --password --password-env --client-id --trust --ca-file --fingerprint --pubkey-file --cert --key --servername --topic-prefix --mfln --ciphers --timeout --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --device)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --username)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -u)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --password)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --password-env)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --client-id)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --trust)
-                    COMPREPLY=($(compgen -W "ca pubkey fingerprint insecure" -- "${cur}"))
-                    return 0
-                    ;;
-                --ca-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --fingerprint)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --pubkey-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --cert)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --key)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --servername)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --topic-prefix)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --mfln)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ciphers)
-                    COMPREPLY=($(compgen -W "all basic" -- "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0

@@ -1,5 +1,6 @@
 //! Per-device identity: the registry (DESIGN §4.5), secrets, the local CA for
-//! client certificates, and the broker-side artefacts made from them.
+//! client certificates, the broker-side artefacts made from them, and the
+//! config blob written to the module.
 
 pub mod blob;
 pub mod broker;

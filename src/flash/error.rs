@@ -1,0 +1,141 @@
+//! Errors of the flasher, each with its exit code and a help line.
+//!
+//! Exit codes follow DESIGN §5 and issue 6's fault rule: anything that means
+//! "we lost the module" (no SYNC, timeouts, closed connection) is 3, anything
+//! the module or the verification reported against us is 1 — so a failed
+//! flash is never exit 0, and a caller (fleet flashing) can tell a wiring
+//! problem from a bad write.
+
+use crate::error::Error;
+
+use super::transport::OpenError;
+
+/// The wiring a bare ESP-07 needs to enter the ROM loader (flashing.md §3.3, §3.4).
+pub const ESP07_WIRING_HELP: &str = "\
+the module is not in download mode or not wired for it. A bare ESP-07/07S has no \
+auto-reset circuit: connect GPIO0 to GND, GPIO15 to GND (through 10k), EN/CH_PD and \
+RST high (10k to 3.3V), adapter TX→RX and RX→TX, common GND, a 3.3V supply of at \
+least 250 mA; then pulse RST low (or power-cycle) with GPIO0 held low and run the \
+command again. To check, open the port at 74880 baud and reset: the ROM prints \
+`ets Jan  8 2013,rst cause:2, boot mode:(1,6)` (or (1,7)) in download mode; \
+`boot mode:(3,x)` means GPIO0 was high (normal boot) and `(7,x)`/`waiting for host` \
+means GPIO15 is not pulled low.";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlashError {
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("no answer from the ESP8266 ROM bootloader on {port} ({attempts} connection attempts, {syncs} SYNCs)")]
+    NoSync {
+        port: String,
+        attempts: u32,
+        syncs: u32,
+    },
+    #[error("no reply to {op} from the module within {ms} ms")]
+    Timeout { op: String, ms: u128 },
+    #[error("lost the connection to the module: {reason}")]
+    Io { reason: String },
+    #[error("the module rejected {op}: {meaning} (error code 0x{code:02x})")]
+    Device {
+        op: String,
+        code: u8,
+        meaning: &'static str,
+    },
+    #[error("the chip on this port is an {chip} (magic 0x{magic:08x}), not an ESP8266; espmqtt only flashes ESP8266 modules")]
+    WrongChip { chip: String, magic: u32 },
+    #[error("unrecognised chip (magic register 0x{magic:08x}); expected an ESP8266 (0xfff0c101)")]
+    UnknownChip { magic: u32 },
+    #[error("the flasher stub did not start: {reason}")]
+    Stub { reason: String },
+    #[error("reading the SPI flash ID timed out")]
+    SpiTimeout,
+    #[error("unexpected reply to {op}: {reason}")]
+    BadReply { op: String, reason: String },
+    #[error("verification failed for {label} at 0x{offset:06x} ({len} bytes): flash MD5 {actual}, expected {expected}")]
+    Verify {
+        label: String,
+        offset: u32,
+        len: usize,
+        expected: String,
+        actual: String,
+    },
+    #[error("{0}")]
+    Plan(String),
+}
+
+pub type FlashResult<T> = std::result::Result<T, FlashError>;
+
+impl From<FlashError> for Error {
+    fn from(e: FlashError) -> Error {
+        let msg = e.to_string();
+        match e {
+            FlashError::Open(OpenError::PermissionDenied { .. }) => Error::unreachable(msg)
+                .with_help(
+                    "your user may not open serial ports: add it to the `dialout` group \
+                     (`sudo usermod -aG dialout $USER`, on Arch `uucp`), then log out and \
+                     in again",
+                ),
+            FlashError::Open(OpenError::NotFound { .. }) => Error::unreachable(msg).with_help(
+                "check the cable and run `espmqtt ports` to list the serial ports present",
+            ),
+            FlashError::Open(OpenError::Connect { .. }) => Error::unreachable(msg)
+                .with_help("is the serial server or `espmqtt emulate` running on that address?"),
+            FlashError::Open(OpenError::Other { .. }) => Error::unreachable(msg).with_help(
+                "another program (a serial monitor, the Arduino IDE) may hold the port; close it",
+            ),
+            FlashError::NoSync { .. } => Error::unreachable(msg).with_help(ESP07_WIRING_HELP),
+            FlashError::Timeout { .. } | FlashError::Io { .. } | FlashError::SpiTimeout => {
+                Error::unreachable(msg).with_help(
+                    "the module stopped answering: check the supply (flash writes draw peaks \
+                     above 300 mA), keep the cable short, try a lower --baud (e.g. 115200) and \
+                     run the command again; regions already written are skipped",
+                )
+            }
+            FlashError::Stub { .. } => Error::unreachable(msg)
+                .with_help("retry; if it persists, try --no-stub (slower ROM path at 115200 baud)"),
+            FlashError::Device { .. } | FlashError::BadReply { .. } => Error::check_failed(msg)
+                .with_help("run the command again; if it repeats, try --no-stub or a lower --baud"),
+            FlashError::WrongChip { .. } | FlashError::UnknownChip { .. } => {
+                Error::check_failed(msg).with_help(
+                    "use esptool or espflash for ESP32-family chips; for an ESP8266 check that \
+                     the right port is selected (`espmqtt ports`)",
+                )
+            }
+            FlashError::Verify { .. } => Error::check_failed(msg).with_help(
+                "the flash does not hold what was written: run the command again (with --force); \
+                 if it repeats, the flash chip or the supply is faulty",
+            ),
+            FlashError::Plan(_) => Error::usage(msg),
+        }
+    }
+}
+
+/// Meaning of an error code from the ROM or the stub (flashing.md §1.14).
+pub fn error_meaning(code: u8) -> &'static str {
+    match code {
+        0x01 => "invalid input parameter",
+        0x02 => "out of memory",
+        0x03 => "send failed",
+        0x04 => "receive failed",
+        0x05 => "invalid message format (command not supported)",
+        0x06 => "result wrong",
+        0x07 => "checksum error",
+        0x08 => "flash write error",
+        0x09 => "flash read error",
+        0x0A => "flash read length error",
+        0x0B..=0x0D => "deflate error",
+        0x63 => "flash read failed while computing MD5",
+        0xC0 => "bad data length",
+        0xC1 => "bad data checksum",
+        0xC2 => "bad block size",
+        0xC3 => "invalid command",
+        0xC4 => "SPI operation failed",
+        0xC5 => "SPI unlock failed",
+        0xC6 => "not in flash mode",
+        0xC7 => "inflate error",
+        0xC8 => "not enough data",
+        0xC9 => "too much data",
+        0xFF => "command not implemented",
+        _ => "unknown error",
+    }
+}
