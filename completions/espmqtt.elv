@@ -46,20 +46,46 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;fingerprint'= {
+            cand --servername 'Send this SNI name while connecting to HOST (connect to an IP, present a name)'
+            cand --timeout 'Give up after this many seconds (DNS, connect and handshake together)'
+            cand --file 'Read certificates from a PEM (one or many) or DER file instead of the network'
+            cand --expect 'Exit 1 unless the leaf has this SHA-1, SHA-256 or pin-sha256 (any usual spelling). Repeat to accept any of several (current and next)'
+            cand --min-days 'Exit 1 when the leaf expires within N days'
+            cand --warn-days 'Warn when the leaf expires within N days'
+            cand --emit 'Print paste-ready configuration instead of the summary: C++ for the ESP8266 Arduino core (all three trust modes) or Tasmota commands'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --no-sni 'Send no SNI: what a device that connects by IP address is shown'
+            cand --tls12 'Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows the certificate a device is given when the server picks per version'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'espmqtt;probe'= {
+            cand --device 'Take the settings of a registered device (needs the device registry)'
+            cand -u 'MQTT user name'
+            cand --username 'MQTT user name'
+            cand --password 'MQTT password (visible in the process list: prefer --password-env)'
+            cand --password-env 'Name of an environment variable holding the MQTT password'
+            cand --client-id 'MQTT client id (default: espmqtt-probe-<random>)'
+            cand --trust 'How the device authenticates the broker [default: espmqtt.toml''s, else ca]'
+            cand --ca-file 'Trust anchor(s) for `ca` mode, PEM (default: the system roots)'
+            cand --fingerprint 'Leaf SHA-1 for `fingerprint` mode; give it twice for current and next'
+            cand --pubkey-file 'Public key (SPKI PEM, or a certificate) for `pubkey` mode'
+            cand --cert 'Client certificate (PEM chain) for mutual TLS'
+            cand --key 'Private key of the client certificate (PEM)'
+            cand --servername 'Name the device passes to connect() (SNI and name check); default: HOST when it is a name, none when HOST is an IP address'
+            cand --topic-prefix 'Topic prefix: topics are <prefix>/<client-id>/…. [default: espmqtt.toml''s, else espmqtt]'
+            cand --mfln 'Device buffer size, i.e. the max_fragment_length it requests: 512|1024|2048|4096|off. [default: espmqtt.toml''s, else 512]'
+            cand --ciphers 'The core''s cipher build option. [default: espmqtt.toml''s, else all]'
+            cand --timeout 'Give up after this many seconds (whole probe)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -68,8 +94,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -93,6 +119,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -209,6 +236,20 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'espmqtt;device;check'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'espmqtt;device;config'= {
             cand -o 'File to write the blob to'
             cand --out 'File to write the blob to'
@@ -233,6 +274,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -249,6 +291,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;device;help;export'= {
         }
         &'espmqtt;device;help;cert'= {
+        }
+        &'espmqtt;device;help;check'= {
         }
         &'espmqtt;device;help;config'= {
         }
@@ -388,7 +432,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;build'= {
-            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: [board] name in espmqtt.toml'
+            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml'
             cand --builder 'Which toolchain compiles the sketch'
             cand --out 'Build directory (default: .espmqtt/build/<board>/)'
             cand --timeout 'Stop a builder that runs longer than this many seconds'
@@ -469,7 +513,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --flash-id 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)'
             cand --mac 'MAC address of the (first) module'
             cand --image 'Initial flash contents (written at offset 0, rest erased)'
-            cand --save 'Save the flash contents here after FLASH_END, MD5, idle and disconnect'
+            cand --save 'Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT'
             cand --baud-model 'Model wire time at the current baud and flash erase/write time'
             cand --fault 'Inject a fault (repeatable); grammar below'
             cand --chip 'Chip the ROM reports (esp32 only to test that flashers refuse it)'
@@ -490,8 +534,10 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;demo'= {
+            cand --dir 'Use this (empty or new) directory instead of a temporary one'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --keep 'Keep the temporary project directory and print its path'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
@@ -545,6 +591,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
         }
         &'espmqtt;help;device;new'= {
@@ -560,6 +607,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;help;device;export'= {
         }
         &'espmqtt;help;device;cert'= {
+        }
+        &'espmqtt;help;device;check'= {
         }
         &'espmqtt;help;device;config'= {
         }

@@ -47,15 +47,45 @@ complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "emulate" -d 'Run a 
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "demo" -d 'Run the whole job on this machine: local broker, emulator, provision, flash, probe'
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l servername -d 'Send this SNI name while connecting to HOST (connect to an IP, present a name)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l timeout -d 'Give up after this many seconds (DNS, connect and handshake together)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l file -d 'Read certificates from a PEM (one or many) or DER file instead of the network' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l expect -d 'Exit 1 unless the leaf has this SHA-1, SHA-256 or pin-sha256 (any usual spelling). Repeat to accept any of several (current and next)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l min-days -d 'Exit 1 when the leaf expires within N days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l warn-days -d 'Warn when the leaf expires within N days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l emit -d 'Print paste-ready configuration instead of the summary: C++ for the ESP8266 Arduino core (all three trust modes) or Tasmota commands' -r -f -a "arduino\t'C++ for the ESP8266 Arduino core: setFingerprint, setKnownKey, setTrustAnchors'
+tasmota\t'Tasmota\'s public-key fingerprint (MqttFingerprint1/2 commands)'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-sni -d 'Send no SNI: what a device that connects by IP address is shown'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l tls12 -d 'Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows the certificate a device is given when the server picks per version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l device -d 'Take the settings of a registered device (needs the device registry)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s u -l username -d 'MQTT user name' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l password -d 'MQTT password (visible in the process list: prefer --password-env)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l password-env -d 'Name of an environment variable holding the MQTT password' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l client-id -d 'MQTT client id (default: espmqtt-probe-<random>)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l trust -d 'How the device authenticates the broker [default: espmqtt.toml\'s, else ca]' -r -f -a "ca\t'`setTrustAnchors` + NTP: chain, dates and name; survives renewals'
+pubkey\t'`setKnownKey`: SPKI equality; survives renewals that keep the key'
+fingerprint\t'`setFingerprint`: SHA-1 of the leaf DER; breaks at every renewal'
+insecure\t'`setInsecure`: no check at all'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l ca-file -d 'Trust anchor(s) for `ca` mode, PEM (default: the system roots)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l fingerprint -d 'Leaf SHA-1 for `fingerprint` mode; give it twice for current and next' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l pubkey-file -d 'Public key (SPKI PEM, or a certificate) for `pubkey` mode' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l cert -d 'Client certificate (PEM chain) for mutual TLS' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l key -d 'Private key of the client certificate (PEM)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l servername -d 'Name the device passes to connect() (SNI and name check); default: HOST when it is a name, none when HOST is an IP address' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l topic-prefix -d 'Topic prefix: topics are <prefix>/<client-id>/…. [default: espmqtt.toml\'s, else espmqtt]' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l mfln -d 'Device buffer size, i.e. the max_fragment_length it requests: 512|1024|2048|4096|off. [default: espmqtt.toml\'s, else 512]' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l ciphers -d 'The core\'s cipher build option. [default: espmqtt.toml\'s, else all]' -r -f -a "all\t'All 45 suites (the default menu entry)'
+basic\t'`-DBEARSSL_SSL_BASIC`: four RSA key-exchange CBC suites'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l timeout -d 'Give up after this many seconds (whole probe)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -63,26 +93,27 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s q -l quiet -d 
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s q -l quiet -d 'Print only results and errors'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s h -l help -d 'Print help'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "list" -d 'List devices (no secrets)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "list" -d 'List devices (no secrets)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "check" -d 'Check the registry: SQLite integrity and that every active device is whole'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export cert check config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l prefix -d 'Name prefix of a numbered series' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l count -d 'Create a numbered series of this many devices: PREFIX + number, zero-padded to the width of the count' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l start -d 'First number of the series (to continue one)' -r
@@ -161,6 +192,15 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from cert" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s o -l out -d 'File to write the blob to' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
@@ -178,6 +218,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check the registry: SQLite integrity and that every active device is whole'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
@@ -276,7 +317,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l no-color -d 'Di
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l board -d 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: [board] name in espmqtt.toml' -r -f -a "esp07\t'ESP-07: 1 MB flash, ceramic antenna + U.FL'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l board -d 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml' -r -f -a "esp07\t'ESP-07: 1 MB flash, ceramic antenna + U.FL'
 esp07s\t'ESP-07S: 4 MB flash, U.FL only'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l builder -d 'Which toolchain compiles the sketch' -r -f -a "auto\t'arduino-cli if installed, else PlatformIO'
 arduino-cli\t''
@@ -342,7 +383,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-size -
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-id -d 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l mac -d 'MAC address of the (first) module' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l image -d 'Initial flash contents (written at offset 0, rest erased)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l save -d 'Save the flash contents here after FLASH_END, MD5, idle and disconnect' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l save -d 'Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l baud-model -d 'Model wire time at the current baud and flash erase/write time' -r -f -a "on\t''
 off\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l fault -d 'Inject a fault (repeatable); grammar below' -r
@@ -361,9 +402,11 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l no-color -d 
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l dir -d 'Use this (empty or new) directory instead of a temporary one' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l keep -d 'Keep the temporary project directory and print its path'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
@@ -400,6 +443,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_su
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "export" -d 'Export the registry for other systems: CSV (default) or JSON (--format json)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "check" -d 'Check the registry: SQLite integrity and that every active device is whole'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "init" -d 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "show" -d 'Show the local CA'
