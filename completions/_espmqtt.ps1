@@ -580,6 +580,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
         }
         'espmqtt;demo' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Use this (empty or new) directory instead of a temporary one')
+            [CompletionResult]::new('--mosquitto', '--mosquitto', [CompletionResultType]::ParameterName, 'The mosquitto binary to run (default: /usr/sbin/mosquitto or PATH)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep the temporary project directory and print its path')

@@ -575,13 +575,17 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__demo)
-            opts="-q -v -h -V --keep --dir --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --keep --dir --mosquitto --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mosquitto)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -535,6 +535,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         }
         &'espmqtt;demo'= {
             cand --dir 'Use this (empty or new) directory instead of a temporary one'
+            cand --mosquitto 'The mosquitto binary to run (default: /usr/sbin/mosquitto or PATH)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand --keep 'Keep the temporary project directory and print its path'

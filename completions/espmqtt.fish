@@ -403,6 +403,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l non-interact
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l dir -d 'Use this (empty or new) directory instead of a temporary one' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l mosquitto -d 'The mosquitto binary to run (default: /usr/sbin/mosquitto or PATH)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
