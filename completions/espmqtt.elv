@@ -69,6 +69,23 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;probe'= {
+            cand --device 'Take the settings of a registered device (needs the device registry)'
+            cand -u 'MQTT user name'
+            cand --username 'MQTT user name'
+            cand --password 'MQTT password (visible in the process list: prefer --password-env)'
+            cand --password-env 'Name of an environment variable holding the MQTT password'
+            cand --client-id 'MQTT client id (default: espmqtt-probe-<random>)'
+            cand --trust 'How the device authenticates the broker [default: espmqtt.toml''s, else ca]'
+            cand --ca-file 'Trust anchor(s) for `ca` mode, PEM (default: the system roots)'
+            cand --fingerprint 'Leaf SHA-1 for `fingerprint` mode; give it twice for current and next'
+            cand --pubkey-file 'Public key (SPKI PEM, or a certificate) for `pubkey` mode'
+            cand --cert 'Client certificate (PEM chain) for mutual TLS'
+            cand --key 'Private key of the client certificate (PEM)'
+            cand --servername 'Name the device passes to connect() (SNI and name check); default: HOST when it is a name, none when HOST is an IP address'
+            cand --topic-prefix 'Topic prefix: topics are <prefix>/<client-id>/…. [default: espmqtt.toml''s, else espmqtt]'
+            cand --mfln 'Device buffer size, i.e. the max_fragment_length it requests: 512|1024|2048|4096|off. [default: espmqtt.toml''s, else 512]'
+            cand --ciphers 'The core''s cipher build option. [default: espmqtt.toml''s, else all]'
+            cand --timeout 'Give up after this many seconds (whole probe)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
@@ -77,8 +94,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --verbose 'Print more detail (repeat for more)'
             cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
             cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -102,6 +119,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -218,6 +236,20 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'espmqtt;device;check'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'espmqtt;device;config'= {
             cand -o 'File to write the blob to'
             cand --out 'File to write the blob to'
@@ -242,6 +274,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -258,6 +291,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;device;help;export'= {
         }
         &'espmqtt;device;help;cert'= {
+        }
+        &'espmqtt;device;help;check'= {
         }
         &'espmqtt;device;help;config'= {
         }
@@ -397,7 +432,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;build'= {
-            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: [board] name in espmqtt.toml'
+            cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml'
             cand --builder 'Which toolchain compiles the sketch'
             cand --out 'Build directory (default: .espmqtt/build/<board>/)'
             cand --timeout 'Stop a builder that runs longer than this many seconds'
@@ -506,6 +541,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         }
         &'espmqtt;demo'= {
             cand --dir 'Use this (empty or new) directory instead of a temporary one'
+            cand --mosquitto 'The mosquitto binary to run (default: /usr/sbin/mosquitto or PATH)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand --keep 'Keep the temporary project directory and print its path'
@@ -562,6 +598,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
             cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
             cand cert 'Issue a client certificate to a device from the local CA'
+            cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
         }
         &'espmqtt;help;device;new'= {
@@ -577,6 +614,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;help;device;export'= {
         }
         &'espmqtt;help;device;cert'= {
+        }
+        &'espmqtt;help;device;check'= {
         }
         &'espmqtt;help;device;config'= {
         }

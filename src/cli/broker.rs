@@ -87,9 +87,14 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
         None => "espmqtt".into(),
     };
     let topic_prefix = topic_prefix.trim_end_matches('/').to_string();
-    if topic_prefix.is_empty() || topic_prefix.contains(['+', '#']) || topic_prefix.contains(char::is_whitespace) {
-        return Err(Error::usage(format!("invalid topic prefix {topic_prefix:?}"))
-            .with_help("use a non-empty topic without wildcards, e.g. espmqtt or home/sensors"));
+    if topic_prefix.is_empty()
+        || topic_prefix.contains(['+', '#'])
+        || topic_prefix.contains(char::is_whitespace)
+    {
+        return Err(
+            Error::usage(format!("invalid topic prefix {topic_prefix:?}"))
+                .with_help("use a non-empty topic without wildcards, e.g. espmqtt or home/sensors"),
+        );
     }
     let reg = Registry::open(&paths)?;
     let entries = reg.password_entries(a.mosquitto_version.iterations())?;
@@ -146,12 +151,20 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
         s.push_str(&format!(
             "  passwd          $7$ PBKDF2-SHA512, {} iterations (mosquitto {}), mode 0600\n",
             report.iterations,
-            if report.iterations == 101 { "2.0" } else { "2.1" }
+            if report.iterations == 101 {
+                "2.0"
+            } else {
+                "2.1"
+            }
         ));
         s.push_str(&format!(
             "  acl             each device: {}/<name>/#{}\n",
             report.topic_prefix,
-            report.admin.as_deref().map(|a| format!("; {a}: #")).unwrap_or_default()
+            report
+                .admin
+                .as_deref()
+                .map(|a| format!("; {a}: #"))
+                .unwrap_or_default()
         ));
         s.push_str(&format!(
             "  mosquitto.conf  TLS listener on port {}{}\n",
@@ -162,7 +175,9 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 ", username + password"
             }
         ));
-        s.push_str("Next: include mosquitto.conf in the broker's configuration and reload it (SIGHUP).\n");
+        s.push_str(
+            "Next: include mosquitto.conf in the broker's configuration and reload it (SIGHUP).\n",
+        );
         s
     });
     Ok(ExitStatus::Success)

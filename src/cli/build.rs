@@ -24,7 +24,7 @@ Examples:
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct BuildArgs {
-    /// Module: esp07 (1 MB flash) or esp07s (4 MB). Default: [board] name in espmqtt.toml.
+    /// Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml.
     #[arg(long, value_enum)]
     pub board: Option<Board>,
     /// Which toolchain compiles the sketch.

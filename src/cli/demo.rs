@@ -37,6 +37,9 @@ pub struct DemoArgs {
     /// Use this (empty or new) directory instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// The mosquitto binary to run (default: /usr/sbin/mosquitto or PATH).
+    #[arg(long, value_name = "PATH")]
+    pub mosquitto: Option<PathBuf>,
 }
 
 /// One step of the demo, as reported.
@@ -60,6 +63,8 @@ pub struct DemoReport {
     pub trust_mode: String,
     pub verdict: Option<String>,
     pub findings: Vec<String>,
+    /// The probe's phases: name and milliseconds.
+    pub probe_phases: Vec<(String, u64)>,
     pub steps: Vec<DemoStep>,
 }
 
@@ -234,7 +239,12 @@ fn make_pki(dir: &Path) -> Result<()> {
 }
 
 pub fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let mosquitto = find_mosquitto().ok_or_else(|| {
+    let mosquitto = match &args.mosquitto {
+        Some(p) if p.is_file() => Some(p.clone()),
+        Some(_) => None,
+        None => find_mosquitto(),
+    };
+    let mosquitto = mosquitto.ok_or_else(|| {
         Error::unreachable("mosquitto is not installed; the demo needs a local broker")
             .with_help("install it: sudo apt-get install mosquitto (or run scripts/setup)")
     })?;
@@ -276,6 +286,7 @@ pub fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 trust_mode: "ca".into(),
                 verdict: None,
                 findings: vec![],
+                probe_phases: vec![],
                 steps,
             },
             Some(e),
@@ -323,7 +334,9 @@ fn run_steps(demo: &mut Demo, mosquitto: &Path) -> Result<DemoReport> {
     let acl = broker_dir.join("acl");
     write(&passwd, "")?;
     write(&acl, "")?;
-    let conf = broker_dir.join("mosquitto.conf");
+    // `broker export` writes its own `mosquitto.conf` snippet into the same
+    // directory; the demo broker's configuration must not be that file.
+    let conf = broker_dir.join("demo-broker.conf");
     let user = if is_root() { "user root\n" } else { "" };
     write(
         &conf,
@@ -519,6 +532,20 @@ fn run_steps(demo: &mut Demo, mosquitto: &Path) -> Result<DemoReport> {
                 .collect()
         })
         .unwrap_or_default();
+    let probe_phases = probe
+        .get("phases")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    Some((
+                        p.get("name")?.as_str()?.to_string(),
+                        p.get("millis")?.as_u64()?,
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let sha1 = fp
         .get("chain")
         .and_then(|c| c.get(0))
@@ -535,6 +562,7 @@ fn run_steps(demo: &mut Demo, mosquitto: &Path) -> Result<DemoReport> {
         trust_mode: "ca".into(),
         verdict,
         findings,
+        probe_phases,
         steps: Vec::new(),
     })
 }
@@ -574,6 +602,14 @@ fn render_summary(r: &DemoReport, kept: bool, ctx: &Ctx) -> String {
             r.findings.join(", ")
         },
     );
+    if !r.probe_phases.is_empty() {
+        let phases: Vec<String> = r
+            .probe_phases
+            .iter()
+            .map(|(n, ms)| format!("{n} {ms} ms"))
+            .collect();
+        s += &row("probe timings", &phases.join(", "));
+    }
     s += &row("steps", &format!("{} in {total} ms", r.steps.len()));
     if kept {
         s += &row("project kept at", &r.project);

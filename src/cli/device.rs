@@ -36,6 +36,11 @@ pub enum DeviceCommand {
     Export(ExportArgs),
     /// Issue a client certificate to a device from the local CA.
     Cert(CertArgs),
+    /// Check the registry: SQLite integrity and that every active device is whole.
+    #[command(
+        after_help = "Exit status 1 when a problem is found.\n\nExample:\n  espmqtt device check --format json"
+    )]
+    Check,
     /// Write a device's config blob (Wi-Fi, broker, credentials, trust material).
     Config(super::device_config::DeviceConfigArgs),
 }
@@ -50,6 +55,7 @@ pub fn run(args: DeviceCommand, ctx: &Ctx) -> Result<ExitStatus> {
         DeviceCommand::Revoke(a) => run_revoke(a, ctx),
         DeviceCommand::Export(a) => run_export(a, ctx),
         DeviceCommand::Cert(a) => run_cert(a, ctx),
+        DeviceCommand::Check => run_check(ctx),
     }
 }
 
@@ -166,8 +172,10 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
             String::new()
         };
         invalid.truncate(5);
-        return Err(Error::usage(format!("{}{more}; nothing was created", invalid.join("; ")))
-            .with_help("use 1-64 characters of A-Z, a-z, 0-9, '_' and '-', each name once"));
+        return Err(
+            Error::usage(format!("{}{more}; nothing was created", invalid.join("; ")))
+                .with_help("use 1-64 characters of A-Z, a-z, 0-9, '_' and '-', each name once"),
+        );
     }
     let key_kind = KeyKind::from_rsa_bits(args.rsa)?;
     if args.client_cert && args.days == 0 {
@@ -248,7 +256,11 @@ fn duplicate_error(dups: &[String]) -> Error {
     };
     Error::usage(format!(
         "{} already exist{}: {}{more}; nothing was written for {}",
-        if dups.len() == 1 { "a device with this name" } else { "devices with these names" },
+        if dups.len() == 1 {
+            "a device with this name"
+        } else {
+            "devices with these names"
+        },
         if dups.len() == 1 { "s" } else { "" },
         shown.join(", "),
         if dups.len() == 1 { "it" } else { "them" },
@@ -270,10 +282,20 @@ fn render_new(r: &NewReport, db: &std::path::Path) -> String {
         db.display()
     ));
     if r.secrets_shown {
-        let w = r.created.iter().map(|c| c.name.len()).max().unwrap_or(4).max(4);
+        let w = r
+            .created
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
         s.push_str(&format!("{:w$}  SECRET\n", "NAME"));
         for c in &r.created {
-            s.push_str(&format!("{:w$}  {}\n", c.name, c.secret.as_deref().unwrap_or(REDACTED)));
+            s.push_str(&format!(
+                "{:w$}  {}\n",
+                c.name,
+                c.secret.as_deref().unwrap_or(REDACTED)
+            ));
         }
     } else {
         if n <= 20 && n > 1 {
@@ -400,7 +422,13 @@ fn render_list(r: &ListReport) -> String {
             d.mac.clone().unwrap_or_else(|| "-".into()),
             d.certificate
                 .as_ref()
-                .map(|c| format!("{} until {}", c.key_type, &c.not_after[..c.not_after.len().min(10)]))
+                .map(|c| {
+                    format!(
+                        "{} until {}",
+                        c.key_type,
+                        &c.not_after[..c.not_after.len().min(10)]
+                    )
+                })
                 .unwrap_or_else(|| "-".into()),
             d.last_flashed_at.clone().unwrap_or_else(|| "never".into()),
         ]);
@@ -448,7 +476,11 @@ fn run_show(args: ShowArgs, ctx: &Ctx) -> Result<ExitStatus> {
         secret: (args.show_secrets && !d.secret.is_empty()).then(|| d.secret.clone()),
         secret_created_at: d.secret_created_at.clone(),
         certificate_pem: d.client_cert_pem.clone(),
-        certificate_key_pem: if args.show_secrets { d.client_key_pem.clone() } else { None },
+        certificate_key_pem: if args.show_secrets {
+            d.client_key_pem.clone()
+        } else {
+            None
+        },
         credential_history: reg.credential_history(&d.name)?,
         events: reg.events(Some(&d.name), 20)?,
         secrets_shown: args.show_secrets,
@@ -473,16 +505,21 @@ fn render_show(r: &ShowReport) -> String {
             },
         ],
         vec!["secret since".into(), opt(&r.secret_created_at)],
-        vec!["status".into(), match &d.revoked_at {
-            Some(t) => format!("revoked at {t}"),
-            None => "active".into(),
-        }],
+        vec![
+            "status".into(),
+            match &d.revoked_at {
+                Some(t) => format!("revoked at {t}"),
+                None => "active".into(),
+            },
+        ],
         vec!["created".into(), d.created_at.clone()],
         vec!["MAC".into(), opt(&d.mac)],
         vec!["chip id".into(), opt(&d.chip_id)],
         vec![
             "flash size".into(),
-            d.flash_size.map(|s| format!("{s} bytes")).unwrap_or_else(|| "-".into()),
+            d.flash_size
+                .map(|s| format!("{s} bytes"))
+                .unwrap_or_else(|| "-".into()),
         ],
         vec!["last flashed".into(), opt(&d.last_flashed_at)],
         vec!["last image".into(), opt(&d.last_image_sha256)],
@@ -493,7 +530,10 @@ fn render_show(r: &ShowReport) -> String {
                 .map(|c| format!("{} serial {} until {}", c.key_type, c.serial, c.not_after))
                 .unwrap_or_else(|| "-".into()),
         ],
-        vec!["rotations".into(), r.credential_history.len().saturating_sub(1).to_string()],
+        vec![
+            "rotations".into(),
+            r.credential_history.len().saturating_sub(1).to_string(),
+        ],
     ];
     if let Some(w) = &d.claimed_by {
         rows.push(vec!["claimed by".into(), w.clone()]);
@@ -729,11 +769,59 @@ fn run_export(args: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 secrets_shown: args.show_secrets,
             };
             ctx.emit(&report, |_| {
-                format!("Wrote {} devices ({format}) to {}.\n", report.devices, file.display())
+                format!(
+                    "Wrote {} devices ({format}) to {}.\n",
+                    report.devices,
+                    file.display()
+                )
             });
         }
     }
     Ok(ExitStatus::Success)
+}
+
+// ---------------------------------------------------------------- check
+
+#[derive(Serialize)]
+struct CheckReport {
+    registry: PathBuf,
+    schema_version: u32,
+    devices: u64,
+    ok: bool,
+    problems: Vec<String>,
+}
+
+fn run_check(ctx: &Ctx) -> Result<ExitStatus> {
+    let (_, reg) = open(ctx)?;
+    let problems = reg.check()?;
+    let report = CheckReport {
+        registry: reg.path().to_path_buf(),
+        schema_version: crate::device::registry::schema_version(),
+        devices: reg.count()?,
+        ok: problems.is_empty(),
+        problems,
+    };
+    ctx.emit(&report, |_| {
+        if report.ok {
+            format!(
+                "{}: healthy, {} devices (schema version {}).\n",
+                report.registry.display(),
+                report.devices,
+                report.schema_version
+            )
+        } else {
+            let mut s = format!(
+                "{}: {} problem(s):\n",
+                report.registry.display(),
+                report.problems.len()
+            );
+            for p in &report.problems {
+                s.push_str(&format!("  {p}\n"));
+            }
+            s
+        }
+    });
+    Ok(super::output::status_from(report.ok))
 }
 
 // ---------------------------------------------------------------- cert
@@ -812,7 +900,7 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
     };
     ctx.emit(&report, |_| {
         let mut s = format!(
-            "Issued a {} certificate to {} (CN {}), serial {}, valid until {}.\n",
+            "Issued a certificate ({}) to {} (CN {}), serial {}, valid until {}.\n",
             report.key_type, report.name, d.client_id, report.serial, report.not_after
         );
         match (&report.cert_file, &report.key_file) {
@@ -831,7 +919,10 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
             if report.key_type.starts_with("rsa") {
                 "client.setClientRSACert(&cert, &key)".to_string()
             } else {
-                format!("client.setClientECCert(&cert, &key, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN, {})", report.bearssl_issuer_key_type)
+                format!(
+                    "client.setClientECCert(&cert, &key, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN, {})",
+                    report.bearssl_issuer_key_type
+                )
             },
             report.bearssl_issuer_key_type
         ));
@@ -848,9 +939,15 @@ mod tests {
     fn series_are_padded_to_the_width_of_the_count() {
         assert_eq!(series_names("s-", 1, 8, None)[..2], ["s-1", "s-2"]);
         let n = series_names("sensor-", 1, 100, None);
-        assert_eq!((n[0].as_str(), n[99].as_str()), ("sensor-001", "sensor-100"));
+        assert_eq!(
+            (n[0].as_str(), n[99].as_str()),
+            ("sensor-001", "sensor-100")
+        );
         let n = series_names("sensor-", 101, 50, None);
-        assert_eq!((n[0].as_str(), n[49].as_str()), ("sensor-101", "sensor-150"));
+        assert_eq!(
+            (n[0].as_str(), n[49].as_str()),
+            ("sensor-101", "sensor-150")
+        );
         assert_eq!(series_names("x", 7, 2, Some(4)), ["x0007", "x0008"]);
     }
 }

@@ -49,6 +49,9 @@ pub fn run(args: DeviceConfigArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let config = paths.load_config()?;
     let (_, bytes) = blob_for_device(&paths, &args.name)?;
+    if config.tls.trust == crate::tls::TrustMode::Insecure {
+        ctx.warn("trust mode `insecure`: this device will accept any broker certificate");
+    }
     write_private(&args.out, &bytes)?;
     let board = Board::parse(&config.board.name)?;
     let report = Report {

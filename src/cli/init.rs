@@ -151,6 +151,9 @@ pub fn run(mut args: InitArgs, ctx: &Ctx) -> Result<ExitStatus> {
         ));
     }
     let config = config_from_args(&args, &paths.root)?;
+    if config.tls.trust == TrustMode::Insecure {
+        ctx.warn("trust mode `insecure`: devices accept any broker certificate, so anyone on the path can impersonate the broker");
+    }
     let text = config.to_toml()?;
     let header = "# espmqtt project settings (fleet-wide). Per-device secrets live in .espmqtt/registry.db.\n\
                   # Reference: `espmqtt init --help`.\n\n";
@@ -437,10 +440,9 @@ fn from_broker(a: &mut InitArgs, target: &str, root: &Path, ctx: &Ctx) -> Result
     ));
     match trust {
         TrustMode::Ca if a.ca_file.is_none() => {
-            let anchor = proposal
-                .anchor_der
-                .or_else(|| chain.last().cloned())
-                .ok_or_else(|| Error::check_failed("the broker sent no certificate"))?;
+            let Some(anchor) = proposal.anchor_der else {
+                return Ok(()); // --ca-file is then reported missing
+            };
             let name = PathBuf::from("broker-ca.pem");
             write_material(
                 root,
@@ -483,20 +485,23 @@ fn write_material(root: &Path, rel: &Path, text: &str) -> Result<()> {
     std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
 }
 
-/// The broker's certificate chain, leaf first, as sent.
-///
-/// INTEGRATION POINT: chain capture is `crate::tls::capture::capture`
-/// (branch `fingerprint`). Once merged, the body becomes:
-/// `capture(&CaptureOptions { target: Target { host, port }, sni: Sni::Auto,
-/// timeout: Duration::from_secs(10), tls12_only: true })` mapped to `.chain`,
-/// with `CaptureError` → `Error::unreachable(e.to_string()).with_help(e.help())`.
+/// The broker's chain as a device sees it: TLS 1.2 only (BearSSL has no
+/// TLS 1.3), SNI when connecting by name, every certificate accepted
+/// because only the chain is wanted here.
 fn fetch_chain(host: &str, port: u16) -> Result<Vec<Vec<u8>>> {
-    Err(Error::runtime(format!(
-        "--from-broker {host}:{port} needs certificate capture, which this build does not include"
-    ))
-    .with_help(
-        "run `espmqtt fingerprint HOST:PORT` and pass --trust with --ca-file, --pubkey-file or --fingerprint",
-    ))
+    use crate::tls::capture::{capture, CaptureOptions, Sni, Target};
+    let opts = CaptureOptions {
+        target: Target {
+            host: host.to_string(),
+            port,
+        },
+        sni: Sni::Auto,
+        timeout: std::time::Duration::from_secs(10),
+        tls12_only: true,
+    };
+    capture(&opts)
+        .map(|c| c.chain)
+        .map_err(|e| Error::unreachable(e.to_string()).with_help(e.help()))
 }
 
 /// What `--from-broker` proposes for a captured chain (leaf first).
@@ -509,10 +514,12 @@ pub struct TrustProposal {
     pub reason: String,
 }
 
-/// Public CA (chain of more than one certificate, or a leaf whose issuer is
-/// not itself) → `ca` with the chain's topmost certificate as anchor;
-/// self-signed leaf → `pubkey`, because a fingerprint breaks at every
+/// Self-signed leaf → `pubkey`, because a fingerprint breaks at every
 /// renewal while the key usually survives it (esp8266-tls.md §11 item 1).
+/// CA-issued leaf → `ca` with the chain's topmost certificate as the anchor
+/// (BearSSL stops at the first certificate whose issuer matches an anchor,
+/// esp8266-tls.md §3.6); when the broker sent only its own certificate there
+/// is no CA to take, and `--ca-file` is left for the user.
 pub fn propose_trust(chain: &[Vec<u8>]) -> Result<TrustProposal> {
     let leaf = chain
         .first()
@@ -531,10 +538,20 @@ pub fn propose_trust(chain: &[Vec<u8>]) -> Result<TrustProposal> {
                 .into(),
         });
     }
-    let top = chain.last().cloned();
+    if chain.len() == 1 {
+        return Ok(TrustProposal {
+            trust: TrustMode::Ca,
+            anchor_der: None,
+            reason: format!(
+                "the broker's certificate is issued by a CA ({}), but the broker did not send \
+                 the CA certificate: pass --ca-file with it",
+                cert.issuer()
+            ),
+        });
+    }
     Ok(TrustProposal {
         trust: TrustMode::Ca,
-        anchor_der: top,
+        anchor_der: chain.last().cloned(),
         reason: "the broker's certificate is issued by a CA: trust the CA (ca mode, with NTP); \
                  it survives certificate renewals"
             .into(),
@@ -587,6 +604,11 @@ mod tests {
         let p = propose_trust(&chain).unwrap();
         assert_eq!(p.trust, TrustMode::Ca);
         assert_eq!(p.anchor_der.as_deref(), Some(ca.der().as_ref()));
+        // Only the leaf sent: ca mode, but no anchor to take.
+        let p = propose_trust(&chain[..1]).unwrap();
+        assert_eq!(p.trust, TrustMode::Ca);
+        assert!(p.anchor_der.is_none());
+        assert!(p.reason.contains("--ca-file"));
         assert!(propose_trust(&[]).is_err());
     }
 

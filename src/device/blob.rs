@@ -11,6 +11,8 @@
 //! - [`ConfigBlob::encode`] / [`ConfigBlob::decode`]: bytes ↔ value, with
 //!   [`BlobError::code`] naming why a blob was refused (the same code the
 //!   firmware prints as `reason=`).
+//! - [`ConfigBlob::to_json`] / [`ConfigBlob::to_json_redacted`]: the JSON
+//!   object `blobdump` prints, with or without the secrets.
 //! - [`build_blob`]: the pure function from `espmqtt.toml` ([`ProjectConfig`]),
 //!   a [`DeviceIdentity`] and resolved [`TrustMaterial`] to a [`ConfigBlob`].
 //! - [`TrustMaterial::resolve`]: reads `ca_file` / `pubkey_file` / parses

@@ -58,8 +58,11 @@ pub fn hash_password(password: &str, iterations: u32) -> Result<String> {
     let iters = NonZeroU32::new(iterations)
         .ok_or_else(|| Error::usage("PBKDF2 iteration count must be at least 1"))?;
     let mut salt = [0u8; SALT_LEN];
-    getrandom::getrandom(&mut salt)
-        .map_err(|e| Error::runtime(format!("the operating system's random generator failed: {e}")))?;
+    getrandom::getrandom(&mut salt).map_err(|e| {
+        Error::runtime(format!(
+            "the operating system's random generator failed: {e}"
+        ))
+    })?;
     let mut out = [0u8; HASH_LEN];
     ring::pbkdf2::derive(
         ring::pbkdf2::PBKDF2_HMAC_SHA512,
@@ -69,7 +72,11 @@ pub fn hash_password(password: &str, iterations: u32) -> Result<String> {
         &mut out,
     );
     let b64 = base64::engine::general_purpose::STANDARD;
-    Ok(format!("$7${iterations}${}${}", b64.encode(salt), b64.encode(out)))
+    Ok(format!(
+        "$7${iterations}${}${}",
+        b64.encode(salt),
+        b64.encode(out)
+    ))
 }
 
 /// Check `password` against a `$7$` string (as mosquitto does). Malformed
@@ -189,7 +196,10 @@ pub fn render_acl(entries: &[PasswordEntry], prefix: &str, admin: Option<&str>) 
         s.push_str(&format!("user {a}\ntopic readwrite #\n\n"));
     }
     for e in entries {
-        s.push_str(&format!("user {}\ntopic readwrite {prefix}/{}/#\n\n", e.username, e.username));
+        s.push_str(&format!(
+            "user {}\ntopic readwrite {prefix}/{}/#\n\n",
+            e.username, e.username
+        ));
     }
     s
 }
@@ -210,9 +220,16 @@ pub fn render_conf(spec: &ExportSpec, passwd: &Path, acl: &Path, cafile: Option<
     }
     let path_line = |key: &str, p: Option<&Path>, what: &str| match p {
         Some(p) => format!("{key} {}\n", p.display()),
-        None => format!("#{key} /path/to/{what}   # pass --{} to fill this in\n", key_flag(key)),
+        None => format!(
+            "#{key} /path/to/{what}   # pass --{} to fill this in\n",
+            key_flag(key)
+        ),
     };
-    s.push_str(&path_line("certfile", l.server_cert.as_deref(), "server.crt"));
+    s.push_str(&path_line(
+        "certfile",
+        l.server_cert.as_deref(),
+        "server.crt",
+    ));
     s.push_str(&path_line("keyfile", l.server_key.as_deref(), "server.key"));
     if let Some(ca) = cafile {
         s.push_str(&format!("cafile {}\n", ca.display()));
@@ -281,9 +298,13 @@ pub fn export(spec: &ExportSpec, entries: &[PasswordEntry]) -> Result<ExportRepo
     }
 
     let mut listener = spec.listener.clone();
-    for p in [&mut listener.server_cert, &mut listener.server_key, &mut listener.ca]
-        .into_iter()
-        .flatten()
+    for p in [
+        &mut listener.server_cert,
+        &mut listener.server_key,
+        &mut listener.ca,
+    ]
+    .into_iter()
+    .flatten()
     {
         if !p.is_file() {
             return Err(Error::usage(format!("{} does not exist", p.display()))
@@ -293,7 +314,8 @@ pub fn export(spec: &ExportSpec, entries: &[PasswordEntry]) -> Result<ExportRepo
     }
     if listener.server_cert.is_none() || listener.server_key.is_none() {
         warnings.push(
-            "no --server-cert/--server-key given: mosquitto.conf has placeholders to fill in".into(),
+            "no --server-cert/--server-key given: mosquitto.conf has placeholders to fill in"
+                .into(),
         );
     }
 
@@ -366,9 +388,16 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
     let mut rnd = [0u8; 6];
-    getrandom::getrandom(&mut rnd)
-        .map_err(|e| Error::runtime(format!("the operating system's random generator failed: {e}")))?;
-    let tmp = dir.join(format!(".{name}.tmp-{}-{}", std::process::id(), hex::encode(rnd)));
+    getrandom::getrandom(&mut rnd).map_err(|e| {
+        Error::runtime(format!(
+            "the operating system's random generator failed: {e}"
+        ))
+    })?;
+    let tmp = dir.join(format!(
+        ".{name}.tmp-{}-{}",
+        std::process::id(),
+        hex::encode(rnd)
+    ));
     let result = (|| {
         let mut f = open_new(&tmp, mode)?;
         f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
@@ -425,7 +454,11 @@ mod tests {
         assert_eq!(parts[4].len(), 88); // 64 bytes, padded
         assert!(verify_password(&h, "s3cretS3cret"));
         assert!(!verify_password(&h, "s3cretS3cres"));
-        assert_ne!(h, hash_password("s3cretS3cret", 101).unwrap(), "salt is random");
+        assert_ne!(
+            h,
+            hash_password("s3cretS3cret", 101).unwrap(),
+            "salt is random"
+        );
         assert!(verify_password(&hash_password("x", 1000).unwrap(), "x"));
     }
 
@@ -439,7 +472,14 @@ mod tests {
 
     #[test]
     fn malformed_hashes_do_not_verify_or_panic() {
-        for h in ["", "$7$", "$7$0$AA==$AA==", "$6$x$y", "$7$101$!!$!!", "$7$101$AA==$AA==$x"] {
+        for h in [
+            "",
+            "$7$",
+            "$7$0$AA==$AA==",
+            "$6$x$y",
+            "$7$101$!!$!!",
+            "$7$101$AA==$AA==$x",
+        ] {
             assert!(!verify_password(h, "x"), "{h}");
         }
     }

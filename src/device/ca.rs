@@ -157,14 +157,19 @@ pub struct LocalCa {
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
+    // Certificates carry whole seconds; so does what we report about them.
+    let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 fn random_serial() -> Result<SerialNumber> {
     let mut b = [0u8; 16];
-    getrandom::getrandom(&mut b)
-        .map_err(|e| Error::runtime(format!("the operating system's random generator failed: {e}")))?;
+    getrandom::getrandom(&mut b).map_err(|e| {
+        Error::runtime(format!(
+            "the operating system's random generator failed: {e}"
+        ))
+    })?;
     // A positive INTEGER with no leading zero byte, as RFC 5280 §4.1.2.2 asks.
     b[0] = (b[0] & 0x7f) | 0x40;
     Ok(SerialNumber::from_slice(&b))
@@ -195,17 +200,23 @@ pub fn init(paths: &ProjectPaths, kind: KeyKind, days: u32, cn: &str) -> Result<
     let cert_file = dir.join(CA_CERT_FILE);
     let key_file = dir.join(CA_KEY_FILE);
     if cert_file.exists() || key_file.exists() {
-        return Err(Error::usage(format!("a CA already exists in {}", dir.display())).with_help(
-            "keep it (device certificates it signed stay valid), or move the directory away \
+        return Err(
+            Error::usage(format!("a CA already exists in {}", dir.display())).with_help(
+                "keep it (device certificates it signed stay valid), or move the directory away \
              and run `espmqtt ca init` again, then re-issue every device certificate",
-        ));
+            ),
+        );
     }
     paths.ensure_state_dir()?;
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     set_mode(&dir, 0o700)?;
     let key = generate_key(kind)?;
     let now = OffsetDateTime::now_utc();
-    let params = ca_params(cn, now - time::Duration::hours(1), now + time::Duration::days(days.into()));
+    let params = ca_params(
+        cn,
+        now - time::Duration::hours(1),
+        now + time::Duration::days(days.into()),
+    );
     let mut params = params;
     params.serial_number = Some(random_serial()?);
     let cert = params
@@ -252,8 +263,11 @@ pub fn load(paths: &ProjectPaths) -> Result<LocalCa> {
     let not_after = OffsetDateTime::from_unix_timestamp(parsed.validity().not_after.timestamp())
         .map_err(|e| bad_cert(e.to_string()))?;
     let key = KeyPair::from_pem(&key_pem).map_err(|e| {
-        Error::usage(format!("{}: not a usable private key ({e})", key_file.display()))
-            .with_help("restore the file written by `espmqtt ca init`")
+        Error::usage(format!(
+            "{}: not a usable private key ({e})",
+            key_file.display()
+        ))
+        .with_help("restore the file written by `espmqtt ca init`")
     })?;
     if key.public_key_der() != parsed.public_key().raw {
         return Err(Error::usage(format!(
@@ -298,12 +312,18 @@ impl LocalCa {
 
     /// Issue a client certificate: CN = `client_id`, EKU clientAuth, valid
     /// from an hour ago (device clocks set by NTP may lag) for `days` days.
-    pub fn issue_device(&self, client_id: &str, kind: KeyKind, days: u32) -> Result<IssuedCertificate> {
+    pub fn issue_device(
+        &self,
+        client_id: &str,
+        kind: KeyKind,
+        days: u32,
+    ) -> Result<IssuedCertificate> {
         if days == 0 {
             return Err(Error::usage("--days must be at least 1"));
         }
         let key = generate_key(kind)?;
         let now = OffsetDateTime::now_utc();
+        let now = now.replace_nanosecond(0).unwrap_or(now);
         let not_before = now - time::Duration::hours(1);
         let not_after = now + time::Duration::days(days.into());
         let mut p = CertificateParams::default();
@@ -328,7 +348,9 @@ impl LocalCa {
         p.serial_number = Some(serial);
         let cert = p
             .signed_by(&key, &self.signer_cert, &self.key)
-            .map_err(|e| Error::runtime(format!("cannot sign the certificate for {client_id}: {e}")))?;
+            .map_err(|e| {
+                Error::runtime(format!("cannot sign the certificate for {client_id}: {e}"))
+            })?;
         Ok(IssuedCertificate {
             cert_pem: cert.pem(),
             key_pem: key.serialize_pem(),

@@ -209,7 +209,11 @@ pub struct Event {
     pub actor: String,
 }
 
-/// The registry of one project.
+/// The registry of one project: one SQLite connection.
+///
+/// `Send` but not `Sync`: a thread that needs the registry (e.g. one flashing
+/// worker per serial port) opens its own with [`Registry::open`]; the
+/// database serialises their writes.
 pub struct Registry {
     conn: Connection,
     path: PathBuf,
@@ -218,7 +222,9 @@ pub struct Registry {
 /// Current time, RFC 3339 UTC with milliseconds.
 pub fn now() -> String {
     let t = time::OffsetDateTime::now_utc();
-    let t = t.replace_nanosecond(t.millisecond() as u32 * 1_000_000).unwrap_or(t);
+    let t = t
+        .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
+        .unwrap_or(t);
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
@@ -246,7 +252,8 @@ impl Registry {
         check_or_create_file(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| db_error(path, e))?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| db_error(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| db_error(path, e))?;
         let reg = Registry {
             conn,
             path: path.to_path_buf(),
@@ -285,7 +292,9 @@ impl Registry {
         self.conn
             // secure_delete: pages freed by a rotation are zeroed, so a retired
             // secret does not linger in the file's free space.
-            .execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;")
+            .execute_batch(
+                "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+            )
             .map_err(|e| self.err(e))
     }
 
@@ -384,7 +393,11 @@ impl Registry {
                 let mut detail = String::from("secret generated");
                 if let Some(c) = &d.certificate {
                     insert_certificate(tx, dev_id, c, &at)?;
-                    detail.push_str(&format!("; certificate {} ({})", c.serial, c.key_kind.label()));
+                    detail.push_str(&format!(
+                        "; certificate {} ({})",
+                        c.serial,
+                        c.key_kind.label()
+                    ));
                 }
                 ins_ev.execute(params![at, d.name, "created", detail, actor])?;
                 out.push(Created::Created);
@@ -674,7 +687,11 @@ impl Registry {
     /// A claim ends with [`Registry::record_flash`] or
     /// [`Registry::release_claim`], or is abandoned after
     /// [`CLAIM_STALE_AFTER`]. Unknown names are a usage error.
-    pub fn claim_next_unflashed(&self, names: &[String], worker: &str) -> Result<Option<DeviceRecord>> {
+    pub fn claim_next_unflashed(
+        &self,
+        names: &[String],
+        worker: &str,
+    ) -> Result<Option<DeviceRecord>> {
         let at = now();
         let stale = time::OffsetDateTime::now_utc()
             - time::Duration::seconds(CLAIM_STALE_AFTER.as_secs() as i64);
@@ -875,7 +892,11 @@ fn insert_certificate(
 
 /// Forget the current secret of a device (and its cached hashes), keeping
 /// the dates.
-fn retire_credentials(tx: &rusqlite::Transaction<'_>, dev_id: i64, at: &str) -> rusqlite::Result<()> {
+fn retire_credentials(
+    tx: &rusqlite::Transaction<'_>,
+    dev_id: i64,
+    at: &str,
+) -> rusqlite::Result<()> {
     tx.execute(
         "DELETE FROM password_hashes WHERE credential_id IN
             (SELECT id FROM credentials WHERE device_id = ?1 AND retired_at IS NULL)",
@@ -907,11 +928,10 @@ fn check_or_create_file(path: &Path) -> Result<()> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) => {
             if !meta.is_file() {
-                return Err(Error::usage(format!(
-                    "{} is not a regular file",
-                    path.display()
-                ))
-                .with_help("move it away; espmqtt creates a new registry on the next run"));
+                return Err(
+                    Error::usage(format!("{} is not a regular file", path.display()))
+                        .with_help("move it away; espmqtt creates a new registry on the next run"),
+                );
             }
             if meta.len() == 0 {
                 // Created by a run killed before it wrote the schema.
@@ -961,17 +981,20 @@ fn db_error(path: &Path, e: rusqlite::Error) -> Error {
         ))
         .with_help("restore it from a backup, or move it away to start a new registry"),
         Some(C::DatabaseCorrupt) => Error::runtime(format!("the registry {p} is damaged: {e}"))
-            .with_help("restore it from a backup; `sqlite3 registry.db .recover` may save its contents"),
+            .with_help(
+                "restore it from a backup; `sqlite3 registry.db .recover` may save its contents",
+            ),
         Some(C::DatabaseBusy | C::DatabaseLocked) => Error::runtime(format!(
             "the registry {p} stayed locked by another process for {} s",
             BUSY_TIMEOUT.as_secs()
         ))
         .with_help("wait for the other espmqtt command to finish, then retry"),
-        Some(C::ReadOnly | C::CannotOpen | C::PermissionDenied) => {
-            Error::usage(format!("cannot write the registry {p}: {e}")).with_help(
-                "check that the file and its directory belong to you and are writable (mode 0600/0700)",
-            )
-        }
+        Some(C::ReadOnly | C::CannotOpen | C::PermissionDenied) => Error::usage(format!(
+            "cannot write the registry {p}: {e}"
+        ))
+        .with_help(
+            "check that the file and its directory belong to you and are writable (mode 0600/0700)",
+        ),
         Some(C::DiskFull) => Error::runtime(format!("the disk holding {p} is full"))
             .with_help("free some space and retry; the registry is unchanged"),
         _ => Error::runtime(format!("registry {p}: {e}")),
@@ -992,7 +1015,9 @@ mod tests {
     fn create_find_rotate_revoke() {
         let (_d, r) = temp();
         let a = NewDevice::generate("a").unwrap();
-        let out = r.create_devices(&[a.clone(), NewDevice::generate("a").unwrap()]).unwrap();
+        let out = r
+            .create_devices(&[a.clone(), NewDevice::generate("a").unwrap()])
+            .unwrap();
         assert_eq!(out, vec![Created::Created, Created::Duplicate]);
         let rec = r.device("a").unwrap();
         assert_eq!(rec.secret, a.secret);
@@ -1012,21 +1037,33 @@ mod tests {
         let (_d, r) = temp();
         r.log_event(None, "note", "hello").unwrap();
         assert!(r.conn.execute("DELETE FROM events", []).is_err());
-        assert!(r.conn.execute("UPDATE events SET detail = 'x'", []).is_err());
+        assert!(r
+            .conn
+            .execute("UPDATE events SET detail = 'x'", [])
+            .is_err());
     }
 
     #[test]
     fn claims_are_exclusive_and_end_with_a_flash() {
         let (d, r) = temp();
         let names: Vec<String> = (0..3).map(|i| format!("c{i}")).collect();
-        let news: Vec<NewDevice> = names.iter().map(|n| NewDevice::generate(n).unwrap()).collect();
+        let news: Vec<NewDevice> = names
+            .iter()
+            .map(|n| NewDevice::generate(n).unwrap())
+            .collect();
         r.create_devices(&news).unwrap();
         let r2 = Registry::open(&ProjectPaths::at(d.path())).unwrap();
         let a = r.claim_next_unflashed(&names, "w1").unwrap().unwrap();
         let b = r2.claim_next_unflashed(&names, "w2").unwrap().unwrap();
         assert_ne!(a.name, b.name);
-        r.record_flash(&a.name, "AA:BB:CC:DD:EE:FF", Some("0x00aabbcc"), Some(1 << 20), Some("ab"))
-            .unwrap();
+        r.record_flash(
+            &a.name,
+            "AA:BB:CC:DD:EE:FF",
+            Some("0x00aabbcc"),
+            Some(1 << 20),
+            Some("ab"),
+        )
+        .unwrap();
         assert!(r2.release_claim(&b.name, "w2").unwrap());
         let c = r.claim_next_unflashed(&names, "w1").unwrap().unwrap();
         assert_eq!(c.name, b.name);
@@ -1036,9 +1073,7 @@ mod tests {
         let rec = r.device(&a.name).unwrap();
         assert_eq!(rec.mac.as_deref(), Some("aa:bb:cc:dd:ee:ff"));
         assert_eq!(rec.flash_size, Some(1 << 20));
-        assert!(r
-            .claim_next_unflashed(&["nope".to_string()], "w")
-            .is_err());
+        assert!(r.claim_next_unflashed(&["nope".to_string()], "w").is_err());
     }
 
     #[test]
@@ -1050,7 +1085,10 @@ mod tests {
         let e2 = r.password_entries(1000).unwrap();
         assert_eq!(e1[0].hash, e2[0].hash);
         assert!(e1[0].hash.starts_with("$7$1000$"));
-        assert!(super::super::broker::verify_password(&e1[0].hash, &a.secret));
+        assert!(super::super::broker::verify_password(
+            &e1[0].hash,
+            &a.secret
+        ));
         assert_eq!(r.password_entries(101).unwrap()[0].hash, a.hash);
     }
 
@@ -1062,6 +1100,9 @@ mod tests {
         std::fs::write(p.registry_db(), "just some text\n").unwrap();
         let e = Registry::open(&p).err().unwrap();
         assert_eq!(e.exit_status().code(), 2);
-        assert_eq!(std::fs::read_to_string(p.registry_db()).unwrap(), "just some text\n");
+        assert_eq!(
+            std::fs::read_to_string(p.registry_db()).unwrap(),
+            "just some text\n"
+        );
     }
 }

@@ -30,8 +30,10 @@ pub fn generate() -> Result<String> {
     let mut buf = [0u8; 64];
     while out.len() < SECRET_LEN {
         getrandom::getrandom(&mut buf).map_err(|e| {
-            Error::runtime(format!("the operating system's random generator failed: {e}"))
-                .with_help("this should not happen on a working system; retry, and check /dev/urandom")
+            Error::runtime(format!(
+                "the operating system's random generator failed: {e}"
+            ))
+            .with_help("this should not happen on a working system; retry, and check /dev/urandom")
         })?;
         for &b in buf.iter() {
             if out.len() == SECRET_LEN {
@@ -65,7 +67,11 @@ pub fn validate_name(name: &str) -> Result<()> {
     if name.len() > MAX_NAME_LEN {
         return Err(Error::usage(format!(
             "device name '{}…' is {} characters long; at most {MAX_NAME_LEN} are allowed",
-            &name[..name.char_indices().nth(20).map(|(i, _)| i).unwrap_or(name.len())],
+            &name[..name
+                .char_indices()
+                .nth(20)
+                .map(|(i, _)| i)
+                .unwrap_or(name.len())],
             name.chars().count()
         ))
         .with_help("use a shorter name (it is also the MQTT client id and username)"));
@@ -116,7 +122,17 @@ mod tests {
         for ok in ["a", "sensor-001", "A_b-9", &"x".repeat(64)] {
             validate_name(ok).unwrap();
         }
-        for bad in ["", "a b", "a/b", "a+b", "a#", "a:b", "é", &"x".repeat(65), "a\n"] {
+        for bad in [
+            "",
+            "a b",
+            "a/b",
+            "a+b",
+            "a#",
+            "a:b",
+            "é",
+            &"x".repeat(65),
+            "a\n",
+        ] {
             let e = validate_name(bad).unwrap_err();
             assert_eq!(e.exit_status().code(), 2, "{bad:?}");
         }

@@ -54,7 +54,7 @@ impl BuilderKind {
 pub const INSTALL_STEPS: &str = "\
 install one of them:
   arduino-cli:
-    curl -fsSL https://raw.githubusercontent.com/arduino/arduino-cli/master/install.sh | sh
+    curl -fsSL https://raw.githubusercontent.com/arduino/arduino-cli/master/install.sh | BINDIR=$HOME/.local/bin sh
     arduino-cli core update-index --additional-urls https://arduino.esp8266.com/stable/package_esp8266com_index.json
     arduino-cli core install esp8266:esp8266@3.1.2 --additional-urls https://arduino.esp8266.com/stable/package_esp8266com_index.json
     arduino-cli lib install \"PubSubClient@2.8\"
@@ -203,11 +203,25 @@ const LOG: &str = "build.log";
 /// Render, compile (unless unchanged), and report. Builder missing or failing
 /// → exit 4 with the install steps or the builder's error lines.
 pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildReport> {
-    let builder = detect(opts.builder)?;
     let rendered = render(&RenderOptions {
         board: opts.board,
         ciphers: opts.ciphers.clone(),
     })?;
+    let builder = match detect(opts.builder) {
+        Ok(b) => b,
+        Err(e) => {
+            // Still leave the rendered sketch: it opens in the Arduino IDE.
+            let dir = &opts.dir;
+            if rendered.write_to(dir).is_ok() {
+                let help = e.help.clone().unwrap_or_default();
+                return Err(e.with_help(format!(
+                    "{help}\n(the rendered sketch is in {}; it also opens in the Arduino IDE)",
+                    dir.join(SKETCH_DIR).display()
+                )));
+            }
+            return Err(e);
+        }
+    };
     let inputs = {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();

@@ -132,6 +132,10 @@ pub struct FlashReport {
     pub seconds: f64,
     /// SHA-256 of the image written at 0x0 (after header patching).
     pub firmware_sha256: Option<String>,
+    /// Time to reset, sync and identify the module.
+    pub connect_seconds: f64,
+    /// Time to start the stub and change baud (0 on the ROM path).
+    pub stub_seconds: f64,
 }
 
 /// An open, identified connection to a module.
@@ -276,13 +280,49 @@ impl Session {
     }
 
     /// Write regions with the ROM loader, then start the stub and verify.
+    ///
+    /// Unless `force`, the stub first checks which regions already match
+    /// (the ROM has no MD5); if some do not, the stub reboots the chip —
+    /// GPIO0 is still strapped low, so it comes back in the ROM loader
+    /// (flashing.md §2.8) — and the ROM writes only those.
     pub fn write_rom(
         &mut self,
         regions: &[Region],
+        force: bool,
         progress: &dyn Progress,
     ) -> FlashResult<Vec<RegionReport>> {
         let mut out = Vec::new();
-        for r in regions {
+        let mut todo: Vec<&Region> = regions.iter().collect();
+        if !force {
+            self.start_stub(self.loader.baud, progress)?;
+            let mut pending = Vec::new();
+            for r in regions {
+                let expected = loader::md5_of(&r.data);
+                if self.already_there(r, &expected)? {
+                    out.push(RegionReport {
+                        label: r.label.clone(),
+                        offset: r.offset,
+                        size: r.data.len(),
+                        sent: 0,
+                        md5: hex::encode(expected),
+                        action: RegionAction::Skipped,
+                        verified: true,
+                        seconds: 0.0,
+                        attempts: 0,
+                    });
+                } else {
+                    pending.push(r);
+                }
+            }
+            if pending.is_empty() {
+                return Ok(out);
+            }
+            progress.message("rebooting into the ROM loader");
+            self.loader.reboot_to_rom()?;
+            todo = pending;
+        }
+        let skipped = out.len();
+        for r in todo.iter().copied() {
             let t0 = Instant::now();
             progress.start(&r.label, Some(r.data.len() as u64));
             let result = self
@@ -307,7 +347,7 @@ impl Session {
         // the ROM's baud so `--no-stub` still works on links that fail faster.
         progress.message("verifying with the flasher stub");
         self.start_stub(self.loader.baud, progress)?;
-        for (r, rep) in regions.iter().zip(out.iter_mut()) {
+        for (r, rep) in todo.iter().copied().zip(out.iter_mut().skip(skipped)) {
             let expected = loader::md5_of(&r.data);
             match self.verify(r, &expected) {
                 Ok(()) => {}
@@ -471,6 +511,7 @@ pub fn flash_module(
 ) -> FlashResult<FlashReport> {
     let t0 = Instant::now();
     let opts = plan.options.clone();
+    let mut stub_seconds = 0.0;
     let mut session = Session::open(spec, &opts, progress)?;
     let flash_size = session.flash_size();
     if let Some(data) = plan.config.take() {
@@ -496,8 +537,10 @@ pub fn flash_module(
     }
     let (patched, mut warnings) = prepare_regions(&mut plan.regions, flash_size, &opts)?;
     warnings.append(&mut session.warnings);
+    let connect_seconds = t0.elapsed().as_secs_f64();
     let regions = if opts.use_stub {
         session.start_stub(opts.baud, progress)?;
+        stub_seconds = t0.elapsed().as_secs_f64() - connect_seconds;
         session.write_stub(&plan.regions, opts.force, progress)?
     } else {
         if opts.baud != ROM_BAUD {
@@ -505,7 +548,7 @@ pub fn flash_module(
                 "--no-stub: the ESP8266 ROM cannot change baud; writing at {ROM_BAUD}"
             ));
         }
-        session.write_rom(&plan.regions, progress)?
+        session.write_rom(&plan.regions, opts.force, progress)?
     };
     let firmware_sha256 = plan
         .regions
@@ -514,6 +557,8 @@ pub fn flash_module(
         .map(|r| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&r.data)));
     let report = FlashReport {
         firmware_sha256,
+        connect_seconds,
+        stub_seconds,
         port: session.port.clone(),
         module: session.info.clone(),
         stub: opts.use_stub,

@@ -684,7 +684,7 @@ impl Worker<'_> {
             session.start_stub(opts.baud, progress)?;
             session.write_stub(&regions, opts.force, progress)?
         } else {
-            session.write_rom(&regions, progress)?
+            session.write_rom(&regions, opts.force, progress)?
         };
         if let Some(r) = reports.iter().find(|r| !r.verified) {
             // write_* return Err on a failed verify; this is belt and braces

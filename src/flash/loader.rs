@@ -592,6 +592,29 @@ impl Loader {
         })
     }
 
+    /// Leave the stub through a reboot: FLASH_BEGIN(0,0) then FLASH_END(0)
+    /// (esptool's soft reset with a stub, flashing.md §2.8). With GPIO0 held
+    /// low the ROM loader comes back; with an auto-reset circuit the
+    /// DTR/RTS sequence of [`Loader::connect`] puts it there.
+    pub fn reboot_to_rom(&mut self) -> FlashResult<()> {
+        let begin = Request::words(Opcode::FlashBegin, &[0, 0, STUB_BLOCK_SIZE, 0]);
+        self.command_idempotent(&begin, DEFAULT_TIMEOUT)?;
+        self.discard_input()?;
+        self.send(&Request::words(Opcode::FlashEnd, &[0]))?;
+        // The reply may not make it out before the reset; it is not needed.
+        let _ = self.await_reply(Opcode::FlashEnd as u8, Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(100));
+        self.stub = false;
+        let _ = self.port.set_baud_rate(115_200);
+        self.baud = 115_200;
+        if self.connect(CONNECT_ATTEMPTS, true)? {
+            return Err(FlashError::Stub {
+                reason: "the flasher stub kept running after the reboot request".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// Switch the stub and the port to `baud` (§2.5: the stub replies first).
     pub fn change_baud(&mut self, baud: u32) -> FlashResult<()> {
         let old = self.baud;

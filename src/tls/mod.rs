@@ -3,7 +3,12 @@
 
 pub mod capture;
 pub mod cert;
+pub mod clienthello;
+pub mod compat;
+pub mod device_trust;
 pub mod emit;
+pub mod handshake;
+pub mod records;
 
 use serde::{Deserialize, Serialize};
 

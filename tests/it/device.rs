@@ -11,7 +11,9 @@ use crate::support::{have, mosquitto_bin, wait_for_port, Env};
 fn broker_tools() -> bool {
     let ok = mosquitto_bin().is_some() && have("mosquitto_sub") && have("mosquitto_pub");
     if !ok {
-        eprintln!("skipping: mosquitto and mosquitto-clients are not installed (scripts/install-deps)");
+        eprintln!(
+            "skipping: mosquitto and mosquitto-clients are not installed (scripts/install-deps)"
+        );
     }
     ok
 }
@@ -35,7 +37,13 @@ fn names_in_registry(env: &Env) -> Vec<String> {
 
 /// Export into `dir` and start mosquitto including the exported snippet;
 /// returns the broker and the TLS port.
-fn export_and_start(env: &Env, pki: &ServerPki, dir: &Path, extra: &[&str]) -> (Mosquitto, u16) {
+fn export_and_start(
+    rec: &Recorder,
+    pki: &ServerPki,
+    dir: &Path,
+    extra: &[&str],
+) -> (Mosquitto, u16) {
+    let env = rec.env;
     let port = crate::support::free_port();
     let port_s = port.to_string();
     let mut args = vec![
@@ -55,17 +63,20 @@ fn export_and_start(env: &Env, pki: &ServerPki, dir: &Path, extra: &[&str]) -> (
         pki.ca.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    env.run(&args).assert_code(0);
+    rec.run(&args).assert_code(0);
     let m = Mosquitto::start(env.path(), &format!("include_dir {}", dir.display()), "");
     assert!(
-        wait_for_port(format!("127.0.0.1:{port}").parse().unwrap(), Duration::from_secs(5)),
+        wait_for_port(
+            format!("127.0.0.1:{port}").parse().unwrap(),
+            Duration::from_secs(5)
+        ),
         "TLS listener did not come up:\n{}",
         m.log_text()
     );
     (m, port)
 }
 
-fn re_export(env: &Env, dir: &Path, port: u16, pki: &ServerPki, extra: &[&str]) {
+fn re_export(rec: &Recorder, dir: &Path, port: u16, pki: &ServerPki, extra: &[&str]) {
     let port_s = port.to_string();
     let mut args = vec![
         "broker",
@@ -84,7 +95,7 @@ fn re_export(env: &Env, dir: &Path, port: u16, pki: &ServerPki, extra: &[&str]) 
         pki.ca.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    env.run(&args).assert_code(0);
+    rec.run(&args).assert_code(0);
 }
 
 fn pw(user: &str, pass: &str) -> Auth {
@@ -94,13 +105,27 @@ fn pw(user: &str, pass: &str) -> Auth {
 #[test]
 fn names_series_duplicates_and_invalid_names() {
     let env = Env::new();
-    env.run(&["device", "new", "kitchen", "garage"]).assert_code(0);
-    env.run(&["device", "new", "--prefix", "s-", "--count", "8"]).assert_code(0);
-    env.run(&["device", "new", "--prefix", "sensor-", "--count", "100"]).assert_code(0);
-    env.run(&["device", "new", "--prefix", "sensor-", "--start", "101", "--count", "5"])
+    env.run(&["device", "new", "kitchen", "garage"])
         .assert_code(0);
+    env.run(&["device", "new", "--prefix", "s-", "--count", "8"])
+        .assert_code(0);
+    env.run(&["device", "new", "--prefix", "sensor-", "--count", "100"])
+        .assert_code(0);
+    env.run(&[
+        "device", "new", "--prefix", "sensor-", "--start", "101", "--count", "5",
+    ])
+    .assert_code(0);
     let names = names_in_registry(&env);
-    for n in ["kitchen", "garage", "s-1", "s-8", "sensor-001", "sensor-100", "sensor-101", "sensor-105"] {
+    for n in [
+        "kitchen",
+        "garage",
+        "s-1",
+        "s-8",
+        "sensor-001",
+        "sensor-100",
+        "sensor-101",
+        "sensor-105",
+    ] {
         assert!(names.contains(&n.to_string()), "{n} missing");
     }
     assert!(!names.contains(&"s-01".to_string()));
@@ -121,7 +146,11 @@ fn names_series_duplicates_and_invalid_names() {
     r.assert_code(2);
     assert_eq!(v["duplicates"][0], "kitchen");
     assert_eq!(v["created"][0]["name"], "pantry");
-    assert_eq!(secret_of(&env, "kitchen"), old, "the existing device was not touched");
+    assert_eq!(
+        secret_of(&env, "kitchen"),
+        old,
+        "the existing device was not touched"
+    );
     let r = env.run(&["device", "new", "kitchen"]);
     r.assert_code(2);
     assert!(r.stderr.contains("already exists"), "{}", r.stderr);
@@ -138,21 +167,31 @@ fn secrets_are_strong_and_redacted_everywhere_without_show_secrets() {
     let env = Env::new();
     let rec = Recorder::new(&env);
     rec.run(&["device", "new", "alpha", "beta"]).assert_code(0);
-    rec.run(&["device", "new", "gamma", "--format", "json"]).assert_code(0);
-    rec.run(&["device", "new", "-v", "--prefix", "z-", "--count", "3"]).assert_code(0);
+    rec.run(&["device", "new", "gamma", "--format", "json"])
+        .assert_code(0);
+    rec.run(&["device", "new", "-v", "--prefix", "z-", "--count", "3"])
+        .assert_code(0);
     rec.run(&["ca", "init"]).assert_code(0);
     rec.run(&["ca", "show", "--format", "json"]).assert_code(0);
-    rec.run(&["device", "new", "delta", "--client-cert"]).assert_code(0);
+    rec.run(&["device", "new", "delta", "--client-cert"])
+        .assert_code(0);
     let certs = env.path().join("certs");
-    rec.run(&["device", "cert", "alpha", "--out", certs.to_str().unwrap()]).assert_code(0);
-    rec.run(&["device", "cert", "beta", "--rsa", "2048", "--format", "json"]).assert_code(0);
+    rec.run(&["device", "cert", "alpha", "--out", certs.to_str().unwrap()])
+        .assert_code(0);
+    rec.run(&[
+        "device", "cert", "beta", "--rsa", "2048", "--format", "json",
+    ])
+    .assert_code(0);
 
     let mut secrets: Vec<String> = ["alpha", "beta", "gamma", "delta", "z-1", "z-2", "z-3"]
         .iter()
         .map(|n| secret_of(&env, n))
         .collect();
     for s in &secrets {
-        assert!(s.len() >= 22 && s.bytes().all(|b| b.is_ascii_alphanumeric()), "{s}");
+        assert!(
+            s.len() >= 22 && s.bytes().all(|b| b.is_ascii_alphanumeric()),
+            "{s}"
+        );
     }
     let mut uniq = secrets.clone();
     uniq.sort();
@@ -179,12 +218,27 @@ fn secrets_are_strong_and_redacted_everywhere_without_show_secrets() {
         vec!["device", "new", "alpha"],
         vec!["device", "new", "alpha", "--format", "json"],
         vec!["broker", "export", "--mosquitto", "out", "--admin", "ops"],
-        vec!["broker", "export", "--mosquitto", "out21", "--mosquitto-version", "2.1", "--format", "json"],
+        vec![
+            "broker",
+            "export",
+            "--mosquitto",
+            "out21",
+            "--mosquitto-version",
+            "2.1",
+            "--format",
+            "json",
+        ],
         vec!["device", "export", "--out", "devices.csv"],
     ] {
         rec.run(&args);
     }
-    for f in ["out/passwd", "out/acl", "out/mosquitto.conf", "out21/passwd", "devices.csv"] {
+    for f in [
+        "out/passwd",
+        "out/acl",
+        "out/mosquitto.conf",
+        "out21/passwd",
+        "devices.csv",
+    ] {
         rec.record_file(&env.path().join(f));
     }
     // New secrets after rotation, and the old ones, are all checked.
@@ -196,10 +250,20 @@ fn secrets_are_strong_and_redacted_everywhere_without_show_secrets() {
 
     // --show-secrets does show them, in JSON and CSV.
     let (_, v) = env.run_json(&["device", "export", "--show-secrets"]);
-    let alpha = v["devices"].as_array().unwrap().iter().find(|d| d["name"] == "alpha").unwrap();
+    let alpha = v["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "alpha")
+        .unwrap();
     assert_eq!(alpha["secret"].as_str().unwrap(), secrets[0]);
     let csv = env.run(&["device", "export", "--show-secrets"]);
-    assert!(csv.stdout.contains(&format!("alpha,alpha,alpha,{},active", secrets[0])), "{}", csv.stdout);
+    assert!(
+        csv.stdout
+            .contains(&format!("alpha,alpha,alpha,{},active", secrets[0])),
+        "{}",
+        csv.stdout
+    );
     // A revoked device has no secret any more; rotation keeps no old secret.
     let (_, v) = env.run_json(&["device", "show", "z-2", "--show-secrets"]);
     assert!(v["secret"].is_null());
@@ -214,19 +278,32 @@ fn broker_export_confines_devices_and_follows_rotation_and_revocation() {
         return;
     }
     let env = Env::new();
+    let rec = Recorder::new(&env);
     let pki = server_pki(env.path());
-    env.run(&["device", "new", "dev-a", "dev-b", "dev-c"]).assert_code(0);
-    let (a, b, c) = (secret_of(&env, "dev-a"), secret_of(&env, "dev-b"), secret_of(&env, "dev-c"));
+    rec.run(&["device", "new", "dev-a", "dev-b", "dev-c"])
+        .assert_code(0);
+    let (a, b, c) = (
+        secret_of(&env, "dev-a"),
+        secret_of(&env, "dev-b"),
+        secret_of(&env, "dev-c"),
+    );
     let dir = env.path().join("broker");
-    let (m, port) = export_and_start(&env, &pki, &dir, &[]);
+    let (m, port) = export_and_start(&rec, &pki, &dir, &[]);
     let ca = pki.ca.clone();
 
     // 1. Every device connects with its own password and gets its own messages.
     for (n, s) in [("dev-a", &a), ("dev-b", &b), ("dev-c", &c)] {
         let sub = Sub::start(port, &ca, &pw(n, s), n, &[&format!("espmqtt/{n}/#")])
             .unwrap_or_else(|e| panic!("{n} could not subscribe: {e}\n{}", m.log_text()));
-        publish(port, &ca, &pw(n, s), &format!("{n}-pub"), &format!("espmqtt/{n}/up"), "hello")
-            .assert_code(0);
+        publish(
+            port,
+            &ca,
+            &pw(n, s),
+            &format!("{n}-pub"),
+            &format!("espmqtt/{n}/up"),
+            "hello",
+        )
+        .assert_code(0);
         assert_eq!(
             sub.next_message(Duration::from_secs(10)),
             Some((format!("espmqtt/{n}/up"), "hello".into()))
@@ -235,14 +312,43 @@ fn broker_export_confines_devices_and_follows_rotation_and_revocation() {
     // Wrong password: refused.
     let r = publish(port, &ca, &pw("dev-a", &b), "x", "espmqtt/dev-a/up", "no");
     assert_ne!(r.code, 0, "wrong password accepted");
-    assert!(Sub::start(port, &ca, &pw("dev-a", "wrong-password-123"), "dev-a", &["espmqtt/dev-a/#"]).is_err());
+    assert!(Sub::start(
+        port,
+        &ca,
+        &pw("dev-a", "wrong-password-123"),
+        "dev-a",
+        &["espmqtt/dev-a/#"]
+    )
+    .is_err());
 
     // dev-b cannot read dev-a's prefix: subscribed to both, the first message
     // it gets is its own marker, published after dev-a's message was routed.
-    let spy = Sub::start(port, &ca, &pw("dev-b", &b), "dev-b", &["espmqtt/dev-a/#", "espmqtt/dev-b/#"])
-        .expect("dev-b subscribes (mosquitto grants the SUBACK)");
-    publish(port, &ca, &pw("dev-a", &a), "dev-a-pub", "espmqtt/dev-a/secret", "private").assert_code(0);
-    publish(port, &ca, &pw("dev-b", &b), "dev-b-pub", "espmqtt/dev-b/marker", "m").assert_code(0);
+    let spy = Sub::start(
+        port,
+        &ca,
+        &pw("dev-b", &b),
+        "dev-b",
+        &["espmqtt/dev-a/#", "espmqtt/dev-b/#"],
+    )
+    .expect("dev-b subscribes (mosquitto grants the SUBACK)");
+    publish(
+        port,
+        &ca,
+        &pw("dev-a", &a),
+        "dev-a-pub",
+        "espmqtt/dev-a/secret",
+        "private",
+    )
+    .assert_code(0);
+    publish(
+        port,
+        &ca,
+        &pw("dev-b", &b),
+        "dev-b-pub",
+        "espmqtt/dev-b/marker",
+        "m",
+    )
+    .assert_code(0);
     assert_eq!(
         spy.next_message(Duration::from_secs(10)),
         Some(("espmqtt/dev-b/marker".into(), "m".into())),
@@ -251,8 +357,24 @@ fn broker_export_confines_devices_and_follows_rotation_and_revocation() {
     // dev-b cannot write into dev-a's prefix: dev-a's subscriber sees only
     // the marker dev-a publishes afterwards.
     let owner = Sub::start(port, &ca, &pw("dev-a", &a), "dev-a", &["espmqtt/dev-a/#"]).unwrap();
-    publish(port, &ca, &pw("dev-b", &b), "dev-b-pub", "espmqtt/dev-a/cmd", "evil").assert_code(0);
-    publish(port, &ca, &pw("dev-a", &a), "dev-a-pub", "espmqtt/dev-a/marker", "m").assert_code(0);
+    publish(
+        port,
+        &ca,
+        &pw("dev-b", &b),
+        "dev-b-pub",
+        "espmqtt/dev-a/cmd",
+        "evil",
+    )
+    .assert_code(0);
+    publish(
+        port,
+        &ca,
+        &pw("dev-a", &a),
+        "dev-a-pub",
+        "espmqtt/dev-a/marker",
+        "m",
+    )
+    .assert_code(0);
     assert_eq!(
         owner.next_message(Duration::from_secs(10)),
         Some(("espmqtt/dev-a/marker".into(), "m".into())),
@@ -261,22 +383,46 @@ fn broker_export_confines_devices_and_follows_rotation_and_revocation() {
     drop((spy, owner));
 
     // 2. Rotation: after export + reload the old secret is refused, the new accepted.
-    env.run(&["device", "rotate", "dev-a"]).assert_code(0);
+    rec.run(&["device", "rotate", "dev-a"]).assert_code(0);
     let a2 = secret_of(&env, "dev-a");
     assert_ne!(a, a2);
-    re_export(&env, &dir, port, &pki, &[]);
+    re_export(&rec, &dir, port, &pki, &[]);
     m.reload();
-    assert_ne!(publish(port, &ca, &pw("dev-a", &a), "x", "espmqtt/dev-a/up", "old").code, 0);
+    assert_ne!(
+        publish(port, &ca, &pw("dev-a", &a), "x", "espmqtt/dev-a/up", "old").code,
+        0
+    );
     publish(port, &ca, &pw("dev-a", &a2), "x", "espmqtt/dev-a/up", "new").assert_code(0);
 
     // 3. Revocation: after export + reload the device is refused.
-    env.run(&["device", "revoke", "dev-c"]).assert_code(0);
-    re_export(&env, &dir, port, &pki, &[]);
-    assert!(!std::fs::read_to_string(dir.join("passwd")).unwrap().contains("dev-c:"));
-    assert!(!std::fs::read_to_string(dir.join("acl")).unwrap().contains("dev-c"));
+    rec.run(&["device", "revoke", "dev-c"]).assert_code(0);
+    re_export(&rec, &dir, port, &pki, &[]);
+    assert!(!std::fs::read_to_string(dir.join("passwd"))
+        .unwrap()
+        .contains("dev-c:"));
+    assert!(!std::fs::read_to_string(dir.join("acl"))
+        .unwrap()
+        .contains("dev-c"));
     m.reload();
-    assert_ne!(publish(port, &ca, &pw("dev-c", &c), "x", "espmqtt/dev-c/up", "gone").code, 0);
-    publish(port, &ca, &pw("dev-b", &b), "x", "espmqtt/dev-b/up", "still here").assert_code(0);
+    assert_ne!(
+        publish(port, &ca, &pw("dev-c", &c), "x", "espmqtt/dev-c/up", "gone").code,
+        0
+    );
+    publish(
+        port,
+        &ca,
+        &pw("dev-b", &b),
+        "x",
+        "espmqtt/dev-b/up",
+        "still here",
+    )
+    .assert_code(0);
+
+    for f in ["passwd", "acl", "mosquitto.conf"] {
+        rec.record_file(&dir.join(f));
+    }
+    rec.record_file(&m.log);
+    rec.assert_no_secrets(&[a, a2, b, c]);
 }
 
 #[test]
@@ -285,40 +431,81 @@ fn client_certificate_identity_is_its_cn() {
         return;
     }
     let env = Env::new();
+    let rec = Recorder::new(&env);
     let pki = server_pki(env.path());
-    env.run(&["ca", "init"]).assert_code(0);
-    env.run(&["device", "new", "cert-ec", "--client-cert"]).assert_code(0);
-    env.run(&["device", "new", "cert-rsa", "--client-cert", "--rsa", "2048"]).assert_code(0);
+    rec.run(&["ca", "init"]).assert_code(0);
+    rec.run(&["device", "new", "cert-ec", "--client-cert"])
+        .assert_code(0);
+    rec.run(&[
+        "device",
+        "new",
+        "cert-rsa",
+        "--client-cert",
+        "--rsa",
+        "2048",
+    ])
+    .assert_code(0);
     let out = env.path().join("certs");
     for n in ["cert-ec", "cert-rsa"] {
-        env.run(&["device", "cert", n, "--out", out.to_str().unwrap()]).assert_code(0);
+        rec.run(&["device", "cert", n, "--out", out.to_str().unwrap()])
+            .assert_code(0);
     }
     // Re-issuing as RSA replaces the EC certificate of cert-rsa with RSA.
-    env.run(&["device", "cert", "cert-rsa", "--rsa", "2048", "--out", out.to_str().unwrap()])
-        .assert_code(0);
+    rec.run(&[
+        "device",
+        "cert",
+        "cert-rsa",
+        "--rsa",
+        "2048",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .assert_code(0);
     let text = std::process::Command::new("openssl")
         .args(["x509", "-noout", "-subject", "-text", "-in"])
         .arg(out.join("cert-rsa.crt"))
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains("CN = cert-rsa") || text.contains("CN=cert-rsa"), "{text}");
-    assert!(text.contains("rsaEncryption") && text.contains("2048 bit"), "{text}");
+    assert!(
+        text.contains("CN = cert-rsa") || text.contains("CN=cert-rsa"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rsaEncryption") && text.contains("2048 bit"),
+        "{text}"
+    );
     assert!(text.contains("TLS Web Client Authentication"), "{text}");
     assert_eq!(mode(&out.join("cert-ec.key")), 0o600);
 
     let dir = env.path().join("broker");
-    let (m, port) = export_and_start(&env, &pki, &dir, &[]);
+    let (m, port) = export_and_start(&rec, &pki, &dir, &[]);
     let conf = std::fs::read_to_string(dir.join("mosquitto.conf")).unwrap();
-    assert!(conf.contains("require_certificate true") && conf.contains("use_identity_as_username true"));
+    assert!(
+        conf.contains("require_certificate true") && conf.contains("use_identity_as_username true")
+    );
     let ca = pki.ca.clone();
     for n in ["cert-ec", "cert-rsa"] {
         let auth = Auth::Cert(out.join(format!("{n}.crt")), out.join(format!("{n}.key")));
         // The ACL entry is keyed on the username, so delivery under
         // espmqtt/<CN>/ proves mosquitto took the identity from the CN.
-        let sub = Sub::start(port, &ca, &auth, n, &[&format!("espmqtt/{n}/#"), "espmqtt/cert-ec/#"])
-            .unwrap_or_else(|e| panic!("{n}: {e}\n{}", m.log_text()));
-        publish(port, &ca, &auth, &format!("{n}-pub"), &format!("espmqtt/{n}/up"), "by cert").assert_code(0);
+        let sub = Sub::start(
+            port,
+            &ca,
+            &auth,
+            n,
+            &[&format!("espmqtt/{n}/#"), "espmqtt/cert-ec/#"],
+        )
+        .unwrap_or_else(|e| panic!("{n}: {e}\n{}", m.log_text()));
+        publish(
+            port,
+            &ca,
+            &auth,
+            &format!("{n}-pub"),
+            &format!("espmqtt/{n}/up"),
+            "by cert",
+        )
+        .assert_code(0);
         assert_eq!(
             sub.next_message(Duration::from_secs(10)),
             Some((format!("espmqtt/{n}/up"), "by cert".into()))
@@ -326,10 +513,37 @@ fn client_certificate_identity_is_its_cn() {
     }
     // Without a certificate the listener refuses the client, password or not.
     let s = secret_of(&env, "cert-ec");
-    assert_ne!(publish(port, &ca, &pw("cert-ec", &s), "x", "espmqtt/cert-ec/up", "no").code, 0);
+    assert_ne!(
+        publish(
+            port,
+            &ca,
+            &pw("cert-ec", &s),
+            "x",
+            "espmqtt/cert-ec/up",
+            "no"
+        )
+        .code,
+        0
+    );
     // The superseded EC certificate of cert-rsa is gone from the registry.
     let (_, v) = env.run_json(&["device", "show", "cert-rsa"]);
     assert_eq!(v["certificate"]["key_type"], "rsa-2048");
+    rec.run(&["device", "show", "cert-rsa"]).assert_code(0);
+
+    // Neither the passwords nor the private keys appear in any output.
+    let key_line = |n: &str| {
+        let k = std::fs::read_to_string(out.join(format!("{n}.key"))).unwrap();
+        k.lines().nth(1).unwrap().to_string()
+    };
+    let secrets = vec![
+        s,
+        secret_of(&env, "cert-rsa"),
+        key_line("cert-ec"),
+        key_line("cert-rsa"),
+    ];
+    rec.record_file(&dir.join("mosquitto.conf"));
+    rec.record_file(&m.log);
+    rec.assert_no_secrets(&secrets);
 }
 
 #[test]
@@ -338,23 +552,48 @@ fn passwd_lines_of_both_versions_verify_in_mosquitto() {
         return;
     }
     let env = Env::new();
+    let rec = Recorder::new(&env);
     let pki = server_pki(env.path());
-    env.run(&["device", "new", "v-one", "v-two"]).assert_code(0);
+    rec.run(&["device", "new", "v-one", "v-two"]).assert_code(0);
     let one = secret_of(&env, "v-one");
     for (version, iterations) in [("2.0", "101"), ("2.1", "1000")] {
         let dir = env.path().join(format!("broker-{version}"));
-        let (m, port) = export_and_start(&env, &pki, &dir, &["--mosquitto-version", version]);
+        let (m, port) = export_and_start(&rec, &pki, &dir, &["--mosquitto-version", version]);
         let passwd = std::fs::read_to_string(dir.join("passwd")).unwrap();
         for line in passwd.lines() {
             let hash = line.split_once(':').unwrap().1;
             let parts: Vec<&str> = hash.split('$').collect();
             assert_eq!(parts[..3], ["", "7", iterations], "{line}");
         }
-        publish(port, &pki.ca, &pw("v-one", &one), "v-one", "espmqtt/v-one/x", "ok")
-            .assert_code(0);
-        assert_ne!(publish(port, &pki.ca, &pw("v-one", "nope"), "v-one", "espmqtt/v-one/x", "no").code, 0);
-        assert!(!m.log_text().contains("Invalid password hash"), "{}", m.log_text());
+        publish(
+            port,
+            &pki.ca,
+            &pw("v-one", &one),
+            "v-one",
+            "espmqtt/v-one/x",
+            "ok",
+        )
+        .assert_code(0);
+        assert_ne!(
+            publish(
+                port,
+                &pki.ca,
+                &pw("v-one", "nope"),
+                "v-one",
+                "espmqtt/v-one/x",
+                "no"
+            )
+            .code,
+            0
+        );
+        assert!(
+            !m.log_text().contains("Invalid password hash"),
+            "{}",
+            m.log_text()
+        );
     }
+    let two = secret_of(&env, "v-two");
+    rec.assert_no_secrets(&[one, two]);
 }
 
 #[test]
@@ -379,8 +618,11 @@ fn admin_line_is_kept_across_exports() {
     assert_eq!(v["admin_password_kept"], true);
     let passwd = std::fs::read_to_string(dir.join("passwd")).unwrap();
     assert!(passwd.lines().any(|l| l.starts_with("ops:$7$")));
-    assert!(std::fs::read_to_string(dir.join("acl")).unwrap().contains("user ops\ntopic readwrite #"));
-    env.run(&["broker", "export", "--mosquitto", "b", "--admin", "one"]).assert_code(2);
+    assert!(std::fs::read_to_string(dir.join("acl"))
+        .unwrap()
+        .contains("user ops\ntopic readwrite #"));
+    env.run(&["broker", "export", "--mosquitto", "b", "--admin", "one"])
+        .assert_code(2);
 }
 
 #[test]
@@ -389,7 +631,14 @@ fn eight_parallel_processes_create_400_devices() {
     let children: Vec<_> = (0..8)
         .map(|i| {
             env.cmd()
-                .args(["device", "new", "--prefix", &format!("p{i}-"), "--count", "50"])
+                .args([
+                    "device",
+                    "new",
+                    "--prefix",
+                    &format!("p{i}-"),
+                    "--count",
+                    "50",
+                ])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -442,7 +691,10 @@ fn sigkill_during_creation_leaves_only_whole_devices() {
     let db = env.path().join(".espmqtt/registry.db");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        assert!(std::time::Instant::now() < deadline, "no device was ever committed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no device was ever committed"
+        );
         if db.exists() {
             let (r, v) = env.run_json(&["device", "list"]);
             if r.code == 0 && v["count"].as_u64().unwrap_or(0) > 0 {
@@ -459,17 +711,20 @@ fn sigkill_during_creation_leaves_only_whole_devices() {
     let devices = v["devices"].as_array().unwrap();
     let n = devices.len();
     assert!(n > 0);
-    if n == 10000 {
-        eprintln!("note: the process finished before it was killed");
-    }
+    eprintln!("killed after {n} of 10000 devices");
     for d in devices {
         let s = d["secret"].as_str().unwrap_or("");
         assert!(s.len() >= 22, "{} has no whole secret", d["name"]);
     }
     // Every device has its password line: nothing half-written.
-    env.run(&["broker", "export", "--mosquitto", "b"]).assert_code(0);
+    env.run(&["broker", "export", "--mosquitto", "b"])
+        .assert_code(0);
     let passwd = std::fs::read_to_string(env.path().join("b/passwd")).unwrap();
     assert_eq!(passwd.lines().count(), n);
+    let (r, v) = env.run_json(&["device", "check"]);
+    r.assert_code(0);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["devices"].as_u64(), Some(n as u64));
     // The registry keeps working: continue the series.
     env.run(&["device", "new", "after-crash"]).assert_code(0);
 }
@@ -477,7 +732,10 @@ fn sigkill_during_creation_leaves_only_whole_devices() {
 #[test]
 fn a_foreign_registry_file_is_refused_and_left_untouched() {
     let env = Env::new();
-    let db: PathBuf = env.write(".espmqtt/registry.db", "name,secret\nthis is not a database\n");
+    let db: PathBuf = env.write(
+        ".espmqtt/registry.db",
+        "name,secret\nthis is not a database\n",
+    );
     let before = std::fs::read(&db).unwrap();
     let mtime = std::fs::metadata(&db).unwrap().modified().unwrap();
     for args in [
@@ -502,9 +760,19 @@ fn a_foreign_registry_file_is_refused_and_left_untouched() {
 fn file_modes_of_registry_passwd_and_keys() {
     let env = Env::new();
     env.run(&["ca", "init", "--rsa", "2048"]).assert_code(0);
-    env.run(&["device", "new", "m1", "--client-cert"]).assert_code(0);
-    env.run(&["broker", "export", "--mosquitto", "b", "--client-certs", "off"]).assert_code(0);
-    env.run(&["device", "export", "--show-secrets", "--out", "all.csv"]).assert_code(0);
+    env.run(&["device", "new", "m1", "--client-cert"])
+        .assert_code(0);
+    env.run(&[
+        "broker",
+        "export",
+        "--mosquitto",
+        "b",
+        "--client-certs",
+        "off",
+    ])
+    .assert_code(0);
+    env.run(&["device", "export", "--show-secrets", "--out", "all.csv"])
+        .assert_code(0);
     let p = env.path();
     assert_eq!(mode(&p.join(".espmqtt/registry.db")), 0o600);
     assert_eq!(mode(&p.join(".espmqtt")), 0o700);

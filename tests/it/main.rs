@@ -5,6 +5,7 @@
 mod support;
 
 mod cli;
+mod demo;
 mod device;
 mod emulator;
 mod fingerprint;

@@ -39,9 +39,18 @@ pub enum Auth {
 }
 
 fn client_args(cmd: &mut Command, port: u16, cafile: &Path, auth: &Auth, id: &str) {
-    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-i", id, "-V", "mqttv311"])
-        .arg("--cafile")
-        .arg(cafile);
+    cmd.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-i",
+        id,
+        "-V",
+        "mqttv311",
+    ])
+    .arg("--cafile")
+    .arg(cafile);
     match auth {
         Auth::Password(u, p) => {
             cmd.args(["-u", u, "-P", p]);
@@ -57,7 +66,10 @@ pub fn publish(port: u16, cafile: &Path, auth: &Auth, id: &str, topic: &str, pay
     let mut c = Command::new("mosquitto_pub");
     client_args(&mut c, port, cafile, auth, id);
     c.args(["-q", "1", "-t", topic, "-m", payload]);
-    let out = c.stdin(Stdio::null()).output().expect("spawn mosquitto_pub");
+    let out = c
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn mosquitto_pub");
     Run::from(out)
 }
 
@@ -70,7 +82,13 @@ pub struct Sub {
 impl Sub {
     /// Connect and subscribe (QoS 1); `Err(output)` if the broker refused the
     /// connection or the process ended before subscribing.
-    pub fn start(port: u16, cafile: &Path, auth: &Auth, id: &str, topics: &[&str]) -> Result<Sub, String> {
+    pub fn start(
+        port: u16,
+        cafile: &Path,
+        auth: &Auth,
+        id: &str,
+        topics: &[&str],
+    ) -> Result<Sub, String> {
         // mosquitto_sub block-buffers stdout into a pipe: force line buffering.
         let mut c = Command::new("stdbuf");
         c.args(["-oL", "-eL", "mosquitto_sub"]);
@@ -125,7 +143,10 @@ impl Sub {
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.rx.recv_timeout(left) {
                 Ok(l) => {
-                    if l.starts_with("Client ") || l.starts_with("Subscribed") || l.starts_with("stderr:") {
+                    if l.starts_with("Client ")
+                        || l.starts_with("Subscribed")
+                        || l.starts_with("stderr:")
+                    {
                         continue;
                     }
                     let (t, p) = l.split_once(' ').unwrap_or((l.as_str(), ""));
@@ -180,7 +201,10 @@ impl<'a> Recorder<'a> {
         assert!(!secrets.is_empty());
         for (what, out) in self.outputs.borrow().iter() {
             for s in secrets {
-                assert!(!out.contains(s.as_str()), "a secret appears in the output of `{what}`:\n{out}");
+                assert!(
+                    !out.contains(s.as_str()),
+                    "a secret appears in the output of `{what}`:\n{out}"
+                );
             }
         }
     }

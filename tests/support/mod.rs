@@ -12,6 +12,7 @@ pub mod fingerprint;
 pub mod firmware;
 pub mod mosquitto;
 pub mod pki;
+pub mod probe;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

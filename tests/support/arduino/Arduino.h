@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include <functional>
-#include <new>
 
 typedef bool boolean;
 

@@ -1,0 +1,618 @@
+//! A TLS 1.2 record and handshake parser for what a server sends back to a
+//! ClientHello: ServerHello, Certificate, ServerKeyExchange,
+//! CertificateRequest, ServerHelloDone and alerts.
+//!
+//! The bytes come from an arbitrary peer (a broker, an HTTP server, a port
+//! that streams noise), so nothing here indexes without checking: every read
+//! goes through [`Reader`], which returns `None` past the end, and every
+//! length is validated before use. No function in this file panics on any
+//! input (CONVENTIONS 14; the unit tests feed it random bytes).
+
+/// Record content types.
+pub const CT_CHANGE_CIPHER_SPEC: u8 = 20;
+pub const CT_ALERT: u8 = 21;
+pub const CT_HANDSHAKE: u8 = 22;
+pub const CT_APPLICATION_DATA: u8 = 23;
+
+/// Handshake message types.
+pub const HS_SERVER_HELLO: u8 = 2;
+pub const HS_CERTIFICATE: u8 = 11;
+pub const HS_SERVER_KEY_EXCHANGE: u8 = 12;
+pub const HS_CERTIFICATE_REQUEST: u8 = 13;
+pub const HS_SERVER_HELLO_DONE: u8 = 14;
+
+/// Largest record body TLS allows (2^14 plaintext + 2048 expansion).
+pub const MAX_RECORD_BODY: usize = 16384 + 2048;
+
+/// Bounds-checked big-endian reader.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+    pub fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+    pub fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let s = self.buf.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+    pub fn u8(&mut self) -> Option<u8> {
+        self.bytes(1).map(|b| b[0])
+    }
+    pub fn u16(&mut self) -> Option<u16> {
+        self.bytes(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
+    }
+    pub fn u24(&mut self) -> Option<usize> {
+        self.bytes(3)
+            .map(|b| ((b[0] as usize) << 16) | ((b[1] as usize) << 8) | b[2] as usize)
+    }
+    pub fn vec8(&mut self) -> Option<&'a [u8]> {
+        let n = self.u8()? as usize;
+        self.bytes(n)
+    }
+    pub fn vec16(&mut self) -> Option<&'a [u8]> {
+        let n = self.u16()? as usize;
+        self.bytes(n)
+    }
+    pub fn vec24(&mut self) -> Option<&'a [u8]> {
+        let n = self.u24()?;
+        self.bytes(n)
+    }
+    pub fn rest(&mut self) -> &'a [u8] {
+        let s = self.buf.get(self.pos..).unwrap_or(&[]);
+        self.pos = self.buf.len();
+        s
+    }
+}
+
+/// Why a byte stream is not (valid) TLS.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("not a TLS record (first bytes {0})")]
+    NotTls(String),
+    #[error("record of {0} bytes exceeds the TLS maximum")]
+    RecordTooLarge(usize),
+    #[error("malformed {0} message")]
+    Malformed(&'static str),
+    #[error("unexpected handshake message type {0}")]
+    UnexpectedMessage(u8),
+}
+
+/// One record header plus its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub content_type: u8,
+    pub version: u16,
+    pub body: Vec<u8>,
+}
+
+/// Try to take one complete record from the front of `buf`.
+/// `Ok(None)` = need more bytes; `Err` = this is not TLS.
+pub fn take_record(buf: &[u8]) -> Result<Option<(Record, usize)>, ParseError> {
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    let ct = buf[0];
+    if !(CT_CHANGE_CIPHER_SPEC..=CT_APPLICATION_DATA).contains(&ct) {
+        return Err(ParseError::NotTls(printable_prefix(buf)));
+    }
+    if buf.len() >= 2 && buf[1] != 3 {
+        return Err(ParseError::NotTls(printable_prefix(buf)));
+    }
+    if buf.len() < 5 {
+        return Ok(None);
+    }
+    let version = u16::from_be_bytes([buf[1], buf[2]]);
+    let len = u16::from_be_bytes([buf[3], buf[4]]) as usize;
+    if len > MAX_RECORD_BODY {
+        return Err(ParseError::RecordTooLarge(len));
+    }
+    if buf.len() < 5 + len {
+        return Ok(None);
+    }
+    Ok(Some((
+        Record {
+            content_type: ct,
+            version,
+            body: buf[5..5 + len].to_vec(),
+        },
+        5 + len,
+    )))
+}
+
+/// The first bytes of a non-TLS answer, as text when printable (so an HTTP
+/// status line or an MQTT packet shows up recognisably in the error).
+pub fn printable_prefix(buf: &[u8]) -> String {
+    let head = &buf[..buf.len().min(24)];
+    if head
+        .iter()
+        .all(|b| b.is_ascii_graphic() || *b == b' ' || *b == b'\r' || *b == b'\n')
+    {
+        let s = String::from_utf8_lossy(head);
+        format!("{:?}", s.trim_end())
+    } else {
+        head.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Reassembles handshake messages that span or share records.
+#[derive(Debug, Default)]
+pub struct HandshakeAssembler {
+    buf: Vec<u8>,
+}
+
+impl HandshakeAssembler {
+    pub fn push(&mut self, fragment: &[u8]) {
+        self.buf.extend_from_slice(fragment);
+    }
+    /// Next complete message `(type, body)`, if any.
+    pub fn next_message(&mut self) -> Option<(u8, Vec<u8>)> {
+        if self.buf.len() < 4 {
+            return None;
+        }
+        let ty = self.buf[0];
+        let len =
+            ((self.buf[1] as usize) << 16) | ((self.buf[2] as usize) << 8) | self.buf[3] as usize;
+        if self.buf.len() < 4 + len {
+            return None;
+        }
+        let body = self.buf[4..4 + len].to_vec();
+        self.buf.drain(..4 + len);
+        Some((ty, body))
+    }
+    /// Bytes of a message still incomplete.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+/// ServerHello contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerHello {
+    pub version: u16,
+    pub random: [u8; 32],
+    pub session_id: Vec<u8>,
+    pub cipher_suite: u16,
+    pub compression: u8,
+    /// `(type, body)` in the order received.
+    pub extensions: Vec<(u16, Vec<u8>)>,
+}
+
+/// SHA-256("HelloRetryRequest"): a TLS 1.3 HRR disguised as a ServerHello.
+const HRR_RANDOM: [u8; 32] = [
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+];
+
+impl ServerHello {
+    pub fn parse(body: &[u8]) -> Result<ServerHello, ParseError> {
+        let bad = || ParseError::Malformed("ServerHello");
+        let mut r = Reader::new(body);
+        let version = r.u16().ok_or_else(bad)?;
+        let mut random = [0u8; 32];
+        random.copy_from_slice(r.bytes(32).ok_or_else(bad)?);
+        let session_id = r.vec8().ok_or_else(bad)?.to_vec();
+        let cipher_suite = r.u16().ok_or_else(bad)?;
+        let compression = r.u8().ok_or_else(bad)?;
+        let mut extensions = Vec::new();
+        if !r.is_empty() {
+            let mut e = Reader::new(r.vec16().ok_or_else(bad)?);
+            while !e.is_empty() {
+                let ty = e.u16().ok_or_else(bad)?;
+                let b = e.vec16().ok_or_else(bad)?;
+                extensions.push((ty, b.to_vec()));
+            }
+        }
+        Ok(ServerHello {
+            version,
+            random,
+            session_id,
+            cipher_suite,
+            compression,
+            extensions,
+        })
+    }
+
+    pub fn extension(&self, ty: u16) -> Option<&[u8]> {
+        self.extensions
+            .iter()
+            .find(|(t, _)| *t == ty)
+            .map(|(_, b)| b.as_slice())
+    }
+
+    /// A TLS 1.3 answer (supported_versions = 0x0304, or an HRR).
+    pub fn is_tls13(&self) -> bool {
+        self.random == HRR_RANDOM
+            || self
+                .extension(0x002b)
+                .is_some_and(|b| b.len() == 2 && b[0] == 3 && b[1] >= 4)
+    }
+}
+
+/// Certificate message: DER certificates in the order sent.
+pub fn parse_certificate(body: &[u8]) -> Result<Vec<Vec<u8>>, ParseError> {
+    let bad = || ParseError::Malformed("Certificate");
+    let mut r = Reader::new(body);
+    let mut list = Reader::new(r.vec24().ok_or_else(bad)?);
+    let mut out = Vec::new();
+    while !list.is_empty() {
+        out.push(list.vec24().ok_or_else(bad)?.to_vec());
+    }
+    Ok(out)
+}
+
+/// The parts of a ServerKeyExchange the device cares about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerKeyExchange {
+    /// Named curve for ECDHE; `None` for DHE or unparsed forms.
+    pub named_curve: Option<u16>,
+    /// Explicit-curve ECDHE (curve_type 1 or 2), which BearSSL rejects.
+    pub explicit_curve: bool,
+    /// TLS 1.2 SignatureAndHashAlgorithm.
+    pub sig_alg: Option<u16>,
+    /// The signed parameters (for signature verification).
+    pub params: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+impl ServerKeyExchange {
+    /// Parse for an ECDHE suite (`dhe = false`) or a DHE suite.
+    pub fn parse(body: &[u8], dhe: bool) -> Result<ServerKeyExchange, ParseError> {
+        let bad = || ParseError::Malformed("ServerKeyExchange");
+        let mut r = Reader::new(body);
+        let mut named_curve = None;
+        let mut explicit_curve = false;
+        if dhe {
+            r.vec16().ok_or_else(bad)?;
+            r.vec16().ok_or_else(bad)?;
+            r.vec16().ok_or_else(bad)?;
+        } else {
+            match r.u8().ok_or_else(bad)? {
+                3 => {
+                    named_curve = Some(r.u16().ok_or_else(bad)?);
+                    r.vec8().ok_or_else(bad)?;
+                }
+                _ => {
+                    explicit_curve = true;
+                    return Ok(ServerKeyExchange {
+                        named_curve,
+                        explicit_curve,
+                        sig_alg: None,
+                        params: Vec::new(),
+                        signature: Vec::new(),
+                    });
+                }
+            }
+        }
+        let params_len = body.len() - r.remaining();
+        let sig_alg = r.u16().ok_or_else(bad)?;
+        let signature = r.vec16().ok_or_else(bad)?.to_vec();
+        Ok(ServerKeyExchange {
+            named_curve,
+            explicit_curve,
+            sig_alg: Some(sig_alg),
+            params: body.get(..params_len).unwrap_or(&[]).to_vec(),
+            signature,
+        })
+    }
+}
+
+/// CertificateRequest (TLS 1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRequest {
+    pub certificate_types: Vec<u8>,
+    pub sig_algs: Vec<u16>,
+    /// Number of CA names listed (BearSSL ignores them, §2.6).
+    pub ca_names: usize,
+}
+
+impl CertificateRequest {
+    pub fn parse(body: &[u8]) -> Result<CertificateRequest, ParseError> {
+        let bad = || ParseError::Malformed("CertificateRequest");
+        let mut r = Reader::new(body);
+        let certificate_types = r.vec8().ok_or_else(bad)?.to_vec();
+        let mut s = Reader::new(r.vec16().ok_or_else(bad)?);
+        let mut sig_algs = Vec::new();
+        while !s.is_empty() {
+            sig_algs.push(s.u16().ok_or_else(bad)?);
+        }
+        let mut names = Reader::new(r.vec16().ok_or_else(bad)?);
+        let mut ca_names = 0;
+        while !names.is_empty() {
+            names.vec16().ok_or_else(bad)?;
+            ca_names += 1;
+        }
+        Ok(CertificateRequest {
+            certificate_types,
+            sig_algs,
+            ca_names,
+        })
+    }
+}
+
+/// An alert record `(level, description)`.
+pub fn parse_alert(body: &[u8]) -> Option<(u8, u8)> {
+    let mut r = Reader::new(body);
+    Some((r.u8()?, r.u8()?))
+}
+
+/// Name of a TLS alert description.
+pub fn alert_name(code: u8) -> &'static str {
+    match code {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        22 => "record_overflow",
+        40 => "handshake_failure",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        112 => "unrecognized_name",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        _ => "unknown",
+    }
+}
+
+/// Everything the server sent in its first flight, in parsed form.
+#[derive(Debug, Clone, Default)]
+pub struct ServerFlight {
+    pub server_hello: Option<ServerHello>,
+    pub certificates: Vec<Vec<u8>>,
+    pub certificate_seen: bool,
+    pub server_key_exchange: Option<ServerKeyExchange>,
+    pub certificate_request: Option<CertificateRequest>,
+    pub hello_done: bool,
+    /// A fatal or warning alert `(level, description)`.
+    pub alert: Option<(u8, u8)>,
+    /// Record versions seen.
+    pub record_versions: Vec<u16>,
+    /// Largest record body received, and the largest after the ServerHello
+    /// record (what MFLN constrains).
+    pub max_record: usize,
+    pub max_record_after_hello: usize,
+    /// Number of records received.
+    pub records: usize,
+    /// The ServerHello was not alone in its record (`probeMaxFragmentLength`
+    /// would return false, §4.4).
+    pub hello_shares_record: bool,
+}
+
+/// Incremental parser of a server flight. Feed bytes as they arrive;
+/// [`FlightParser::done`] says when the flight is complete (ServerHelloDone,
+/// an alert, or a TLS 1.3 answer, after which nothing useful follows).
+#[derive(Debug, Default)]
+pub struct FlightParser {
+    buf: Vec<u8>,
+    hs: HandshakeAssembler,
+    pub flight: ServerFlight,
+    finished: bool,
+}
+
+impl FlightParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn done(&self) -> bool {
+        self.finished
+    }
+
+    /// Bytes received so far that are not a complete record yet.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Add received bytes and parse what is complete.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), ParseError> {
+        self.buf.extend_from_slice(data);
+        while !self.finished {
+            let Some((rec, used)) = take_record(&self.buf)? else {
+                break;
+            };
+            self.buf.drain(..used);
+            self.on_record(rec)?;
+        }
+        Ok(())
+    }
+
+    fn on_record(&mut self, rec: Record) -> Result<(), ParseError> {
+        let f = &mut self.flight;
+        f.records += 1;
+        if !f.record_versions.contains(&rec.version) {
+            f.record_versions.push(rec.version);
+        }
+        f.max_record = f.max_record.max(rec.body.len());
+        let hello_before = f.server_hello.is_some();
+        if hello_before {
+            f.max_record_after_hello = f.max_record_after_hello.max(rec.body.len());
+        }
+        match rec.content_type {
+            CT_ALERT => {
+                f.alert = parse_alert(&rec.body);
+                if f.alert.is_none() {
+                    return Err(ParseError::Malformed("alert"));
+                }
+                self.finished = true;
+            }
+            CT_HANDSHAKE => {
+                self.hs.push(&rec.body);
+                let mut in_this_record = 0;
+                while let Some((ty, body)) = self.hs.next_message() {
+                    in_this_record += 1;
+                    self.on_message(ty, &body)?;
+                    if self.finished {
+                        break;
+                    }
+                }
+                let f = &mut self.flight;
+                if !hello_before
+                    && f.server_hello.is_some()
+                    && (in_this_record > 1 || self.hs.pending() > 0)
+                {
+                    f.hello_shares_record = true;
+                }
+            }
+            // A CCS or encrypted data in the first flight is a TLS 1.3
+            // server (middlebox-compat CCS) or a resumption; either way the
+            // plaintext part of the flight is over.
+            _ => self.finished = true,
+        }
+        Ok(())
+    }
+
+    fn on_message(&mut self, ty: u8, body: &[u8]) -> Result<(), ParseError> {
+        let f = &mut self.flight;
+        match ty {
+            HS_SERVER_HELLO => {
+                let sh = ServerHello::parse(body)?;
+                if sh.is_tls13() {
+                    self.finished = true;
+                }
+                f.server_hello = Some(sh);
+            }
+            HS_CERTIFICATE => {
+                f.certificate_seen = true;
+                f.certificates = parse_certificate(body)?;
+            }
+            HS_SERVER_KEY_EXCHANGE => {
+                let dhe = f
+                    .server_hello
+                    .as_ref()
+                    .is_some_and(|sh| is_dhe_suite(sh.cipher_suite));
+                f.server_key_exchange = Some(ServerKeyExchange::parse(body, dhe)?);
+            }
+            HS_CERTIFICATE_REQUEST => {
+                f.certificate_request = Some(CertificateRequest::parse(body)?);
+            }
+            HS_SERVER_HELLO_DONE => {
+                f.hello_done = true;
+                self.finished = true;
+            }
+            // HelloRequest (0) may be ignored; CertificateStatus (22) is
+            // harmless; anything else in a first flight is a protocol error.
+            0 | 22 => {}
+            other => return Err(ParseError::UnexpectedMessage(other)),
+        }
+        Ok(())
+    }
+}
+
+/// DHE suites (which BearSSL does not implement, §3.2).
+pub fn is_dhe_suite(id: u16) -> bool {
+    matches!(
+        id,
+        0x0033
+            | 0x0039
+            | 0x0067
+            | 0x006B
+            | 0x009E
+            | 0x009F
+            | 0xCCAA
+            | 0xC09E
+            | 0xC09F
+            | 0xC0A2
+            | 0xC0A3
+            | 0x0016
+    )
+}
+
+/// Extensions of a ClientHello record (for tests and the test servers).
+pub fn parse_client_hello_extensions(record: &[u8]) -> Option<Vec<(u16, Vec<u8>)>> {
+    let mut r = Reader::new(record);
+    r.bytes(5)?;
+    if r.u8()? != 1 {
+        return None;
+    }
+    let mut b = Reader::new(r.vec24()?);
+    b.u16()?;
+    b.bytes(32)?;
+    b.vec8()?;
+    b.vec16()?;
+    b.vec8()?;
+    let mut e = Reader::new(b.vec16()?);
+    let mut out = Vec::new();
+    while !e.is_empty() {
+        let t = e.u16()?;
+        out.push((t, e.vec16()?.to_vec()));
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xorshift(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        for i in 0..20_000 {
+            let len = (xorshift(&mut seed) % 300) as usize;
+            let mut v: Vec<u8> = (0..len).map(|_| xorshift(&mut seed) as u8).collect();
+            // Make a share of the inputs look like TLS so the deeper parsers run.
+            if i % 2 == 0 && v.len() > 9 {
+                v[0] = 22;
+                v[1] = 3;
+                v[2] = 3;
+                let l = (v.len() - 5) as u16;
+                v[3..5].copy_from_slice(&l.to_be_bytes());
+                v[5] = [2, 11, 12, 13, 14][i % 5];
+            }
+            let mut p = FlightParser::new();
+            let _ = p.feed(&v);
+            let _ = ServerHello::parse(&v);
+            let _ = parse_certificate(&v);
+            let _ = ServerKeyExchange::parse(&v, i % 3 == 0);
+            let _ = CertificateRequest::parse(&v);
+            let _ = parse_client_hello_extensions(&v);
+        }
+    }
+
+    #[test]
+    fn http_is_not_tls() {
+        let err = take_record(b"HTTP/1.1 400 Bad Request\r\n").unwrap_err();
+        assert!(matches!(err, ParseError::NotTls(s) if s.contains("HTTP/1.1")));
+    }
+
+    #[test]
+    fn alert_finishes_flight() {
+        let mut p = FlightParser::new();
+        p.feed(&[21, 3, 3, 0, 2, 2, 70]).unwrap();
+        assert!(p.done());
+        assert_eq!(p.flight.alert, Some((2, 70)));
+    }
+}
