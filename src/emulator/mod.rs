@@ -1,1 +1,3 @@
 //! emulator: see DESIGN §3.
+
+pub mod console;

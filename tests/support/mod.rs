@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod monitor;
 pub mod mosquitto;
 pub mod pki;
 
