@@ -150,6 +150,43 @@ pub fn serve_console<S: Read + Write>(
     }
 }
 
+/// The replay as the emulator's [`super::Firmware`]: what the chip prints
+/// once it leaves the bootloader.
+#[derive(Debug, Clone)]
+pub struct ConsoleReplay {
+    transcript: Vec<u8>,
+    opts: ConsoleOptions,
+}
+
+impl ConsoleReplay {
+    pub fn new(transcript: Vec<u8>, opts: ConsoleOptions) -> Self {
+        ConsoleReplay { transcript, opts }
+    }
+}
+
+impl super::Firmware for ConsoleReplay {
+    fn boot(&self, _flash: &[u8], reason: super::BootReason) -> Vec<super::ConsoleChunk> {
+        // A jump into the firmware from the loader (FLASH_END "run user
+        // code") is not a reset, so the ROM prints no banner; a connection
+        // in flash boot mode is a power-on with GPIO0 high.
+        let opts = ConsoleOptions {
+            banner: self.opts.banner && reason == super::BootReason::PowerOn,
+            ..self.opts.clone()
+        };
+        let mut at = Duration::ZERO;
+        console_chunks(&self.transcript, &opts)
+            .into_iter()
+            .map(|c| {
+                at += c.delay;
+                super::ConsoleChunk { at, bytes: c.bytes }
+            })
+            .collect()
+    }
+    fn baud(&self) -> u32 {
+        FIRMWARE_BAUD
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::support::emulator::Emulator;
 use crate::support::monitor::ConsoleServer;
 use crate::support::Env;
 use espmqtt::emulator::console::ConsoleOptions;
@@ -74,24 +75,57 @@ fn status<'a>(lines: &'a [Line], event: &str) -> Vec<&'a Line> {
         .collect()
 }
 
+/// `espmqtt emulate --boot-mode flash --console FILE` (the end-to-end peer).
+fn emulator(env: &Env, file: &str) -> Emulator {
+    let path = transcript(file);
+    Emulator::start(
+        env,
+        &[
+            "--boot-mode",
+            "flash",
+            "--console",
+            path.to_str().expect("utf-8 path"),
+        ],
+    )
+}
+
+const UNTIL_LAST: [&str; 7] = [
+    "--until",
+    "unprovisioned",
+    "--timeout",
+    "30",
+    "--format",
+    "json",
+    "--quiet",
+];
+
 #[test]
-fn json_lines_decode_every_decoder() {
+fn emulator_replay_decodes_every_decoder() {
+    let env = Env::new();
+    let emu = emulator(&env, "full.txt");
+    let url = emu.url();
+    let mut args = vec!["monitor", "--port", &url];
+    args.extend(UNTIL_LAST);
+    let r = env.run(&args);
+    r.assert_code(0);
+    check_full_transcript(&r.stdout);
+}
+
+#[test]
+fn console_server_replay_decodes_every_decoder() {
+    // Same replay code without the emulator process: pins the library path.
     let server = ConsoleServer::start(read("full.txt"), fast());
     let env = Env::new();
     let url = server.url();
-    let r = env.run(&[
-        "monitor",
-        "--port",
-        &url,
-        "--until",
-        "unprovisioned",
-        "--timeout",
-        "30",
-        "--format",
-        "json",
-    ]);
+    let mut args = vec!["monitor", "--port", &url];
+    args.extend(UNTIL_LAST);
+    let r = env.run(&args);
     r.assert_code(0);
-    let (lines, end) = parse(&r.stdout);
+    check_full_transcript(&r.stdout);
+}
+
+fn check_full_transcript(stdout: &str) {
+    let (lines, end) = parse(stdout);
     let end = end.expect("end object");
     assert_eq!(end.outcome, "matched");
     assert_eq!(end.lines, lines.last().map(|l| l.n).unwrap_or(0));
@@ -254,9 +288,9 @@ fn json_lines_decode_every_decoder() {
 
 #[test]
 fn text_output_explains_under_each_line() {
-    let server = ConsoleServer::start(read("full.txt"), fast());
     let env = Env::new();
-    let url = server.url();
+    let emu = emulator(&env, "full.txt");
+    let url = emu.url();
     let r = env.run(&[
         "monitor",
         "--port",
@@ -404,9 +438,9 @@ fn unreadable_bytes_are_reported() {
 
 #[test]
 fn timeout_exits_1_when_nothing_matches() {
-    let server = ConsoleServer::start(read("full.txt"), fast());
     let env = Env::new();
-    let url = server.url();
+    let emu = emulator(&env, "full.txt");
+    let url = emu.url();
     let r = env.run(&[
         "monitor",
         "--port",

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod emulator;
 pub mod monitor;
 pub mod mosquitto;
 pub mod pki;
@@ -57,8 +58,12 @@ impl Env {
         let mut a: Vec<&str> = args.to_vec();
         a.extend(["--format", "json"]);
         let r = self.run(&a);
-        let v = serde_json::from_str(&r.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", r.stdout, r.stderr));
+        let v = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                r.stdout, r.stderr
+            )
+        });
         (r, v)
     }
 
