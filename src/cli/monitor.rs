@@ -166,7 +166,14 @@ pub fn run(args: MonitorArgs, ctx: &Ctx) -> Result<ExitStatus> {
         None => default_port()?,
     };
     let spec = PortSpec::parse(&port_name);
-    let mut console = port::open(&spec, args.baud)?;
+    // After --reset the ROM prints its banner at 74880 baud: open the port
+    // at that rate and let the loop switch to --baud at eboot's `~ld`.
+    let initial_baud = (args.reset
+        && !args.no_auto_baud
+        && args.baud != monitor::ROM_BAUD
+        && matches!(spec, PortSpec::Serial(_)))
+    .then_some(monitor::ROM_BAUD);
+    let mut console = port::open(&spec, initial_baud.unwrap_or(args.baud))?;
     ctx.info(format!(
         "monitoring {} at {} baud{}",
         console.describe(),
@@ -198,6 +205,7 @@ pub fn run(args: MonitorArgs, ctx: &Ctx) -> Result<ExitStatus> {
         until,
         timeout,
         baud: args.baud,
+        initial_baud,
         auto_baud: !args.no_auto_baud,
         flush_after: Duration::from_millis(500),
     };

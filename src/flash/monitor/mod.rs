@@ -988,8 +988,11 @@ pub struct MonitorOptions {
     pub until: Option<Regex>,
     /// Stop with [`Outcome::TimedOut`] after this long.
     pub timeout: Option<Duration>,
-    /// Baud of the firmware's console (the port's starting rate).
+    /// Baud of the firmware's console.
     pub baud: u32,
+    /// Rate the port was opened at when it differs from `baud` (74880 to
+    /// catch the ROM banner after `--reset`).
+    pub initial_baud: Option<u32>,
     /// Switch between `baud` and 74880 when unreadable bytes arrive (serial only).
     pub auto_baud: bool,
     /// Emit a partial line after this much silence (prompts, garbage without newline).
@@ -1038,7 +1041,7 @@ pub fn run(
     let mut pending: Vec<u8> = Vec::new();
     let mut last_data = Instant::now();
     let mut n: u64 = 0;
-    let mut current_baud = opts.baud;
+    let mut current_baud = opts.initial_baud.unwrap_or(opts.baud);
     let mut switches = 0u32;
     let mut buf = [0u8; 1024];
     let flush_after = if opts.flush_after.is_zero() {
@@ -1062,6 +1065,9 @@ pub fn run(
         *n += 1;
         let (text, decoded) = decoder.decode_bytes(raw);
         let is_garbage = decoded.kind == LineKind::Garbage;
+        // eboot's `~ld` is the last thing printed at the ROM's rate; the
+        // sketch's Serial.begin() follows at once (flashing.md §3.4).
+        let handover = text == "~ld";
         let line = ConsoleLine {
             n: *n,
             text,
@@ -1096,6 +1102,24 @@ pub fn run(
                 if !sink(&MonitorEvent::Baud { baud: next, reason }) {
                     return Ok(Some(Outcome::Stopped));
                 }
+            }
+        } else if handover
+            && opts.auto_baud
+            && port.can_set_baud()
+            && *current_baud == ROM_BAUD
+            && opts.baud != ROM_BAUD
+        {
+            port.set_baud(opts.baud)?;
+            *current_baud = opts.baud;
+            let reason = format!(
+                "eboot handed over to the firmware; switching to its rate {}",
+                opts.baud
+            );
+            if !sink(&MonitorEvent::Baud {
+                baud: opts.baud,
+                reason,
+            }) {
+                return Ok(Some(Outcome::Stopped));
             }
         }
         Ok(None)

@@ -227,3 +227,109 @@ fn random_bytes_never_panic() {
         assert!(serde_json::to_string(&decoded).is_ok());
     }
 }
+
+/// A serial port double: replays byte chunks, each at the rate it was "sent"
+/// at; a chunk read at another rate arrives as noise.
+struct FakeSerial {
+    chunks: std::collections::VecDeque<(u32, Vec<u8>)>,
+    baud: u32,
+    switches: Vec<u32>,
+}
+
+impl ConsolePort for FakeSerial {
+    fn read_some(&mut self, buf: &mut [u8], _wait: Duration) -> std::io::Result<ReadOutcome> {
+        let Some((rate, bytes)) = self.chunks.pop_front() else {
+            return Ok(ReadOutcome::Eof);
+        };
+        let data: Vec<u8> = if rate == self.baud {
+            bytes
+        } else {
+            let mut v: Vec<u8> = bytes.iter().map(|b| b.wrapping_mul(37) | 0x80).collect();
+            v.push(b'\n');
+            v
+        };
+        let k = data.len().min(buf.len());
+        buf[..k].copy_from_slice(&data[..k]);
+        Ok(ReadOutcome::Data(k))
+    }
+    fn can_set_baud(&self) -> bool {
+        true
+    }
+    fn set_baud(&mut self, baud: u32) -> std::io::Result<()> {
+        self.baud = baud;
+        self.switches.push(baud);
+        Ok(())
+    }
+    fn reset_to_firmware(&mut self) -> std::io::Result<bool> {
+        Ok(true)
+    }
+    fn describe(&self) -> String {
+        "fake".into()
+    }
+}
+
+fn run_fake(chunks: Vec<(u32, &[u8])>, initial: Option<u32>) -> (Vec<MonitorEvent>, Vec<u32>) {
+    let mut port = FakeSerial {
+        chunks: chunks.into_iter().map(|(r, b)| (r, b.to_vec())).collect(),
+        baud: initial.unwrap_or(115_200),
+        switches: Vec::new(),
+    };
+    let opts = MonitorOptions {
+        baud: 115_200,
+        initial_baud: initial,
+        auto_baud: true,
+        ..Default::default()
+    };
+    let mut events = Vec::new();
+    let out = run(&mut port, &opts, &mut |e| {
+        events.push(e.clone());
+        true
+    })
+    .unwrap();
+    assert_eq!(out, Outcome::Ended);
+    (events, port.switches)
+}
+
+const BANNER: &[u8] = b" ets Jan  8 2013,rst cause:2, boot mode:(3,6)\r\nload 0x4010f000, len 3424, room 16\r\n~ld\r\n";
+const FW: &[u8] = b"espmqtt: boot fw=0.1.0 heap=51200\r\n";
+
+#[test]
+fn garbage_at_115200_switches_to_rom_rate() {
+    let (events, switches) = run_fake(vec![(ROM_BAUD, BANNER), (ROM_BAUD, BANNER)], None);
+    assert_eq!(switches, [ROM_BAUD, 115_200]);
+    assert!(matches!(&events[0], MonitorEvent::Line(l) if l.decoded.kind == LineKind::Garbage));
+    assert!(matches!(
+        &events[1],
+        MonitorEvent::Baud { baud: ROM_BAUD, .. }
+    ));
+    // After the switch the next banner reads, and `~ld` switches back.
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, MonitorEvent::Line(l) if l.decoded.kind == LineKind::RomBoot)));
+    assert!(matches!(
+        events.last(),
+        Some(MonitorEvent::Baud { baud: 115_200, .. })
+    ));
+}
+
+#[test]
+fn reset_at_rom_rate_reads_banner_then_firmware() {
+    let (events, switches) = run_fake(vec![(ROM_BAUD, BANNER), (115_200, FW)], Some(ROM_BAUD));
+    assert_eq!(switches, [115_200]);
+    let kinds: Vec<LineKind> = events
+        .iter()
+        .filter_map(|e| match e {
+            MonitorEvent::Line(l) => Some(l.decoded.kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            LineKind::RomBoot,
+            LineKind::RomLoad,
+            LineKind::RomOther,
+            LineKind::Status
+        ]
+    );
+}
