@@ -438,8 +438,7 @@ fn decode_rom(t: &str) -> Option<Decoded> {
             .and_then(|m| m.as_str().parse::<u64>().ok())
             .unwrap_or(0);
         let region = match addr {
-            0x4010_0000..=0x4010_7fff => "IRAM",
-            0x4010_8000..=0x4010_ffff => "IRAM (cache area)",
+            0x4010_0000..=0x4010_ffff => "IRAM",
             0x3ffe_8000..=0x3fff_ffff => "DRAM",
             _ => "memory",
         };
@@ -460,10 +459,10 @@ fn decode_rom(t: &str) -> Option<Decoded> {
     if let Some(c) = ck.captures(t) {
         let what = c.get(1).map(|m| m.as_str()).unwrap_or("");
         let val = c.get(2).map(|m| m.as_str()).unwrap_or("");
+        // Only the final csum is worth a sentence; tail/chksum are fields.
         let summary = match what {
             "csum" => "the ROM's checksum over the whole image; matching the last chksum means flash read correctly",
-            "chksum" => "running checksum after a segment",
-            _ => "bytes of the segment that did not fill a whole word",
+            _ => "",
         };
         return Some(Decoded::new(LineKind::RomOther, Severity::Info, summary).field(what, val));
     }
@@ -518,7 +517,7 @@ fn decode_rom(t: &str) -> Option<Decoded> {
 }
 
 fn decode_stack_line(t: &str) -> Decoded {
-    let mut d = Decoded::new(LineKind::StackFrame, Severity::Error, "");
+    let mut d = Decoded::new(LineKind::StackFrame, Severity::Info, "");
     if let Some(ctx) = t.strip_prefix("ctx:") {
         let ctx = ctx.trim();
         let what = match ctx {

@@ -333,3 +333,38 @@ fn reset_at_rom_rate_reads_banner_then_firmware() {
         ]
     );
 }
+
+/// The contract with the firmware (firmware-template/STATUS_LINES.md): every
+/// event in its table is one this decoder explains, and its example lines
+/// parse cleanly. Skipped while the template is not in the tree.
+#[test]
+fn status_lines_contract_matches_firmware_doc() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("firmware-template/STATUS_LINES.md");
+    let Ok(doc) = std::fs::read_to_string(&path) else {
+        eprintln!("{} not present; contract check skipped", path.display());
+        return;
+    };
+    let mut events = 0;
+    for row in doc.lines().filter(|l| l.starts_with("| `")) {
+        let Some(name) = row.split('`').nth(1) else {
+            continue;
+        };
+        if !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            continue;
+        }
+        events += 1;
+        let d = dec(&format!("espmqtt: {name}"));
+        assert!(
+            !d.summary.contains("not an event this espmqtt version knows"),
+            "STATUS_LINES.md event `{name}` has no decoder"
+        );
+    }
+    assert!(events >= 17, "found only {events} events in the table");
+    let example = doc.split("## Example").nth(1).unwrap_or("");
+    for line in example.lines().filter(|l| l.starts_with(STATUS_PREFIX)) {
+        let d = dec(line);
+        assert!(!d.fields.contains_key("malformed"), "example does not parse: {line}");
+        assert!(!d.summary.contains("not an event"), "unknown example event: {line}");
+    }
+}
