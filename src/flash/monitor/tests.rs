@@ -339,8 +339,8 @@ fn reset_at_rom_rate_reads_banner_then_firmware() {
 /// parse cleanly. Skipped while the template is not in the tree.
 #[test]
 fn status_lines_contract_matches_firmware_doc() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("firmware-template/STATUS_LINES.md");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware-template/STATUS_LINES.md");
     let Ok(doc) = std::fs::read_to_string(&path) else {
         eprintln!("{} not present; contract check skipped", path.display());
         return;
@@ -356,7 +356,8 @@ fn status_lines_contract_matches_firmware_doc() {
         events += 1;
         let d = dec(&format!("espmqtt: {name}"));
         assert!(
-            !d.summary.contains("not an event this espmqtt version knows"),
+            !d.summary
+                .contains("not an event this espmqtt version knows"),
             "STATUS_LINES.md event `{name}` has no decoder"
         );
     }
@@ -364,7 +365,13 @@ fn status_lines_contract_matches_firmware_doc() {
     let example = doc.split("## Example").nth(1).unwrap_or("");
     for line in example.lines().filter(|l| l.starts_with(STATUS_PREFIX)) {
         let d = dec(line);
-        assert!(!d.fields.contains_key("malformed"), "example does not parse: {line}");
-        assert!(!d.summary.contains("not an event"), "unknown example event: {line}");
+        assert!(
+            !d.fields.contains_key("malformed"),
+            "example does not parse: {line}"
+        );
+        assert!(
+            !d.summary.contains("not an event"),
+            "unknown example event: {line}"
+        );
     }
 }
