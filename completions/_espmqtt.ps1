@@ -274,8 +274,15 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;monitor' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Serial device, or socket://HOST:PORT (the emulator). Default: the only USB serial port')
+            [CompletionResult]::new('--baud', '--baud', [CompletionResultType]::ParameterName, 'Baud rate of the firmware''s console (Serial.begin in the sketch)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Exit 0 as soon as a console line matches this regular expression')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Exit 1 when this many seconds pass (without --until: stop after that long)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Print the console only, without explanations (text output)')
+            [CompletionResult]::new('--reset', '--reset', [CompletionResultType]::ParameterName, 'Reset the module into its firmware first (RTS/DTR auto-reset wiring)')
+            [CompletionResult]::new('--no-auto-baud', '--no-auto-baud', [CompletionResultType]::ParameterName, 'Never change the baud rate on unreadable bytes')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
@@ -304,16 +311,29 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;emulate' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 = any free port; the bound address is printed)')
+            [CompletionResult]::new('--flash-size', '--flash-size', [CompletionResultType]::ParameterName, 'Flash size (512KB, 1MB, 2MB, 4MB, …; default from --flash-id, else 1MB)')
+            [CompletionResult]::new('--flash-id', '--flash-id', [CompletionResultType]::ParameterName, 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)')
+            [CompletionResult]::new('--mac', '--mac', [CompletionResultType]::ParameterName, 'MAC address of the (first) module')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Initial flash contents (written at offset 0, rest erased)')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Save the flash contents here after FLASH_END, MD5, idle and disconnect')
+            [CompletionResult]::new('--baud-model', '--baud-model', [CompletionResultType]::ParameterName, 'Model wire time at the current baud and flash erase/write time')
+            [CompletionResult]::new('--fault', '--fault', [CompletionResultType]::ParameterName, 'Inject a fault (repeatable); grammar below')
+            [CompletionResult]::new('--chip', '--chip', [CompletionResultType]::ParameterName, 'Chip the ROM reports (esp32 only to test that flashers refuse it)')
+            [CompletionResult]::new('--modules', '--modules', [CompletionResultType]::ParameterName, 'Modules on the bench: after a connection that wrote flash ends, the next one meets a fresh blank module with MAC+1 (saved as FILE-2.bin, …)')
+            [CompletionResult]::new('--boot-mode', '--boot-mode', [CompletionResultType]::ParameterName, 'download = ROM loader (GPIO0 low); flash = boot the firmware in flash')
+            [CompletionResult]::new('--console', '--console', [CompletionResultType]::ParameterName, 'Console transcript the firmware "prints" after booting from flash: the ROM banner (74880 baud) first, then FILE line by line (for `espmqtt monitor --port socket://…`)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--no-sync', '--no-sync', [CompletionResultType]::ParameterName, 'Never answer SYNC (a module that is not in download mode)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
             [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break

@@ -169,9 +169,16 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l no-color -d 'D
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l port -d 'Serial device, or socket://HOST:PORT (the emulator). Default: the only USB serial port' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l baud -d 'Baud rate of the firmware\'s console (Serial.begin in the sketch)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l until -d 'Exit 0 as soon as a console line matches this regular expression' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l timeout -d 'Exit 1 when this many seconds pass (without --until: stop after that long)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l raw -d 'Print the console only, without explanations (text output)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l reset -d 'Reset the module into its firmware first (RTS/DTR auto-reset wiring)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l no-auto-baud -d 'Never change the baud rate on unreadable bytes'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
@@ -187,14 +194,30 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -l no-color -d 'D
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ports" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l listen -d 'Address to listen on (port 0 = any free port; the bound address is printed)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-size -d 'Flash size (512KB, 1MB, 2MB, 4MB, …; default from --flash-id, else 1MB)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-id -d 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l mac -d 'MAC address of the (first) module' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l image -d 'Initial flash contents (written at offset 0, rest erased)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l save -d 'Save the flash contents here after FLASH_END, MD5, idle and disconnect' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l baud-model -d 'Model wire time at the current baud and flash erase/write time' -r -f -a "on\t''
+off\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l fault -d 'Inject a fault (repeatable); grammar below' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l chip -d 'Chip the ROM reports (esp32 only to test that flashers refuse it)' -r -f -a "esp8266\t''
+esp32\t'For the "refuse anything but an ESP8266" tests: magic 0x00F01D83 and 4 ROM status bytes; otherwise it behaves like the ESP8266 model'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l modules -d 'Modules on the bench: after a connection that wrote flash ends, the next one meets a fresh blank module with MAC+1 (saved as FILE-2.bin, …)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l boot-mode -d 'download = ROM loader (GPIO0 low); flash = boot the firmware in flash' -r -f -a "download\t'GPIO0 low: the ROM serial loader (`boot mode:(1,x)`)'
+flash\t'GPIO0 high: boot the firmware in flash; the loader never answers'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l console -d 'Console transcript the firmware "prints" after booting from flash: the ROM banner (74880 baud) first, then FILE line by line (for `espmqtt monitor --port socket://…`)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l no-sync -d 'Never answer SYNC (a module that is not in download mode)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand demo" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
