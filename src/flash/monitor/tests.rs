@@ -250,6 +250,10 @@ impl ConsolePort for FakeSerial {
         };
         let k = data.len().min(buf.len());
         buf[..k].copy_from_slice(&data[..k]);
+        if k < data.len() {
+            // What did not fit arrives with the next read, already at this rate.
+            self.chunks.push_front((self.baud, data[k..].to_vec()));
+        }
         Ok(ReadOutcome::Data(k))
     }
     fn can_set_baud(&self) -> bool {
@@ -374,4 +378,55 @@ fn status_lines_contract_matches_firmware_doc() {
             "unknown example event: {line}"
         );
     }
+}
+
+#[test]
+fn line_assembly_does_not_depend_on_read_boundaries() {
+    let transcript: &[u8] = include_bytes!("../../../tests/data/console/full.txt");
+    let whole: Vec<String> = {
+        let (events, _) = run_fake(vec![(115_200, transcript)], None);
+        events
+            .iter()
+            .filter_map(|e| match e {
+                MonitorEvent::Line(l) => Some(format!("{}|{:?}", l.text, l.decoded.kind)),
+                _ => None,
+            })
+            .collect()
+    };
+    assert!(whole.len() > 30, "{}", whole.len());
+    let mut rng = XorShift(0x1234_5678_9abc_def1);
+    for _ in 0..20 {
+        let mut pieces: Vec<(u32, &[u8])> = Vec::new();
+        let mut rest = transcript;
+        while !rest.is_empty() {
+            let k = (1 + rng.next() % 64) as usize;
+            let (a, b) = rest.split_at(k.min(rest.len()));
+            pieces.push((115_200, a));
+            rest = b;
+        }
+        let (events, _) = run_fake(pieces, None);
+        let split: Vec<String> = events
+            .iter()
+            .filter_map(|e| match e {
+                MonitorEvent::Line(l) => Some(format!("{}|{:?}", l.text, l.decoded.kind)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(split, whole);
+    }
+}
+
+#[test]
+fn endless_line_is_emitted_in_pieces() {
+    let long = vec![b'a'; 5000];
+    let (events, _) = run_fake(vec![(115_200, &long)], None);
+    let lens: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            MonitorEvent::Line(l) => Some(l.text.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lens.iter().sum::<usize>(), 5000);
+    assert!(lens.iter().all(|&n| n <= MAX_LINE + 1024));
 }
