@@ -433,6 +433,7 @@ fn unreadable_bytes_are_reported() {
     let (lines, _) = parse(&r.stdout);
     assert_eq!(lines[0].kind, "garbage");
     assert!(lines[0].summary.contains("74880"));
+    assert_eq!(lines[0].fields["hex"], "8cfe128061f06e0cc19e00fc8392");
     assert_eq!(lines.last().map(|l| l.kind.as_str()), Some("status"));
 }
 

@@ -361,6 +361,8 @@ fn garbage(raw: &[u8]) -> Decoded {
          unreadable, check --baud against the firmware's Serial.begin() rate"
     ))
     .field("bytes", raw.len() as u64)
+    // What was actually seen, for a bug report or a guess at the rate.
+    .field("hex", hex::encode(&raw[..raw.len().min(32)]))
 }
 
 // ---------------------------------------------------------------------------
