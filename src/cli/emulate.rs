@@ -200,8 +200,16 @@ fn event_text(e: &Event) -> String {
             reason,
             bytes_in,
             bytes_out,
+            model,
             ..
-        } => format!("{peer} disconnected ({reason}); {bytes_in} bytes in, {bytes_out} out"),
+        } => format!(
+            "{peer} disconnected ({reason}); {bytes_in} bytes in, {bytes_out} out; modelled: \
+             wire in {:.2} s, wire out {:.2} s, flash {:.2} s, MD5 {:.2} s",
+            model.wire_in_ms / 1e3,
+            model.wire_out_ms / 1e3,
+            model.flash_ms / 1e3,
+            model.md5_ms / 1e3
+        ),
     }
 }
 

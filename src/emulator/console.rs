@@ -4,10 +4,12 @@
 //! A real ESP8266 first prints the ROM's boot banner at 74880 baud
 //! (flashing.md §3.4: `ets Jan  8 2013,rst cause:N, boot mode:(3,6)`, the
 //! `load …`/`chksum` lines, eboot's `~ld`), then the firmware talks at its
-//! own rate (115200 for the template). The replay sends the same: one banner
-//! chunk, then the transcript line by line. A TCP connection has no baud
-//! rate, so the banner arrives readable; the chunk boundaries keep the two
-//! rates apart for a consumer that models them.
+//! own rate (115200 for the template). [`serve_console`] sends the same on a
+//! plain stream: one banner chunk, then the transcript line by line. Inside
+//! the emulator, [`ConsoleReplay`] supplies only the transcript: the
+//! emulator writes the ROM log itself from the flash image (`boot.rs`) at
+//! 74880 and then switches its wire model to 115200. A TCP connection has
+//! no baud rate, so both arrive readable.
 //!
 //! This is the piece `espmqtt monitor` is tested against end to end over
 //! `socket://` (issue 7, acceptance 1).
@@ -165,12 +167,12 @@ impl ConsoleReplay {
 }
 
 impl super::Firmware for ConsoleReplay {
-    fn boot(&self, _flash: &[u8], reason: super::BootReason) -> Vec<super::ConsoleChunk> {
-        // A jump into the firmware from the loader (FLASH_END "run user
-        // code") is not a reset, so the ROM prints no banner; a connection
-        // in flash boot mode is a power-on with GPIO0 high.
+    fn boot(&self, _flash: &[u8], _reason: super::BootReason) -> Vec<super::ConsoleChunk> {
+        // The emulator prints the ROM's boot log itself, computed from the
+        // flash image (`emulator::boot`), before it asks the firmware; a
+        // jump from the loader (FLASH_END "run user code") has none.
         let opts = ConsoleOptions {
-            banner: self.opts.banner && reason == super::BootReason::PowerOn,
+            banner: false,
             ..self.opts.clone()
         };
         let mut at = Duration::ZERO;

@@ -137,6 +137,18 @@ struct FlashRead {
     md5: Md5,
 }
 
+/// Modelled busy time of one session, by cause (reported in the
+/// `disconnected` event so benchmarks can compute their efficiency
+/// against the model itself).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BusyStats {
+    pub erase: Duration,
+    pub program: Duration,
+    pub md5: Duration,
+    pub sectors_erased: u32,
+    pub pages_programmed: u32,
+}
+
 /// The emulated chip.
 pub struct Device {
     pub chip: Chip,
@@ -158,6 +170,7 @@ pub struct Device {
     pub dirty: bool,
     /// Flash was programmed or erased during this connection.
     pub wrote_any: bool,
+    pub stats: BusyStats,
 }
 
 impl Device {
@@ -177,6 +190,7 @@ impl Device {
             leftover: 0x0084_0D8E,
             dirty: false,
             wrote_any: false,
+            stats: BusyStats::default(),
         }
     }
 
@@ -329,7 +343,8 @@ impl Device {
         let total = read.end - read.start;
         let sent = read.next - read.start;
         if read.next < read.end {
-            let in_flight = (sent - read.acked).div_ceil(read.packet);
+            // A host may acknowledge more than was sent; never underflow.
+            let in_flight = sent.saturating_sub(read.acked).div_ceil(read.packet);
             if in_flight >= read.max_in_flight {
                 return None;
             }
@@ -462,7 +477,7 @@ impl Device {
             return self.one(self.err(req.op, self.bad_len()));
         };
         mem.received = mem.received.saturating_add(payload.len() as u32);
-        if mem.received > mem.size + 4 {
+        if mem.received > mem.size.saturating_add(4) {
             // More than announced (espflash may pad the last block to 4).
             return self.one(self.err(req.op, 0x0E));
         }
@@ -493,8 +508,18 @@ impl Device {
         step
     }
 
-    fn rom_charge_erase(&self, cost: EraseCost) -> Duration {
-        self.timing.erase(cost.sectors, cost.blocks)
+    fn rom_charge_erase(&mut self, cost: EraseCost) -> Duration {
+        let t = self.timing.erase(cost.sectors, cost.blocks);
+        self.stats.erase += t;
+        self.stats.sectors_erased += cost.sectors + 16 * cost.blocks;
+        t
+    }
+
+    fn charge_program(&mut self, pages: u32) -> Duration {
+        let t = self.timing.program(pages);
+        self.stats.program += t;
+        self.stats.pages_programmed += pages;
+        t
     }
 
     // ------------------------------------------------------------------- ROM
@@ -567,7 +592,7 @@ impl Device {
         self.dirty = true;
         self.wrote_any = true;
         Step {
-            pre: self.timing.program(pages),
+            pre: self.charge_program(pages),
             replies: vec![self.ok(req.op)],
             wrote: Some((addr as u32, payload.len() as u32)),
             ..Default::default()
@@ -717,7 +742,6 @@ impl Device {
     fn stub_write_block(&mut self, req: &Request, deflate: bool) -> Result<Step, u8> {
         let payload = self.data_payload(req)?.to_vec();
         let ok = self.ok(req.op);
-        let timing = self.timing;
         let w = self
             .stub_write
             .as_mut()
@@ -762,8 +786,9 @@ impl Device {
             self.wrote_any = true;
         }
         // Acknowledged before writing: the write overlaps the next block.
+        let post = self.rom_charge_erase(cost) + self.charge_program(pages);
         Ok(Step {
-            post: timing.erase(cost.sectors, cost.blocks) + timing.program(pages),
+            post,
             replies: vec![ok],
             wrote: (n > 0).then_some((addr, n)),
             ..Default::default()
@@ -780,6 +805,7 @@ impl Device {
         let digest = Md5::digest(bytes);
         let mut s = self.one(self.ok_data(req.op, &digest));
         s.pre = self.timing.md5(size);
+        self.stats.md5 += s.pre;
         s.effects.push(Effect::Save);
         s
     }
@@ -859,5 +885,151 @@ fn inflate_all(z: &mut Decompress, input: &[u8]) -> Result<(Vec<u8>, bool), ()> 
             // A zip bomb cannot be a flash image.
             return Err(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev() -> Device {
+        Device::new(
+            Chip::Esp8266,
+            [1, 2, 3, 4, 5, 6],
+            0x1440EF,
+            Flash::blank(0x10_0000),
+            TimingModel::off(),
+        )
+    }
+
+    /// Arbitrary frames — random opcodes, sizes and words, including
+    /// plausible-looking requests — never panic in either personality
+    /// (CONVENTIONS 14).
+    #[test]
+    fn arbitrary_frames_never_panic() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let interesting = [
+            0u32,
+            1,
+            4,
+            16,
+            0x400,
+            0x1000,
+            0x4000,
+            0xFFFF_FFFF,
+            0x10_0000,
+            0xFF000,
+        ];
+        for round in 0..4000 {
+            let mut d = dev();
+            if round % 2 == 1 {
+                d.mode = Mode::Stub(StubFlavour::Legacy);
+            }
+            for _ in 0..20 {
+                let op = match rnd() % 3 {
+                    0 => (rnd() % 256) as u8,
+                    _ => [
+                        0x02u8, 0x03, 0x04, 0x05, 0x06, 0x07, 0x09, 0x0A, 0x0F, 0x10, 0x11, 0x12,
+                        0x13, 0xD0, 0xD1, 0xD2,
+                    ][(rnd() % 16) as usize],
+                };
+                let words = (rnd() % 7) as usize;
+                let mut data = Vec::new();
+                for _ in 0..words {
+                    let w = if rnd() % 2 == 0 {
+                        interesting[(rnd() % interesting.len() as u64) as usize]
+                    } else {
+                        rnd() as u32
+                    };
+                    data.extend_from_slice(&w.to_le_bytes());
+                }
+                for _ in 0..(rnd() % 40) {
+                    data.push(rnd() as u8);
+                }
+                let mut frame = vec![0, op];
+                let size = if rnd() % 8 == 0 {
+                    rnd() as u16
+                } else {
+                    data.len() as u16
+                };
+                frame.extend_from_slice(&size.to_le_bytes());
+                frame.extend_from_slice(&(rnd() as u32 % 300).to_le_bytes());
+                frame.extend_from_slice(&data);
+                if rnd() % 10 == 0 {
+                    frame = (0..(rnd() % 12)).map(|_| rnd() as u8).collect();
+                }
+                let _ = d.handle(&frame);
+                for _ in 0..3 {
+                    let _ = d.poll_output();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rom_write_with_the_workaround_lands_exactly() {
+        let mut d = dev();
+        let data: Vec<u8> = (0..0x1800u32).map(|i| (i * 7) as u8).collect();
+        let erase = super::super::flash_model::esptool_erase_size(0x1000, 0x1800);
+        let s =
+            d.handle(&Request::words(Opcode::FlashBegin, &[erase, 6, 0x400, 0x1000]).to_bytes());
+        assert_eq!(&s.replies[0].bytes[8..], &[0, 0]);
+        for (i, c) in data.chunks(0x400).enumerate() {
+            let s = d.handle(&Request::data_block(Opcode::FlashData, i as u32, c).to_bytes());
+            assert_eq!(&s.replies[0].bytes[8..], &[0, 0]);
+        }
+        assert_eq!(d.flash.read(0x1000, 0x1800).unwrap(), &data[..]);
+    }
+
+    #[test]
+    fn rom_erase_bug_destroys_neighbouring_data_without_the_workaround() {
+        let mut d = dev();
+        // Something already at 0x2000 …
+        d.flash.program(0x2000, &[0x00; 16]);
+        // … and a 1-sector write at 0x1000 asking for a 1-sector erase.
+        d.handle(&Request::words(Opcode::FlashBegin, &[0x1000, 4, 0x400, 0x1000]).to_bytes());
+        assert_eq!(d.flash.read(0x2000, 1), Some(&[0xFF][..]));
+    }
+
+    #[test]
+    fn stub_inflates_a_stream_split_anywhere() {
+        use std::io::Write;
+        let data: Vec<u8> = (0..100_000u32)
+            .map(|i| (i % 251) as u8 ^ (i / 1000) as u8)
+            .collect();
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&data).unwrap();
+        let comp = z.finish().unwrap();
+        let mut d = dev();
+        d.mode = Mode::Stub(StubFlavour::Legacy);
+        let n = comp.len().div_ceil(0x4000) as u32;
+        let begin = Request::words(
+            Opcode::FlashDeflBegin,
+            &[data.len() as u32, n, 0x4000, 0x20000, 0],
+        );
+        assert_eq!(&d.handle(&begin.to_bytes()).replies[0].bytes[8..], &[0, 0]);
+        for (i, c) in comp.chunks(0x1234).enumerate() {
+            let s = d.handle(&Request::data_block(Opcode::FlashDeflData, i as u32, c).to_bytes());
+            assert_eq!(&s.replies[0].bytes[8..], &[0, 0], "block {i}");
+        }
+        let s = d.handle(&Request::words(Opcode::FlashDeflEnd, &[1]).to_bytes());
+        assert_eq!(&s.replies[0].bytes[8..], &[0, 0]);
+        assert_eq!(d.flash.read(0x20000, data.len() as u32).unwrap(), &data[..]);
+    }
+
+    #[test]
+    fn stub_flash_end_before_all_data_is_c8() {
+        let mut d = dev();
+        d.mode = Mode::Stub(StubFlavour::V2);
+        d.handle(&Request::words(Opcode::FlashBegin, &[0x800, 2, 0x400, 0]).to_bytes());
+        d.handle(&Request::data_block(Opcode::FlashData, 0, &[0u8; 0x400]).to_bytes());
+        let s = d.handle(&Request::words(Opcode::FlashEnd, &[1]).to_bytes());
+        assert_eq!(&s.replies[0].bytes[8..], &[0xC8, 0]);
     }
 }

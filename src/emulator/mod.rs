@@ -6,6 +6,8 @@
 //! A newer connection preempts an older one, as a reset would.
 //!
 //! Layout:
+//! * [`boot`] — the ROM's 74880-baud boot log for `--boot-mode flash`;
+//! * [`console`] — `--console FILE`: the firmware's console output replayed;
 //! * [`device`] — the chip as a pure state machine (ROM + stub personalities);
 //! * [`registers`] — magic, eFuse/MAC, UART divider, SPI flash-ID engine;
 //! * [`flash_model`] — NOR flash contents, erase/program, the ROM erase bug;
@@ -16,6 +18,7 @@
 //! What runs once the chip leaves the bootloader is pluggable through
 //! [`Firmware`] (a console replay can implement it).
 
+pub mod boot;
 pub mod console;
 pub mod device;
 pub mod faults;
@@ -71,9 +74,10 @@ pub struct ConsoleChunk {
     pub bytes: Vec<u8>,
 }
 
-/// What runs when the emulated chip leaves the bootloader. The default
-/// ([`SilentFirmware`]) prints nothing; a console replay (boot messages,
-/// firmware status lines) implements this trait.
+/// What runs when the emulated chip leaves the bootloader. The ROM's own
+/// boot log (`--boot-mode flash`) is printed by the emulator before this;
+/// the default ([`SilentFirmware`]) then prints nothing. A console replay
+/// (firmware status lines, crashes) implements this trait.
 pub trait Firmware: Send + Sync {
     /// Console output after a boot; `flash` is the current contents.
     fn boot(&self, flash: &[u8], reason: BootReason) -> Vec<ConsoleChunk>;

@@ -67,7 +67,25 @@ pub enum Event {
         bytes_in: u64,
         bytes_out: u64,
         wrote_flash: bool,
+        /// Modelled time of the session by cause (zero with the model off).
+        model: ModelTimes,
     },
+}
+
+/// Modelled durations of one session, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ModelTimes {
+    /// Host → chip bytes on the wire.
+    pub wire_in_ms: f64,
+    /// Chip → host bytes on the wire.
+    pub wire_out_ms: f64,
+    pub erase_ms: f64,
+    pub program_ms: f64,
+    pub md5_ms: f64,
+    /// erase + program: the "modelled flash time" of the benchmarks.
+    pub flash_ms: f64,
+    pub sectors_erased: u32,
+    pub pages_programmed: u32,
 }
 
 /// Receives events; must be cheap and thread-safe.
@@ -210,6 +228,7 @@ fn connection(shared: Arc<Shared>, stream: TcpStream, gen: u64) {
     let stop = Arc::new(AtomicBool::new(false));
     let closed = Arc::new(AtomicBool::new(false));
     let bytes_in = Arc::new(AtomicU64::new(0));
+    let wire_in_ns = Arc::new(AtomicU64::new(0));
     let (tx, rx) = mpsc::channel();
     let reader = match stream.try_clone() {
         Ok(rs) => {
@@ -220,6 +239,7 @@ fn connection(shared: Arc<Shared>, stream: TcpStream, gen: u64) {
                 stop: stop.clone(),
                 closed: closed.clone(),
                 bytes_in: bytes_in.clone(),
+                wire_in_ns: wire_in_ns.clone(),
                 shared: shared.clone(),
             };
             Some(thread::spawn(move || r.run()))
@@ -245,6 +265,7 @@ fn connection(shared: Arc<Shared>, stream: TcpStream, gen: u64) {
         busy_until: now,
         tx_clock: now,
         bytes_out: 0,
+        wire_out: Duration::ZERO,
         last_input: now,
     };
     let reason = if reader.is_some() {
@@ -262,6 +283,18 @@ fn connection(shared: Arc<Shared>, stream: TcpStream, gen: u64) {
     }
     let wrote = s.device.wrote_any;
     let bytes_out = s.bytes_out;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let st = s.device.stats;
+    let model = ModelTimes {
+        wire_in_ms: wire_in_ns.load(Ordering::SeqCst) as f64 / 1e6,
+        wire_out_ms: ms(s.wire_out),
+        erase_ms: ms(st.erase),
+        program_ms: ms(st.program),
+        md5_ms: ms(st.md5),
+        flash_ms: ms(st.erase + st.program),
+        sectors_erased: st.sectors_erased,
+        pages_programmed: st.pages_programmed,
+    };
     let flash = std::mem::replace(&mut s.device.flash, Flash::blank(0));
     {
         let mut b = lock(&shared.bench);
@@ -280,6 +313,7 @@ fn connection(shared: Arc<Shared>, stream: TcpStream, gen: u64) {
         bytes_in: bytes_in.load(Ordering::SeqCst),
         bytes_out,
         wrote_flash: wrote,
+        model,
     });
 }
 
@@ -296,6 +330,7 @@ struct Reader {
     stop: Arc<AtomicBool>,
     closed: Arc<AtomicBool>,
     bytes_in: Arc<AtomicU64>,
+    wire_in_ns: Arc<AtomicU64>,
     shared: Arc<Shared>,
 }
 
@@ -349,7 +384,10 @@ impl Reader {
                     }
                 }
             }
-            clock = start + timing.wire(take, baud);
+            let wire = timing.wire(take, baud);
+            self.wire_in_ns
+                .fetch_add(wire.as_nanos() as u64, Ordering::SeqCst);
+            clock = start + wire;
             if cut.is_some() {
                 for f in lock(&self.shared.faults).take_fired() {
                     (self.shared.sink)(&Event::Fault { spec: f.spec });
@@ -374,6 +412,7 @@ struct Session<'a> {
     busy_until: Instant,
     tx_clock: Instant,
     bytes_out: u64,
+    wire_out: Duration,
     last_input: Instant,
 }
 
@@ -567,7 +606,9 @@ impl Session<'_> {
 
     fn write_wire(&mut self, ready: Instant, bytes: &[u8]) -> Flow {
         let start = self.tx_clock.max(ready);
-        let done = start + self.shared.cfg.timing.wire(bytes.len(), self.device.baud());
+        let wire = self.shared.cfg.timing.wire(bytes.len(), self.device.baud());
+        self.wire_out += wire;
+        let done = start + wire;
         sleep_until(done);
         self.tx_clock = done;
         if self.closed.load(Ordering::SeqCst) {
@@ -585,9 +626,18 @@ impl Session<'_> {
         self.device.mode = Mode::UserCode;
         let fw = self.shared.cfg.firmware.clone();
         let fw_baud = fw.baud();
-        self.device.set_baud(fw_baud);
         self.baud.store(fw_baud, Ordering::SeqCst);
         self.emit(Event::UserCode { reason });
+        if reason == BootReason::PowerOn {
+            // A reset with GPIO0 high: the ROM prints its boot log at
+            // 74880 baud before the firmware takes over (flashing.md §3.4).
+            // rst cause 2 = reset pin: a new connection is a reset.
+            let log = super::boot::rom_boot_log(self.device.flash.contents(), 2);
+            self.device.set_baud(super::boot::ROM_LOG_BAUD);
+            let at = Instant::now().max(self.tx_clock);
+            self.write_wire(at, &log)?;
+        }
+        self.device.set_baud(fw_baud);
         let boot = Instant::now().max(self.tx_clock);
         for chunk in fw.boot(self.device.flash.contents(), reason) {
             self.write_wire(boot + chunk.at, &chunk.bytes)?;

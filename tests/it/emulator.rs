@@ -870,3 +870,88 @@ fn espflash_2_1_stub_path_truncates_like_the_legacy_stub() {
     assert!(flash[..0x8000] == img[..0x8000]);
     assert!(flash[0x8000..0x10000].iter().all(|&b| b == 0xFF));
 }
+
+#[test]
+fn boot_mode_flash_prints_the_rom_boot_log_and_ignores_sync() {
+    // A minimal valid ESP8266 image: one 32-byte IRAM segment.
+    let mut img = vec![0xE9, 1, 2, 0x20, 0x00, 0x00, 0x10, 0x40];
+    img.extend_from_slice(&0x4010_0000u32.to_le_bytes());
+    img.extend_from_slice(&32u32.to_le_bytes());
+    img.extend((0..32u8).map(|i| i.wrapping_mul(13)));
+    let sum = img[16..48].iter().fold(0xEFu8, |a, b| a ^ b);
+    while img.len() % 16 != 15 {
+        img.push(0);
+    }
+    img.push(sum);
+    let env = Env::new();
+    let p = env.write("fw.bin", &img);
+    let emu = Emulator::start(
+        &env,
+        &["--boot-mode", "flash", "--image", p.to_str().unwrap()],
+    );
+    let mut s = TcpStream::connect(emu.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !String::from_utf8_lossy(&got).contains("csum 0x") {
+        let mut buf = [0u8; 512];
+        if let Ok(n) = s.read(&mut buf) {
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    let log = String::from_utf8_lossy(&got).into_owned();
+    assert!(log.contains("rst cause:2, boot mode:(3,6)"), "{log:?}");
+    assert!(log.contains("load 0x40100000, len 32, room 16"), "{log:?}");
+    assert!(log.contains(&format!("csum 0x{sum:02x}")), "{log:?}");
+    // The loader is not running: SYNC goes unanswered.
+    use espmqtt::flash::protocol::{Opcode, Request, SYNC_PAYLOAD};
+    let _ = s.write_all(&espmqtt::flash::slip::encode(
+        &Request::new(Opcode::Sync, SYNC_PAYLOAD.to_vec()).to_bytes(),
+    ));
+    let mut buf = [0u8; 64];
+    assert!(!matches!(s.read(&mut buf), Ok(n) if n > 0));
+    assert_eq!(emu.events_of("user_code")[0]["reason"], "power_on");
+}
+
+#[test]
+fn text_mode_prints_the_bare_address_first() {
+    let env = Env::new();
+    let mut child = crate::support::KillOnDrop(
+        env.cmd()
+            .args(["emulate", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut out = child.0.stdout.take().unwrap();
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while out.read(&mut b).map(|n| n == 1).unwrap_or(false) && b[0] != b'\n' {
+        line.push(b[0]);
+    }
+    let addr: std::net::SocketAddr = String::from_utf8(line).unwrap().parse().unwrap();
+    assert!(crate::support::wait_for_port(addr, Duration::from_secs(5)));
+}
+
+#[test]
+fn stall_forever_until_a_new_connection_resets_the_chip() {
+    let env = Env::new();
+    let emu = Emulator::start(
+        &env,
+        &["--baud-model", "off", "--fault", "stall:2@read-reg"],
+    );
+    let mut a = Raw::connect(&emu);
+    assert_eq!(a.read_reg(0x4000_1000), Some(0xFFF0_C101));
+    assert_eq!(a.read_reg(0x4000_1000), None, "the stalled chip answered");
+    // A new connection is a reset: it preempts the stalled session, whose
+    // socket the emulator closes, and the chip answers again.
+    let mut b = Raw::connect(&emu);
+    assert_eq!(b.sync(), 8);
+    assert_eq!(b.read_reg(0x4000_1000), Some(0xFFF0_C101));
+    assert_eq!(a.frame(Duration::from_secs(3)), Err(true));
+    assert!(emu.wait_disconnected(1, Duration::from_secs(5)));
+    let d = &emu.events_of("disconnected")[0];
+    assert!(d["reason"].as_str().unwrap().contains("reset"), "{d}");
+}
