@@ -527,3 +527,99 @@ fn refused_socket_exits_3_and_bad_regex_exits_2() {
     ])
     .assert_code(2);
 }
+
+/// A minimal ESP8266 v1 image (flashing.md §4.1): header, segments, padding
+/// to 15 mod 16, checksum byte.
+fn esp_image(segs: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut v = vec![0xE9, segs.len() as u8, 2, 0x20, 0, 0, 0x10, 0x40];
+    let mut sum = 0xEFu8;
+    for (addr, data) in segs {
+        v.extend_from_slice(&addr.to_le_bytes());
+        v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        v.extend_from_slice(data);
+        sum = data.iter().fold(sum, |a, b| a ^ b);
+    }
+    while v.len() % 16 != 15 {
+        v.push(0);
+    }
+    v.push(sum);
+    v
+}
+
+#[test]
+fn emulator_rom_log_from_the_flash_image_is_decoded() {
+    let env = Env::new();
+    let good = esp_image(&[
+        (0x4010_f000, vec![0x11; 3460]),
+        (0x3fff_20b8, vec![0x22; 40]),
+    ]);
+    let mut bad = good.clone();
+    bad[40] ^= 0x40;
+    env.write("good.bin", &good);
+    env.write("bad.bin", &bad);
+    let console = transcript("full.txt");
+    let console = console.to_str().expect("utf-8 path");
+
+    let emu = Emulator::start(
+        &env,
+        &[
+            "--boot-mode",
+            "flash",
+            "--image",
+            "good.bin",
+            "--console",
+            console,
+        ],
+    );
+    let url = emu.url();
+    let r = env.run(&[
+        "monitor",
+        "--port",
+        &url,
+        "--until",
+        "espmqtt: boot",
+        "--timeout",
+        "30",
+        "--format",
+        "json",
+    ]);
+    r.assert_code(0);
+    let (lines, _) = parse(&r.stdout);
+    let loads: Vec<&Line> = lines.iter().filter(|l| l.kind == "rom_load").collect();
+    assert_eq!(loads.len(), 2, "{lines:#?}");
+    assert_eq!(loads[0].fields["len"], 3460);
+    assert_eq!(loads[0].fields["room"], 16);
+    assert_eq!(loads[1].fields["region"], "DRAM");
+    let csum = lines
+        .iter()
+        .find(|l| l.text.starts_with("csum"))
+        .expect("csum line");
+    assert_eq!(csum.severity, "info");
+    assert!(
+        lines.iter().all(|l| l.severity != "error"),
+        "a good image boots cleanly"
+    );
+    drop(emu);
+
+    let emu = Emulator::start(&env, &["--boot-mode", "flash", "--image", "bad.bin"]);
+    let url = emu.url();
+    let r = env.run(&[
+        "monitor",
+        "--port",
+        &url,
+        "--until",
+        "csum err",
+        "--timeout",
+        "30",
+        "--format",
+        "json",
+    ]);
+    r.assert_code(0);
+    let (lines, _) = parse(&r.stdout);
+    let err = lines
+        .iter()
+        .find(|l| l.text == "csum err")
+        .expect("csum err");
+    assert_eq!(err.severity, "error");
+    assert!(err.summary.contains("checksum does not match"));
+}
