@@ -640,9 +640,38 @@ pub fn parse_status(rest: &str) -> StatusLine {
     out
 }
 
-/// A bare value as JSON: integers (no leading zeros, so chip ids keep their
-/// digits) as numbers, `yes`/`no` as booleans, the rest as strings.
-fn typed(v: &str, quoted: bool) -> Value {
+/// Keys STATUS_LINES.md defines as text: kept as strings even when a value
+/// happens to be all digits (a chip id `123456` is hex, an SSID may be `1234`).
+const TEXT_KEYS: &[&str] = &[
+    "fw",
+    "core",
+    "reset",
+    "chip",
+    "reason",
+    "detail",
+    "sector",
+    "device",
+    "client_id",
+    "host",
+    "sni",
+    "trust",
+    "tls",
+    "ssid",
+    "ip",
+    "bssid",
+    "servers",
+    "topic",
+    "name",
+    "action",
+    "ssl_text",
+];
+
+/// A bare value as JSON: integers (no leading zeros) as numbers, `yes`/`no`
+/// as booleans, text keys and everything else as strings.
+fn typed(key: &str, v: &str, quoted: bool) -> Value {
+    if TEXT_KEYS.contains(&key) {
+        return Value::from(v);
+    }
     if !quoted {
         let digits = v.strip_prefix('-').unwrap_or(v);
         let canonical = !digits.is_empty()
@@ -681,7 +710,7 @@ fn decode_status(rest: &str) -> Decoded {
     let mut d = Decoded::new(LineKind::Status, Severity::Info, "");
     d.event = Some(s.event.clone());
     for (k, v, q) in &s.pairs {
-        d.fields.insert(k.clone(), typed(v, *q));
+        d.fields.insert(k.clone(), typed(k, v, *q));
     }
     if s.malformed {
         d.fields.insert("malformed".into(), Value::Bool(true));

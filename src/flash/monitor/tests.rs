@@ -120,6 +120,11 @@ fn typed_fields() {
     assert_eq!(d.fields["chip"], "000123");
     assert_eq!(d.fields["flash"], 1048576);
     assert_eq!(d.fields["reset"], "Power On");
+    let d = dec("espmqtt: boot chip=123456 heap=100");
+    assert_eq!(d.fields["chip"], "123456");
+    assert_eq!(d.fields["heap"], 100);
+    let d = dec("espmqtt: wifi_connecting ssid=1234 attempt=1");
+    assert_eq!(d.fields["ssid"], "1234");
     let d = dec("espmqtt: subscribed topic=a/b/cmd ok=yes");
     assert_eq!(d.fields["ok"], true);
 }
