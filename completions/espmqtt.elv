@@ -288,7 +288,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --flash-id 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)'
             cand --mac 'MAC address of the (first) module'
             cand --image 'Initial flash contents (written at offset 0, rest erased)'
-            cand --save 'Save the flash contents here after FLASH_END, MD5, idle and disconnect'
+            cand --save 'Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT'
             cand --baud-model 'Model wire time at the current baud and flash erase/write time'
             cand --fault 'Inject a fault (repeatable); grammar below'
             cand --chip 'Chip the ROM reports (esp32 only to test that flashers refuse it)'

@@ -8,6 +8,7 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -67,7 +68,7 @@ pub struct EmulateArgs {
     /// Initial flash contents (written at offset 0, rest erased).
     #[arg(long, value_name = "FILE")]
     pub image: Option<PathBuf>,
-    /// Save the flash contents here after FLASH_END, MD5, idle and disconnect.
+    /// Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
     /// Model wire time at the current baud and flash erase/write time.
@@ -251,7 +252,34 @@ pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
             c.info(event_text(e));
         }
     });
-    emulator::serve(listener, cfg, sink)
+    install_stop_handler();
+    emulator::serve_until(listener, cfg, sink, &STOP)
         .map_err(|e| Error::runtime(format!("emulator stopped: {e}")))?;
     Ok(ExitStatus::Success)
 }
+
+/// Set by SIGTERM / SIGINT; the server then ends the session, saves the
+/// flash and returns, so `--save` holds everything written (issue 6).
+static STOP: AtomicBool = AtomicBool::new(false);
+
+#[cfg(unix)]
+fn install_stop_handler() {
+    extern "C" fn on_signal(_signum: i32) {
+        // Only an atomic store: async-signal-safe.
+        STOP.store(true, Ordering::SeqCst);
+    }
+    extern "C" {
+        // POSIX signal(2); std links libc already, no crate needed.
+        fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
+    }
+    const SIGINT: i32 = 2;
+    const SIGTERM: i32 = 15;
+    // SAFETY: installs a handler that only performs an atomic store.
+    unsafe {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+    }
+}
+
+#[cfg(not(unix))]
+fn install_stop_handler() {}

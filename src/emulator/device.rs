@@ -1032,4 +1032,43 @@ mod tests {
         let s = d.handle(&Request::words(Opcode::FlashEnd, &[1]).to_bytes());
         assert_eq!(&s.replies[0].bytes[8..], &[0xC8, 0]);
     }
+
+    #[test]
+    fn run_user_code_sends_nothing_and_the_loader_goes_quiet() {
+        let mut d = dev();
+        d.mode = Mode::Stub(StubFlavour::Legacy);
+        let s = d.handle(&Request::new(Opcode::RunUserCode, vec![]).to_bytes());
+        assert!(s.replies.is_empty());
+        assert_eq!(s.effects, vec![Effect::RunUserCode]);
+    }
+
+    #[test]
+    fn esp32_rom_has_four_status_bytes_and_its_magic() {
+        let mut d = Device::new(
+            Chip::Esp32,
+            [0; 6],
+            0x1440EF,
+            Flash::blank(0x1000),
+            TimingModel::off(),
+        );
+        let s = d.handle(&Request::words(Opcode::ReadReg, &[0x4000_1000]).to_bytes());
+        let b = &s.replies[0].bytes;
+        assert_eq!(u32::from_le_bytes([b[4], b[5], b[6], b[7]]), 0x00F0_1D83);
+        assert_eq!(&b[8..], &[0, 0, 0, 0]);
+        let s = d.handle(&Request::new(Opcode::SpiFlashMd5, vec![0; 16]).to_bytes());
+        assert_eq!(&s.replies[0].bytes[8..], &[1, 5, 0, 0]);
+    }
+
+    #[test]
+    fn change_baudrate_replies_first_then_switches() {
+        let mut d = dev();
+        d.mode = Mode::Stub(StubFlavour::Legacy);
+        let s = d.handle(&Request::words(Opcode::ChangeBaudrate, &[921_600, 115_200]).to_bytes());
+        assert_eq!(s.replies.len(), 1);
+        assert_eq!(s.effects, vec![Effect::SetBaud(921_600)]);
+        // The ROM has no CHANGE_BAUDRATE (flashing.md §1.4).
+        let mut r = dev();
+        let s = r.handle(&Request::words(Opcode::ChangeBaudrate, &[921_600, 0]).to_bytes());
+        assert_eq!(&s.replies[0].bytes[8..], &[1, 5]);
+    }
 }

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 pub use device::{BootReason, StubFlavour};
 pub use faults::FaultSpec;
-pub use server::serve;
+pub use server::{serve, serve_until};
 pub use timing::TimingModel;
 
 /// Which chip the ROM claims to be (via the magic register).

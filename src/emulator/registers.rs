@@ -115,9 +115,19 @@ impl Registers {
         let new = (old & !mask) | (value & mask);
         match addr {
             MAGIC_REG | EFUSE0 | EFUSE1 | EFUSE2 | EFUSE3 | UART_CLKDIV => {}
-            SPI_CMD if new & SPI_CMD_USR != 0 => {
-                self.run_spi_command(flash);
-                self.mem.insert(SPI_CMD, new & !SPI_CMD_USR);
+            SPI_CMD => {
+                if new & SPI_CMD_USR != 0 {
+                    self.run_spi_command(flash);
+                }
+                // The controller's built-in commands (bit 28 RDID, bit 27
+                // RDSR; bits 18..=31 are all "start" bits) also finish at
+                // once, so a poller never waits.
+                if new & (1 << 28) != 0 {
+                    self.mem.insert(SPI_W0, self.flash_id & 0xFF_FFFF);
+                } else if new & (1 << 27) != 0 {
+                    self.mem.insert(SPI_W0, 0);
+                }
+                self.mem.insert(SPI_CMD, new & 0x0003_FFFF);
             }
             SPI_USR => {
                 self.mem.insert(SPI_USR, new & !SPI_CMD_USR);
@@ -236,6 +246,14 @@ mod tests {
         assert_eq!(r.read(SPI_USR) & SPI_CMD_USR, 0);
         assert_eq!(r.read(SPI_W0), 0x1440EF);
         assert_eq!(r.read(UART_CLKDIV), 452);
+    }
+
+    #[test]
+    fn built_in_rdid_bit_completes_at_once() {
+        let mut r = Registers::new(Chip::Esp8266, [0; 6], 0x1640EF);
+        r.write(SPI_CMD, 1 << 28, !0, &[]);
+        assert_eq!(r.read(SPI_CMD), 0);
+        assert_eq!(r.read(SPI_W0), 0x1640EF);
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! Times: a frame is handled at `max(its last byte arrived, chip idle)`;
 //! replies leave after the step's `pre` time and take their own wire time;
 //! the step's `post` time (stub writes after the ACK) keeps the chip busy
-//! for the next command.
+//! for the next command. The stub holds at most two commands (the one it
+//! works on and one behind it); a third that completes meanwhile is
+//! dropped with a `warning` event, as its receive buffer would overflow.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -102,6 +104,8 @@ struct Shared {
     bench: Mutex<Bench>,
     faults: Mutex<Faults>,
     generation: AtomicU64,
+    /// The emulator is shutting down (SIGTERM/SIGINT).
+    stopping: AtomicBool,
     uart: Mutex<()>,
     sink: EventSink,
 }
@@ -135,6 +139,17 @@ pub fn validate(cfg: &EmulatorConfig) -> Result<(), String> {
 
 /// Serve connections on `listener` until the process ends.
 pub fn serve(listener: TcpListener, cfg: EmulatorConfig, sink: EventSink) -> io::Result<()> {
+    serve_until(listener, cfg, sink, &AtomicBool::new(false))
+}
+
+/// Serve until `stop` becomes true (e.g. set by a SIGTERM handler); the
+/// running session then ends and saves the flash before this returns.
+pub fn serve_until(
+    listener: TcpListener,
+    cfg: EmulatorConfig,
+    sink: EventSink,
+    stop: &AtomicBool,
+) -> io::Result<()> {
     validate(&cfg).map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
     let first = match &cfg.image {
         Some(img) => Flash::with_image(cfg.flash_size, img)
@@ -149,12 +164,27 @@ pub fn serve(listener: TcpListener, cfg: EmulatorConfig, sink: EventSink) -> io:
         }),
         cfg,
         generation: AtomicU64::new(0),
+        stopping: AtomicBool::new(false),
         uart: Mutex::new(()),
         sink,
     });
-    for stream in listener.incoming() {
-        let stream = match stream {
-            Ok(s) => s,
+    // Polling accept so that `stop` is noticed within 50 ms.
+    listener.set_nonblocking(true)?;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            shared.stopping.store(true, Ordering::SeqCst);
+            shared.generation.fetch_add(1, Ordering::SeqCst);
+            // Wait for the current session to end; it saves on the way out.
+            let _uart = lock(&shared.uart);
+            return Ok(());
+        }
+        let stream = match listener.accept() {
+            Ok((s, _)) => s,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 (shared.sink)(&Event::Warning {
                     message: format!("accept failed: {e}"),
@@ -163,12 +193,17 @@ pub fn serve(listener: TcpListener, cfg: EmulatorConfig, sink: EventSink) -> io:
                 continue;
             }
         };
+        if let Err(e) = stream.set_nonblocking(false) {
+            (shared.sink)(&Event::Warning {
+                message: format!("cannot configure the connection: {e}"),
+            });
+            continue;
+        }
         // A new connection is a reset: it preempts the current session.
         let gen = shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let sh = shared.clone();
         thread::spawn(move || connection(sh, stream, gen));
     }
-    Ok(())
 }
 
 /// Where module `index` (0-based) is saved.
@@ -267,6 +302,7 @@ fn connection(shared: Arc<Shared>, stream: TcpStream, gen: u64) {
         bytes_out: 0,
         wire_out: Duration::ZERO,
         last_input: now,
+        last_t0: now,
     };
     let reason = if reader.is_some() {
         s.run()
@@ -414,6 +450,8 @@ struct Session<'a> {
     bytes_out: u64,
     wire_out: Duration,
     last_input: Instant,
+    /// When the previous frame started being handled (receive-buffer model).
+    last_t0: Instant,
 }
 
 /// Control flow out of a handler: keep going or end the session.
@@ -435,6 +473,14 @@ impl Session<'_> {
         self.shared.generation.load(Ordering::SeqCst) != self.gen
     }
 
+    fn superseded_reason(&self) -> String {
+        if self.shared.stopping.load(Ordering::SeqCst) {
+            "the emulator is shutting down".into()
+        } else {
+            "a new connection reset the chip".into()
+        }
+    }
+
     fn run(&mut self) -> String {
         if self.shared.cfg.boot_mode == BootMode::Flash {
             // GPIO0 high: the ROM boots the firmware and never answers.
@@ -444,7 +490,7 @@ impl Session<'_> {
         }
         loop {
             if self.superseded() {
-                return "a new connection reset the chip".into();
+                return self.superseded_reason();
             }
             if self.device.streaming() {
                 match self.rx.try_recv() {
@@ -499,9 +545,32 @@ impl Session<'_> {
             frame[8 + 16] ^= 0x01;
         }
         let t0 = arrived.max(self.busy_until);
+        if matches!(self.device.mode, Mode::Stub(_)) && arrived < self.last_t0 {
+            // The stub double-buffers its UART input: one command being
+            // processed (a FLASH_DATA block is written after its ACK) and
+            // one received behind it. A frame that completes while two are
+            // still pending has nowhere to go; the real stub loses it, so a
+            // host that pipelines deeper than that must fail here too.
+            self.emit(Event::Warning {
+                message: "stub receive overflow: a command arrived while two were still \
+                          pending; it was dropped"
+                    .into(),
+            });
+            return Ok(());
+        }
+        self.last_t0 = t0;
         let step = self.device.handle(&frame);
         let ready = t0 + step.pre;
         self.busy_until = ready + step.post;
+        for e in &step.effects {
+            if let Effect::SetBaud(b) = e {
+                // The host switches as soon as it has the reply, possibly
+                // before this thread returns from writing it: receive at the
+                // new rate from now on (the reply itself still goes out at
+                // the old one).
+                self.baud.store(*b, Ordering::SeqCst);
+            }
+        }
         for mut p in step.replies {
             let rf = match p.reply_to {
                 Some(op) => lock(faults).on_reply(op),
@@ -585,7 +654,7 @@ impl Session<'_> {
                 return Err("host closed the connection during a stall".into());
             }
             if self.superseded() {
-                return Err("a new connection reset the chip".into());
+                return Err(self.superseded_reason());
             }
             match until {
                 Some(u) if Instant::now() >= u => break,

@@ -955,3 +955,91 @@ fn stall_forever_until_a_new_connection_resets_the_chip() {
     let d = &emu.events_of("disconnected")[0];
     assert!(d["reason"].as_str().unwrap().contains("reset"), "{d}");
 }
+
+#[test]
+fn stub_drops_a_third_command_pipelined_behind_a_long_write() {
+    use espmqtt::flash::protocol::{Opcode, Request};
+    use std::io::Write as _;
+    let env = Env::new();
+    let emu = Emulator::start(&env, &[]); // timing model on
+    let mut c = Raw::connect(&emu);
+    assert_eq!(c.sync(), 8);
+    c.start_stub();
+    // 192 KiB of zeros: a few hundred compressed bytes that take ~1 s of
+    // modelled erase + program time once inflated.
+    let plain = vec![0u8; 192 * 1024];
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&plain).unwrap();
+    let comp = z.finish().unwrap();
+    let third = comp.len().div_ceil(3);
+    let r = c
+        .command(&Request::words(
+            Opcode::FlashDeflBegin,
+            &[plain.len() as u32, 3, 0x4000, 0, 0],
+        ))
+        .unwrap();
+    assert!(r.is_ok());
+    for (i, chunk) in comp.chunks(third).enumerate() {
+        c.send(&Request::data_block(Opcode::FlashDeflData, i as u32, chunk));
+    }
+    let mut acks = 0;
+    while let Some(r) = c.response(Duration::from_secs(3)) {
+        assert!(r.is_ok());
+        acks += 1;
+    }
+    assert_eq!(acks, 2, "the third pipelined block should be lost");
+    assert!(emu.wait_events("warning", 1, Duration::from_secs(2)));
+}
+
+#[test]
+fn sigterm_saves_the_flash_and_exits_0() {
+    use espmqtt::flash::protocol::{Opcode, Request};
+    let env = Env::new();
+    let mut emu = Emulator::start(&env, &["--baud-model", "off"]);
+    let mut c = Raw::connect(&emu);
+    assert!(c
+        .command(&Request::words(
+            Opcode::FlashBegin,
+            &[0x1000, 1, 0x400, 0x8000]
+        ))
+        .unwrap()
+        .is_ok());
+    let r = c
+        .command(&Request::data_block(Opcode::FlashData, 0, &[0x42; 0x400]))
+        .unwrap();
+    assert!(r.is_ok());
+    // The host is still connected and idle-save has not run yet.
+    assert_eq!(emu.stop(), Some(0), "emulator did not exit 0 on SIGTERM");
+    let flash = emu.saved_flash();
+    assert!(flash[0x8000..0x8400].iter().all(|&b| b == 0x42));
+    assert!(emu.wait_disconnected(1, Duration::from_secs(2)));
+    let d = &emu.events_of("disconnected")[0];
+    assert!(
+        d["reason"].as_str().unwrap().contains("shutting down"),
+        "{d}"
+    );
+}
+
+#[test]
+fn esptool_legacy_stub_write_and_verify() {
+    // esptool's v1 (legacy) stub: loaded at 0x4010D000 like espflash's.
+    if esptool().is_none() {
+        return;
+    }
+    let env = Env::new();
+    let emu = Emulator::start(&env, &["--baud-model", "off"]);
+    let img = image(40 * 1024, 8);
+    let path = env.write("img.bin", &img);
+    let p = path.to_str().unwrap();
+    for cmd in ["write-flash", "verify-flash"] {
+        let mut args = vec!["--stub-version", "1", cmd];
+        if cmd == "write-flash" {
+            args.push("-z");
+        }
+        args.extend(["0x4000", p]);
+        run_esptool(&env, &emu, &args, Duration::from_secs(60)).assert_code(0);
+    }
+    assert_eq!(emu.events_of("stub_started")[0]["flavour"], "legacy");
+    assert!(emu.wait_disconnected(2, Duration::from_secs(10)));
+    assert!(emu.saved_flash()[0x4000..0x4000 + img.len()] == img[..]);
+}

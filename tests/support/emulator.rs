@@ -14,7 +14,8 @@
 //! are events (`connected`, `stub_started`, `baud`, `fault`, `saved`,
 //! `reset`, `user_code`, `disconnected`), collected by a background thread
 //! and available through [`Emulator::wait_event`] / [`Emulator::events`].
-//! The child is killed when the value is dropped.
+//! The child is killed (SIGKILL) when the value is dropped; call
+//! [`Emulator::stop`] first to have it save the flash and exit cleanly.
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -192,6 +193,23 @@ impl Emulator {
     /// each `disconnected` event).
     pub fn wait_disconnected(&self, count: usize, timeout: Duration) -> bool {
         self.wait_events("disconnected", count, timeout)
+    }
+
+    /// Stop gracefully: SIGTERM, then wait (up to 10 s) for the emulator to
+    /// end the session, save the flash and exit. Returns the exit code.
+    pub fn stop(&mut self) -> Option<i32> {
+        let pid = self.child.0.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.0.try_wait() {
+                return st.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// What the emulator printed on stderr so far.
