@@ -476,7 +476,7 @@ fn decode_rom(t: &str) -> Option<Decoded> {
                 "the ROM rejected the firmware image: its checksum does not match (corrupt or partly written flash)",
             )
             .fix(
-                "flash the firmware again and verify it (`espmqtt flash --verify`); if it repeats, \
+                "flash the firmware again (`espmqtt flash --port PORT --firmware FILE` verifies what it writes); if it repeats, \
                  try --flash-mode dout and check the module's 3.3 V supply",
             ),
         );
