@@ -485,8 +485,15 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;monitor'= {
+            cand --port 'Serial device, or socket://HOST:PORT (the emulator). Default: the only USB serial port'
+            cand --baud 'Baud rate of the firmware''s console (Serial.begin in the sketch)'
+            cand --until 'Exit 0 as soon as a console line matches this regular expression'
+            cand --timeout 'Exit 1 when this many seconds pass (without --until: stop after that long)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --raw 'Print the console only, without explanations (text output)'
+            cand --reset 'Reset the module into its firmware first (RTS/DTR auto-reset wiring)'
+            cand --no-auto-baud 'Never change the baud rate on unreadable bytes'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
@@ -525,6 +532,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --chip 'Chip the ROM reports (esp32 only to test that flashers refuse it)'
             cand --modules 'Modules on the bench: after a connection that wrote flash ends, the next one meets a fresh blank module with MAC+1 (saved as FILE-2.bin, …)'
             cand --boot-mode 'download = ROM loader (GPIO0 low); flash = boot the firmware in flash'
+            cand --console 'Console transcript the firmware "prints" after booting from flash: the ROM banner (74880 baud) first, then FILE line by line (for `espmqtt monitor --port socket://…`)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand --no-sync 'Never answer SYNC (a module that is not in download mode)'

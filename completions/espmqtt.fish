@@ -365,9 +365,16 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l no-color -d 'D
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l port -d 'Serial device, or socket://HOST:PORT (the emulator). Default: the only USB serial port' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l baud -d 'Baud rate of the firmware\'s console (Serial.begin in the sketch)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l until -d 'Exit 0 as soon as a console line matches this regular expression' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l timeout -d 'Exit 1 when this many seconds pass (without --until: stop after that long)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l raw -d 'Print the console only, without explanations (text output)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l reset -d 'Reset the module into its firmware first (RTS/DTR auto-reset wiring)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l no-auto-baud -d 'Never change the baud rate on unreadable bytes'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
@@ -398,6 +405,7 @@ esp32\t'For the "refuse anything but an ESP8266" tests: magic 0x00F01D83 and 4 R
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l modules -d 'Modules on the bench: after a connection that wrote flash ends, the next one meets a fresh blank module with MAC+1 (saved as FILE-2.bin, …)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l boot-mode -d 'download = ROM loader (GPIO0 low); flash = boot the firmware in flash' -r -f -a "download\t'GPIO0 low: the ROM serial loader (`boot mode:(1,x)`)'
 flash\t'GPIO0 high: boot the firmware in flash; the loader never answers'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l console -d 'Console transcript the firmware "prints" after booting from flash: the ROM banner (74880 baud) first, then FILE line by line (for `espmqtt monitor --port socket://…`)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F

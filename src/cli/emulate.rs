@@ -41,6 +41,7 @@ Examples:
   espmqtt emulate --listen 127.0.0.1:0
   espmqtt emulate --listen 127.0.0.1:5555 --flash-size 4MB --save flash.bin
   espmqtt emulate --listen 127.0.0.1:0 --baud-model off --fault drop-reply:5@flash-defl-data
+  espmqtt emulate --boot-mode flash --console boot.txt   # then: espmqtt monitor --port socket://ADDR
   esptool --port socket://127.0.0.1:5555 --before no-reset --after no-reset flash-id";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -89,6 +90,11 @@ pub struct EmulateArgs {
     /// download = ROM loader (GPIO0 low); flash = boot the firmware in flash.
     #[arg(long, value_enum, default_value_t = BootMode::Download)]
     pub boot_mode: BootMode,
+    /// Console transcript the firmware "prints" after booting from flash:
+    /// the ROM banner (74880 baud) first, then FILE line by line (for
+    /// `espmqtt monitor --port socket://…`).
+    #[arg(long, value_name = "FILE")]
+    pub console: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -209,7 +215,14 @@ fn event_text(e: &Event) -> String {
 }
 
 pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let cfg = config_from_args(&args)?;
+    let mut cfg = config_from_args(&args)?;
+    if let Some(p) = &args.console {
+        let transcript = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        cfg.firmware = Arc::new(emulator::console::ConsoleReplay::new(
+            transcript,
+            emulator::console::ConsoleOptions::default(),
+        ));
+    }
     let listener = TcpListener::bind(&args.listen).map_err(|e| {
         Error::runtime(format!("cannot listen on {}: {e}", args.listen))
             .with_help("pick another port, or 127.0.0.1:0 for any free one")

@@ -7,6 +7,7 @@
 //!
 //! Layout:
 //! * [`boot`] — the ROM's 74880-baud boot log for `--boot-mode flash`;
+//! * [`console`] — `--console FILE`: the firmware's console output replayed;
 //! * [`device`] — the chip as a pure state machine (ROM + stub personalities);
 //! * [`registers`] — magic, eFuse/MAC, UART divider, SPI flash-ID engine;
 //! * [`flash_model`] — NOR flash contents, erase/program, the ROM erase bug;
@@ -18,6 +19,7 @@
 //! [`Firmware`] (a console replay can implement it).
 
 pub mod boot;
+pub mod console;
 pub mod device;
 pub mod faults;
 pub mod flash_model;

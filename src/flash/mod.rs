@@ -15,6 +15,7 @@ pub mod image;
 pub mod layout;
 pub mod loader;
 pub mod ports;
+pub mod monitor;
 pub mod protocol;
 pub mod slip;
 pub mod transport;

@@ -10,6 +10,7 @@ pub mod device;
 pub mod emulator;
 pub mod fingerprint;
 pub mod firmware;
+pub mod monitor;
 pub mod mosquitto;
 pub mod pki;
 pub mod probe;
