@@ -506,13 +506,25 @@ pub fn prepare_regions(
 /// from one thread per port.
 pub fn flash_module(
     spec: &PortSpec,
-    mut plan: FlashPlan,
+    plan: FlashPlan,
     progress: &dyn Progress,
 ) -> FlashResult<FlashReport> {
     let t0 = Instant::now();
+    let session = Session::open(spec, &plan.options, progress)?;
+    flash_on_session(session, plan, progress, t0)
+}
+
+/// The write half of [`flash_module`], on a session that is already open and
+/// identified (fleet workers read the module's MAC before they claim a
+/// device for it). `t0` is when connecting started, for the report's times.
+pub fn flash_on_session(
+    mut session: Session,
+    mut plan: FlashPlan,
+    progress: &dyn Progress,
+    t0: Instant,
+) -> FlashResult<FlashReport> {
     let opts = plan.options.clone();
     let mut stub_seconds = 0.0;
-    let mut session = Session::open(spec, &opts, progress)?;
     let flash_size = session.flash_size();
     if let Some(data) = plan.config.take() {
         let offset = super::layout::config_offset(flash_size);

@@ -648,45 +648,31 @@ impl Worker<'_> {
         Ok(Look::Done)
     }
 
-    /// Write firmware + blob on the open session and verify; the same steps
-    /// as [`flasher::flash_module`], on a session that is already open.
+    /// Write firmware + blob on the open session and verify
+    /// ([`flasher::flash_on_session`], the same steps as a single `flash`).
     fn write(
         &self,
-        mut session: Session,
+        session: Session,
         blob: Vec<u8>,
         progress: &dyn Progress,
     ) -> super::FlashResult<(Vec<RegionReport>, Vec<String>, Option<String>)> {
-        let opts = &self.opts.flash;
-        let flash_size = session.flash_size();
-        let offset = layout::config_offset(flash_size);
-        let mut regions = Vec::new();
-        if let Some(fw) = &self.opts.firmware {
-            if fw.len() as u64 > offset as u64 {
-                return Err(super::FlashError::Plan(format!(
-                    "the firmware ({} bytes) overlaps the config sector at 0x{offset:x}",
-                    fw.len()
-                )));
-            }
-            regions.push(Region {
+        let regions = self
+            .opts
+            .firmware
+            .iter()
+            .map(|fw| Region {
                 label: "firmware".into(),
                 offset: 0,
                 data: fw.clone(),
-            });
-        }
-        regions.push(Region {
-            label: "config".into(),
-            offset,
-            data: blob,
-        });
-        let (_patched, mut warnings) = flasher::prepare_regions(&mut regions, flash_size, opts)?;
-        warnings.append(&mut session.warnings);
-        let reports = if opts.use_stub {
-            session.start_stub(opts.baud, progress)?;
-            session.write_stub(&regions, opts.force, progress)?
-        } else {
-            session.write_rom(&regions, opts.force, progress)?
+            })
+            .collect();
+        let plan = flasher::FlashPlan {
+            regions,
+            config: Some(blob),
+            options: self.opts.flash.clone(),
         };
-        if let Some(r) = reports.iter().find(|r| !r.verified) {
+        let report = flasher::flash_on_session(session, plan, progress, Instant::now())?;
+        if let Some(r) = report.regions.iter().find(|r| !r.verified) {
             // write_* return Err on a failed verify; this is belt and braces
             // so an unverified region can never be recorded.
             return Err(super::FlashError::Plan(format!(
@@ -694,12 +680,7 @@ impl Worker<'_> {
                 r.label, r.offset
             )));
         }
-        let sha = regions
-            .iter()
-            .find(|r| r.offset == 0)
-            .map(|r| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&r.data)));
-        session.finish(opts.after);
-        Ok((reports, warnings, sha))
+        Ok((report.regions, report.warnings, report.firmware_sha256))
     }
 }
 
