@@ -266,17 +266,6 @@ impl LineDecoder {
                 "stack dump follows: return addresses that locate the crash",
             ));
         }
-        if t.starts_with("Soft WDT reset") {
-            return Some(
-                Decoded::new(
-                    LineKind::Crash,
-                    Severity::Error,
-                    "software watchdog reset: loop() or a callback ran for about 3 s without \
-                     returning or calling yield()/delay()",
-                )
-                .fix("break long loops with yield(), avoid blocking waits (while(!client.available()))"),
-            );
-        }
         if t.contains("CUT HERE FOR EXCEPTION DECODER") {
             return Some(Decoded::new(
                 LineKind::Crash,
@@ -284,38 +273,77 @@ impl LineDecoder {
                 "crash report boundary (Arduino core postmortem)",
             ));
         }
-        if t.starts_with("Abort called") || t.starts_with("User exception (panic/abort/assert)") {
-            return Some(
-                Decoded::new(
-                    LineKind::Crash,
-                    Severity::Error,
-                    "the firmware called abort() or failed an assert (often: out of memory in new, or an unhandled C++ exception)",
-                )
-                .fix("decode the stack dump that follows with the firmware's .elf"),
-            );
-        }
-        if t.starts_with("Panic ") {
-            return Some(
-                Decoded::new(
-                    LineKind::Crash,
-                    Severity::Error,
-                    "the core panicked (an internal check failed)",
-                )
-                .fix("decode the stack dump that follows with the firmware's .elf"),
-            );
-        }
-        if t.starts_with("last failed alloc call:") {
-            return Some(
-                Decoded::new(
-                    LineKind::Crash,
-                    Severity::Error,
-                    "an allocation failed shortly before the crash: the heap ran out",
-                )
-                .fix("use smaller TLS buffers (mfln = 512) or free memory before connecting"),
-            );
-        }
-        None
+        match_prefix(t, CRASH_PREFIX_LINES)
     }
+}
+
+/// A console line recognised by its fixed start alone.
+struct PrefixLine {
+    prefixes: &'static [&'static str],
+    kind: LineKind,
+    severity: Severity,
+    summary: &'static str,
+    fix: &'static str,
+}
+
+/// Crash-time lines of the core (postmortem.cpp, umm_malloc).
+const CRASH_PREFIX_LINES: &[PrefixLine] = &[
+    PrefixLine {
+        prefixes: &["Soft WDT reset"],
+        kind: LineKind::Crash,
+        severity: Severity::Error,
+        summary: "software watchdog reset: loop() or a callback ran for about 3 s without \
+                  returning or calling yield()/delay()",
+        fix: "break long loops with yield(), avoid blocking waits (while(!client.available()))",
+    },
+    PrefixLine {
+        prefixes: &["Abort called", "User exception (panic/abort/assert)"],
+        kind: LineKind::Crash,
+        severity: Severity::Error,
+        summary: "the firmware called abort() or failed an assert (often: out of memory in new, \
+                  or an unhandled C++ exception)",
+        fix: "decode the stack dump that follows with the firmware's .elf",
+    },
+    PrefixLine {
+        prefixes: &["Panic "],
+        kind: LineKind::Crash,
+        severity: Severity::Error,
+        summary: "the core panicked (an internal check failed)",
+        fix: "decode the stack dump that follows with the firmware's .elf",
+    },
+    PrefixLine {
+        prefixes: &["last failed alloc call:"],
+        kind: LineKind::Crash,
+        severity: Severity::Error,
+        summary: "an allocation failed shortly before the crash: the heap ran out",
+        fix: "use smaller TLS buffers (mfln = 512) or free memory before connecting",
+    },
+];
+
+/// ROM lines with a fixed meaning (flashing.md §3.4).
+const ROM_PREFIX_LINES: &[PrefixLine] = &[
+    PrefixLine {
+        prefixes: &["flash read err"],
+        kind: LineKind::RomOther,
+        severity: Severity::Error,
+        summary: "the ROM could not read the SPI flash early in boot",
+        fix:
+            "reflash with --flash-mode dout; check the supply (at least 250 mA) and the flash chip",
+    },
+    PrefixLine {
+        prefixes: &["waiting for host"],
+        kind: LineKind::RomOther,
+        severity: Severity::Warning,
+        summary: "SDIO boot mode: the ROM waits for an SDIO host and will not run the firmware",
+        fix: "pull GPIO15 low (10 kΩ to GND) and reset",
+    },
+];
+
+fn match_prefix(t: &str, table: &[PrefixLine]) -> Option<Decoded> {
+    table
+        .iter()
+        .find(|p| p.prefixes.iter().any(|pre| t.starts_with(pre)))
+        .map(|p| Decoded::new(p.kind, p.severity, p.summary).fix(p.fix))
 }
 
 /// Text of a line for display and matching: lossy UTF-8 without control
@@ -481,25 +509,8 @@ fn decode_rom(t: &str) -> Option<Decoded> {
             ),
         );
     }
-    if t.starts_with("flash read err") {
-        return Some(
-            Decoded::new(
-                LineKind::RomOther,
-                Severity::Error,
-                "the ROM could not read the SPI flash early in boot",
-            )
-            .fix("reflash with --flash-mode dout; check the supply (at least 250 mA) and the flash chip"),
-        );
-    }
-    if t.starts_with("waiting for host") {
-        return Some(
-            Decoded::new(
-                LineKind::RomOther,
-                Severity::Warning,
-                "SDIO boot mode: the ROM waits for an SDIO host and will not run the firmware",
-            )
-            .fix("pull GPIO15 low (10 kΩ to GND) and reset"),
-        );
+    if let Some(d) = match_prefix(t, ROM_PREFIX_LINES) {
+        return Some(d);
     }
     if t == "~ld" {
         return Some(Decoded::new(
