@@ -36,10 +36,13 @@ impl OpensslServer {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("spawn openssl s_server");
-            let child = KillOnDrop(child);
+            let mut child = KillOnDrop(child);
             let ip = host.trim_start_matches('[').trim_end_matches(']');
             let addr: SocketAddr = SocketAddr::new(ip.parse().unwrap(), port);
-            if wait_for_port(addr, Duration::from_secs(5)) {
+            // `free_port()` is racy: another test's listener may take the
+            // port first, s_server then exits on EADDRINUSE while the port
+            // still answers. Only a live s_server counts.
+            if wait_for_port(addr, Duration::from_secs(5)) && super::still_running(&mut child) {
                 return OpensslServer {
                     port,
                     _child: child,

@@ -155,6 +155,14 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// Whether a server child is still alive a moment after its port answered
+/// (a server that lost the `free_port()` race exits on EADDRINUSE while
+/// another test's listener answers on that port).
+pub fn still_running(child: &mut KillOnDrop) -> bool {
+    std::thread::sleep(Duration::from_millis(100));
+    matches!(child.0.try_wait(), Ok(None))
+}
+
 /// Whether an external program is on PATH.
 pub fn have(program: &str) -> bool {
     Command::new("sh")

@@ -42,7 +42,9 @@ impl Mosquitto {
                 .expect("spawn mosquitto");
             let mut child = KillOnDrop(child);
             let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-            if wait_for_port(addr, Duration::from_secs(5)) {
+            // A port taken by another test's listener answers too; only a
+            // broker that is still running after binding counts.
+            if wait_for_port(addr, Duration::from_secs(5)) && super::still_running(&mut child) {
                 return Mosquitto {
                     port,
                     conf,
