@@ -655,6 +655,25 @@ impl Registry {
             let Some((dev_id, old_mac)) = row else {
                 return Ok(Err(unknown_device(name)));
             };
+            // A module carries one identity: binding its MAC here unbinds it
+            // from any other device (fleet `--rebind`, or a module moved to
+            // another name with a single `flash --device`).
+            let previous: Vec<String> = {
+                let mut stmt = tx.prepare(
+                    "SELECT name FROM devices WHERE lower(mac) = ?1 AND id != ?2 ORDER BY name",
+                )?;
+                let names = stmt
+                    .query_map(params![mac, dev_id], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()?;
+                names
+            };
+            for other in &previous {
+                tx.execute("UPDATE devices SET mac = NULL WHERE name = ?1", [other])?;
+                tx.execute(
+                    "INSERT INTO events (at, device, kind, detail, actor) VALUES (?1, ?2, 'unbound', ?3, ?4)",
+                    params![at, other, format!("module {mac} now belongs to {name}"), actor],
+                )?;
+            }
             tx.execute(
                 "UPDATE devices SET mac = ?2, chip_id = COALESCE(?3, chip_id),
                         flash_size = COALESCE(?4, flash_size),

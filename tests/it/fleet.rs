@@ -399,6 +399,11 @@ fn bound_module_is_refused_unless_rebind() {
         "{}",
         run.all()
     );
+    // The module now belongs to sensor-002 alone.
+    let (_, old) = env.run_json(&["device", "show", "sensor-001"]);
+    let (_, new) = env.run_json(&["device", "show", "sensor-002"]);
+    assert!(old["mac"].is_null(), "sensor-001 still bound: {old}");
+    assert!(new["mac"].is_string(), "sensor-002 not bound: {new}");
 }
 
 #[test]
