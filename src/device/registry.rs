@@ -447,14 +447,7 @@ impl Registry {
         let at = now();
         let actor = actor();
         let state = self.write(|tx| {
-            let row: Option<(i64, Option<String>)> = tx
-                .query_row(
-                    "SELECT id, revoked_at FROM devices WHERE name = ?1",
-                    [name],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((dev_id, revoked)) = row else {
+            let Some((dev_id, revoked)) = device_id_and_revocation(tx, name)? else {
                 return Ok(Err(unknown_device(name)));
             };
             if revoked.is_some() {
@@ -488,14 +481,7 @@ impl Registry {
         let at = now();
         let actor = actor();
         self.write(|tx| {
-            let row: Option<(i64, Option<String>)> = tx
-                .query_row(
-                    "SELECT id, revoked_at FROM devices WHERE name = ?1",
-                    [name],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((dev_id, revoked)) = row else {
+            let Some((dev_id, revoked)) = device_id_and_revocation(tx, name)? else {
                 return Ok(Err(unknown_device(name)));
             };
             if revoked.is_some() {
@@ -524,14 +510,7 @@ impl Registry {
         let at = now();
         let actor = actor();
         self.write(|tx| {
-            let row: Option<(i64, Option<String>)> = tx
-                .query_row(
-                    "SELECT id, revoked_at FROM devices WHERE name = ?1",
-                    [name],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((dev_id, revoked)) = row else {
+            let Some((dev_id, revoked)) = device_id_and_revocation(tx, name)? else {
                 return Ok(Err(unknown_device(name)));
             };
             if revoked.is_some() {
@@ -907,6 +886,19 @@ fn insert_certificate(
         ],
     )?;
     Ok(())
+}
+
+/// Row id and revocation time of device `name`, inside a write transaction.
+fn device_id_and_revocation(
+    tx: &rusqlite::Transaction<'_>,
+    name: &str,
+) -> rusqlite::Result<Option<(i64, Option<String>)>> {
+    tx.query_row(
+        "SELECT id, revoked_at FROM devices WHERE name = ?1",
+        [name],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
 }
 
 /// Forget the current secret of a device (and its cached hashes), keeping
