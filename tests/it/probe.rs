@@ -901,7 +901,8 @@ fn refused_port_is_unreachable() {
 }
 
 /// Without a target, the broker, trust material and MFLN come from
-/// espmqtt.toml; `--device` needs the registry (integration point).
+/// espmqtt.toml; a `--device` the registry does not know is a usage error
+/// that names it (a known one is probed end to end in `demo`'s test).
 #[test]
 fn project_config_supplies_the_broker() {
     need_mosquitto!();
