@@ -149,20 +149,7 @@ fn tls13_only_broker_fails_and_oracle_agrees() {
     run.assert_code(1);
     r.expect_finding("tls13_only", "fatal");
     assert_eq!(r.device_tls_error, Some(256 + 70));
-    if oracle().is_some() {
-        let got = oracle_run(
-            "localhost",
-            broker.port,
-            "ca",
-            &[
-                "--ta",
-                &pki.ca_file.display().to_string(),
-                "--sni",
-                "localhost",
-            ],
-        );
-        assert_eq!(Some(got), r.device_tls_error, "oracle vs probe");
-    }
+    assert_ca_oracle_agrees(&pki, broker.port, &r);
 }
 
 /// Acceptance 3 + 10: the broker allows only a DHE suite the device lacks.
@@ -189,20 +176,7 @@ fn no_common_suite_fails_and_oracle_agrees() {
     run.assert_code(1);
     let f = r.expect_finding("no_common_suite", "fatal");
     assert!(f.message.contains("DHE"), "{}", f.message);
-    if oracle().is_some() {
-        let got = oracle_run(
-            "localhost",
-            broker.port,
-            "ca",
-            &[
-                "--ta",
-                &pki.ca_file.display().to_string(),
-                "--sni",
-                "localhost",
-            ],
-        );
-        assert_eq!(Some(got), r.device_tls_error, "oracle vs probe");
-    }
+    assert_ca_oracle_agrees(&pki, broker.port, &r);
 }
 
 /// Acceptance 4 + 10: `require_certificate true`.
@@ -947,4 +921,20 @@ fn usage_errors_exit_2() {
     let r = env.run(&["probe", "--help"]);
     r.assert_code(0);
     assert!(r.stdout.contains("Examples"));
+}
+
+/// The BearSSL oracle, in `ca` mode with the test CA and SNI `localhost`,
+/// gets the same TLS result as probe predicted (skipped without the oracle).
+#[track_caller]
+fn assert_ca_oracle_agrees(pki: &TestPki, port: u16, r: &crate::support::probe::Report) {
+    if oracle().is_some() {
+        let ca = pki.ca_file.display().to_string();
+        let got = oracle_run(
+            "localhost",
+            port,
+            "ca",
+            &["--ta", &ca, "--sni", "localhost"],
+        );
+        assert_eq!(Some(got), r.device_tls_error, "oracle vs probe");
+    }
 }

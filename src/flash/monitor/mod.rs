@@ -1166,6 +1166,22 @@ pub fn run(
         Ok(None)
     };
 
+    // Hand one console line to `handle_line`; a decided outcome ends the run.
+    macro_rules! emit {
+        ($line:expr) => {
+            if let Some(o) = handle_line(
+                $line,
+                &mut n,
+                &mut *port,
+                &mut current_baud,
+                &mut switches,
+                &mut *sink,
+            )? {
+                return Ok(o);
+            }
+        };
+    }
+
     loop {
         let wait = match deadline {
             Some(d) => {
@@ -1184,59 +1200,23 @@ pub fn run(
                 while let Some(pos) = pending.iter().position(|&b| b == b'\n') {
                     let line: Vec<u8> = pending.drain(..=pos).collect();
                     let body = &line[..line.len() - 1];
-                    if let Some(o) = handle_line(
-                        body,
-                        &mut n,
-                        &mut *port,
-                        &mut current_baud,
-                        &mut switches,
-                        &mut *sink,
-                    )? {
-                        return Ok(o);
-                    }
+                    emit!(body);
                 }
                 if pending.len() >= MAX_LINE {
                     let chunk: Vec<u8> = std::mem::take(&mut pending);
-                    if let Some(o) = handle_line(
-                        &chunk,
-                        &mut n,
-                        &mut *port,
-                        &mut current_baud,
-                        &mut switches,
-                        &mut *sink,
-                    )? {
-                        return Ok(o);
-                    }
+                    emit!(&chunk);
                 }
             }
             ReadOutcome::Idle => {
                 if !pending.is_empty() && last_data.elapsed() >= flush_after {
                     let chunk: Vec<u8> = std::mem::take(&mut pending);
-                    if let Some(o) = handle_line(
-                        &chunk,
-                        &mut n,
-                        &mut *port,
-                        &mut current_baud,
-                        &mut switches,
-                        &mut *sink,
-                    )? {
-                        return Ok(o);
-                    }
+                    emit!(&chunk);
                 }
             }
             ReadOutcome::Eof => {
                 if !pending.is_empty() {
                     let chunk: Vec<u8> = std::mem::take(&mut pending);
-                    if let Some(o) = handle_line(
-                        &chunk,
-                        &mut n,
-                        &mut *port,
-                        &mut current_baud,
-                        &mut switches,
-                        &mut *sink,
-                    )? {
-                        return Ok(o);
-                    }
+                    emit!(&chunk);
                 }
                 return Ok(Outcome::Ended);
             }
