@@ -10,11 +10,15 @@ pub mod cli;
 pub mod device;
 pub mod emulator;
 pub mod error;
+pub mod files;
 pub mod firmware;
 pub mod flash;
+pub mod monitor;
 pub mod mqtt;
+pub mod ops;
 pub mod progress;
 pub mod project;
+pub mod serial;
 pub mod tls;
 
 pub use error::{Error, ErrorKind, ExitStatus, Result};

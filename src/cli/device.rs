@@ -761,7 +761,7 @@ fn run_export(args: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
             } else {
                 (render_csv(&doc), "csv")
             };
-            crate::device::broker::write_file_atomic(file, body.as_bytes(), 0o600)?;
+            crate::files::write_file_atomic(file, body.as_bytes(), 0o600)?;
             let report = ExportFileReport {
                 file: file.clone(),
                 devices: doc.devices.len(),
@@ -881,9 +881,9 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
         let c = dir.join(format!("{}.crt", d.name));
         let k = dir.join(format!("{}.key", d.name));
         let a = dir.join("ca.crt");
-        crate::device::broker::write_file_atomic(&k, issued.key_pem.as_bytes(), 0o600)?;
-        crate::device::broker::write_file_atomic(&c, issued.cert_pem.as_bytes(), 0o644)?;
-        crate::device::broker::write_file_atomic(&a, ca.cert_pem.as_bytes(), 0o644)?;
+        crate::files::write_file_atomic(&k, issued.key_pem.as_bytes(), 0o600)?;
+        crate::files::write_file_atomic(&c, issued.cert_pem.as_bytes(), 0o644)?;
+        crate::files::write_file_atomic(&a, ca.cert_pem.as_bytes(), 0o644)?;
         (cert_file, key_file, ca_file) = (Some(c), Some(k), Some(a));
     }
     let report = CertReport {

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::device::blob::blob_for_device;
 use crate::error::{Error, ExitStatus, Result};
 use crate::firmware::Board;
+use crate::ops::device_blob::blob_for_device;
 use crate::project::ProjectPaths;
 
 use super::Ctx;

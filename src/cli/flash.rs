@@ -6,87 +6,17 @@
 //! `flash_size - 0x5000`), and the registry is updated here — only after
 //! every region verified.
 
-use std::path::PathBuf;
-
 use crate::device::registry::Registry;
 use crate::error::{Error, ExitStatus, Result};
-use crate::flash::flasher::{self, After, FlashOptions, HeaderSize, Region, RegionAction, Session};
-use crate::flash::image::{self, FlashMode};
+use crate::flash::flasher::{self, FlashOptions, Region, RegionAction, Session};
+use crate::flash::image;
 use crate::flash::layout;
-use crate::flash::ports::{self, AutoPort};
-use crate::flash::transport::PortSpec;
 use crate::project::ProjectPaths;
+use crate::serial::ports::{self, AutoPort};
+use crate::serial::transport::PortSpec;
 
+use super::flash_args::{options, FlashArgs};
 use super::Ctx;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FlashModeArg {
-    Keep,
-    Qio,
-    Qout,
-    Dio,
-    Dout,
-}
-
-#[derive(Debug, clap::Args)]
-#[command(after_help = "\
-Examples:
-  espmqtt flash --firmware build/esp07/firmware.bin
-  espmqtt flash --port /dev/ttyUSB0 --firmware fw.bin --device sensor-007
-  espmqtt flash --port /dev/ttyUSB0 --device sensor-007 --config-only
-  espmqtt flash --port /dev/ttyUSB0 --read-config
-  espmqtt flash --port socket://127.0.0.1:4000 --firmware fw.bin --format json
-  espmqtt flash --no-stub --firmware fw.bin        # ROM loader only, 115200 baud
-  espmqtt flash --port /dev/ttyUSB0 --port /dev/ttyUSB1 --devices sensor-001..sensor-100 \\
-      --firmware fw.bin --wait                     # a fleet, one worker per port
-
-Without --port the only USB serial port is used. Regions whose contents are
-already on the module are skipped (MD5 compare); --force writes them anyway.
-Every region written is verified with an MD5 computed on the module.
-
-Bare ESP-07: hold GPIO0 low (to GND), GPIO15 low, EN/CH_PD high, then reset
-or power-cycle before running this command.")]
-pub struct FlashArgs {
-    /// Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`; repeat it
-    /// (or `auto`) with --devices to flash a fleet on several ports at once.
-    #[arg(long, short = 'p', env = "ESPMQTT_PORT")]
-    pub port: Vec<String>,
-    /// Baud rate for writing with the flasher stub (the ROM always uses 115200).
-    #[arg(long, short = 'b', default_value_t = flasher::DEFAULT_BAUD)]
-    pub baud: u32,
-    /// Use the ROM loader only: slower (115200, uncompressed), for modules the stub fails on.
-    #[arg(long)]
-    pub no_stub: bool,
-    /// Firmware image (.bin) to write at 0x0.
-    #[arg(long, short = 'f', value_name = "FILE.bin")]
-    pub firmware: Option<PathBuf>,
-    /// Also write this device's config blob (from the registry) at flash_size - 0x5000.
-    #[arg(long, value_name = "NAME")]
-    pub device: Option<String>,
-    /// Write only the config blob of --device, not the firmware.
-    #[arg(long, requires = "device")]
-    pub config_only: bool,
-    /// Read the config blob back from the module and print it (secrets redacted).
-    #[arg(long, conflicts_with_all = ["firmware", "config_only"])]
-    pub read_config: bool,
-    /// Flash mode to put in the image header (esptool --flash-mode).
-    #[arg(long, value_enum, default_value_t = FlashModeArg::Keep)]
-    pub flash_mode: FlashModeArg,
-    /// Flash size to put in the image header: keep, detect, or 1MB/4MB/….
-    #[arg(long, default_value = "keep", value_name = "keep|detect|SIZE")]
-    pub flash_size: String,
-    /// What to do when done.
-    #[arg(long, value_enum, default_value_t = After::HardReset)]
-    pub after: After,
-    /// Write regions even when the module already holds them.
-    #[arg(long)]
-    pub force: bool,
-    /// Show secrets with --read-config.
-    #[arg(long)]
-    pub show_secrets: bool,
-    #[command(flatten)]
-    pub fleet: super::flash_fleet::FleetArgs,
-}
 
 #[derive(Debug, serde::Serialize)]
 struct FlashOutput<'a> {
@@ -201,48 +131,6 @@ fn render(out: &FlashOutput) -> String {
     }
     s.push_str(&format!("done in {:.1} s", r.seconds));
     s
-}
-
-pub(super) fn options(args: &FlashArgs) -> Result<FlashOptions> {
-    let flash_size = match args.flash_size.to_ascii_lowercase().as_str() {
-        "keep" => HeaderSize::Keep,
-        "detect" => HeaderSize::Detect,
-        other => {
-            let b = image::parse_size(other)
-                .filter(|b| image::size_code(*b).is_some())
-                .ok_or_else(|| {
-                    Error::usage(format!("invalid --flash-size `{}`", args.flash_size))
-                        .with_help("use keep, detect, 256KB, 512KB, 1MB, 2MB, 4MB, 8MB or 16MB")
-                })?;
-            HeaderSize::Bytes(b)
-        }
-    };
-    let flash_mode = match args.flash_mode {
-        FlashModeArg::Keep => None,
-        FlashModeArg::Qio => Some(FlashMode::Qio),
-        FlashModeArg::Qout => Some(FlashMode::Qout),
-        FlashModeArg::Dio => Some(FlashMode::Dio),
-        FlashModeArg::Dout => Some(FlashMode::Dout),
-    };
-    if !(9600..=3_000_000).contains(&args.baud) {
-        return Err(
-            Error::usage(format!("--baud {} is out of range", args.baud))
-                .with_help("typical values: 115200, 230400, 460800, 921600"),
-        );
-    }
-    Ok(FlashOptions {
-        baud: if args.no_stub {
-            flasher::ROM_BAUD
-        } else {
-            args.baud
-        },
-        use_stub: !args.no_stub,
-        force: args.force,
-        after: args.after,
-        flash_mode,
-        flash_size,
-        ..FlashOptions::default()
-    })
 }
 
 /// `--port`, or the only USB serial port.

@@ -1,5 +1,5 @@
 //! `espmqtt flash --port P1 --port P2 … --devices sensor-001..sensor-100`:
-//! fleet flashing, one worker per port ([`crate::flash::fleet`]).
+//! fleet flashing, one worker per port ([`crate::ops::fleet`]).
 //!
 //! This file parses the device list, picks the ports (`--port auto` = every
 //! USB serial port), draws one progress bar per port on a TTY (indicatif
@@ -13,39 +13,14 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::{Error, ExitStatus, Result};
-use crate::flash::fleet::{self, FleetEvent, FleetOptions, FleetSummary};
-use crate::flash::ports;
-use crate::flash::transport::PortSpec;
+use crate::ops::fleet::{self, FleetEvent, FleetOptions, FleetSummary};
 use crate::progress::{NoProgress, Progress};
 use crate::project::ProjectPaths;
+use crate::serial::ports;
+use crate::serial::transport::PortSpec;
 
-use super::flash::FlashArgs;
+use super::flash_args::{options, FlashArgs};
 use super::Ctx;
-
-/// Fleet options of `espmqtt flash` (flattened into its arguments).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct FleetArgs {
-    /// Devices to flash, in order: `sensor-001..sensor-100`, `a,b,c`, or
-    /// repeated. Each port takes the next device not yet flashed.
-    #[arg(long, value_name = "RANGE|LIST", conflicts_with_all = ["device", "read_config", "config_only"])]
-    pub devices: Vec<String>,
-    /// After each module, wait for the next one on the same port (production
-    /// line); stop when the list is done.
-    #[arg(long, requires = "devices")]
-    pub wait: bool,
-    /// Flash a module even if its MAC is already bound to another device.
-    #[arg(long, requires = "devices")]
-    pub rebind: bool,
-    /// With --wait: stop a port that shows no new module for SECS.
-    #[arg(long, value_name = "SECS", requires = "wait")]
-    pub wait_timeout: Option<f64>,
-    /// With --wait: seconds between two looks at a port.
-    #[arg(long, value_name = "SECS", default_value_t = 0.5, requires = "wait")]
-    pub poll: f64,
-    /// Attempts per device before it is left unflashed.
-    #[arg(long, value_name = "N", default_value_t = 2, requires = "devices")]
-    pub attempts: u32,
-}
 
 /// Expand `--devices` values: `prefix001..prefix100` (or `prefix001..100`),
 /// comma lists, single names; duplicates removed, order kept.
@@ -208,7 +183,7 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
         }
         None => None,
     };
-    let flash = super::flash::options(&args)?;
+    let flash = options(&args)?;
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let opts = FleetOptions {
         ports: port_specs.clone(),

@@ -17,6 +17,7 @@ pub mod device_config;
 pub mod emulate;
 pub mod fingerprint;
 pub mod flash;
+pub mod flash_args;
 pub mod flash_fleet;
 pub mod init;
 pub mod monitor;
@@ -97,7 +98,7 @@ pub enum Command {
     /// Render the firmware template and compile it with arduino-cli or PlatformIO.
     Build(build::BuildArgs),
     /// Write firmware and/or a device's configuration to a module over serial.
-    Flash(flash::FlashArgs),
+    Flash(flash_args::FlashArgs),
     /// Serial console that explains boot messages, crashes and firmware status lines.
     Monitor(monitor::MonitorArgs),
     /// List serial ports with their USB bridge chip.

@@ -1,6 +1,6 @@
 //! `espmqtt monitor`: the serial console, with a plain explanation under
 //! every line the decoders recognise (ROM boot messages, crash dumps, the
-//! firmware's status lines). The decoding lives in `flash::monitor`; this
+//! firmware's status lines). The decoding lives in `crate::monitor`; this
 //! file wires flags to it and renders lines as text or JSON Lines.
 
 use std::time::{Duration, Instant};
@@ -9,11 +9,8 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::error::{Error, ExitStatus, Result};
-use crate::flash::monitor::{
-    self,
-    port::{self, PortSpec},
-    ConsoleLine, MonitorEvent, MonitorOptions, Outcome, Severity,
-};
+use crate::monitor::{self, ConsoleLine, MonitorEvent, MonitorOptions, Outcome, Severity};
+use crate::serial::console::{self as port, PortSpec};
 
 use super::output::Style;
 use super::Ctx;

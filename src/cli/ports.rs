@@ -1,7 +1,7 @@
 //! `espmqtt ports`: list serial ports and their USB bridge chips.
 
 use crate::error::{Error, ExitStatus, Result};
-use crate::flash::ports;
+use crate::serial::ports;
 
 use super::Ctx;
 

@@ -17,8 +17,6 @@
 //!   a [`DeviceIdentity`] and resolved [`TrustMaterial`] to a [`ConfigBlob`].
 //! - [`TrustMaterial::resolve`]: reads `ca_file` / `pubkey_file` / parses
 //!   `fingerprints` from the project configuration.
-//! - [`blob_for_device`]: the blob of one registry device in a project
-//!   (`espmqtt.toml` + registry), as used by `device config` and `flash`.
 //! - [`eeprom_offset`]: where the blob goes in flash for a flash size.
 
 use std::path::Path;
@@ -26,7 +24,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::project::{ProjectConfig, ProjectPaths};
+use crate::project::ProjectConfig;
 use crate::tls::TrustMode;
 
 /// First four bytes of every blob.
@@ -1072,27 +1070,6 @@ impl DeviceIdentity {
             rec.client_key_pem.as_deref(),
         )
     }
-}
-
-/// The config blob of registry device `name` in the project at `paths`:
-/// fleet settings from `espmqtt.toml`, secrets from the registry, trust
-/// material from the files `[tls]` names. Returns the value and its bytes.
-/// A revoked device is refused (its secret is retired; the broker would
-/// reject it).
-pub fn blob_for_device(paths: &ProjectPaths, name: &str) -> Result<(ConfigBlob, Vec<u8>)> {
-    let config = paths.load_config()?;
-    let registry = crate::device::registry::Registry::open(paths)?;
-    let record = registry.device(name)?;
-    if record.revoked {
-        return Err(Error::usage(format!("device {name} is revoked"))
-            .with_help("create a new device with `espmqtt device new`, or pick another one"));
-    }
-    let identity = DeviceIdentity::from_record(&record)?;
-    let trust = TrustMaterial::resolve(&config, &paths.root)?;
-    let wifi_password = config.wifi.resolve_password()?;
-    let blob = build_blob(&config, wifi_password.as_deref(), &identity, &trust)?;
-    let bytes = blob.encode()?;
-    Ok((blob, bytes))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! signature is made by ring, so that crate's timing-side-channel advisory on
 //! RSA decryption (RUSTSEC-2023-0071) does not apply here.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
@@ -209,7 +209,7 @@ pub fn init(paths: &ProjectPaths, kind: KeyKind, days: u32, cn: &str) -> Result<
     }
     paths.ensure_state_dir()?;
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    set_mode(&dir, 0o700)?;
+    crate::files::set_mode(&dir, 0o700)?;
     let key = generate_key(kind)?;
     let now = OffsetDateTime::now_utc();
     let params = ca_params(
@@ -224,8 +224,8 @@ pub fn init(paths: &ProjectPaths, kind: KeyKind, days: u32, cn: &str) -> Result<
         .map_err(|e| Error::runtime(format!("cannot sign the CA certificate: {e}")))?;
     // Key first, created 0600 and exclusively, so no other process ever sees
     // a readable key or a certificate without its key.
-    super::broker::write_new_private(&key_file, key.serialize_pem().as_bytes())?;
-    super::broker::write_file_atomic(&cert_file, cert.pem().as_bytes(), 0o644)?;
+    crate::files::write_new_private(&key_file, key.serialize_pem().as_bytes())?;
+    crate::files::write_file_atomic(&cert_file, cert.pem().as_bytes(), 0o644)?;
     load(paths).map(|ca| ca.summary)
 }
 
@@ -360,17 +360,4 @@ impl LocalCa {
             not_after: rfc3339(not_after),
         })
     }
-}
-
-/// Set a file or directory's mode (Unix only; a no-op elsewhere).
-pub(crate) fn set_mode(path: &Path, mode: u32) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-            .map_err(|e| Error::io(path, e))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-    Ok(())
 }

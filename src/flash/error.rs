@@ -8,7 +8,7 @@
 
 use crate::error::Error;
 
-use super::transport::OpenError;
+use crate::serial::transport::OpenError;
 
 /// The wiring a bare ESP-07 needs to enter the ROM loader (flashing.md §3.3, §3.4).
 pub const ESP07_WIRING_HELP: &str = "\

@@ -20,8 +20,8 @@ use super::error::{FlashError, FlashResult};
 use super::image;
 use super::loader::{self, Loader, ModuleInfo, CONNECT_ATTEMPTS};
 use super::protocol::SECTOR_SIZE;
-use super::transport::{self, PortSpec};
 use crate::progress::Progress;
+use crate::serial::transport::{self, PortSpec};
 
 /// Baud the ROM talks at; the stub can go faster.
 pub const ROM_BAUD: u32 = 115_200;

@@ -5,7 +5,7 @@
 //! Why our own loader and not espflash 2.1's `Connection`/`Flasher`: we do use
 //! espflash's chip table (`Chip::from_magic`, to name an ESP32 we refuse) and
 //! the ESP8266 stub it ships (`stub/esp8266.toml`, esptool's legacy stub), and
-//! its `Interface` accepts our [`super::transport::TcpPort`]. But its ESP8266
+//! its `Interface` accepts our [`crate::serial::transport::TcpPort`]. But its ESP8266
 //! write path is unusable (flashing.md §5.5): no CHANGE_BAUDRATE, 1 KiB
 //! uncompressed blocks, the ROM erase-size workaround sent to the stub (which
 //! truncates the image), FLASH_END not awaited and no MD5. Its `Connection`

@@ -37,14 +37,14 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::flasher::{self, FlashOptions, Region, RegionReport, Session};
-use super::layout;
-use super::transport::PortSpec;
 use crate::device::blob::{build_blob, DeviceIdentity, TrustMaterial};
 use crate::device::registry::{DeviceRecord, Registry};
 use crate::error::{Error, Result};
+use crate::flash::flasher::{self, FlashOptions, Region, RegionReport, Session};
+use crate::flash::layout;
 use crate::progress::Progress;
 use crate::project::ProjectPaths;
+use crate::serial::transport::PortSpec;
 
 /// What to flash where.
 #[derive(Debug, Clone)]
@@ -655,7 +655,7 @@ impl Worker<'_> {
         session: Session,
         blob: Vec<u8>,
         progress: &dyn Progress,
-    ) -> super::FlashResult<(Vec<RegionReport>, Vec<String>, Option<String>)> {
+    ) -> crate::flash::FlashResult<(Vec<RegionReport>, Vec<String>, Option<String>)> {
         let regions = self
             .opts
             .firmware
@@ -675,7 +675,7 @@ impl Worker<'_> {
         if let Some(r) = report.regions.iter().find(|r| !r.verified) {
             // write_* return Err on a failed verify; this is belt and braces
             // so an unverified region can never be recorded.
-            return Err(super::FlashError::Plan(format!(
+            return Err(crate::flash::FlashError::Plan(format!(
                 "{} at 0x{:x} was not verified",
                 r.label, r.offset
             )));

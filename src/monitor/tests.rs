@@ -387,7 +387,7 @@ fn status_lines_contract_matches_firmware_doc() {
 
 #[test]
 fn line_assembly_does_not_depend_on_read_boundaries() {
-    let transcript: &[u8] = include_bytes!("../../../tests/data/console/full.txt");
+    let transcript: &[u8] = include_bytes!("../../tests/data/console/full.txt");
     let whole: Vec<String> = {
         let (events, _) = run_fake(vec![(115_200, transcript)], None);
         events

@@ -12,10 +12,9 @@
 //! The decoder is fed raw bytes from the wire, so it never panics and never
 //! trusts them: unknown lines are plain text, malformed status lines are
 //! decoded as far as they go. [`run`] is the read loop shared by the CLI and
-//! the tests; it reads through a [`port::ConsolePort`] with timeouts and
+//! the tests; it reads through a [`crate::serial::console::ConsolePort`] with timeouts and
 //! reports through a callback, so the library never prints.
 
-pub mod port;
 pub mod tables;
 
 use std::sync::OnceLock;
@@ -25,7 +24,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use port::{ConsolePort, ReadOutcome};
+pub use crate::serial::console::{ConsolePort, ReadOutcome};
 
 /// Baud rate of the ESP8266 ROM's boot messages with a 26 MHz crystal
 /// (flashing.md §3.4).

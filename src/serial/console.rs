@@ -3,7 +3,7 @@
 //! spell it; the emulator serves its console replay this way).
 //!
 //! Deliberately small: the monitor only reads, changes the baud rate and
-//! pulses reset. The flashing transport (`flash::transport`) carries the
+//! pulses reset. The flashing transport ([`super::transport`]) carries the
 //! loader protocol and lives elsewhere. Every read is bounded by a timeout
 //! so `--timeout` holds on a silent line.
 

@@ -1,0 +1,13 @@
+//! Operations: code that strings the lower layers together into one job a
+//! command performs (cargo's `ops` is the model). The CLI calls these; the
+//! modules below (`device`, `flash`, `serial`, `tls`, `mqtt`, `firmware`,
+//! `emulator`) never import from here.
+//!
+//! * [`fleet`] — fleet flashing: one worker per port, devices claimed from
+//!   the registry, blobs built, modules flashed, verified and bound;
+//! * [`device_blob`] — a device's config blob from espmqtt.toml + registry;
+//! * [`trust`] — fetch a broker's chain and propose a trust mode.
+
+pub mod device_blob;
+pub mod fleet;
+pub mod trust;
