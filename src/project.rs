@@ -125,6 +125,11 @@ impl ProjectPaths {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectConfig {
+    /// Where the device registry lives: `postgres://USER@HOST/DATABASE`
+    /// (password from `PGPASSWORD` or `~/.pgpass`, never here) or an SQLite
+    /// file path; default `.espmqtt/registry.db`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
     pub broker: BrokerConfig,
     #[serde(default)]
     pub wifi: WifiConfig,

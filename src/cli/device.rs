@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::device::ca::{self, KeyKind};
-use crate::device::registry::{Created, DeviceRecord, NewDevice, Registry};
+use crate::device::registry::dump::Dump;
+use crate::device::registry::{Created, DeviceRecord, Location, NewDevice, Registry};
 use crate::error::{Error, ExitStatus, Result};
 use crate::project::ProjectPaths;
 
@@ -32,8 +33,10 @@ pub enum DeviceCommand {
     Rotate(RotateArgs),
     /// Revoke a device: its secret and certificate are retired; exports leave it out.
     Revoke(RevokeArgs),
-    /// Export the registry for other systems: CSV (default) or JSON (--format json).
+    /// Export the registry for other systems: CSV (default), JSON (--format json), or a whole-registry dump (--dump).
     Export(ExportArgs),
+    /// Load a dump (`device export --dump`) into an empty registry of either backend.
+    Import(ImportArgs),
     /// Issue a client certificate to a device from the local CA.
     Cert(CertArgs),
     /// Check the registry: SQLite integrity and that every active device is whole.
@@ -54,6 +57,7 @@ pub fn run(args: DeviceCommand, ctx: &Ctx) -> Result<ExitStatus> {
         DeviceCommand::Rotate(a) => run_rotate(a, ctx),
         DeviceCommand::Revoke(a) => run_revoke(a, ctx),
         DeviceCommand::Export(a) => run_export(a, ctx),
+        DeviceCommand::Import(a) => run_import(a, ctx),
         DeviceCommand::Cert(a) => run_cert(a, ctx),
         DeviceCommand::Check => run_check(ctx),
     }
@@ -63,6 +67,31 @@ fn open(ctx: &Ctx) -> Result<(ProjectPaths, Registry)> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let reg = Registry::open(&paths)?;
     Ok((paths, reg))
+}
+
+/// Open the registry for a command that only reads: nothing is created,
+/// and a read-only registry file is fine. `None`: a project (it has an
+/// `espmqtt.toml`) without a registry yet. Outside a project, with no
+/// registry, a usage error.
+fn open_read(ctx: &Ctx) -> Result<Option<Registry>> {
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    match Location::of_project(&paths)? {
+        Location::Sqlite(p) if !p.exists() => {
+            if paths.has_config() {
+                Ok(None)
+            } else {
+                Err(Error::usage(format!(
+                    "no espmqtt project here: no {} in this directory or above, and no registry",
+                    crate::project::CONFIG_FILE
+                ))
+                .with_help(
+                    "run this in the project's directory, pass --config PATH, or create the \
+                     first device with `espmqtt device new NAME`",
+                ))
+            }
+        }
+        _ => Registry::open_read_only(&paths).map(Some),
+    }
 }
 
 // ---------------------------------------------------------------- new
@@ -374,8 +403,11 @@ struct ListReport {
 }
 
 fn run_list(_args: ListArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let (_, reg) = open(ctx)?;
-    let devices: Vec<DeviceView> = reg.devices()?.iter().map(DeviceView::of).collect();
+    let records = match open_read(ctx)? {
+        Some(reg) => reg.devices()?,
+        None => Vec::new(),
+    };
+    let devices: Vec<DeviceView> = records.iter().map(DeviceView::of).collect();
     let report = ListReport {
         count: devices.len(),
         active: devices.iter().filter(|d| d.status == "active").count(),
@@ -468,7 +500,12 @@ struct ShowReport {
 }
 
 fn run_show(args: ShowArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let (_, reg) = open(ctx)?;
+    let Some(reg) = open_read(ctx)? else {
+        return Err(
+            Error::usage(format!("no device named {:?} in the registry", args.name))
+                .with_help("create it with `espmqtt device new NAME`"),
+        );
+    };
     let d = reg.device(&args.name)?;
     let report = ShowReport {
         device: DeviceView::of(&d),
@@ -657,6 +694,10 @@ pub struct ExportArgs {
     /// Write to this file (mode 0600, atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Write the whole registry (every secret, key, credential date and
+    /// event) as one JSON dump to FILE (mode 0600), for `device import`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "show_secrets"])]
+    pub dump: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -728,8 +769,37 @@ struct ExportFileReport {
 }
 
 fn run_export(args: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let (_, reg) = open(ctx)?;
-    let devices = reg.devices()?;
+    let reg = open_read(ctx)?;
+    if let Some(file) = &args.dump {
+        let dump = match &reg {
+            Some(r) => r.dump()?,
+            None => Dump::new(Vec::new(), Vec::new()),
+        };
+        let mut body = serde_json::to_string_pretty(&dump)
+            .map_err(|e| Error::runtime(format!("cannot serialise the dump: {e}")))?;
+        body.push('\n');
+        crate::files::write_file_atomic(file, body.as_bytes(), 0o600)?;
+        let report = DumpReport {
+            file: file.clone(),
+            registry: reg.as_ref().map(|r| r.location()),
+            devices: dump.devices.len(),
+            events: dump.events.len(),
+            schema_version: dump.schema_version,
+        };
+        ctx.emit(&report, |_| {
+            format!(
+                "Wrote the whole registry ({} devices, {} events, secrets included) to {} (mode 0600).\n",
+                report.devices,
+                report.events,
+                file.display()
+            )
+        });
+        return Ok(ExitStatus::Success);
+    }
+    let devices = match &reg {
+        Some(r) => r.devices()?,
+        None => Vec::new(),
+    };
     let doc = ExportDoc {
         devices: devices
             .iter()
@@ -776,6 +846,56 @@ fn run_export(args: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
             });
         }
     }
+    Ok(ExitStatus::Success)
+}
+
+#[derive(Serialize)]
+struct DumpReport {
+    file: PathBuf,
+    registry: Option<String>,
+    devices: usize,
+    events: usize,
+    schema_version: u32,
+}
+
+// ---------------------------------------------------------------- import
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The registry it loads into must be empty; the whole file is checked before
+anything is written, and loaded in one transaction.
+
+Examples:
+  espmqtt device export --dump registry.json
+  ESPMQTT_REGISTRY=postgres://espmqtt@db.lab/espmqtt espmqtt device import registry.json")]
+pub struct ImportArgs {
+    /// A dump written by `espmqtt device export --dump`.
+    pub file: PathBuf,
+}
+
+#[derive(Serialize)]
+struct ImportReport {
+    registry: String,
+    devices: usize,
+    events: usize,
+}
+
+fn run_import(args: ImportArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    let text = std::fs::read_to_string(&args.file).map_err(|e| Error::io(&args.file, e))?;
+    let dump = Dump::parse(&text).map_err(|e| e.context(args.file.display().to_string()))?;
+    let (_, reg) = open(ctx)?;
+    reg.load(&dump)?;
+    let report = ImportReport {
+        registry: reg.location(),
+        devices: dump.devices.len(),
+        events: dump.events.len(),
+    };
+    ctx.emit(&report, |_| {
+        format!(
+            "Loaded {} devices and {} events into {}.\n",
+            report.devices, report.events, report.registry
+        )
+    });
     Ok(ExitStatus::Success)
 }
 

@@ -284,6 +284,7 @@ fn config_from_args(a: &InitArgs, root: &Path) -> Result<ProjectConfig> {
         TrustMode::Insecure => {}
     }
     Ok(ProjectConfig {
+        registry: None,
         broker: BrokerConfig {
             host,
             port,

@@ -403,7 +403,7 @@ impl Device {
         // ROM: one 16-byte entry; stubs: any number (flashing.md §2.3).
         let n = req.data.len() / 16;
         let bad = req.data.is_empty()
-            || req.data.len() % 16 != 0
+            || !req.data.len().is_multiple_of(16)
             || (!self.in_stub() && req.data.len() != 16);
         if bad {
             return self.one(self.err(req.op, self.bad_len()));

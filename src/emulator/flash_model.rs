@@ -75,7 +75,7 @@ impl Flash {
         let mut s = first;
         let mut cost = EraseCost::default();
         while s < end {
-            let step = if s % 16 == 0 && end - s >= 16 {
+            let step = if s.is_multiple_of(16) && end - s >= 16 {
                 cost.blocks += 1;
                 16
             } else {
@@ -151,7 +151,7 @@ impl LazyErase {
             let s = self.next_sector;
             // A block erase when aligned and the region still covers the
             // whole block, exactly like the stub's erase-ahead.
-            let step = if s % 16 == 0 && self.end_sector - s >= 16 {
+            let step = if s.is_multiple_of(16) && self.end_sector - s >= 16 {
                 16
             } else {
                 1

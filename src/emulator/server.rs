@@ -116,7 +116,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Check a configuration before serving.
 pub fn validate(cfg: &EmulatorConfig) -> Result<(), String> {
-    if cfg.flash_size == 0 || cfg.flash_size % 0x1000 != 0 || cfg.flash_size > 16 << 20 {
+    if cfg.flash_size == 0 || !cfg.flash_size.is_multiple_of(0x1000) || cfg.flash_size > 16 << 20 {
         return Err(format!(
             "flash size {:#x} is not a whole number of 4 KiB sectors up to 16 MB",
             cfg.flash_size

@@ -57,7 +57,7 @@ pub fn size_from_code(code: u8) -> Option<u32> {
 
 /// `1MB`, `4MB`, `512KB`.
 pub fn size_label(bytes: u32) -> String {
-    if bytes >= 0x100000 && bytes % 0x100000 == 0 {
+    if bytes >= 0x100000 && bytes.is_multiple_of(0x100000) {
         format!("{}MB", bytes / 0x100000)
     } else {
         format!("{}KB", bytes / 1024)

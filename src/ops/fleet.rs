@@ -10,8 +10,13 @@
 //!   module has not been swapped yet (same MAC as the one it just flashed)
 //!   therefore never holds a claim, so the other ports take the remaining
 //!   devices instead of one port sitting on a device it cannot flash.
-//! - Claims are [`Registry::claim_next_unflashed`]: one write transaction,
-//!   so two threads or two processes never get the same device.
+//! - Claims are [`crate::device::registry::RegistryBackend::claim_next_unflashed`]:
+//!   one write transaction, so two threads, processes or stations (sharing
+//!   a PostgreSQL registry) never get the same device. A claim carries a
+//!   lease ([`claim_lease`]) that a heartbeat thread renews while the module
+//!   is written; a station that dies mid-flash frees its devices when the
+//!   lease lapses, and a station still waiting (`--wait`) takes them over.
+//!   A flash whose claim lapsed meanwhile is not recorded.
 //! - A flash is recorded only when every region verified (MD5 computed on
 //!   the module). A failure releases the claim: the device goes back to the
 //!   pool and is retried, up to [`FleetOptions::max_attempts`], then left
@@ -31,14 +36,13 @@
 //! [`Progress`] per port; nothing is printed here.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::device::blob::{build_blob, DeviceIdentity, TrustMaterial};
-use crate::device::registry::{DeviceRecord, Registry};
+use crate::device::registry::{DeviceRecord, Location, Registry, CLAIM_LEASE};
 use crate::error::{Error, Result};
 use crate::flash::flasher::{self, FlashOptions, Region, RegionReport, Session};
 use crate::flash::layout;
@@ -242,16 +246,63 @@ pub fn preflight(paths: &ProjectPaths, devices: &[String]) -> Result<Vec<String>
     Ok(skipped)
 }
 
-/// Worker ids are `fleet:PID:PORT`. True when the process that made the
-/// claim is gone, as far as this host can tell (Linux `/proc`); false when
-/// unsure, leaving the registry's staleness rule in charge.
+/// Environment variable naming this station in claims (default: the host
+/// name). Stations sharing a PostgreSQL registry need distinct names.
+pub const STATION_ENV: &str = "ESPMQTT_STATION";
+/// Environment variable overriding the claim lease, in seconds.
+pub const LEASE_ENV: &str = "ESPMQTT_CLAIM_LEASE";
+
+/// This station's name: `ESPMQTT_STATION`, else the host name.
+pub fn station() -> String {
+    std::env::var(STATION_ENV)
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "localhost".into())
+        .replace(':', "_")
+}
+
+/// How long a claim lasts unless renewed: `ESPMQTT_CLAIM_LEASE` seconds,
+/// else [`CLAIM_LEASE`].
+pub fn claim_lease() -> Result<Duration> {
+    match std::env::var(LEASE_ENV) {
+        Ok(v) if !v.trim().is_empty() => {
+            let secs: f64 = v.trim().parse().map_err(|_| {
+                Error::usage(format!("{LEASE_ENV}={v:?} is not a number of seconds"))
+            })?;
+            if !(0.5..=86_400.0).contains(&secs) {
+                return Err(Error::usage(format!(
+                    "{LEASE_ENV}={v}: the lease must be between 0.5 and 86400 seconds"
+                )));
+            }
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Ok(CLAIM_LEASE),
+    }
+}
+
+/// Worker ids are `fleet:STATION:PID:PORT` (older runs wrote `fleet:PID:PORT`).
+/// True when the claim was made on this station by a process that is gone
+/// (Linux `/proc`); false when unsure or made elsewhere, leaving the lease
+/// in charge.
 fn claim_is_dead(worker: &str) -> bool {
-    let Some(pid) = worker
-        .strip_prefix("fleet:")
-        .and_then(|r| r.split(':').next())
-        .and_then(|p| p.parse::<u32>().ok())
-    else {
+    let Some(rest) = worker.strip_prefix("fleet:") else {
         return false;
+    };
+    let mut parts = rest.splitn(3, ':');
+    let first = parts.next().unwrap_or_default();
+    let pid = match first.parse::<u32>() {
+        Ok(pid) => pid,
+        Err(_) if first == station() => match parts.next().and_then(|p| p.parse().ok()) {
+            Some(pid) => pid,
+            None => return false,
+        },
+        Err(_) => return false,
     };
     let proc = std::path::Path::new("/proc");
     pid != std::process::id() && proc.join("self").exists() && !proc.join(pid.to_string()).exists()
@@ -269,9 +320,10 @@ pub fn run(
     if opts.ports.is_empty() {
         return Err(Error::usage("fleet flashing needs at least one --port"));
     }
+    let lease = claim_lease()?;
     let skipped = preflight(paths, &opts.devices)?;
     let factory = BlobFactory::new(paths)?;
-    let db = paths.registry_db();
+    let location = Location::of_project(paths)?;
     let coord = Mutex::new(Coordinator {
         devices: opts.devices.clone(),
         attempts: HashMap::new(),
@@ -285,6 +337,7 @@ pub fn run(
     // Worker ids name the process too: another process's claims are
     // another process's business (registry claims are per worker).
     let pid = std::process::id();
+    let station = station();
     let results: Vec<Result<()>> = std::thread::scope(|s| {
         let handles: Vec<_> = opts
             .ports
@@ -293,8 +346,9 @@ pub fn run(
                 let progress = progress_for(port);
                 let w = Worker {
                     port: port.clone(),
-                    id: format!("fleet:{pid}:{port}"),
-                    db: db.clone(),
+                    id: format!("fleet:{station}:{pid}:{port}"),
+                    location: location.clone(),
+                    lease,
                     opts,
                     factory: &factory,
                     coord: &coord,
@@ -331,7 +385,7 @@ pub fn run(
             ));
         }
     }
-    let reg = Registry::open_path(&db)?;
+    let reg = Registry::open_location(&location)?;
     let mut remaining = Vec::new();
     for n in &opts.devices {
         if let Some(d) = reg.find(n)? {
@@ -363,7 +417,9 @@ pub fn run(
 struct Worker<'a> {
     port: PortSpec,
     id: String,
-    db: PathBuf,
+    location: Location,
+    /// Lease of every claim; renewed every third of it while flashing.
+    lease: Duration,
     opts: &'a FleetOptions,
     factory: &'a BlobFactory,
     coord: &'a Mutex<Coordinator>,
@@ -388,7 +444,7 @@ impl Worker<'_> {
     fn run(&self, progress: &dyn Progress) -> Result<()> {
         let port = self.port.to_string();
         self.emit(FleetEvent::PortStarted { port: port.clone() });
-        let reg = match Registry::open_path(&self.db) {
+        let reg = match Registry::open_location(&self.location) {
             Ok(r) => r,
             Err(e) => {
                 self.emit(FleetEvent::PortDone {
@@ -461,7 +517,9 @@ impl Worker<'_> {
     }
 
     /// True when no device is left to claim and no worker of this run holds
-    /// a claim that could still come back (a failure releases it).
+    /// a claim that could still come back (a failure releases it). With
+    /// `--wait`, a device claimed by another process or station is not
+    /// done either: its claim may lapse (the other died) and come to us.
     fn list_done(&self, reg: &Registry) -> Result<bool> {
         let (candidates, in_flight) = {
             let c = lock(self.coord);
@@ -472,7 +530,10 @@ impl Worker<'_> {
         }
         for n in &candidates {
             if let Some(d) = reg.find(n)? {
-                if !d.revoked && d.last_flashed_at.is_none() && d.claimed_by.is_none() {
+                if !d.revoked
+                    && d.last_flashed_at.is_none()
+                    && (d.claimed_by.is_none() || self.opts.wait)
+                {
                     return Ok(false);
                 }
             }
@@ -496,7 +557,7 @@ impl Worker<'_> {
         let Some((device, attempt)) = self.claim(reg)? else {
             let mac = module.mac.clone();
             drop(module);
-            if lock(self.coord).in_flight == 0 {
+            if lock(self.coord).in_flight == 0 && self.list_done(reg)? {
                 return Ok(Look::Finished);
             }
             return Ok(Look::Wait {
@@ -580,7 +641,7 @@ impl Worker<'_> {
         if names.is_empty() {
             return Ok(None);
         }
-        let Some(device) = reg.claim_next_unflashed(&names, &self.id)? else {
+        let Some(device) = reg.claim_next_unflashed(&names, &self.id, self.lease)? else {
             return Ok(None);
         };
         coord.in_flight += 1;
@@ -616,8 +677,24 @@ impl Worker<'_> {
             .blob(&device)
             .map_err(Failure::Permanent)
             .and_then(|blob| {
-                self.write(session, blob, progress)
-                    .map_err(|e| Failure::Retry(e.into()))
+                let heartbeat = Heartbeat::start(&self.location, &device.name, &self.id, self.lease);
+                let written = self
+                    .write(session, blob, progress)
+                    .map_err(|e| Failure::Retry(e.into()));
+                let kept = heartbeat.stop();
+                let written = written?;
+                if !kept {
+                    // Another worker may have taken the device after our
+                    // lease lapsed: recording would bind two modules.
+                    return Err(Failure::Permanent(Error::runtime(format!(
+                        "the claim on {} lapsed while flashing (lease {} s); the module was \
+                         written but is not recorded",
+                        device.name,
+                        self.lease.as_secs_f64()
+                    ))
+                    .with_help("flash this module again; a longer ESPMQTT_CLAIM_LEASE avoids this on a slow registry link")));
+                }
+                Ok(written)
             })
             .and_then(|written| {
                 reg.record_flash(
@@ -771,6 +848,49 @@ struct Written {
     regions: Vec<RegionReport>,
     warnings: Vec<String>,
     firmware_sha256: Option<String>,
+}
+
+/// Renews a claim's lease from its own thread (and its own registry
+/// connection) while the worker flashes.
+struct Heartbeat {
+    stop: std::sync::mpsc::Sender<()>,
+    handle: std::thread::JoinHandle<bool>,
+}
+
+impl Heartbeat {
+    fn start(location: &Location, device: &str, worker: &str, lease: Duration) -> Heartbeat {
+        let (stop, rx) = std::sync::mpsc::channel::<()>();
+        let (location, device, worker) = (location.clone(), device.to_string(), worker.to_string());
+        let handle = std::thread::spawn(move || {
+            let mut reg: Option<Registry> = None;
+            loop {
+                match rx.recv_timeout(lease / 3) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => return true,
+                }
+                if reg.is_none() {
+                    reg = Registry::open_location(&location).ok();
+                }
+                // A failed renewal (registry unreachable for a moment) is
+                // retried at the next beat; a claim taken by another worker
+                // is final.
+                if let Some(r) = &reg {
+                    match r.renew_claim(&device, &worker, lease) {
+                        Ok(true) => {}
+                        Ok(false) => return false,
+                        Err(_) => reg = None,
+                    }
+                }
+            }
+        });
+        Heartbeat { stop, handle }
+    }
+
+    /// Stop renewing; true when the claim was held throughout.
+    fn stop(self) -> bool {
+        let _ = self.stop.send(());
+        self.handle.join().unwrap_or(false)
+    }
 }
 
 enum Failure {

@@ -928,7 +928,7 @@ impl Recognised {
 pub fn classify_bytes(seen: &[u8]) -> Option<Recognised> {
     let first = *seen.first()?;
     // TLS record content types 20-24 followed by major version 3.
-    if (0x14..=0x18).contains(&first) && seen.get(1).map_or(true, |v| *v == 3) {
+    if (0x14..=0x18).contains(&first) && seen.get(1).is_none_or(|v| *v == 3) {
         return None;
     }
     // MQTT CONNACK: type 2, remaining length 2 (3.1.1) or more (5.0).

@@ -6,7 +6,16 @@ use std::time::Duration;
 
 use crate::support::device::{mode, publish, server_pki, Auth, Recorder, ServerPki, Sub};
 use crate::support::mosquitto::Mosquitto;
+use crate::support::postgres::{both_backends, Backend};
 use crate::support::{have, mosquitto_bin, wait_for_port, Env};
+
+both_backends!(
+    names_series_duplicates_and_invalid_names,
+    secrets_are_strong_and_redacted_everywhere_without_show_secrets,
+    broker_export_confines_devices_and_follows_rotation_and_revocation,
+    eight_parallel_processes_create_400_devices,
+    sigkill_during_creation_leaves_only_whole_devices,
+);
 
 fn broker_tools() -> bool {
     let ok = mosquitto_bin().is_some() && have("mosquitto_sub") && have("mosquitto_pub");
@@ -102,9 +111,8 @@ fn pw(user: &str, pass: &str) -> Auth {
     Auth::Password(user.into(), pass.into())
 }
 
-#[test]
-fn names_series_duplicates_and_invalid_names() {
-    let env = Env::new();
+fn names_series_duplicates_and_invalid_names(backend: Backend) {
+    let env = backend.env();
     env.run(&["device", "new", "kitchen", "garage"])
         .assert_code(0);
     env.run(&["device", "new", "--prefix", "s-", "--count", "8"])
@@ -162,9 +170,8 @@ fn names_series_duplicates_and_invalid_names() {
     env.run(&["device", "revoke", "nope"]).assert_code(2);
 }
 
-#[test]
-fn secrets_are_strong_and_redacted_everywhere_without_show_secrets() {
-    let env = Env::new();
+fn secrets_are_strong_and_redacted_everywhere_without_show_secrets(backend: Backend) {
+    let env = backend.env();
     let rec = Recorder::new(&env);
     rec.run(&["device", "new", "alpha", "beta"]).assert_code(0);
     rec.run(&["device", "new", "gamma", "--format", "json"])
@@ -272,12 +279,11 @@ fn secrets_are_strong_and_redacted_everywhere_without_show_secrets() {
     assert_eq!(v["credential_history"].as_array().unwrap().len(), 2);
 }
 
-#[test]
-fn broker_export_confines_devices_and_follows_rotation_and_revocation() {
+fn broker_export_confines_devices_and_follows_rotation_and_revocation(backend: Backend) {
     if !broker_tools() {
         return;
     }
-    let env = Env::new();
+    let env = backend.env();
     let rec = Recorder::new(&env);
     let pki = server_pki(env.path());
     rec.run(&["device", "new", "dev-a", "dev-b", "dev-c"])
@@ -625,9 +631,8 @@ fn admin_line_is_kept_across_exports() {
         .assert_code(2);
 }
 
-#[test]
-fn eight_parallel_processes_create_400_devices() {
-    let env = Env::new();
+fn eight_parallel_processes_create_400_devices(backend: Backend) {
+    let env = backend.env();
     let children: Vec<_> = (0..8)
         .map(|i| {
             env.cmd()
@@ -676,9 +681,8 @@ fn eight_parallel_processes_create_400_devices() {
     assert_eq!(secrets.len(), 400);
 }
 
-#[test]
-fn sigkill_during_creation_leaves_only_whole_devices() {
-    let env = Env::new();
+fn sigkill_during_creation_leaves_only_whole_devices(backend: Backend) {
+    let env = backend.env();
     let mut child = crate::support::KillOnDrop(
         env.cmd()
             .args(["device", "new", "--prefix", "k-", "--count", "10000"])
@@ -695,7 +699,7 @@ fn sigkill_during_creation_leaves_only_whole_devices() {
             std::time::Instant::now() < deadline,
             "no device was ever committed"
         );
-        if db.exists() {
+        if backend == Backend::Postgres || db.exists() {
             let (r, v) = env.run_json(&["device", "list"]);
             if r.code == 0 && v["count"].as_u64().unwrap_or(0) > 0 {
                 break;
@@ -795,4 +799,160 @@ fn file_modes_of_registry_passwd_and_keys() {
     env.run(&["ca", "init"]).assert_code(2);
     let (_, v) = env.run_json(&["ca", "show"]);
     assert_eq!(v["key_type"], "rsa-2048");
+}
+
+/// SQLite → PostgreSQL → SQLite through `device export --dump` and
+/// `device import`: the same dump at each step, secrets, certificates,
+/// hashes, flash records and events included; the dump files are 0600.
+#[test]
+fn a_registry_moves_between_backends_losslessly() {
+    let sq = Env::new();
+    sq.run(&["device", "new", "mv-a", "mv-b", "mv-c"])
+        .assert_code(0);
+    sq.run(&["device", "rotate", "mv-b"]).assert_code(0);
+    sq.run(&["device", "revoke", "mv-c"]).assert_code(0);
+    sq.run(&["ca", "init"]).assert_code(0);
+    sq.run(&["device", "cert", "mv-a"]).assert_code(0);
+    sq.run(&[
+        "broker",
+        "export",
+        "--mosquitto",
+        "b",
+        "--mosquitto-version",
+        "2.1",
+    ])
+    .assert_code(0);
+    crate::support::postgres::open_registry(&sq)
+        .record_flash(
+            "mv-a",
+            "5C:CF:7F:01:02:03",
+            Some("010203"),
+            Some(1 << 20),
+            Some("ab"),
+        )
+        .unwrap();
+    let d1 = sq.path().join("d1.json");
+    sq.run(&["device", "export", "--dump", d1.to_str().unwrap()])
+        .assert_code(0);
+    assert_eq!(mode(&d1), 0o600);
+
+    let pg = Backend::Postgres.env();
+    pg.run(&["device", "import", d1.to_str().unwrap()])
+        .assert_code(0);
+    let d2 = pg.path().join("d2.json");
+    pg.run(&["device", "export", "--dump", d2.to_str().unwrap()])
+        .assert_code(0);
+    assert_eq!(mode(&d2), 0o600);
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    assert_eq!(read(&d1), read(&d2));
+    assert_eq!(secret_of(&pg, "mv-b"), secret_of(&sq, "mv-b"));
+    let (_, v) = pg.run_json(&["device", "show", "mv-a", "--show-secrets"]);
+    assert_eq!(v["mac"], "5c:cf:7f:01:02:03");
+    assert!(v["certificate_key_pem"]
+        .as_str()
+        .unwrap()
+        .contains("PRIVATE KEY"));
+    // A registry that holds anything is refused, and left as it was.
+    let r = pg.run(&["device", "import", d1.to_str().unwrap()]);
+    r.assert_code(2);
+    assert!(r.stderr.contains("not empty"), "{}", r.stderr);
+
+    let back = Env::new();
+    back.run(&["device", "import", d2.to_str().unwrap()])
+        .assert_code(0);
+    let d3 = back.path().join("d3.json");
+    back.run(&["device", "export", "--dump", d3.to_str().unwrap()])
+        .assert_code(0);
+    assert_eq!(read(&d1), read(&d3));
+    let (r, v) = back.run_json(&["device", "check"]);
+    r.assert_code(0);
+    assert_eq!(v["ok"], true);
+    // The revoked device stays out of the broker files after the move.
+    back.run(&["broker", "export", "--mosquitto", "b"])
+        .assert_code(0);
+    let passwd = std::fs::read_to_string(back.path().join("b/passwd")).unwrap();
+    assert_eq!(passwd.lines().count(), 2);
+    // A damaged dump is refused before anything is written.
+    let bad = back.write("bad.json", "{\"format\":\"espmqtt-registry-dump\"");
+    let fresh = Env::new();
+    fresh
+        .run(&["device", "import", bad.to_str().unwrap()])
+        .assert_code(2);
+    assert!(!fresh.path().join(".espmqtt").exists());
+}
+
+/// Read-only commands create nothing: outside a project `device list`
+/// exits 2 and leaves the directory empty; `list`, `show` and `export`
+/// read a registry the user cannot write.
+#[test]
+fn read_only_commands_create_nothing_and_need_no_write_access() {
+    let env = Env::new();
+    for args in [
+        &["device", "list"][..],
+        &["device", "show", "x"],
+        &["device", "export"],
+    ] {
+        let r = env.run(args);
+        r.assert_code(2);
+        assert!(r.stderr.contains("no espmqtt project"), "{}", r.stderr);
+    }
+    assert_eq!(std::fs::read_dir(env.path()).unwrap().count(), 0);
+    // A project without devices yet: an empty list.
+    env.write("espmqtt.toml", "[broker]\nhost = \"b.example\"\n");
+    let (r, v) = env.run_json(&["device", "list"]);
+    r.assert_code(0);
+    assert_eq!(v["count"], 0);
+    assert!(!env.path().join(".espmqtt").exists());
+
+    env.run(&["device", "new", "ro-a", "ro-b"]).assert_code(0);
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !is_root || !have("runuser") {
+        eprintln!("skipping the other-user half: not root");
+        return;
+    }
+    // Readable by everyone, writable by nobody but root.
+    use std::os::unix::fs::PermissionsExt;
+    let set = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m));
+    set(env.path(), 0o755).unwrap();
+    set(&env.path().join(".espmqtt"), 0o755).unwrap();
+    for f in std::fs::read_dir(env.path().join(".espmqtt")).unwrap() {
+        set(&f.unwrap().path(), 0o644).unwrap();
+    }
+    set(&env.path().join("espmqtt.toml"), 0o644).unwrap();
+    let before: Vec<_> = std::fs::read_dir(env.path().join(".espmqtt"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let as_nobody = |args: &[&str]| {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "nobody", "--"])
+            .arg(crate::support::bin())
+            .args(args)
+            .current_dir(env.path())
+            .env("HOME", env.path())
+            .stdin(std::process::Stdio::null());
+        crate::support::scrub(&mut c);
+        crate::support::Run::from(c.output().unwrap())
+    };
+    let r = as_nobody(&["device", "list", "--format", "json"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("ro-b"), "{}", r.stdout);
+    as_nobody(&["device", "show", "ro-a"]).assert_code(0);
+    let r = as_nobody(&["device", "export"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("ro-a"), "{}", r.stdout);
+    // A write needs write access and says so.
+    let r = as_nobody(&["device", "new", "ro-c"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    let after: Vec<_> = std::fs::read_dir(env.path().join(".espmqtt"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before, after);
 }

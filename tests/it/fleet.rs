@@ -11,11 +11,10 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use espmqtt::device::blob::ConfigBlob;
-use espmqtt::device::registry::Registry;
-
 use crate::support::emulator::Emulator;
+use crate::support::postgres::{both_backends, open_registry, Backend};
 use crate::support::Env;
+use espmqtt::device::blob::ConfigBlob;
 
 /// Config sector of a 1 MB module (flash_size - 0x5000).
 const CONFIG_1MB: usize = 0xFB000;
@@ -167,7 +166,7 @@ fn saved_file(env: &Env, k: usize, j: usize) -> PathBuf {
 
 /// Registry view: device → bound MAC, and "flashed" events per device.
 fn registry(env: &Env) -> (HashMap<String, Option<String>>, HashMap<String, usize>) {
-    let reg = Registry::open_path(&env.path().join(".espmqtt/registry.db")).expect("registry");
+    let reg = open_registry(env);
     let macs = reg
         .devices()
         .expect("devices")
@@ -449,12 +448,16 @@ fn unknown_devices_and_bad_ranges_are_usage_errors() {
     assert!(bound.values().all(Option::is_none) && events.is_empty());
 }
 
+both_backends!(
+    two_processes_never_get_the_same_device,
+    a_station_killed_mid_flash_hands_its_device_over_after_the_lease,
+);
+
 /// Two processes on the same device list (one port each) share the work
 /// through the registry: every device flashed once, no device on two
 /// modules, both stop when the list is done.
-#[test]
-fn two_processes_never_get_the_same_device() {
-    let env = Env::new();
+fn two_processes_never_get_the_same_device(backend: Backend) {
+    let env = backend.env();
     let names = project(&env, 6);
     let fw = env.write("fw.bin", firmware(8 * 1024));
     let bench = Bench::start(&env, &[3, 3], &[]);
@@ -525,4 +528,126 @@ fn a_stalled_module_is_failed_and_left_unbound() {
         "{bound:?}"
     );
     assert_eq!(check_modules(&env, &bench, &fw), 2);
+}
+
+/// Two stations on one registry (simulated: two processes with their own
+/// station names and benches). Station A is SIGKILLed in the middle of a
+/// flash; its claim stays until the lease (2 s here) lapses, then station
+/// B, still waiting, takes the device over. Every device is flashed once,
+/// the abandoned one on one of B's modules.
+fn a_station_killed_mid_flash_hands_its_device_over_after_the_lease(backend: Backend) {
+    use std::io::BufRead;
+    let env = backend.env();
+    let names = project(&env, 3);
+    let fw = env.write("fw.bin", firmware(8 * 1024));
+    // A's module stops answering in the middle of the image.
+    let bench_a = Bench::start(&env, &[1], &[&["--fault", "stall:3@flash-defl-data"]]);
+    let bench_b = Bench {
+        emus: vec![crate::support::emulator::Emulator::start(
+            &env,
+            &[
+                "--baud-model",
+                "off",
+                "--flash-size",
+                "1MB",
+                "--modules",
+                "3",
+                "--mac",
+                &bench_mac(1),
+                "--save",
+                "fleet-2.bin",
+            ],
+        )],
+        modules: vec![3],
+    };
+    let station = |name: &str, url: String| {
+        let mut c = env.cmd();
+        c.env("ESPMQTT_STATION", name)
+            .env("ESPMQTT_CLAIM_LEASE", "2")
+            .args([
+                "flash",
+                "--port",
+                &url,
+                "--devices",
+                "sensor-001..sensor-003",
+                "--firmware",
+                fw.to_str().unwrap(),
+                "--wait",
+                "--wait-timeout",
+                "20",
+                "--poll",
+                "0.1",
+                "--format",
+                "json",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c
+    };
+    let mut a = crate::support::KillOnDrop(
+        station("station-a", bench_a.emus[0].url())
+            .spawn()
+            .expect("spawn station A"),
+    );
+    let lines = std::io::BufReader::new(a.0.stdout.take().unwrap());
+    let mut taken = None;
+    for l in lines.lines().map_while(Result::ok) {
+        let v: serde_json::Value = serde_json::from_str(&l).expect("JSON line");
+        if v["type"] == "started" {
+            taken = v["device"].as_str().map(String::from);
+            break;
+        }
+    }
+    let taken = taken.expect("station A started a flash");
+    a.0.kill().unwrap(); // SIGKILL, mid-flash
+    let _ = a.0.wait();
+    let killed_at = Instant::now();
+    let d = open_registry(&env).device(&taken).unwrap();
+    assert!(
+        d.claimed_by
+            .as_deref()
+            .is_some_and(|w| w.starts_with("fleet:station-a:")),
+        "{d:?}"
+    );
+    assert!(d.last_flashed_at.is_none());
+
+    let out = station("station-b", bench_b.emus[0].url())
+        .output()
+        .expect("station B");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut flashed: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "flashed")
+        .map(|v| v["device"].as_str().unwrap_or_default().to_string())
+        .collect();
+    flashed.sort();
+    assert_eq!(flashed, names, "station B flashed every device\n{stdout}");
+    // The abandoned device waited for its lease.
+    assert!(killed_at.elapsed() >= Duration::from_millis(1500));
+    let reg = open_registry(&env);
+    let claims: Vec<String> = reg
+        .events(Some(&taken), 100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "claimed")
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(claims.len(), 2, "{claims:?}");
+    assert!(claims[0].contains("fleet:station-a:"), "{claims:?}");
+    assert!(claims[1].contains("fleet:station-b:"), "{claims:?}");
+    let (bound, events) = registry(&env);
+    for n in &names {
+        assert_eq!(events.get(n), Some(&1), "{n}");
+    }
+    let mac = bound[&taken].clone().expect("bound");
+    assert!(
+        mac.starts_with("5c:cf:7f:20:"),
+        "{mac} is one of B's modules"
+    );
 }

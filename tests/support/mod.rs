@@ -13,6 +13,7 @@ pub mod firmware;
 pub mod monitor;
 pub mod mosquitto;
 pub mod pki;
+pub mod postgres;
 pub mod probe;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -28,13 +29,21 @@ pub fn bin() -> PathBuf {
 /// A per-test working directory plus a command builder for the binary.
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// Variables set for every run of the binary (after scrubbing).
+    pub vars: Vec<(String, String)>,
 }
 
 impl Env {
     pub fn new() -> Self {
         Env {
             dir: tempfile::tempdir().expect("tempdir"),
+            vars: Vec::new(),
         }
+    }
+
+    /// An environment whose runs also get `vars`.
+    pub fn with_vars(vars: Vec<(String, String)>) -> Self {
+        Env { vars, ..Env::new() }
     }
 
     pub fn path(&self) -> &Path {
@@ -47,6 +56,7 @@ impl Env {
         c.current_dir(self.dir.path());
         scrub(&mut c);
         c.env("HOME", self.dir.path());
+        c.envs(self.vars.iter().map(|(k, v)| (k, v)));
         c.stdin(Stdio::null());
         c
     }

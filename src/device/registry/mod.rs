@@ -17,9 +17,11 @@
 //! guarantee it gives) and implement it in each backend; callers reach it
 //! through [`Registry`], which dereferences to the trait object.
 
+pub mod dump;
+pub mod postgres;
 pub mod sqlite;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -28,8 +30,13 @@ use crate::project::ProjectPaths;
 use super::broker::PasswordEntry;
 use super::ca::IssuedCertificate;
 
-/// A flashing claim older than this is considered abandoned (its worker died).
+/// A claim made without a lease (by an older espmqtt) and older than this
+/// is considered abandoned.
 pub const CLAIM_STALE_AFTER: Duration = Duration::from_secs(30 * 60);
+/// How long a flashing claim lasts unless renewed. A flasher renews it every
+/// third of this while it works, so a station that dies (power, network,
+/// SIGKILL) frees its devices for the others this long after its last sign.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(60);
 /// PBKDF2 iteration count whose hash is computed when a secret is created.
 pub const EAGER_HASH_ITERATIONS: u32 = 101;
 
@@ -146,7 +153,8 @@ pub struct CredentialHistory {
 }
 
 /// One entry of the event log.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Event {
     pub at: String,
     pub device: Option<String>,
@@ -219,17 +227,32 @@ pub trait RegistryBackend: Send {
     ) -> Result<()>;
 
     /// Claim the first device of `names` (in that order) that is active,
-    /// never flashed and not claimed by a live worker, for `worker`; `None`
-    /// when none is left. The check and the claim are one transaction, so
-    /// two workers — threads, processes or stations — never get the same
-    /// device. A claim ends with [`RegistryBackend::record_flash`] or
-    /// [`RegistryBackend::release_claim`], or is abandoned after
-    /// [`CLAIM_STALE_AFTER`]. Unknown names are a usage error.
-    fn claim_next_unflashed(&self, names: &[String], worker: &str) -> Result<Option<DeviceRecord>>;
+    /// never flashed and not claimed (or whose claim's lease expired), for
+    /// `worker`, with a lease of `lease`; `None` when none is left. The
+    /// check and the claim are one transaction, so two workers — threads,
+    /// processes or stations — never get the same device. A claim ends with
+    /// [`RegistryBackend::record_flash`] or [`RegistryBackend::release_claim`],
+    /// or lapses when its lease is not renewed in time
+    /// ([`RegistryBackend::renew_claim`]). Unknown names are a usage error.
+    fn claim_next_unflashed(
+        &self,
+        names: &[String],
+        worker: &str,
+        lease: Duration,
+    ) -> Result<Option<DeviceRecord>>;
+
+    /// Extend `worker`'s claim on `name` to `lease` from now. Returns
+    /// `false` when the claim is no longer `worker`'s (it lapsed and another
+    /// worker took it, or the device was revoked).
+    fn renew_claim(&self, name: &str, worker: &str, lease: Duration) -> Result<bool>;
 
     /// Give up `worker`'s claim on `name`. Returns whether a claim was
     /// released.
     fn release_claim(&self, name: &str, worker: &str) -> Result<bool>;
+
+    /// Time left on the lease of `name`'s claim (`None`: not claimed, or a
+    /// claim without lease).
+    fn claim_lease_left(&self, name: &str) -> Result<Option<Duration>>;
 
     /// Append an event. `detail` must never contain a secret.
     fn log_event(&self, device: Option<&str>, kind: &str, detail: &str) -> Result<()>;
@@ -245,6 +268,14 @@ pub trait RegistryBackend: Send {
     /// one, plus the registry's invariants. Returns the problems found
     /// (empty = healthy).
     fn check(&self) -> Result<Vec<String>>;
+
+    /// The whole registry, from one consistent snapshot, secrets included.
+    fn dump(&self) -> Result<dump::Dump>;
+
+    /// Load a dump (checked with [`dump::Dump::parse`]) into this registry
+    /// in one transaction. Refused (usage error) unless the registry holds
+    /// no device and no event.
+    fn load(&self, dump: &dump::Dump) -> Result<()>;
 }
 
 /// An open registry, whatever its backend. Dereferences to
@@ -269,15 +300,43 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// Open the project's registry, creating it and its schema on first use,
-    /// and migrating an older schema.
+    /// Open the project's registry ([`Location::of_project`]), creating it
+    /// and its schema on first use, and migrating an older schema.
     ///
     /// Errors: a file that is not an espmqtt registry, or one written by a
-    /// newer espmqtt → usage error (exit 2), file untouched; I/O and
-    /// database failures → runtime error (exit 4) naming the registry.
+    /// newer espmqtt → usage error (exit 2), file untouched; a database
+    /// server that cannot be reached → exit 3; I/O and database failures →
+    /// runtime error (exit 4) naming the registry.
     pub fn open(paths: &ProjectPaths) -> Result<Registry> {
-        paths.ensure_state_dir()?;
-        Self::open_path(&paths.registry_db())
+        let loc = Location::of_project(paths)?;
+        if let Location::Sqlite(p) = &loc {
+            if p == &paths.registry_db() {
+                paths.ensure_state_dir()?;
+            }
+        }
+        Self::open_location(&loc)
+    }
+
+    /// Open the project's registry for reading only: nothing is created or
+    /// migrated, and a read-only SQLite file is fine. A project without a
+    /// registry is a usage error (exit 2).
+    pub fn open_read_only(paths: &ProjectPaths) -> Result<Registry> {
+        match Location::of_project(paths)? {
+            Location::Sqlite(p) => Ok(Registry {
+                inner: Box::new(sqlite::SqliteRegistry::open_read_only(&p)?),
+            }),
+            loc => Self::open_location(&loc),
+        }
+    }
+
+    /// Open the registry at `loc`.
+    pub fn open_location(loc: &Location) -> Result<Registry> {
+        match loc {
+            Location::Sqlite(p) => Self::open_path(p),
+            Location::Postgres(t) => Ok(Registry {
+                inner: Box::new(postgres::PgRegistry::open(t)?),
+            }),
+        }
     }
 
     /// The SQLite registry at an explicit database path.
@@ -291,6 +350,102 @@ impl Registry {
     pub fn from_backend(inner: Box<dyn RegistryBackend>) -> Registry {
         Registry { inner }
     }
+}
+
+/// Where a registry lives.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// An SQLite database file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database.
+    Postgres(Box<postgres::PgTarget>),
+}
+
+/// Environment variable naming the registry (overrides `espmqtt.toml`).
+pub const REGISTRY_ENV: &str = "ESPMQTT_REGISTRY";
+
+impl Location {
+    /// The project's registry: `ESPMQTT_REGISTRY` if set, else the
+    /// `registry` key of `espmqtt.toml`, else `.espmqtt/registry.db`.
+    pub fn of_project(paths: &ProjectPaths) -> Result<Location> {
+        if let Some(v) = std::env::var_os(REGISTRY_ENV).filter(|v| !v.is_empty()) {
+            let v = v
+                .into_string()
+                .map_err(|_| Error::usage(format!("{REGISTRY_ENV} is not valid UTF-8")))?;
+            return Self::parse(&v, &paths.root, false)
+                .map_err(|e| e.context(REGISTRY_ENV.to_string()));
+        }
+        if let Some(v) = registry_key(paths)? {
+            return Self::parse(&v, &paths.root, true)
+                .map_err(|e| e.context(paths.config_file.display().to_string()));
+        }
+        Ok(Location::Sqlite(paths.registry_db()))
+    }
+
+    /// `postgres://…` / `postgresql://…`, `sqlite:PATH` or a plain path
+    /// (relative to `base`). `from_file`: the value comes from
+    /// `espmqtt.toml`, where a password in a URL is refused.
+    pub fn parse(spec: &str, base: &Path, from_file: bool) -> Result<Location> {
+        let spec = spec.trim();
+        if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+            return Ok(Location::Postgres(Box::new(postgres::PgTarget::parse(
+                spec, from_file,
+            )?)));
+        }
+        if let Some((scheme, _)) = spec.split_once("://") {
+            return Err(
+                Error::usage(format!("registry {scheme}://…: unknown kind of registry"))
+                    .with_help("use postgres://USER@HOST/DATABASE, or a path to an SQLite file"),
+            );
+        }
+        let path = spec.strip_prefix("sqlite:").unwrap_or(spec);
+        if path.is_empty() {
+            return Err(Error::usage("the registry location is empty"));
+        }
+        Ok(Location::Sqlite(base.join(path)))
+    }
+
+    /// For messages: a path, or a URL without password.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Sqlite(p) => p.display().to_string(),
+            Location::Postgres(t) => t.location().to_string(),
+        }
+    }
+}
+
+/// The `registry` key of `espmqtt.toml`, read on its own so that device
+/// commands work in a project whose other settings are incomplete.
+fn registry_key(paths: &ProjectPaths) -> Result<Option<String>> {
+    let text = match std::fs::read_to_string(&paths.config_file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(&paths.config_file, e)),
+    };
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        Error::usage(format!(
+            "{}: invalid configuration: {}",
+            paths.config_file.display(),
+            e.message().trim()
+        ))
+    })?;
+    match table.get("registry") {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(Error::usage(format!(
+            "{}: `registry` must be a string (postgres://USER@HOST/DATABASE or a file path)",
+            paths.config_file.display()
+        ))),
+    }
+}
+
+/// Claims made before this time without a lease are stale (RFC 3339).
+pub(crate) fn stale_before() -> String {
+    let stale = time::OffsetDateTime::now_utc()
+        - time::Duration::seconds(CLAIM_STALE_AFTER.as_secs() as i64);
+    stale
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// Current time, RFC 3339 UTC with milliseconds.

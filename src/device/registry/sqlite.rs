@@ -30,9 +30,10 @@ use crate::device::broker::{self, PasswordEntry};
 use crate::device::ca::IssuedCertificate;
 use crate::error::{Error, Result};
 
+use super::dump::{Dump, DumpCertificate, DumpCredential, DumpDevice};
 use super::{
     actor, now, revoked_device, unknown_device, Created, CredentialHistory, DeviceRecord, Event,
-    NewDevice, RegistryBackend, CLAIM_STALE_AFTER, EAGER_HASH_ITERATIONS,
+    NewDevice, RegistryBackend, EAGER_HASH_ITERATIONS,
 };
 
 /// How long a writer waits for another process's transaction.
@@ -100,6 +101,16 @@ CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
 CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 "#,
+    // 1 → 2: claim leases (milliseconds since the epoch); one module, one
+    // device (MACs are stored lower-case; a duplicate left by an older
+    // espmqtt stays with the newest device).
+    r#"
+ALTER TABLE devices ADD COLUMN lease_until INTEGER;
+UPDATE devices SET mac = lower(mac) WHERE mac IS NOT NULL;
+UPDATE devices SET mac = NULL WHERE mac IS NOT NULL AND id NOT IN
+    (SELECT max(id) FROM devices WHERE mac IS NOT NULL GROUP BY mac);
+CREATE UNIQUE INDEX devices_mac ON devices(mac) WHERE mac IS NOT NULL;
+"#,
 ];
 
 /// The SQLite registry of one project: one connection.
@@ -129,6 +140,76 @@ impl SqliteRegistry {
         reg.configure()?;
         reg.migrate()?;
         Ok(reg)
+    }
+
+    /// Open an existing database for reading only: nothing is created,
+    /// migrated or written (a read-only file or directory is fine). A
+    /// missing file is a usage error.
+    pub fn open_read_only(path: &Path) -> Result<SqliteRegistry> {
+        let missing = || {
+            Error::usage(format!("no registry at {}", path.display())).with_help(
+                "run this in a project directory (or pass --config), or create devices \
+                 with `espmqtt device new NAME`",
+            )
+        };
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() && m.len() == 0 => return Err(missing()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
+            Err(e) => return Err(Error::io(path, e)),
+        }
+        check_or_create_file(path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = match Connection::open_with_flags(path, flags) {
+            Ok(c) => c,
+            Err(e) => return Err(db_error(path, e)),
+        };
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| db_error(path, e))?;
+        let reg = SqliteRegistry {
+            conn,
+            path: path.to_path_buf(),
+        };
+        // A WAL database in a directory we cannot write may refuse even a
+        // reader (no -shm can be made): read it as an immutable snapshot.
+        let reg = match reg.user_version() {
+            Ok(v) => {
+                reg.check_version(v)?;
+                reg
+            }
+            Err(_) => {
+                let uri = format!("file:{}?immutable=1", path.display());
+                let conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                    .map_err(|e| db_error(path, e))?;
+                let reg = SqliteRegistry {
+                    conn,
+                    path: path.to_path_buf(),
+                };
+                let v = reg.user_version()?;
+                reg.check_version(v)?;
+                reg
+            }
+        };
+        Ok(reg)
+    }
+
+    /// Refuse a schema this build cannot read (newer, or not a registry).
+    fn check_version(&self, v: u32) -> Result<()> {
+        let latest = MIGRATIONS.len() as u32;
+        if v > latest {
+            return Err(Error::usage(format!(
+                "{} has schema version {v}; this espmqtt knows up to {latest}",
+                self.path.display()
+            ))
+            .with_help("it was written by a newer espmqtt: upgrade espmqtt"));
+        }
+        if v == 0 {
+            return Err(Error::usage(format!(
+                "{} is not an espmqtt registry (no schema)",
+                self.path.display()
+            )));
+        }
+        Ok(())
     }
 
     /// Path of the database file.
@@ -345,7 +426,7 @@ impl RegistryBackend for SqliteRegistry {
                 return Ok(Ok(false));
             }
             tx.execute(
-                "UPDATE devices SET revoked_at = ?2, claimed_by = NULL, claimed_at = NULL WHERE id = ?1",
+                "UPDATE devices SET revoked_at = ?2, claimed_by = NULL, claimed_at = NULL, lease_until = NULL WHERE id = ?1",
                 params![dev_id, at],
             )?;
             retire_credentials(tx, dev_id, &at)?;
@@ -486,7 +567,7 @@ impl RegistryBackend for SqliteRegistry {
             // another name with a single `flash --device`).
             let previous: Vec<String> = {
                 let mut stmt = tx.prepare(
-                    "SELECT name FROM devices WHERE lower(mac) = ?1 AND id != ?2 ORDER BY name",
+                    "SELECT name FROM devices WHERE mac = ?1 AND id != ?2 ORDER BY name",
                 )?;
                 let names = stmt
                     .query_map(params![mac, dev_id], |r| r.get(0))?
@@ -504,7 +585,7 @@ impl RegistryBackend for SqliteRegistry {
                 "UPDATE devices SET mac = ?2, chip_id = COALESCE(?3, chip_id),
                         flash_size = COALESCE(?4, flash_size),
                         last_image_sha256 = COALESCE(?5, last_image_sha256),
-                        last_flashed_at = ?6, claimed_by = NULL, claimed_at = NULL
+                        last_flashed_at = ?6, claimed_by = NULL, claimed_at = NULL, lease_until = NULL
                  WHERE id = ?1",
                 params![dev_id, mac, chip_id, flash_size.map(|s| s as i64), image_sha256, at],
             )?;
@@ -525,13 +606,16 @@ impl RegistryBackend for SqliteRegistry {
         })?
     }
 
-    fn claim_next_unflashed(&self, names: &[String], worker: &str) -> Result<Option<DeviceRecord>> {
+    fn claim_next_unflashed(
+        &self,
+        names: &[String],
+        worker: &str,
+        lease: Duration,
+    ) -> Result<Option<DeviceRecord>> {
         let at = now();
-        let stale = time::OffsetDateTime::now_utc()
-            - time::Duration::seconds(CLAIM_STALE_AFTER.as_secs() as i64);
-        let stale = stale
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+        let stale = super::stale_before();
+        let now_ms = now_ms();
+        let until = now_ms.saturating_add(lease.as_millis().min(i64::MAX as u128) as i64);
         let claimed = self.write(|tx| {
             let mut probe = tx.prepare_cached("SELECT 1 FROM devices WHERE name = ?1")?;
             for n in names {
@@ -540,12 +624,14 @@ impl RegistryBackend for SqliteRegistry {
                 }
             }
             let mut claim = tx.prepare_cached(
-                "UPDATE devices SET claimed_by = ?2, claimed_at = ?3
+                "UPDATE devices SET claimed_by = ?2, claimed_at = ?3, lease_until = ?5
                  WHERE name = ?1 AND revoked_at IS NULL AND last_flashed_at IS NULL
-                   AND (claimed_by IS NULL OR claimed_at < ?4)",
+                   AND (claimed_by IS NULL
+                        OR (lease_until IS NULL AND claimed_at < ?4)
+                        OR lease_until < ?6)",
             )?;
             for n in names {
-                if claim.execute(params![n, worker, at, stale])? == 1 {
+                if claim.execute(params![n, worker, at, stale, until, now_ms])? == 1 {
                     tx.execute(
                         "INSERT INTO events (at, device, kind, detail, actor) VALUES (?1, ?2, 'claimed', ?3, ?4)",
                         params![at, n, format!("for flashing by {worker}"), actor()],
@@ -561,14 +647,41 @@ impl RegistryBackend for SqliteRegistry {
         }
     }
 
+    fn renew_claim(&self, name: &str, worker: &str, lease: Duration) -> Result<bool> {
+        let until = now_ms().saturating_add(lease.as_millis().min(i64::MAX as u128) as i64);
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE devices SET lease_until = ?3 WHERE name = ?1 AND claimed_by = ?2",
+                params![name, worker, until],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
     fn release_claim(&self, name: &str, worker: &str) -> Result<bool> {
         self.write(|tx| {
             let n = tx.execute(
-                "UPDATE devices SET claimed_by = NULL, claimed_at = NULL WHERE name = ?1 AND claimed_by = ?2",
+                "UPDATE devices SET claimed_by = NULL, claimed_at = NULL, lease_until = NULL
+                 WHERE name = ?1 AND claimed_by = ?2",
                 params![name, worker],
             )?;
             Ok(n == 1)
         })
+    }
+
+    fn claim_lease_left(&self, name: &str) -> Result<Option<Duration>> {
+        let until: Option<Option<i64>> = self
+            .conn
+            .query_row(
+                "SELECT lease_until FROM devices WHERE name = ?1 AND claimed_by IS NOT NULL",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(until
+            .flatten()
+            .map(|u| Duration::from_millis(u.saturating_sub(now_ms()).max(0) as u64)))
     }
 
     fn log_event(&self, device: Option<&str>, kind: &str, detail: &str) -> Result<()> {
@@ -656,6 +769,181 @@ impl RegistryBackend for SqliteRegistry {
         }
         Ok(problems)
     }
+
+    fn dump(&self) -> Result<Dump> {
+        // One read transaction: a consistent snapshot even while others write.
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+            .map_err(|e| self.err(e))?;
+        let dump = (|| -> rusqlite::Result<Dump> {
+            let mut devices = Vec::new();
+            let mut st = tx.prepare(
+                "SELECT id, name, client_id, username, created_at, revoked_at, mac, chip_id, flash_size,
+                        last_image_sha256, last_flashed_at FROM devices ORDER BY id",
+            )?;
+            let mut creds = tx.prepare(
+                "SELECT id, secret, created_at, retired_at FROM credentials WHERE device_id = ?1 ORDER BY id",
+            )?;
+            let mut hashes = tx.prepare(
+                "SELECT iterations, hash FROM password_hashes WHERE credential_id = ?1 ORDER BY iterations",
+            )?;
+            let mut certs = tx.prepare(
+                "SELECT serial, key_type, not_before, not_after, cert_pem, key_pem, created_at, revoked_at
+                 FROM certificates WHERE device_id = ?1 ORDER BY id",
+            )?;
+            let rows = st
+                .query_map([], |d| {
+                    Ok((
+                        d.get::<_, i64>(0)?,
+                        DumpDevice {
+                            name: d.get(1)?,
+                            client_id: d.get(2)?,
+                            username: d.get(3)?,
+                            created_at: d.get(4)?,
+                            revoked_at: d.get(5)?,
+                            mac: d.get(6)?,
+                            chip_id: d.get(7)?,
+                            flash_size: d.get::<_, Option<i64>>(8)?.map(|v| v.max(0) as u64),
+                            last_image_sha256: d.get(9)?,
+                            last_flashed_at: d.get(10)?,
+                            credentials: Vec::new(),
+                            certificates: Vec::new(),
+                        },
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for (id, mut dev) in rows {
+                let cs = creds
+                    .query_map([id], |c| {
+                        Ok((
+                            c.get::<_, i64>(0)?,
+                            DumpCredential {
+                                secret: c.get(1)?,
+                                created_at: c.get(2)?,
+                                retired_at: c.get(3)?,
+                                hashes: Vec::new(),
+                            },
+                        ))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                for (cid, mut c) in cs {
+                    c.hashes = hashes
+                        .query_map([cid], |h| Ok((h.get::<_, u32>(0)?, h.get::<_, String>(1)?)))?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    dev.credentials.push(c);
+                }
+                dev.certificates = certs
+                    .query_map([id], |k| {
+                        Ok(DumpCertificate {
+                            serial: k.get(0)?,
+                            key_type: k.get(1)?,
+                            not_before: k.get(2)?,
+                            not_after: k.get(3)?,
+                            cert_pem: k.get(4)?,
+                            key_pem: k.get(5)?,
+                            created_at: k.get(6)?,
+                            revoked_at: k.get(7)?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                devices.push(dev);
+            }
+            let events = tx
+                .prepare("SELECT at, device, kind, detail, actor FROM events ORDER BY id")?
+                .query_map([], |r| {
+                    Ok(Event {
+                        at: r.get(0)?,
+                        device: r.get(1)?,
+                        kind: r.get(2)?,
+                        detail: r.get(3)?,
+                        actor: r.get(4)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Dump::new(devices, events))
+        })()
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(dump)
+    }
+
+    fn load(&self, dump: &Dump) -> Result<()> {
+        self.write(|tx| {
+            let n: i64 = tx.query_row(
+                "SELECT (SELECT count(*) FROM devices) + (SELECT count(*) FROM events)",
+                [],
+                |r| r.get(0),
+            )?;
+            if n > 0 {
+                return Ok(Err(super::dump::not_empty(&self.location())));
+            }
+            for d in &dump.devices {
+                tx.execute(
+                    "INSERT INTO devices (name, client_id, username, created_at, revoked_at, mac, chip_id,
+                                          flash_size, last_image_sha256, last_flashed_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        d.name,
+                        d.client_id,
+                        d.username,
+                        d.created_at,
+                        d.revoked_at,
+                        d.mac,
+                        d.chip_id,
+                        d.flash_size.map(|s| s.min(i64::MAX as u64) as i64),
+                        d.last_image_sha256,
+                        d.last_flashed_at
+                    ],
+                )?;
+                let id = tx.last_insert_rowid();
+                for c in &d.credentials {
+                    tx.execute(
+                        "INSERT INTO credentials (device_id, secret, created_at, retired_at) VALUES (?1, ?2, ?3, ?4)",
+                        params![id, c.secret, c.created_at, c.retired_at],
+                    )?;
+                    let cid = tx.last_insert_rowid();
+                    for (it, h) in &c.hashes {
+                        tx.execute(
+                            "INSERT INTO password_hashes (credential_id, iterations, hash) VALUES (?1, ?2, ?3)",
+                            params![cid, it, h],
+                        )?;
+                    }
+                }
+                for k in &d.certificates {
+                    tx.execute(
+                        "INSERT INTO certificates (device_id, serial, key_type, not_before, not_after, cert_pem,
+                                                   key_pem, created_at, revoked_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![
+                            id,
+                            k.serial,
+                            k.key_type,
+                            k.not_before,
+                            k.not_after,
+                            k.cert_pem,
+                            k.key_pem,
+                            k.created_at,
+                            k.revoked_at
+                        ],
+                    )?;
+                }
+            }
+            let mut ev = tx.prepare_cached(
+                "INSERT INTO events (at, device, kind, detail, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for e in &dump.events {
+                ev.execute(params![e.at, e.device, e.kind, e.detail, e.actor])?;
+            }
+            Ok(Ok(()))
+        })?
+    }
+}
+
+/// Local time in milliseconds since the epoch (leases; one host).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis().min(i64::MAX as u128) as i64)
+        .unwrap_or(0)
 }
 
 const DEVICE_SELECT: &str = "
@@ -837,6 +1125,60 @@ fn db_error(path: &Path, e: rusqlite::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::registry::CLAIM_LEASE;
+
+    #[test]
+    fn a_lapsed_lease_frees_the_claim_and_renewal_keeps_it() {
+        let (d, r) = temp();
+        r.create_devices(&[NewDevice::generate("l").unwrap()])
+            .unwrap();
+        let names = vec!["l".to_string()];
+        let r2 = SqliteRegistry::open(&d.path().join("registry.db")).unwrap();
+        let short = Duration::from_millis(50);
+        assert!(r
+            .claim_next_unflashed(&names, "w1", short)
+            .unwrap()
+            .is_some());
+        assert!(r2
+            .claim_next_unflashed(&names, "w2", short)
+            .unwrap()
+            .is_none());
+        assert!(r.renew_claim("l", "w1", CLAIM_LEASE).unwrap());
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(r2
+            .claim_next_unflashed(&names, "w2", short)
+            .unwrap()
+            .is_none());
+        assert!(r.claim_lease_left("l").unwrap().unwrap() > Duration::from_secs(50));
+        assert!(r.renew_claim("l", "w1", short).unwrap());
+        std::thread::sleep(Duration::from_millis(80));
+        let taken = r2.claim_next_unflashed(&names, "w2", CLAIM_LEASE).unwrap();
+        assert_eq!(taken.unwrap().claimed_by.as_deref(), Some("w2"));
+        assert!(!r.renew_claim("l", "w1", CLAIM_LEASE).unwrap());
+        assert!(!r.release_claim("l", "w1").unwrap());
+    }
+
+    #[test]
+    fn a_mac_is_bound_to_one_device() {
+        let (_d, r) = temp();
+        r.create_devices(&[
+            NewDevice::generate("m1").unwrap(),
+            NewDevice::generate("m2").unwrap(),
+        ])
+        .unwrap();
+        r.record_flash("m1", "AA:BB:CC:00:00:01", None, None, None)
+            .unwrap();
+        r.record_flash("m2", "aa:bb:cc:00:00:01", None, None, None)
+            .unwrap();
+        assert_eq!(r.device("m1").unwrap().mac, None);
+        assert!(r
+            .conn
+            .execute(
+                "UPDATE devices SET mac = 'aa:bb:cc:00:00:01' WHERE name = 'm1'",
+                []
+            )
+            .is_err());
+    }
 
     fn temp() -> (tempfile::TempDir, SqliteRegistry) {
         let d = tempfile::tempdir().unwrap();
@@ -886,8 +1228,14 @@ mod tests {
             .collect();
         r.create_devices(&news).unwrap();
         let r2 = SqliteRegistry::open(&d.path().join("registry.db")).unwrap();
-        let a = r.claim_next_unflashed(&names, "w1").unwrap().unwrap();
-        let b = r2.claim_next_unflashed(&names, "w2").unwrap().unwrap();
+        let a = r
+            .claim_next_unflashed(&names, "w1", CLAIM_LEASE)
+            .unwrap()
+            .unwrap();
+        let b = r2
+            .claim_next_unflashed(&names, "w2", CLAIM_LEASE)
+            .unwrap()
+            .unwrap();
         assert_ne!(a.name, b.name);
         r.record_flash(
             &a.name,
@@ -898,15 +1246,26 @@ mod tests {
         )
         .unwrap();
         assert!(r2.release_claim(&b.name, "w2").unwrap());
-        let c = r.claim_next_unflashed(&names, "w1").unwrap().unwrap();
+        let c = r
+            .claim_next_unflashed(&names, "w1", CLAIM_LEASE)
+            .unwrap()
+            .unwrap();
         assert_eq!(c.name, b.name);
-        let last = r2.claim_next_unflashed(&names, "w2").unwrap().unwrap();
-        assert!(r.claim_next_unflashed(&names, "w3").unwrap().is_none());
+        let last = r2
+            .claim_next_unflashed(&names, "w2", CLAIM_LEASE)
+            .unwrap()
+            .unwrap();
+        assert!(r
+            .claim_next_unflashed(&names, "w3", CLAIM_LEASE)
+            .unwrap()
+            .is_none());
         assert_ne!(last.name, c.name);
         let rec = r.device(&a.name).unwrap();
         assert_eq!(rec.mac.as_deref(), Some("aa:bb:cc:dd:ee:ff"));
         assert_eq!(rec.flash_size, Some(1 << 20));
-        assert!(r.claim_next_unflashed(&["nope".to_string()], "w").is_err());
+        assert!(r
+            .claim_next_unflashed(&["nope".to_string()], "w", CLAIM_LEASE)
+            .is_err());
     }
 
     #[test]
