@@ -2,12 +2,13 @@
 //! talk MQTT over TLS.
 //!
 //! The library does the work and reports through values and callbacks; only
-//! [`cli`] prints, draws progress or prompts (DESIGN §3). Data flows one way:
+//! [`cli`] prints, draws progress or prompts. Data flows one way:
 //! arguments → project configuration/registry → domain operation → report
 //! value → renderer.
 
 pub mod cli;
 pub mod device;
+pub mod digest;
 pub mod emulator;
 pub mod error;
 pub mod files;

@@ -95,10 +95,10 @@ impl Demo<'_> {
                 self.ctx.paint("FAILED", Style::Red)
             };
             let n = self.steps.len() + 1;
-            println!("[{n:>2}] {step:<58} {mark} ({millis} ms)");
+            super::output::out(&format!("[{n:>2}] {step:<58} {mark} ({millis} ms)\n"));
             if let Some(d) = &detail {
                 for line in d.lines() {
-                    println!("       {line}");
+                    super::output::out(&format!("       {line}\n"));
                 }
             }
         }
@@ -265,7 +265,7 @@ pub fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
         children: Vec::new(),
     };
     if !ctx.is_json() && !ctx.quiet {
-        println!("espmqtt demo in {}", dir.display());
+        super::output::out(&format!("espmqtt demo in {}\n", dir.display()));
     }
     let result = run_steps(&mut demo, &mosquitto);
     let keep = args.keep || args.dir.is_some() || result.is_err();

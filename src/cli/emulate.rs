@@ -180,15 +180,23 @@ fn config_from_args(a: &EmulateArgs) -> Result<EmulatorConfig> {
     Ok(cfg)
 }
 
+/// An enum by its JSON name (`run_user_code`), never its Rust debug form.
+fn label<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+        .unwrap_or_default()
+}
+
 fn event_text(e: &Event) -> String {
     match e {
         Event::Connected { peer, module, mac } => {
             format!("connection from {peer}: module {module} (MAC {mac}) reset into download mode")
         }
-        Event::StubStarted { flavour } => format!("flasher stub running ({flavour:?})"),
+        Event::StubStarted { flavour } => format!("flasher stub running ({})", label(flavour)),
         Event::Baud { baud } => format!("baud rate now {baud}"),
         Event::Reset => "chip reset into the ROM loader".into(),
-        Event::UserCode { reason } => format!("running the firmware in flash ({reason:?})"),
+        Event::UserCode { reason } => format!("running the firmware in flash ({})", label(reason)),
         Event::Fault { spec } => format!("fault injected: {spec}"),
         Event::Saved {
             path,

@@ -354,7 +354,7 @@ pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
         } else if let Some(c) = out.connack_code.filter(|c| *c != 0) {
             format!("CONNACK refused with code {c}")
         } else if let Some(e) = &out.error {
-            format!("{e:?}")
+            e.to_string()
         } else {
             "message not delivered".into()
         };

@@ -82,6 +82,31 @@ pub enum SessionError {
     Mqtt { message: String },
 }
 
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionError::TlsAlert { message, .. }
+            | SessionError::Tls { message }
+            | SessionError::Config { message }
+            | SessionError::Io { message }
+            | SessionError::Mqtt { message } => f.write_str(message),
+            SessionError::Timeout { step } => write!(f, "no answer in time ({step})"),
+        }
+    }
+}
+
+/// A TLS alert by its RFC 8446 name (`handshake_failure`), not its Rust name.
+fn alert_name(a: &rustls::AlertDescription) -> String {
+    let mut out = String::new();
+    for (i, c) in format!("{a:?}").chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 /// Run the session. Never panics; every wait ends at `p.deadline`.
 pub fn run(p: SessionParams) -> SessionOutcome {
     let subscribe_topic = format!("{}/{}/#", p.topic_prefix, p.client_id);
@@ -239,7 +264,11 @@ fn classify(e: ConnectionError, step: &str) -> SessionError {
             match rustls_err {
                 Some(rustls::Error::AlertReceived(a)) => SessionError::TlsAlert {
                     alert: u8::from(a),
-                    message: format!("the server sent fatal alert {a:?}"),
+                    message: format!(
+                        "the server sent the fatal alert {} ({})",
+                        alert_name(&a),
+                        u8::from(a)
+                    ),
                 },
                 Some(r) => SessionError::Tls {
                     message: r.to_string(),
@@ -254,7 +283,11 @@ fn classify(e: ConnectionError, step: &str) -> SessionError {
                 if let rustls::Error::AlertReceived(a) = r {
                     return SessionError::TlsAlert {
                         alert: u8::from(*a),
-                        message: format!("the server sent fatal alert {a:?}"),
+                        message: format!(
+                            "the server sent the fatal alert {} ({})",
+                            alert_name(a),
+                            u8::from(*a)
+                        ),
                     };
                 }
                 return SessionError::Tls {

@@ -1,6 +1,7 @@
 //! TLS: certificate capture and summaries, fingerprints and pins, the
 //! device-identical ClientHello probe, and BearSSL compatibility rules.
 
+pub mod anchor;
 pub mod capture;
 pub mod cert;
 pub mod clienthello;
