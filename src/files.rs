@@ -14,6 +14,10 @@
 //! symbolic link is followed, so the file it points to is replaced and the
 //! link stays. A failure removes the temporary file and leaves the target as
 //! it was.
+//!
+//! Files the user names as input are read through [`read_input`], which
+//! bounds the size: `/dev/zero`, `/dev/full` or a multi-gigabyte file given
+//! by mistake is an error that says so, not an exhausted memory.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -83,6 +87,51 @@ pub fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
     })();
     let _ = std::fs::remove_file(&tmp);
     result
+}
+
+/// Largest certificate, key or configuration file read (a full system CA
+/// bundle is about 250 KiB).
+pub const MAX_TEXT_INPUT: u64 = 4 << 20;
+/// Largest binary image read (the ESP8266's largest flash).
+pub const MAX_IMAGE_INPUT: u64 = 16 << 20;
+
+/// Read a file the user named, refusing a directory and anything longer
+/// than `limit` bytes (`what` says what was expected, for the message).
+pub fn read_input(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    if path.is_dir() {
+        return Err(
+            Error::runtime(format!("{}: is a directory", path.display()))
+                .with_help(format!("name the {what} file, not a directory")),
+        );
+    }
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut buf = Vec::new();
+    f.take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
+    if buf.len() as u64 > limit {
+        return Err(Error::usage(format!(
+            "{}: larger than {} MiB, which is no {what}",
+            path.display(),
+            limit >> 20
+        ))
+        .with_help(format!("name the {what} file")));
+    }
+    Ok(buf)
+}
+
+/// [`read_input`] for text: invalid UTF-8 is an error that names the file.
+pub fn read_input_text(path: &Path, limit: u64, what: &str) -> Result<String> {
+    let bytes = read_input(path, limit, what)?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::usage(format!(
+            "{}: not text (invalid UTF-8 at byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+        .with_help(format!("name the {what} file"))
+    })
 }
 
 /// Directories created by [`create_dirs`], removed again (if still empty)
@@ -295,6 +344,24 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"k1");
         assert_eq!(mode(&p), 0o600);
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn endless_inputs_are_refused() {
+        let e = read_input(Path::new("/dev/zero"), 1 << 20, "certificate").unwrap_err();
+        assert_eq!(e.exit_status().code(), 2);
+        assert!(e.message.contains("larger than 1 MiB"), "{}", e.message);
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(
+            read_input(d.path(), 10, "x")
+                .unwrap_err()
+                .exit_status()
+                .code(),
+            4
+        );
+        let p = d.path().join("a.txt");
+        std::fs::write(&p, b"\xffabc").unwrap();
+        assert!(read_input_text(&p, 10, "x").is_err());
     }
 
     #[test]

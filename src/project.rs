@@ -109,17 +109,18 @@ impl ProjectPaths {
     /// Load `espmqtt.toml`; a missing file is a configuration error that says
     /// to run `espmqtt init`.
     pub fn load_config(&self) -> Result<ProjectConfig> {
-        let text = std::fs::read_to_string(&self.config_file).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::usage(format!(
-                    "no project configuration at {}",
-                    self.config_file.display()
-                ))
-                .with_help("run `espmqtt init` here, or pass --config PATH")
-            } else {
-                Error::io(&self.config_file, e)
-            }
-        })?;
+        if !self.config_file.exists() {
+            return Err(Error::usage(format!(
+                "no project configuration at {}",
+                self.config_file.display()
+            ))
+            .with_help("run `espmqtt init` here, or pass --config PATH"));
+        }
+        let text = crate::files::read_input_text(
+            &self.config_file,
+            crate::files::MAX_TEXT_INPUT,
+            "espmqtt.toml",
+        )?;
         ProjectConfig::from_toml(&text).map_err(|e| {
             // `from_toml` says `line L, column C: …`; name the file first.
             Error {

@@ -146,7 +146,11 @@ fn config_from_args(a: &EmulateArgs) -> Result<EmulatorConfig> {
         None => emulator::DEFAULT_MAC,
     };
     let image = match &a.image {
-        Some(p) => Some(std::fs::read(p).map_err(|e| Error::io(p, e))?),
+        Some(p) => Some(crate::files::read_input(
+            p,
+            crate::files::MAX_IMAGE_INPUT,
+            "flash image",
+        )?),
         None => None,
     };
     let faults = a
@@ -225,7 +229,8 @@ fn event_text(e: &Event) -> String {
 pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut cfg = config_from_args(&args)?;
     if let Some(p) = &args.console {
-        let transcript = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        let transcript =
+            crate::files::read_input(p, crate::files::MAX_IMAGE_INPUT, "console transcript")?;
         cfg.firmware = Arc::new(emulator::console::ConsoleReplay::new(
             transcript,
             emulator::console::ConsoleOptions::default(),

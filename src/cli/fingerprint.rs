@@ -178,7 +178,7 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let ders: Vec<Vec<u8>> = if let Some(path) = &args.file {
         report.source = "file";
         report.file = Some(path.display().to_string());
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::files::read_input(path, crate::files::MAX_TEXT_INPUT, "certificate")?;
         cert::load_certificates(&bytes).map_err(|e| e.context(path.display()))?
     } else {
         let (target, config_sni, config_fingerprints) = resolve_target(&args, ctx)?;

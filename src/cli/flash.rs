@@ -38,7 +38,11 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     }
 
     let firmware = match (&args.firmware, args.config_only) {
-        (Some(path), false) => Some(std::fs::read(path).map_err(|e| Error::io(path, e))?),
+        (Some(path), false) => Some(crate::files::read_input(
+            path,
+            crate::files::MAX_IMAGE_INPUT,
+            "firmware image",
+        )?),
         (None, false) if args.device.is_none() => {
             return Err(Error::usage("nothing to write")
                 .with_help("pass --firmware FILE.bin, --device NAME, or both"))

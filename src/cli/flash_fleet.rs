@@ -175,7 +175,7 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let port_specs = ports_of(&args.port, ctx)?;
     let firmware = match &args.firmware {
         Some(p) => {
-            let fw = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+            let fw = crate::files::read_input(p, crate::files::MAX_IMAGE_INPUT, "firmware image")?;
             if fw.is_empty() {
                 return Err(Error::usage("the firmware file is empty"));
             }

@@ -219,9 +219,14 @@ pub fn validate_topic_prefix(s: &str) -> std::result::Result<(), String> {
 /// A PEM/DER file with at least one certificate (`--ca-file`); relative
 /// paths are taken from the project root. Returns the certificates.
 pub fn validate_ca_file(root: &Path, p: &Path) -> Result<Vec<Vec<u8>>> {
-    let bytes = std::fs::read(resolve(root, p)).map_err(|e| Error::io(p, e))?;
+    let bytes = read_material(root, p, "CA certificate")?;
     crate::tls::cert::load_certificates(&bytes)
         .map_err(|e| e.context(format!("--ca-file {}", p.display())))
+}
+
+/// A trust material file named by the user, relative to the project root.
+fn read_material(root: &Path, p: &Path, what: &str) -> Result<Vec<u8>> {
+    crate::files::read_input(&resolve(root, p), crate::files::MAX_TEXT_INPUT, what)
 }
 
 fn resolve(root: &Path, p: &Path) -> PathBuf {
@@ -482,7 +487,7 @@ fn config_from_args(a: &InitArgs, root: &Path, material: &[Material]) -> Result<
             let p = a.pubkey_file.clone().unwrap_or_default();
             let bytes = match pending(&p) {
                 Some(b) => b,
-                None => std::fs::read(resolve(root, &p)).map_err(|e| Error::io(&p, e))?,
+                None => read_material(root, &p, "public key")?,
             };
             load_public_key(&bytes)
                 .map_err(|e| e.context(format!("--pubkey-file {}", p.display())))?;
@@ -678,7 +683,7 @@ fn prompt_missing(
         }
         Some(TrustMode::Pubkey) if a.pubkey_file.is_none() => {
             a.pubkey_file = Some(ask_file("Broker public key or certificate file", &|p| {
-                let bytes = std::fs::read(resolve(root, p)).map_err(|e| Error::io(p, e))?;
+                let bytes = read_material(root, p, "public key")?;
                 load_public_key(&bytes).map(|_| ())
             })?)
         }

@@ -262,8 +262,8 @@ pub fn split_target(t: &str) -> Result<(String, u16)> {
     }
 }
 
-fn read(path: &PathBuf) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+fn read(path: &std::path::Path) -> Result<Vec<u8>> {
+    crate::files::read_input(path, crate::files::MAX_TEXT_INPUT, "certificate or key")
 }
 
 /// Parse a fingerprint in the one grammar every command accepts (see

@@ -930,8 +930,8 @@ impl TrustMaterial {
             } else {
                 root.join(p)
             };
-            std::fs::read(&full)
-                .map_err(|e| Error::io(&full, e).context(format!("reading tls.{what}")))
+            crate::files::read_input(&full, crate::files::MAX_TEXT_INPUT, "trust material")
+                .map_err(|e| e.context(format!("reading tls.{what}")))
         };
         match tls.trust {
             TrustMode::Ca => {

@@ -286,8 +286,9 @@ pub fn load(paths: &ProjectPaths) -> Result<LocalCa> {
         return Err(Error::usage(format!("no local CA in {}", dir.display()))
             .with_help("run `espmqtt ca init` first (add --rsa 2048 for an RSA CA)"));
     }
-    let cert_pem = std::fs::read_to_string(&cert_file).map_err(|e| Error::io(&cert_file, e))?;
-    let key_pem = std::fs::read_to_string(&key_file).map_err(|e| Error::io(&key_file, e))?;
+    let limit = crate::files::MAX_TEXT_INPUT;
+    let cert_pem = crate::files::read_input_text(&cert_file, limit, "CA certificate")?;
+    let key_pem = crate::files::read_input_text(&key_file, limit, "CA key")?;
     let bad_cert = |why: String| {
         Error::usage(format!("{}: {why}", cert_file.display()))
             .with_help("restore the file written by `espmqtt ca init`")

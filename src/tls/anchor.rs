@@ -58,7 +58,9 @@ impl Bundle {
         }
         paths.extend(SYSTEM_BUNDLES.iter().map(PathBuf::from));
         for p in paths {
-            if let Ok(bytes) = std::fs::read(&p) {
+            if let Ok(bytes) =
+                crate::files::read_input(&p, crate::files::MAX_IMAGE_INPUT, "CA bundle")
+            {
                 if let Ok(certs) = super::cert::load_certificates(&bytes) {
                     return Bundle {
                         origin: format!("the system store ({})", p.display()),
