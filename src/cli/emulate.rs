@@ -7,8 +7,8 @@
 //! stderr.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -68,7 +68,8 @@ pub struct EmulateArgs {
     /// Initial flash contents (written at offset 0, rest erased).
     #[arg(long, value_name = "FILE")]
     pub image: Option<PathBuf>,
-    /// Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT.
+    /// Save the flash contents here (mode 0600: it holds every password
+    /// written) after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
     /// Model wire time at the current baud and flash erase/write time.
@@ -146,7 +147,10 @@ fn config_from_args(a: &EmulateArgs) -> Result<EmulatorConfig> {
         None => emulator::DEFAULT_MAC,
     };
     let image = match &a.image {
-        Some(p) => Some(std::fs::read(p).map_err(|e| Error::io(p, e))?),
+        Some(p) => Some(
+            std::fs::read(p)
+                .map_err(|e| Error::runtime(format!("cannot read --image {}: {e}", p.display())))?,
+        ),
         None => None,
     };
     let faults = a
@@ -216,8 +220,12 @@ fn event_text(e: &Event) -> String {
 
 pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut cfg = config_from_args(&args)?;
+    if let Some(p) = &cfg.save {
+        check_save_path(&emulator::server::save_path(p, 0, cfg.modules))?;
+    }
     if let Some(p) = &args.console {
-        let transcript = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        let transcript = std::fs::read(p)
+            .map_err(|e| Error::runtime(format!("cannot read --console {}: {e}", p.display())))?;
         cfg.firmware = Arc::new(emulator::console::ConsoleReplay::new(
             transcript,
             emulator::console::ConsoleOptions::default(),
@@ -252,34 +260,41 @@ pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
             c.info(event_text(e));
         }
     });
-    install_stop_handler();
-    emulator::serve_until(listener, cfg, sink, &STOP)
+    let stop = stop_flag();
+    emulator::serve_until(listener, cfg, sink, &stop)
         .map_err(|e| Error::runtime(format!("emulator stopped: {e}")))?;
     Ok(ExitStatus::Success)
 }
 
 /// Set by SIGTERM / SIGINT; the server then ends the session, saves the
-/// flash and returns, so `--save` holds everything written (issue 6).
-static STOP: AtomicBool = AtomicBool::new(false);
-
-#[cfg(unix)]
-fn install_stop_handler() {
-    extern "C" fn on_signal(_signum: i32) {
-        // Only an atomic store: async-signal-safe.
-        STOP.store(true, Ordering::SeqCst);
+/// flash and returns, so `--save` holds everything written.
+fn stop_flag() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Without the handler the signal still ends the process; only the
+        // final save is lost, which the periodic saves make up for.
+        let _ = signal_hook::flag::register(sig, stop.clone());
     }
-    extern "C" {
-        // POSIX signal(2); std links libc already, no crate needed.
-        fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
-    }
-    const SIGINT: i32 = 2;
-    const SIGTERM: i32 = 15;
-    // SAFETY: installs a handler that only performs an atomic store.
-    unsafe {
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
-    }
+    stop
 }
 
-#[cfg(not(unix))]
-fn install_stop_handler() {}
+/// Fail at start, not after the first flash, when `--save` cannot be
+/// written: create (and remove) a file next to it the way every save does.
+fn check_save_path(path: &Path) -> Result<()> {
+    let fail = |why: String| {
+        Error::runtime(format!("--save {}: {why}", path.display()))
+            .with_help("point --save at a file in a writable directory")
+    };
+    if path.is_dir() {
+        return Err(fail("is a directory".into()));
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| fail("names no file".into()))?
+        .to_string_lossy()
+        .into_owned();
+    let probe = path.with_file_name(format!(".{name}.probe-{}", std::process::id()));
+    crate::files::write_file_atomic(&probe, b"", 0o600).map_err(|e| fail(e.message))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
