@@ -10,6 +10,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -261,21 +262,25 @@ pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
         }
     });
     let stop = stop_flag();
-    emulator::serve_until(listener, cfg, sink, &stop)
+    install_stop_handler(stop);
+    emulator::serve_until(listener, cfg, sink, stop)
         .map_err(|e| Error::runtime(format!("emulator stopped: {e}")))?;
     Ok(ExitStatus::Success)
 }
 
 /// Set by SIGTERM / SIGINT; the server then ends the session, saves the
 /// flash and returns, so `--save` holds everything written.
-fn stop_flag() -> Arc<AtomicBool> {
-    let stop = Arc::new(AtomicBool::new(false));
+fn stop_flag() -> &'static Arc<AtomicBool> {
+    static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    STOP.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
+
+#[cfg(unix)]
+fn install_stop_handler(stop: &Arc<AtomicBool>) {
+    // signal-hook's flag handler only performs an atomic store.
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        // Without the handler the signal still ends the process; only the
-        // final save is lost, which the periodic saves make up for.
-        let _ = signal_hook::flag::register(sig, stop.clone());
+        let _ = signal_hook::flag::register(sig, Arc::clone(stop));
     }
-    stop
 }
 
 /// Fail at start, not after the first flash, when `--save` cannot be
@@ -298,3 +303,6 @@ fn check_save_path(path: &Path) -> Result<()> {
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }
+
+#[cfg(not(unix))]
+fn install_stop_handler(_stop: &Arc<AtomicBool>) {}
