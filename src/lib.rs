@@ -6,6 +6,8 @@
 //! arguments → project configuration/registry → domain operation → report
 //! value → renderer.
 
+#![forbid(unsafe_code)]
+
 pub mod cli;
 pub mod device;
 pub mod digest;
@@ -20,6 +22,7 @@ pub mod ops;
 pub mod progress;
 pub mod project;
 pub mod serial;
+pub mod target;
 pub mod tls;
 
 pub use error::{Error, ErrorKind, ExitStatus, Result};

@@ -37,8 +37,8 @@ pub struct BuildArgs {
     /// Build directory (default: .espmqtt/build/<board>/).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Stop a builder that runs longer than this (seconds, or 500ms, 30s, 20m, 1h).
-    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = super::values::duration)]
+    /// Stop a builder that runs longer than this (seconds, or 90s, 20m, 1h).
+    #[arg(long, value_name = "SECS", default_value = "30m", value_parser = super::duration::seconds)]
     pub timeout: Duration,
 }
 

@@ -80,9 +80,7 @@ pub struct FingerprintArgs {
 }
 
 fn parse_timeout(s: &str) -> std::result::Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    let v = super::duration::seconds_f64(s)?;
     if !(v > 0.0 && v <= 3600.0) {
         return Err("the timeout must be more than 0 and at most 3600 seconds".into());
     }

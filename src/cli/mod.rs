@@ -14,6 +14,7 @@ pub mod completions;
 pub mod demo;
 pub mod device;
 pub mod device_config;
+pub mod duration;
 pub mod emulate;
 pub mod fingerprint;
 pub mod flash;
@@ -23,7 +24,6 @@ pub mod init;
 pub mod monitor;
 pub mod ports;
 pub mod probe;
-pub mod values;
 
 use std::path::PathBuf;
 
