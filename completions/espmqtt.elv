@@ -451,8 +451,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;flash'= {
-            cand -p 'Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once'
-            cand --port 'Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once'
+            cand -p 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once'
+            cand --port 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once'
             cand -b 'Baud rate for writing with the flasher stub (the ROM always uses 115200)'
             cand --baud 'Baud rate for writing with the flasher stub (the ROM always uses 115200)'
             cand -f 'Firmware image (.bin) to write at 0x0'
@@ -470,10 +470,10 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --no-stub 'Use the ROM loader only: slower (115200, uncompressed), for modules the stub fails on'
             cand --config-only 'Write only the config blob of --device, not the firmware'
             cand --read-config 'Read the config blob back from the module and print it (secrets redacted)'
-            cand --force 'Write regions even when the module already holds them'
+            cand --force 'Write regions even when the module already holds them; write a firmware file that lacks the ESP8266 image header'
+            cand --rebind 'Flash a module even if its MAC is already bound to another device (the other device loses the binding)'
             cand --show-secrets 'Show secrets with --read-config'
             cand --wait 'After each module, wait for the next one on the same port (production line); stop when the list is done'
-            cand --rebind 'Flash a module even if its MAC is already bound to another device'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
@@ -486,7 +486,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;monitor'= {
-            cand --port 'Serial device, or socket://HOST:PORT (the emulator). Default: the only USB serial port'
+            cand --port 'Serial device, rfc2217://HOST:PORT (ser2net) or socket://HOST:PORT (the emulator). Default: the only USB serial port'
             cand --baud 'Baud rate of the firmware''s console (Serial.begin in the sketch)'
             cand --until 'Exit 0 as soon as a console line matches this regular expression'
             cand --timeout 'Exit 1 when this many seconds pass (without --until: stop after that long)'
@@ -527,7 +527,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --flash-id 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)'
             cand --mac 'MAC address of the (first) module'
             cand --image 'Initial flash contents (written at offset 0, rest erased)'
-            cand --save 'Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT'
+            cand --save 'Save the flash contents here (mode 0600: it holds every password written) after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT'
             cand --baud-model 'Model wire time at the current baud and flash erase/write time'
             cand --fault 'Inject a fault (repeatable); grammar below'
             cand --chip 'Chip the ROM reports (esp32 only to test that flashers refuse it)'
