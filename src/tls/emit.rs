@@ -1,11 +1,12 @@
 //! Paste-ready trust configuration for a captured chain: C++ for the
 //! ESP8266 Arduino core (one block per trust mode) and Tasmota commands.
 //!
-//! The C++ uses only what `BearSSL::WiFiClientSecure` offers in core 3.1.2:
-//! `setFingerprint(const char*)` with the colon spelling its parser
-//! accepts, `setKnownKey` with an SPKI `PUBLIC KEY` PEM and
-//! `setTrustAnchors` with a CERTIFICATE PEM. The `ca` block pins the
-//! chain's root when it can be identified (`src/tls/anchor.rs`).
+//! The C++ uses only what `BearSSL::WiFiClientSecure` offers in core 3.1.2
+//! (docs/DEVICE.md): `setFingerprint(const char*)` with the colon
+//! spelling its parser accepts, `setKnownKey` with an SPKI
+//! `PUBLIC KEY` PEM and `setTrustAnchors` with a CERTIFICATE PEM. The `ca`
+//! block pins the chain's root when it can be identified
+//! (`src/tls/anchor.rs`).
 //! Strings go in PROGMEM, which the core's parsers read with
 //! `pgm_read_byte`.
 
@@ -109,7 +110,9 @@ fn arduino(
 
     // The anchor: the chain's root when it can be identified (BearSSL
     // accepts the chain as soon as a certificate's issuer matches an
-    // anchor), else the top certificate the server sends, with a warning.
+    // anchor), else the top certificate the server sends, with a warning;
+    // a non-CA anchor still works as direct trust (docs/DEVICE.md,
+    // "BearSSL X.509 validation").
     let top_index = ders.len() - 1;
     let (anchor_der, anchor_desc, survives) = match anchor {
         Some(a) if a.is_root => (
