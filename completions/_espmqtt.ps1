@@ -60,7 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('--no-sni', '--no-sni', [CompletionResultType]::ParameterName, 'Send no SNI: what a device that connects by IP address is shown')
-            [CompletionResult]::new('--tls12', '--tls12', [CompletionResultType]::ParameterName, 'Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows the certificate a device is given when the server picks per version')
+            [CompletionResult]::new('--tls12', '--tls12', [CompletionResultType]::ParameterName, 'Ask the way an ESP8266 does, with its own TLS engine (BearSSL, TLS 1.0-1.2, no TLS 1.3): shows the certificate a device is given')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')

@@ -56,7 +56,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand --no-sni 'Send no SNI: what a device that connects by IP address is shown'
-            cand --tls12 'Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows the certificate a device is given when the server picks per version'
+            cand --tls12 'Ask the way an ESP8266 does, with its own TLS engine (BearSSL, TLS 1.0-1.2, no TLS 1.3): shows the certificate a device is given'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'

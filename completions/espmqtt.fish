@@ -59,7 +59,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l format -
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-sni -d 'Send no SNI: what a device that connects by IP address is shown'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l tls12 -d 'Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows the certificate a device is given when the server picks per version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l tls12 -d 'Ask the way an ESP8266 does, with its own TLS engine (BearSSL, TLS 1.0-1.2, no TLS 1.3): shows the certificate a device is given'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
