@@ -59,7 +59,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l format -
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-sni -d 'Send no SNI: what a device that connects by IP address is shown'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l tls12 -d 'Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows the certificate a device is given when the server picks per version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l tls12 -d 'Ask the way an ESP8266 does, with its own TLS engine (BearSSL, TLS 1.0-1.2, no TLS 1.3): shows the certificate a device is given'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
@@ -70,7 +70,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l device -d 'Tak
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s u -l username -d 'MQTT user name' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l password -d 'MQTT password (visible in the process list: prefer --password-env)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l password-env -d 'Name of an environment variable holding the MQTT password' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l client-id -d 'MQTT client id (default: espmqtt-probe-<random>)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l client-id -d 'MQTT client id (default: the device\'s, for --device or a registered user name; else the user name; else espmqtt-probe-<random>)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l trust -d 'How the device authenticates the broker [default: espmqtt.toml\'s, else ca]' -r -f -a "ca\t'`setTrustAnchors` + NTP: chain, dates and name; survives renewals'
 pubkey\t'`setKnownKey`: SPKI equality; survives renewals that keep the key'
 fingerprint\t'`setFingerprint`: SHA-1 of the leaf DER; breaks at every renewal'
@@ -80,12 +80,13 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l fingerprint -d
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l pubkey-file -d 'Public key (SPKI PEM, or a certificate) for `pubkey` mode' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l cert -d 'Client certificate (PEM chain) for mutual TLS' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l key -d 'Private key of the client certificate (PEM)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l servername -d 'Name the device passes to connect() (SNI and name check); default: HOST when it is a name, none when HOST is an IP address' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l servername -d 'The name the device passes to connect(), sent as SNI and checked against the certificate (default: HOST, also when it is an IP address, as the firmware does)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l topic-prefix -d 'Topic prefix: topics are <prefix>/<client-id>/…. [default: espmqtt.toml\'s, else espmqtt]' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l mfln -d 'Device buffer size, i.e. the max_fragment_length it requests: 512|1024|2048|4096|off. [default: espmqtt.toml\'s, else 512]' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l mfln -d 'Device buffers setBufferSizes(N, N), i.e. the max_fragment_length it requests: 512|1024|2048|4096|off (16 KB, no request). [default: espmqtt.toml\'s, else 512]' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l tls-versions -d 'TLS versions the device enables (setSSLVersion): 1.0-1.2, 1.1-1.2, 1.2…' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l ciphers -d 'The core\'s cipher build option. [default: espmqtt.toml\'s, else all]' -r -f -a "all\t'All 45 suites (the default menu entry)'
-basic\t'`-DBEARSSL_SSL_BASIC`: four RSA key-exchange CBC suites'"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l timeout -d 'Give up after this many seconds (whole probe)' -r
+basic\t'`-DBEARSSL_SSL_BASIC`: four RSA key-exchange CBC suites, no EC at all'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l timeout -d 'Give up after this many seconds (whole probe, DNS included)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -234,7 +235,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -f -a "show" -d 'Show the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l rsa -d 'RSA key with this many bits (2048, 3072, 4096) instead of EC P-256' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l days -d 'Validity in days' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l days -d 'Validity in days (longer than any device certificate it will sign)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l cn -d 'Common name of the CA certificate' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from init" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
@@ -294,7 +295,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l broker -d 'Broker the devices connect to (port defaults to 8883)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-ssid -d 'Wi-Fi network name' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-password -d 'Wi-Fi password, stored in espmqtt.toml (use \'\' for an open network)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-password -d 'Wi-Fi password (WPA2: 8 to 63 characters), stored in espmqtt.toml, which is then mode 0600 (use \'\' for an open network)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-password-env -d 'Environment variable that holds the Wi-Fi password (kept out of the file)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l topic-prefix -d 'Topics are <prefix>/<client-id>/status|cmd|heartbeat' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l board -d 'Module: esp07 (1 MB flash) or esp07s (4 MB flash). Default esp07' -r -f -a "esp07\t'ESP-07: 1 MB flash, ceramic antenna + U.FL'
@@ -303,7 +304,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l trust -d 'How d
 pubkey\t'`setKnownKey`: SPKI equality; survives renewals that keep the key'
 fingerprint\t'`setFingerprint`: SHA-1 of the leaf DER; breaks at every renewal'
 insecure\t'`setInsecure`: no check at all'"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l ca-file -d 'PEM with the trust anchor(s) for `--trust ca`' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l ca-file -d 'PEM with the trust anchor(s) for `--trust ca` (with --from-broker: the bundle the broker\'s root is looked up in first)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l fingerprint -d 'Leaf SHA-1 for `--trust fingerprint` (repeat for the next certificate)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l pubkey-file -d 'Broker public key (PEM/DER SPKI, or a certificate) for `--trust pubkey`' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l from-broker -d 'Fetch the broker\'s chain and propose the trust mode (also sets --broker)' -r
@@ -323,7 +324,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l builder -d 'Wh
 arduino-cli\t''
 platformio\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l out -d 'Build directory (default: .espmqtt/build/<board>/)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l timeout -d 'Stop a builder that runs longer than this many seconds' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l timeout -d 'Stop a builder that runs longer than this (seconds, or 90s, 20m, 1h)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -333,7 +334,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l no-color -d 'D
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s p -l port -d 'Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s p -l port -d 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s b -l baud -d 'Baud rate for writing with the flasher stub (the ROM always uses 115200)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s f -l firmware -d 'Firmware image (.bin) to write at 0x0' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l device -d 'Also write this device\'s config blob (from the registry) at flash_size - 0x5000' -r
@@ -355,17 +356,17 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l config -d 'Pro
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l no-stub -d 'Use the ROM loader only: slower (115200, uncompressed), for modules the stub fails on'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l config-only -d 'Write only the config blob of --device, not the firmware'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l read-config -d 'Read the config blob back from the module and print it (secrets redacted)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l force -d 'Write regions even when the module already holds them'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l force -d 'Write regions even when the module already holds them; write a firmware file that lacks the ESP8266 image header'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l rebind -d 'Flash a module even if its MAC is already bound to another device (the other device loses the binding)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l show-secrets -d 'Show secrets with --read-config'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l wait -d 'After each module, wait for the next one on the same port (production line); stop when the list is done'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l rebind -d 'Flash a module even if its MAC is already bound to another device'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l port -d 'Serial device, or socket://HOST:PORT (the emulator). Default: the only USB serial port' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l port -d 'Serial device, rfc2217://HOST:PORT (ser2net) or socket://HOST:PORT (the emulator). Default: the only USB serial port' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l baud -d 'Baud rate of the firmware\'s console (Serial.begin in the sketch)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l until -d 'Exit 0 as soon as a console line matches this regular expression' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l timeout -d 'Exit 1 when this many seconds pass (without --until: stop after that long)' -r
@@ -396,7 +397,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-size -
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-id -d 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l mac -d 'MAC address of the (first) module' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l image -d 'Initial flash contents (written at offset 0, rest erased)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l save -d 'Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l save -d 'Save the flash contents here (mode 0600: it holds every password written) after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l baud-model -d 'Model wire time at the current baud and flash erase/write time' -r -f -a "on\t''
 off\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l fault -d 'Inject a fault (repeatable); grammar below' -r

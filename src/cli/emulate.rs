@@ -7,9 +7,10 @@
 //! stderr.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -68,7 +69,8 @@ pub struct EmulateArgs {
     /// Initial flash contents (written at offset 0, rest erased).
     #[arg(long, value_name = "FILE")]
     pub image: Option<PathBuf>,
-    /// Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT.
+    /// Save the flash contents here (mode 0600: it holds every password
+    /// written) after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
     /// Model wire time at the current baud and flash erase/write time.
@@ -146,7 +148,11 @@ fn config_from_args(a: &EmulateArgs) -> Result<EmulatorConfig> {
         None => emulator::DEFAULT_MAC,
     };
     let image = match &a.image {
-        Some(p) => Some(std::fs::read(p).map_err(|e| Error::io(p, e))?),
+        Some(p) => Some(crate::files::read_input(
+            p,
+            crate::files::MAX_IMAGE_INPUT,
+            "flash image",
+        )?),
         None => None,
     };
     let faults = a
@@ -180,15 +186,23 @@ fn config_from_args(a: &EmulateArgs) -> Result<EmulatorConfig> {
     Ok(cfg)
 }
 
+/// An enum by its JSON name (`run_user_code`), never its Rust debug form.
+fn label<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+        .unwrap_or_default()
+}
+
 fn event_text(e: &Event) -> String {
     match e {
         Event::Connected { peer, module, mac } => {
             format!("connection from {peer}: module {module} (MAC {mac}) reset into download mode")
         }
-        Event::StubStarted { flavour } => format!("flasher stub running ({flavour:?})"),
+        Event::StubStarted { flavour } => format!("flasher stub running ({})", label(flavour)),
         Event::Baud { baud } => format!("baud rate now {baud}"),
         Event::Reset => "chip reset into the ROM loader".into(),
-        Event::UserCode { reason } => format!("running the firmware in flash ({reason:?})"),
+        Event::UserCode { reason } => format!("running the firmware in flash ({})", label(reason)),
         Event::Fault { spec } => format!("fault injected: {spec}"),
         Event::Saved {
             path,
@@ -216,8 +230,12 @@ fn event_text(e: &Event) -> String {
 
 pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut cfg = config_from_args(&args)?;
+    if let Some(p) = &cfg.save {
+        check_save_path(&emulator::server::save_path(p, 0, cfg.modules))?;
+    }
     if let Some(p) = &args.console {
-        let transcript = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        let transcript =
+            crate::files::read_input(p, crate::files::MAX_IMAGE_INPUT, "console transcript")?;
         cfg.firmware = Arc::new(emulator::console::ConsoleReplay::new(
             transcript,
             emulator::console::ConsoleOptions::default(),
@@ -252,34 +270,48 @@ pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
             c.info(event_text(e));
         }
     });
-    install_stop_handler();
-    emulator::serve_until(listener, cfg, sink, &STOP)
+    let stop = stop_flag();
+    install_stop_handler(stop);
+    emulator::serve_until(listener, cfg, sink, stop)
         .map_err(|e| Error::runtime(format!("emulator stopped: {e}")))?;
     Ok(ExitStatus::Success)
 }
 
 /// Set by SIGTERM / SIGINT; the server then ends the session, saves the
-/// flash and returns, so `--save` holds everything written (issue 6).
-static STOP: AtomicBool = AtomicBool::new(false);
+/// flash and returns, so `--save` holds everything written.
+fn stop_flag() -> &'static Arc<AtomicBool> {
+    static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    STOP.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
 
 #[cfg(unix)]
-fn install_stop_handler() {
-    extern "C" fn on_signal(_signum: i32) {
-        // Only an atomic store: async-signal-safe.
-        STOP.store(true, Ordering::SeqCst);
-    }
-    extern "C" {
-        // POSIX signal(2); std links libc already, no crate needed.
-        fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
-    }
-    const SIGINT: i32 = 2;
-    const SIGTERM: i32 = 15;
-    // SAFETY: installs a handler that only performs an atomic store.
-    unsafe {
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+fn install_stop_handler(stop: &Arc<AtomicBool>) {
+    // signal-hook's flag handler only performs an atomic store.
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(sig, Arc::clone(stop));
     }
 }
 
+/// Fail at start, not after the first flash, when `--save` cannot be
+/// written: create (and remove) a file next to it the way every save does.
+fn check_save_path(path: &Path) -> Result<()> {
+    let fail = |why: String| {
+        Error::runtime(format!("--save {}: {why}", path.display()))
+            .with_help("point --save at a file in a writable directory")
+    };
+    if path.is_dir() {
+        return Err(fail("is a directory".into()));
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| fail("names no file".into()))?
+        .to_string_lossy()
+        .into_owned();
+    let probe = path.with_file_name(format!(".{name}.probe-{}", std::process::id()));
+    crate::files::write_file_atomic(&probe, b"", 0o600).map_err(|e| fail(e.message))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 #[cfg(not(unix))]
-fn install_stop_handler() {}
+fn install_stop_handler(_stop: &Arc<AtomicBool>) {}
