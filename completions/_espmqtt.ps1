@@ -124,7 +124,8 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one device: identity, flash record, certificate, history')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Give a device a new secret (the old one stops working at the next `broker export`)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default), JSON (--format json), or a whole-registry dump (--dump)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load a dump (`device export --dump`) into an empty registry of either backend')
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the registry: SQLite integrity and that every active device is whole')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
@@ -218,9 +219,25 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
         }
         'espmqtt;device;export' {
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to this file (mode 0600, atomically) instead of stdout')
+            [CompletionResult]::new('--dump', '--dump', [CompletionResultType]::ParameterName, 'Write the whole registry (every secret, key, credential date and event) as one JSON dump to FILE (mode 0600), for `device import`')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Include each device''s current secret')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;device;import' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
@@ -289,7 +306,8 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one device: identity, flash record, certificate, history')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Give a device a new secret (the old one stops working at the next `broker export`)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default), JSON (--format json), or a whole-registry dump (--dump)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load a dump (`device export --dump`) into an empty registry of either backend')
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the registry: SQLite integrity and that every active device is whole')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
@@ -312,6 +330,9 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;device;help;export' {
+            break
+        }
+        'espmqtt;device;help;import' {
             break
         }
         'espmqtt;device;help;cert' {
@@ -655,7 +676,8 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one device: identity, flash record, certificate, history')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Give a device a new secret (the old one stops working at the next `broker export`)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a device: its secret and certificate are retired; exports leave it out')
-            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default) or JSON (--format json)')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export the registry for other systems: CSV (default), JSON (--format json), or a whole-registry dump (--dump)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load a dump (`device export --dump`) into an empty registry of either backend')
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the registry: SQLite integrity and that every active device is whole')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
@@ -677,6 +699,9 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;help;device;export' {
+            break
+        }
+        'espmqtt;help;device;import' {
             break
         }
         'espmqtt;help;device;cert' {

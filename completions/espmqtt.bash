@@ -103,6 +103,9 @@ _espmqtt() {
             espmqtt__subcmd__device,help)
                 cmd="espmqtt__subcmd__device__subcmd__help"
                 ;;
+            espmqtt__subcmd__device,import)
+                cmd="espmqtt__subcmd__device__subcmd__import"
+                ;;
             espmqtt__subcmd__device,list)
                 cmd="espmqtt__subcmd__device__subcmd__list"
                 ;;
@@ -132,6 +135,9 @@ _espmqtt() {
                 ;;
             espmqtt__subcmd__device__subcmd__help,help)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__help"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,import)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__import"
                 ;;
             espmqtt__subcmd__device__subcmd__help,list)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__list"
@@ -210,6 +216,9 @@ _espmqtt() {
                 ;;
             espmqtt__subcmd__help__subcmd__device,export)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__export"
+                ;;
+            espmqtt__subcmd__help__subcmd__device,import)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__import"
                 ;;
             espmqtt__subcmd__help__subcmd__device,list)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__list"
@@ -605,7 +614,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export cert check config help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export import cert check config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -713,13 +722,17 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__export)
-            opts="-q -v -h -V --show-secrets --out --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --show-secrets --out --dump --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dump)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -739,7 +752,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__help)
-            opts="new list show rotate revoke export cert check config help"
+            opts="new list show rotate revoke export import cert check config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -822,6 +835,20 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__device__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -885,6 +912,28 @@ _espmqtt() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__import)
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1351,7 +1400,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device)
-            opts="new list show rotate revoke export cert check config"
+            opts="new list show rotate revoke export import cert check config"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1407,6 +1456,20 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

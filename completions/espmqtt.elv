@@ -118,7 +118,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand show 'Show one device: identity, flash record, certificate, history'
             cand rotate 'Give a device a new secret (the old one stops working at the next `broker export`)'
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
-            cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+            cand export 'Export the registry for other systems: CSV (default), JSON (--format json), or a whole-registry dump (--dump)'
+            cand import 'Load a dump (`device export --dump`) into an empty registry of either backend'
             cand cert 'Issue a client certificate to a device from the local CA'
             cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
@@ -206,9 +207,24 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         }
         &'espmqtt;device;export'= {
             cand --out 'Write to this file (mode 0600, atomically) instead of stdout'
+            cand --dump 'Write the whole registry (every secret, key, credential date and event) as one JSON dump to FILE (mode 0600), for `device import`'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand --show-secrets 'Include each device''s current secret'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;device;import'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
@@ -273,7 +289,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand show 'Show one device: identity, flash record, certificate, history'
             cand rotate 'Give a device a new secret (the old one stops working at the next `broker export`)'
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
-            cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+            cand export 'Export the registry for other systems: CSV (default), JSON (--format json), or a whole-registry dump (--dump)'
+            cand import 'Load a dump (`device export --dump`) into an empty registry of either backend'
             cand cert 'Issue a client certificate to a device from the local CA'
             cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
@@ -290,6 +307,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;device;help;revoke'= {
         }
         &'espmqtt;device;help;export'= {
+        }
+        &'espmqtt;device;help;import'= {
         }
         &'espmqtt;device;help;cert'= {
         }
@@ -605,7 +624,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand show 'Show one device: identity, flash record, certificate, history'
             cand rotate 'Give a device a new secret (the old one stops working at the next `broker export`)'
             cand revoke 'Revoke a device: its secret and certificate are retired; exports leave it out'
-            cand export 'Export the registry for other systems: CSV (default) or JSON (--format json)'
+            cand export 'Export the registry for other systems: CSV (default), JSON (--format json), or a whole-registry dump (--dump)'
+            cand import 'Load a dump (`device export --dump`) into an empty registry of either backend'
             cand cert 'Issue a client certificate to a device from the local CA'
             cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
@@ -621,6 +641,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;help;device;revoke'= {
         }
         &'espmqtt;help;device;export'= {
+        }
+        &'espmqtt;help;device;import'= {
         }
         &'espmqtt;help;device;cert'= {
         }
