@@ -1729,7 +1729,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__probe)
-            opts="-u -q -v -h -V --device --username --password --password-env --client-id --trust --ca-file --fingerprint --pubkey-file --cert --key --servername --topic-prefix --mfln --ciphers --timeout --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-u -q -v -h -V --device --username --password --password-env --client-id --trust --ca-file --fingerprint --pubkey-file --cert --key --servername --topic-prefix --mfln --tls-versions --ciphers --timeout --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1792,6 +1792,10 @@ _espmqtt() {
                     return 0
                     ;;
                 --mfln)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-versions)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -70,7 +70,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l device -d 'Tak
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s u -l username -d 'MQTT user name' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l password -d 'MQTT password (visible in the process list: prefer --password-env)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l password-env -d 'Name of an environment variable holding the MQTT password' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l client-id -d 'MQTT client id (default: espmqtt-probe-<random>)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l client-id -d 'MQTT client id (default: the device\'s, for --device or a registered user name; else the user name; else espmqtt-probe-<random>)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l trust -d 'How the device authenticates the broker [default: espmqtt.toml\'s, else ca]' -r -f -a "ca\t'`setTrustAnchors` + NTP: chain, dates and name; survives renewals'
 pubkey\t'`setKnownKey`: SPKI equality; survives renewals that keep the key'
 fingerprint\t'`setFingerprint`: SHA-1 of the leaf DER; breaks at every renewal'
@@ -80,12 +80,13 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l fingerprint -d
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l pubkey-file -d 'Public key (SPKI PEM, or a certificate) for `pubkey` mode' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l cert -d 'Client certificate (PEM chain) for mutual TLS' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l key -d 'Private key of the client certificate (PEM)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l servername -d 'Name the device passes to connect() (SNI and name check); default: HOST when it is a name, none when HOST is an IP address' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l servername -d 'The name the device passes to connect(), sent as SNI and checked against the certificate (default: HOST, also when it is an IP address, as the firmware does)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l topic-prefix -d 'Topic prefix: topics are <prefix>/<client-id>/…. [default: espmqtt.toml\'s, else espmqtt]' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l mfln -d 'Device buffer size, i.e. the max_fragment_length it requests: 512|1024|2048|4096|off. [default: espmqtt.toml\'s, else 512]' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l mfln -d 'Device buffers setBufferSizes(N, N), i.e. the max_fragment_length it requests: 512|1024|2048|4096|off (16 KB, no request). [default: espmqtt.toml\'s, else 512]' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l tls-versions -d 'TLS versions the device enables (setSSLVersion): 1.0-1.2, 1.1-1.2, 1.2…' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l ciphers -d 'The core\'s cipher build option. [default: espmqtt.toml\'s, else all]' -r -f -a "all\t'All 45 suites (the default menu entry)'
-basic\t'`-DBEARSSL_SSL_BASIC`: four RSA key-exchange CBC suites'"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l timeout -d 'Give up after this many seconds (whole probe)' -r
+basic\t'`-DBEARSSL_SSL_BASIC`: four RSA key-exchange CBC suites, no EC at all'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l timeout -d 'Give up after this many seconds (whole probe, DNS included)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F

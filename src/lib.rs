@@ -2,9 +2,11 @@
 //! talk MQTT over TLS.
 //!
 //! The library does the work and reports through values and callbacks; only
-//! [`cli`] prints, draws progress or prompts (DESIGN §3). Data flows one way:
+//! [`cli`] prints, draws progress or prompts. Data flows one way:
 //! arguments → project configuration/registry → domain operation → report
 //! value → renderer.
+
+#![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod device;
@@ -19,6 +21,7 @@ pub mod ops;
 pub mod progress;
 pub mod project;
 pub mod serial;
+pub mod target;
 pub mod tls;
 
 pub use error::{Error, ErrorKind, ExitStatus, Result};

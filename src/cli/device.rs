@@ -232,7 +232,7 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
         duplicates: duplicates.clone(),
         secrets_shown: args.show_secrets,
     };
-    ctx.emit(&report, |_| render_new(&report, reg.path()));
+    ctx.emit(&report, |_| render_new(&report, &reg.location()));
     if duplicates.is_empty() {
         Ok(ExitStatus::Success)
     } else {
@@ -268,7 +268,7 @@ fn duplicate_error(dups: &[String]) -> Error {
     .with_help("choose other names, or continue a series with --start N")
 }
 
-fn render_new(r: &NewReport, db: &std::path::Path) -> String {
+fn render_new(r: &NewReport, db: &str) -> String {
     let mut s = String::new();
     let n = r.created.len();
     let range = match (r.created.first(), r.created.last()) {
@@ -277,9 +277,8 @@ fn render_new(r: &NewReport, db: &std::path::Path) -> String {
         _ => String::new(),
     };
     s.push_str(&format!(
-        "Created {n} device{}{range} in {}.\n",
+        "Created {n} device{}{range} in {db}.\n",
         if n == 1 { "" } else { "s" },
-        db.display()
     ));
     if r.secrets_shown {
         let w = r
@@ -784,7 +783,7 @@ fn run_export(args: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
 
 #[derive(Serialize)]
 struct CheckReport {
-    registry: PathBuf,
+    registry: String,
     schema_version: u32,
     devices: u64,
     ok: bool,
@@ -795,7 +794,7 @@ fn run_check(ctx: &Ctx) -> Result<ExitStatus> {
     let (_, reg) = open(ctx)?;
     let problems = reg.check()?;
     let report = CheckReport {
-        registry: reg.path().to_path_buf(),
+        registry: reg.location(),
         schema_version: crate::device::registry::schema_version(),
         devices: reg.count()?,
         ok: problems.is_empty(),
@@ -805,14 +804,12 @@ fn run_check(ctx: &Ctx) -> Result<ExitStatus> {
         if report.ok {
             format!(
                 "{}: healthy, {} devices (schema version {}).\n",
-                report.registry.display(),
-                report.devices,
-                report.schema_version
+                report.registry, report.devices, report.schema_version
             )
         } else {
             let mut s = format!(
                 "{}: {} problem(s):\n",
-                report.registry.display(),
+                report.registry,
                 report.problems.len()
             );
             for p in &report.problems {

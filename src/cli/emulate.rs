@@ -8,8 +8,9 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -252,34 +253,27 @@ pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
             c.info(event_text(e));
         }
     });
-    install_stop_handler();
-    emulator::serve_until(listener, cfg, sink, &STOP)
+    let stop = stop_flag();
+    install_stop_handler(stop);
+    emulator::serve_until(listener, cfg, sink, stop)
         .map_err(|e| Error::runtime(format!("emulator stopped: {e}")))?;
     Ok(ExitStatus::Success)
 }
 
 /// Set by SIGTERM / SIGINT; the server then ends the session, saves the
-/// flash and returns, so `--save` holds everything written (issue 6).
-static STOP: AtomicBool = AtomicBool::new(false);
+/// flash and returns, so `--save` holds everything written.
+fn stop_flag() -> &'static Arc<AtomicBool> {
+    static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    STOP.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
 
 #[cfg(unix)]
-fn install_stop_handler() {
-    extern "C" fn on_signal(_signum: i32) {
-        // Only an atomic store: async-signal-safe.
-        STOP.store(true, Ordering::SeqCst);
-    }
-    extern "C" {
-        // POSIX signal(2); std links libc already, no crate needed.
-        fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
-    }
-    const SIGINT: i32 = 2;
-    const SIGTERM: i32 = 15;
-    // SAFETY: installs a handler that only performs an atomic store.
-    unsafe {
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+fn install_stop_handler(stop: &Arc<AtomicBool>) {
+    // signal-hook's flag handler only performs an atomic store.
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(sig, Arc::clone(stop));
     }
 }
 
 #[cfg(not(unix))]
-fn install_stop_handler() {}
+fn install_stop_handler(_stop: &Arc<AtomicBool>) {}

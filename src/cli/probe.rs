@@ -1,43 +1,56 @@
 //! `espmqtt probe`: the device's view of a broker, end to end, from the host.
 //!
-//! This file only turns flags into [`crate::mqtt::probe::ProbeOptions`] and
-//! renders the report; the work is in `crate::mqtt::probe` and `crate::tls`.
+//! This file only turns flags, `espmqtt.toml` and the registry into
+//! [`crate::mqtt::probe::ProbeOptions`] and renders the report; the work is
+//! in `crate::mqtt::probe` and `crate::tls` (docs/PROBE.md).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::{Error, ExitStatus, Result};
 use crate::mqtt::probe::{self, PhaseStatus, ProbeOptions, ProbeReport, Verdict};
+use crate::mqtt::session::MqttParams;
+use crate::tls::analysis::Severity;
 use crate::tls::clienthello::{CipherBuild, Mfln};
-use crate::tls::compat::Severity;
-use crate::tls::device_trust::{self, Anchor, DeviceTrust};
+use crate::tls::engine::{Anchor, ClientIdentity, DeviceTls, DeviceTrust};
 use crate::tls::{cert, TrustMode};
 
 use super::output::Style;
 use super::Ctx;
 
 const AFTER_HELP: &str = "\
-What it does:
+What it does, with the device's own TLS engine (BearSSL, configured like
+the ESP8266 core's WiFiClientSecure):
   1. resolve and connect over TCP
-  2. send the exact ClientHello of an ESP8266 (core 3.1.x, BearSSL) and parse the answer
-  3. verify the server the way the device does in the chosen trust mode
-  4. open a TLS 1.2 session with the device's suites and run MQTT 3.1.1:
-     CONNECT (keepalive 15 s), SUBSCRIBE <prefix>/<client-id>/#,
-     PUBLISH <prefix>/<client-id>/probe and receive it back, DISCONNECT
+  2. the device's handshake: its ClientHello, its verification in the
+     chosen trust mode, its buffers (max_fragment_length)
+  3. over that session, MQTT 3.1.1 as the firmware does it: CONNECT with
+     the device's credentials and last will, SUBSCRIBE <prefix>/<id>/#,
+     PUBLISH <prefix>/<id>/probe and receive it back, DISCONNECT
 
-Exit codes: 0 the device would connect (verdict ok), 1 it would not (verdict fail),
-  2 usage error, 3 unreachable (DNS, TCP, or the port does not speak TLS).
+Reports the BearSSL error (device_tls_error) and the PubSubClient state
+the device would end in, with the reason and the fix.
+
+Exit codes: 0 the device would connect (verdict ok), 1 it would not
+  (verdict fail), 2 usage error, 3 nothing TLS answered (DNS, TCP, or the
+  port does not speak TLS).
 
 Examples:
-  espmqtt probe broker.example.com --ca-file ca.pem --username dev1 --password-env DEV1_PW
-  espmqtt probe 192.168.1.10:8883 --trust fingerprint --fingerprint 'AB:CD:…' --fingerprint 'EF:01:…'
-  espmqtt probe broker.example.com --trust pubkey --pubkey-file broker.pub --mfln 1024
-  espmqtt probe broker.example.com --cert dev1.crt --key dev1.key --format json";
+  espmqtt probe --device sensor-001
+  espmqtt probe broker.example.com --ca-file ca.pem -u dev1 \\
+      --password-env DEV1_PW
+  espmqtt probe 192.0.2.10:8883 --trust fingerprint \\
+      --fingerprint 'AB:CD:…' --fingerprint 'EF:01:…'
+  espmqtt probe mqtts://broker.example.com --trust pubkey \\
+      --pubkey-file broker.pub --mfln 1024
+  espmqtt probe broker.example.com --cert dev1.crt --key dev1.key \\
+      --format json";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct ProbeArgs {
-    /// Broker address: HOST, HOST:PORT, [IPv6]:PORT (default port 8883).
+    /// Broker address: HOST, HOST:PORT, mqtts://HOST[:PORT], [IPv6]:PORT
+    /// (default port 8883; default: [broker] in espmqtt.toml).
     pub target: Option<String>,
     // Boxed: the flags are many, and `Command` holds every subcommand's args.
     #[command(flatten)]
@@ -59,7 +72,8 @@ pub struct ProbeFlags {
     /// Name of an environment variable holding the MQTT password.
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
-    /// MQTT client id (default: espmqtt-probe-<random>).
+    /// MQTT client id (default: the device's, for --device or a registered
+    /// user name; else the user name; else espmqtt-probe-<random>).
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
     /// How the device authenticates the broker [default: espmqtt.toml's, else ca].
@@ -80,29 +94,63 @@ pub struct ProbeFlags {
     /// Private key of the client certificate (PEM).
     #[arg(long, value_name = "PEM", requires = "cert")]
     pub key: Option<PathBuf>,
-    /// Name the device passes to connect() (SNI and name check); default:
-    /// HOST when it is a name, none when HOST is an IP address.
+    /// The name the device passes to connect(), sent as SNI and checked
+    /// against the certificate (default: HOST, also when it is an IP
+    /// address, as the firmware does).
     #[arg(long, value_name = "NAME")]
     pub servername: Option<String>,
     /// Topic prefix: topics are <prefix>/<client-id>/….
     /// [default: espmqtt.toml's, else espmqtt]
     #[arg(long, value_name = "P")]
     pub topic_prefix: Option<String>,
-    /// Device buffer size, i.e. the max_fragment_length it requests: 512|1024|2048|4096|off.
+    /// Device buffers setBufferSizes(N, N), i.e. the max_fragment_length it
+    /// requests: 512|1024|2048|4096|off (16 KB, no request).
     /// [default: espmqtt.toml's, else 512]
     #[arg(long, value_name = "SIZE", value_parser = parse_mfln)]
     pub mfln: Option<Mfln>,
+    /// TLS versions the device enables (setSSLVersion): 1.0-1.2, 1.1-1.2, 1.2…
+    #[arg(long, value_name = "MIN-MAX", value_parser = parse_versions)]
+    pub tls_versions: Option<(u16, u16)>,
     /// The core's cipher build option.
     /// [default: espmqtt.toml's, else all]
     #[arg(long, value_enum)]
     pub ciphers: Option<CipherBuild>,
-    /// Give up after this many seconds (whole probe).
+    /// Give up after this many seconds (whole probe, DNS included).
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
+    /// `setBufferSizes` from espmqtt.toml's [tls] mfln (not a flag).
+    #[arg(skip)]
+    pub buffers: Option<(u16, u16)>,
+    /// The device's client certificate from the registry (not a flag; kept
+    /// in memory only).
+    #[arg(skip)]
+    pub identity: Option<ClientIdentity>,
+    /// Where the client id came from (not a flag).
+    #[arg(skip)]
+    pub client_id_source: Option<String>,
 }
 
 fn parse_mfln(s: &str) -> std::result::Result<Mfln, String> {
     Mfln::parse(s).ok_or_else(|| format!("{s:?} is not one of 512, 1024, 2048, 4096, off"))
+}
+
+fn parse_versions(s: &str) -> std::result::Result<(u16, u16), String> {
+    let v = |x: &str| match x.trim().trim_start_matches("TLS").trim_start_matches("tls") {
+        "1.0" | "10" => Ok(0x0301u16),
+        "1.1" | "11" => Ok(0x0302),
+        "1.2" | "12" => Ok(0x0303),
+        other => Err(format!(
+            "{other:?} is not a TLS version the device has (1.0, 1.1, 1.2)"
+        )),
+    };
+    let (lo, hi) = match s.split_once('-') {
+        Some((a, b)) => (v(a)?, v(b)?),
+        None => (v(s)?, v(s)?),
+    };
+    if lo > hi {
+        return Err(format!("{s:?}: the minimum is above the maximum"));
+    }
+    Ok((lo, hi))
 }
 
 pub fn run(mut args: ProbeArgs, ctx: &Ctx) -> Result<ExitStatus> {
@@ -119,7 +167,7 @@ pub fn run(mut args: ProbeArgs, ctx: &Ctx) -> Result<ExitStatus> {
 }
 
 /// Fill what the flags leave open from `espmqtt.toml` (broker, trust
-/// material, MFLN, cipher build, topic prefix) and, with `--device NAME`,
+/// material, buffers, cipher build, topic prefix) and, with `--device NAME`,
 /// the device's identity from the registry. Flags always win.
 fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
     let paths = crate::project::ProjectPaths::locate(ctx.config.as_deref())?;
@@ -135,17 +183,26 @@ fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
         return Ok(());
     }
     if !needed && ctx.config.is_none() {
-        // An explicit target without --config: a one-off check, not the project's broker.
+        // An explicit target without --config: a one-off check, not the
+        // project's broker; only the registry may name the client id.
+        registered_client_id(&paths, &mut args.flags)?;
         return Ok(());
     }
     let cfg = paths.load_config()?;
     let f = &mut args.flags;
     if args.target.is_none() && !cfg.broker.host.is_empty() {
-        args.target = Some(if cfg.broker.host.contains(':') {
-            format!("[{}]:{}", cfg.broker.host, cfg.broker.port)
-        } else {
-            format!("{}:{}", cfg.broker.host, cfg.broker.port)
-        });
+        args.target = Some(
+            crate::target::Target {
+                host: cfg
+                    .broker
+                    .host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string(),
+                port: cfg.broker.port,
+            }
+            .display(),
+        );
         if f.servername.is_none() {
             f.servername = cfg.broker.servername.clone();
         }
@@ -170,7 +227,8 @@ fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
         f.fingerprint = cfg.tls.fingerprints.clone();
     }
     if f.mfln.is_none() {
-        f.mfln = Mfln::parse(&cfg.tls.mfln.to_string());
+        // The same buffers the config blob gives the device.
+        f.buffers = Some(crate::device::blob::buffers_for_mfln(cfg.tls.mfln));
     }
     if f.ciphers.is_none() {
         f.ciphers = match cfg.tls.ciphers.as_str() {
@@ -183,6 +241,29 @@ fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
     }
     if let Some(name) = f.device.clone() {
         device_identity(&name, &paths, f)?;
+    } else {
+        registered_client_id(&paths, f)?;
+    }
+    Ok(())
+}
+
+/// `--username U` without `--client-id`: the client id of the registered
+/// device with that user name, if there is one.
+fn registered_client_id(paths: &crate::project::ProjectPaths, f: &mut ProbeFlags) -> Result<()> {
+    let (Some(user), None) = (&f.username, &f.client_id) else {
+        return Ok(());
+    };
+    if !paths.registry_db().is_file() {
+        return Ok(());
+    }
+    let registry = crate::device::registry::Registry::open(paths)?;
+    if let Some(dev) = registry
+        .devices()?
+        .into_iter()
+        .find(|d| !d.revoked && &d.username == user)
+    {
+        f.client_id = Some(dev.client_id.clone());
+        f.client_id_source = Some(format!("registered device {}", dev.name));
     }
     Ok(())
 }
@@ -190,8 +271,7 @@ fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
 /// Take the device's identity from the registry: client id, username, its
 /// current secret and, when it has one, its client certificate and key —
 /// only where the flags left them empty, so `--password` etc. still override.
-/// The certificate and key are written to `.espmqtt/tmp/` (mode 0600, in a
-/// 0700 directory) because the TLS layer reads PEM files.
+/// The certificate and key stay in memory.
 fn device_identity(
     name: &str,
     paths: &crate::project::ProjectPaths,
@@ -205,6 +285,7 @@ fn device_identity(
     }
     if f.client_id.is_none() {
         f.client_id = Some(dev.client_id.clone());
+        f.client_id_source = Some(format!("device {name}"));
     }
     if f.username.is_none() {
         f.username = Some(dev.username.clone());
@@ -215,59 +296,33 @@ fn device_identity(
     if let (None, None, Some(cert), Some(key)) =
         (&f.cert, &f.key, &dev.client_cert_pem, &dev.client_key_pem)
     {
-        let dir = paths.state_dir.join("tmp");
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let cert_path = dir.join(format!("{name}.crt"));
-        let key_path = dir.join(format!("{name}.key"));
-        write_private(&cert_path, cert.as_bytes())?;
-        write_private(&key_path, key.as_bytes())?;
-        f.cert = Some(cert_path);
-        f.key = Some(key_path);
+        f.identity = Some(identity_from_pem(
+            cert.as_bytes(),
+            key.as_bytes(),
+            &format!("device {name}"),
+        )?);
     }
     Ok(())
 }
 
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut file = opts.open(path).map_err(|e| Error::io(path, e))?;
-    file.write_all(bytes).map_err(|e| Error::io(path, e))
-}
-
-/// Split HOST[:PORT] / [v6]:PORT.
-pub fn split_target(t: &str) -> Result<(String, u16)> {
-    let bad = || Error::usage(format!("{t:?} is not HOST, HOST:PORT or [IPv6]:PORT"));
-    if let Some(rest) = t.strip_prefix('[') {
-        let (h, after) = rest.split_once(']').ok_or_else(bad)?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| bad())?,
-            None if after.is_empty() => 8883,
-            None => return Err(bad()),
-        };
-        return Ok((h.to_string(), port));
-    }
-    if t.matches(':').count() > 1 {
-        return Ok((t.to_string(), 8883)); // bare IPv6
-    }
-    match t.rsplit_once(':') {
-        Some((h, p)) => Ok((h.to_string(), p.parse().map_err(|_| bad())?)),
-        None if !t.is_empty() => Ok((t.to_string(), 8883)),
-        None => Err(bad()),
-    }
+/// A client certificate chain and key from PEM (in memory).
+fn identity_from_pem(cert_pem: &[u8], key_pem: &[u8], origin: &str) -> Result<ClientIdentity> {
+    let chain = cert::load_certificates(cert_pem).map_err(|e| e.context(origin))?;
+    let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(key_pem))
+        .map_err(|e| Error::usage(format!("{origin}: {e}")))?
+        .ok_or_else(|| Error::usage(format!("{origin}: no private key found")))?;
+    Ok(ClientIdentity {
+        chain,
+        key: key.secret_der().to_vec(),
+    })
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 
-/// Parse a fingerprint the way the core's `setFingerprint(const char*)` does
-/// (§2.4): hex pairs, optional ' ' or ':' after each pair, exactly 20 bytes.
+/// Parse a fingerprint the way the core's `setFingerprint(const char*)`
+/// does: hex pairs, optional ' ' or ':' after each pair, exactly 20 bytes.
 pub fn parse_fingerprint(s: &str) -> Option<[u8; 20]> {
     let b = s.trim().as_bytes();
     let mut out = [0u8; 20];
@@ -291,45 +346,124 @@ fn options(args: ProbeArgs) -> Result<ProbeOptions> {
     let target = args.target.clone().ok_or_else(|| {
         Error::usage("no broker given").with_help("espmqtt probe HOST[:PORT] (or --device NAME)")
     })?;
-    let (host, port) = split_target(&target)?;
-    let host_is_ip = host.parse::<std::net::IpAddr>().is_ok();
-    let server_name = a
-        .servername
-        .clone()
-        .or(if host_is_ip { None } else { Some(host.clone()) });
-    if server_name.as_ref().is_some_and(|n| n.len() > 255) {
+    let target = crate::target::parse(&target).map_err(|e| {
+        Error::usage(format!("invalid broker address: {e}"))
+            .with_help(crate::target::TargetError::help())
+    })?;
+    // The firmware passes its host string to connect() (app.cpp
+    // connect_name()): a name or an IP literal, both sent as SNI and
+    // checked against the certificate.
+    let server_name = a.servername.clone().unwrap_or_else(|| target.host.clone());
+    if server_name.len() > 255 {
         return Err(Error::usage(
-            "the server name is longer than 255 characters; BearSSL fails with BR_ERR_BAD_PARAM",
+            "the server name is longer than 255 characters; BearSSL refuses it (BR_ERR_BAD_PARAM, \
+             error 1) before connecting",
         ));
+    }
+    if server_name.is_empty() {
+        return Err(Error::usage("--servername must not be empty"));
     }
     if !(0.1..=3600.0).contains(&a.timeout) {
         return Err(Error::usage(
             "--timeout must be between 0.1 and 3600 seconds",
         ));
     }
-    let trust_mode = a.trust.unwrap_or_default();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let ciphers = a.ciphers.unwrap_or_default();
+    let (trust, anchor_source) = trust_options(&a)?;
+    let client = match (&a.cert, &a.key) {
+        (Some(c), Some(k)) => Some(identity_from_pem(
+            &read(c)?,
+            &read(k)?,
+            &format!("{} / {}", c.display(), k.display()),
+        )?),
+        _ => a.identity.clone(),
+    };
+    check_basic_build(ciphers, &trust, client.as_ref())?;
+    let password = match (&a.password, &a.password_env) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(var)) => Some(std::env::var(var).map_err(|_| {
+            Error::usage(format!("--password-env names ${var}, which is not set"))
+                .with_help(format!("export {var}=… before running espmqtt"))
+        })?),
+        _ => None,
+    };
+    let (client_id, client_id_source) = match (&a.client_id, &a.username) {
+        (Some(id), _) => (
+            id.clone(),
+            a.client_id_source
+                .clone()
+                .unwrap_or_else(|| "--client-id".into()),
+        ),
+        (None, Some(u)) => (
+            u.clone(),
+            "the user name, as no device is registered with it".into(),
+        ),
+        (None, None) => {
+            let r = crate::tls::net::random_bytes::<3>();
+            (
+                format!("espmqtt-probe-{}", hex::encode(r)),
+                "random, no device or user given".into(),
+            )
+        }
+    };
+    if client_id.trim().is_empty()
+        || client_id.starts_with(' ')
+        || client_id.contains(['/', '#', '+'])
+    {
+        return Err(Error::usage(
+            "the client id must be non-empty and contain no '/', '#' or '+' (it is part of the \
+             topics)",
+        ));
+    }
+    let buffers = match (a.mfln, a.buffers) {
+        (Some(m), _) => m.buffers(),
+        (None, Some(b)) => b,
+        (None, None) => Mfln::B512.buffers(),
+    };
+    Ok(ProbeOptions {
+        host: target.host.clone(),
+        port: target.port,
+        tls: DeviceTls {
+            ciphers,
+            versions: a.tls_versions.unwrap_or((0x0301, 0x0303)),
+            buffers,
+            trust,
+            client,
+            server_name: Some(server_name),
+        },
+        mqtt: MqttParams {
+            client_id,
+            username: a.username.clone(),
+            password,
+            topic_prefix: a.topic_prefix.clone().unwrap_or_else(|| "espmqtt".into()),
+            keepalive: 15,
+        },
+        timeout: Duration::from_secs_f64(a.timeout),
+        anchor_source,
+        client_id_source,
+    })
+}
+
+/// The trust material of the chosen mode, and where the anchors come from.
+fn trust_options(a: &ProbeFlags) -> Result<(DeviceTrust, Option<String>)> {
+    let mode = a.trust.unwrap_or_default();
     let mut trust = DeviceTrust {
-        mode: trust_mode,
-        server_name: server_name.clone(),
-        now,
+        mode,
+        time: cert::unix_now(),
         ..Default::default()
     };
     let mut anchor_source = None;
-    match trust_mode {
+    match mode {
         TrustMode::Ca => match &a.ca_file {
             Some(p) => {
                 let certs =
                     cert::load_certificates(&read(p)?).map_err(|e| e.context(p.display()))?;
-                trust.anchors = certs.iter().filter_map(|c| Anchor::from_cert(c)).collect();
+                trust.anchors = certs.into_iter().map(Anchor::Certificate).collect();
                 anchor_source = Some(p.display().to_string());
             }
             None => {
-                trust.anchors = device_trust::system_anchors();
-                anchor_source = Some("system roots (webpki-roots)".into());
+                trust.anchors = system_anchors();
+                anchor_source = Some("the system roots (webpki-roots)".into());
             }
         },
         TrustMode::Fingerprint => {
@@ -356,62 +490,84 @@ fn options(args: ProbeArgs) -> Result<ProbeOptions> {
                 Error::usage("--trust pubkey needs --pubkey-file PEM")
                     .with_help("`espmqtt fingerprint HOST` prints the broker's public key")
             })?;
-            trust.pubkey_spki = Some(load_spki(&read(p)?).map_err(|e| e.context(p.display()))?);
+            let spki = load_spki(&read(p)?).map_err(|e| e.context(p.display()))?;
+            crate::tls::engine::public_key(&spki).map_err(|e| {
+                Error::usage(format!("{}: {e}", p.display()))
+                    .with_help("pin an RSA or EC P-256/P-384/P-521 key")
+            })?;
+            trust.pubkey_spki = Some(spki);
         }
         TrustMode::Insecure => {}
     }
-    let password = match (&a.password, &a.password_env) {
-        (Some(p), _) => Some(p.clone()),
-        (None, Some(var)) => Some(std::env::var(var).map_err(|_| {
-            Error::usage(format!("--password-env names ${var}, which is not set"))
-                .with_help(format!("export {var}=… before running espmqtt"))
-        })?),
-        _ => None,
-    };
-    let client_auth = match (&a.cert, &a.key) {
-        (Some(c), Some(k)) => {
-            let chain: Vec<_> = cert::load_certificates(&read(c)?)
-                .map_err(|e| e.context(c.display()))?
-                .into_iter()
-                .map(rustls::pki_types::CertificateDer::from)
-                .collect();
-            let key_bytes = read(k)?;
-            let key =
-                rustls_pemfile::private_key(&mut std::io::BufReader::new(key_bytes.as_slice()))
-                    .map_err(|e| Error::usage(format!("{}: {e}", k.display())))?
-                    .ok_or_else(|| {
-                        Error::usage(format!("{}: no private key found", k.display()))
-                    })?;
-            Some((chain, key))
-        }
-        _ => None,
-    };
-    let client_id = a.client_id.clone().unwrap_or_else(|| {
-        let mut r = [0u8; 3];
-        let _ = getrandom::getrandom(&mut r);
-        format!("espmqtt-probe-{}", hex::encode(r))
-    });
-    if client_id.trim().is_empty()
-        || client_id.starts_with(' ')
-        || client_id.contains(['/', '#', '+'])
-    {
-        return Err(Error::usage("the client id must be non-empty and contain no '/', '#' or '+' (it is part of the topics)"));
+    Ok((trust, anchor_source))
+}
+
+/// Combinations the core refuses in `connect()` before any byte is sent.
+fn check_basic_build(
+    ciphers: CipherBuild,
+    trust: &DeviceTrust,
+    client: Option<&ClientIdentity>,
+) -> Result<()> {
+    if ciphers != CipherBuild::Basic {
+        return Ok(());
     }
-    Ok(ProbeOptions {
-        host,
-        port,
-        server_name,
-        trust,
-        ciphers: a.ciphers.unwrap_or_default(),
-        mfln: a.mfln.unwrap_or(Mfln::B512),
-        client_id,
-        username: a.username,
-        password,
-        topic_prefix: a.topic_prefix.unwrap_or_else(|| "espmqtt".into()),
-        client_auth,
-        timeout: Duration::from_secs_f64(a.timeout),
-        anchor_source,
-    })
+    if trust.mode == TrustMode::Pubkey {
+        let ec = trust
+            .pubkey_spki
+            .as_deref()
+            .and_then(crate::tls::explain::spki_key_info)
+            .is_some_and(|k| k.kind == "ec");
+        if ec {
+            return Err(Error::usage(
+                "a basic-ciphers build cannot pin an EC key: the core's connect() fails before \
+                 sending anything (getLastSSLError() -1000)",
+            )
+            .with_help("pin an RSA key, or build with all ciphers ([tls] ciphers = \"all\")"));
+        }
+    }
+    if let Some(c) = client {
+        let ec = c
+            .chain
+            .first()
+            .and_then(|l| crate::tls::explain::key_info(l))
+            .is_some_and(|k| k.kind == "ec");
+        if ec {
+            return Err(Error::usage(
+                "a basic-ciphers build cannot use an EC client certificate: the core's connect() \
+                 fails before sending anything",
+            )
+            .with_help("use an RSA client certificate, or build with all ciphers"));
+        }
+    }
+    Ok(())
+}
+
+/// The system roots (webpki-roots) as anchors, for `ca` mode without
+/// `--ca-file`: the probe then names the one the device must carry.
+fn system_anchors() -> Vec<Anchor> {
+    webpki_roots::TLS_SERVER_ROOTS
+        .iter()
+        .map(|ta| Anchor::Key {
+            // webpki stores the Name and SPKI contents without their outer
+            // SEQUENCE; BearSSL compares full DER, so re-wrap them.
+            subject: der_sequence(ta.subject.as_ref()),
+            spki: der_sequence(ta.subject_public_key_info.as_ref()),
+        })
+        .collect()
+}
+
+fn der_sequence(content: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x30];
+    let n = content.len();
+    if n < 0x80 {
+        v.push(n as u8);
+    } else if n < 0x100 {
+        v.extend_from_slice(&[0x81, n as u8]);
+    } else {
+        v.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
+    }
+    v.extend_from_slice(content);
+    v
 }
 
 /// SPKI DER from a `PUBLIC KEY` PEM, a certificate, or raw DER.
@@ -447,10 +603,7 @@ fn render(r: &ProbeReport, c: &Ctx) -> String {
         "probe {} as an ESP8266 (trust {}, ciphers {}, MFLN {}, client id {})\n\n",
         r.target,
         r.trust,
-        match r.ciphers {
-            CipherBuild::All => "all",
-            CipherBuild::Basic => "basic",
-        },
+        r.ciphers.as_str(),
         r.mfln.as_str(),
         r.client_id
     ));
@@ -504,7 +657,14 @@ fn render(r: &ProbeReport, c: &Ctx) -> String {
         ),
         Verdict::Unreachable => c.paint("unreachable: no TLS server answered", Style::Red),
     };
-    s.push_str(&format!("\nverdict {v} ({} ms)\n", r.total_millis));
+    s.push_str(&format!(
+        "\nverdict {v} (BearSSL error {}, PubSubClient state {}, {} ms)\n",
+        r.device_tls_error
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "-".into()),
+        r.pubsubclient_state,
+        r.total_millis
+    ));
     s
 }
 
@@ -526,10 +686,11 @@ mod tests {
     }
 
     #[test]
-    fn targets() {
-        assert_eq!(split_target("h").unwrap(), ("h".into(), 8883));
-        assert_eq!(split_target("h:1").unwrap(), ("h".into(), 1));
-        assert_eq!(split_target("[::1]:9").unwrap(), ("::1".into(), 9));
-        assert!(split_target("h:x").is_err());
+    fn version_ranges() {
+        assert_eq!(parse_versions("1.0-1.2").unwrap(), (0x0301, 0x0303));
+        assert_eq!(parse_versions("1.2").unwrap(), (0x0303, 0x0303));
+        assert_eq!(parse_versions("TLS1.1-TLS1.2").unwrap(), (0x0302, 0x0303));
+        assert!(parse_versions("1.3").is_err());
+        assert!(parse_versions("1.2-1.0").is_err());
     }
 }

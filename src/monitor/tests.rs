@@ -1,5 +1,7 @@
 //! Unit tests of the console decoders, including a bounded random-bytes run
-//! (CONVENTIONS 14: parsers of untrusted bytes are fuzzed).
+//! (parsers of untrusted bytes get random input, `docs/TESTING.md`, "Fuzzing").
+
+use std::time::Duration;
 
 use super::*;
 

@@ -1,6 +1,6 @@
-//! MQTT: the probe session (rumqttc over a device-shaped rustls TLS 1.2
-//! configuration), CONNACK/SUBACK explanations in PubSubClient's terms, and
-//! the end-to-end `probe` orchestration (DESIGN §3, §4.6).
+//! MQTT: the probe's exchange over the device engine's TLS session
+//! (rumqttc's MQTT 3.1.1 packets), PubSubClient's view of it, and the
+//! end-to-end `probe` orchestration (docs/PROBE.md).
 
 pub mod probe;
 pub mod session;

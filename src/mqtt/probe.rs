@@ -1,46 +1,42 @@
-//! `probe` end to end: resolve → TCP → the device's own handshake (raw
-//! ClientHello, flight parsed here) → verification as the device does it →
-//! a real TLS 1.2 + MQTT 3.1.1 session with the device's credentials.
-//! Each phase is timed; the result is one [`ProbeReport`] value that the
-//! CLI renders as text or JSON (DESIGN §4.6).
+//! `probe` end to end, as the device does it: resolve → TCP → the device's
+//! own BearSSL handshake (configured like the core, see docs/PROBE.md) →
+//! MQTT 3.1.1 CONNECT / SUBSCRIBE / PUBLISH over that very session. The
+//! engine's error is the device's TLS error; the analysis of the tapped
+//! bytes explains it. Each phase is timed; the result is one
+//! [`ProbeReport`] that the CLI renders as text or JSON.
 //!
-//! A single absolute deadline (`--timeout`) bounds the whole run, so a
-//! silent or hostile peer cannot make the probe hang.
+//! A single absolute deadline (`--timeout`) bounds the whole run, name
+//! resolution included, so a silent or hostile peer cannot make it hang.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::progress::Progress;
-use crate::tls::clienthello::{diagnostic_record, CipherBuild, DeviceHello, Mfln};
-use crate::tls::compat::{self, Finding, Severity, TlsFacts};
-use crate::tls::device_trust::DeviceTrust;
-use crate::tls::handshake::{self, FlightEnd};
+use crate::tls::analysis::{
+    self, device_text, Analysis, Category, Finding, HeapEstimate, Severity, TlsFacts,
+};
+use crate::tls::clienthello::{CipherBuild, Mfln};
+use crate::tls::engine::{self, ConnectError, DeviceTls};
+use crate::tls::names::pubsubclient_state;
+use crate::tls::net;
 use crate::tls::TrustMode;
 
-use super::session::{self, SessionError, SessionOutcome, SessionParams};
+use super::session::{self, MqttParams, SessionError, SessionOutcome};
 
-/// Everything a probe needs (already resolved from flags / registry / config).
+/// Everything a probe needs (already resolved from flags, registry, config).
+#[derive(Debug, Clone)]
 pub struct ProbeOptions {
     pub host: String,
     pub port: u16,
-    /// Name given to `connect()` on the device (SNI + name check); `None`
-    /// when the device connects by IP.
-    pub server_name: Option<String>,
-    pub trust: DeviceTrust,
-    pub ciphers: CipherBuild,
-    pub mfln: Mfln,
-    pub client_id: String,
-    pub username: Option<String>,
-    pub password: Option<String>,
-    pub topic_prefix: String,
-    pub client_auth: Option<(
-        Vec<rustls::pki_types::CertificateDer<'static>>,
-        rustls::pki_types::PrivateKeyDer<'static>,
-    )>,
+    pub tls: DeviceTls,
+    pub mqtt: MqttParams,
     pub timeout: Duration,
-    /// Name of the trust-anchor source for the report ("ca.pem", "system roots").
+    /// Where the `ca` anchors come from ("ca.pem", "system roots").
     pub anchor_source: Option<String>,
+    /// How the client id was chosen (shown with ACL failures).
+    pub client_id_source: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,11 +82,107 @@ pub struct ProbeReport {
     pub phases: Vec<Phase>,
     pub findings: Vec<Finding>,
     pub tls: TlsFacts,
-    /// The BearSSL error the device would report (0 = connects).
-    pub device_tls_error: Option<u16>,
+    /// What the device's `getLastSSLError()` reports: 0 when the TLS
+    /// session works, BearSSL's error otherwise; null when no TLS was
+    /// attempted (DNS or TCP failed).
+    pub device_tls_error: Option<i32>,
+    /// The PubSubClient `state()` the device ends in (0 = connected).
+    pub pubsubclient_state: i32,
     pub mqtt: Option<SessionOutcome>,
-    pub heap: compat::HeapEstimate,
+    pub heap: HeapEstimate,
     pub total_millis: u64,
+}
+
+impl ProbeReport {
+    /// The reasons this report contradicts itself (empty when it does not).
+    /// A non-empty answer is a bug in espmqtt; the tests fail on it.
+    pub fn inconsistencies(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let fatal: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Fatal)
+            .collect();
+        match self.verdict {
+            Verdict::Ok => {
+                if !fatal.is_empty() {
+                    out.push("verdict ok with fatal findings".into());
+                }
+                if self.device_tls_error != Some(0) || self.pubsubclient_state != 0 {
+                    out.push(format!(
+                        "verdict ok with device error {:?} / state {}",
+                        self.device_tls_error, self.pubsubclient_state
+                    ));
+                }
+                if self.phases.iter().any(|p| p.status == PhaseStatus::Fail) {
+                    out.push("verdict ok with a failed phase".into());
+                }
+            }
+            Verdict::Fail | Verdict::Unreachable => {
+                if fatal.is_empty() {
+                    out.push("a failing verdict without a fatal finding".into());
+                }
+                if !self.phases.iter().any(|p| p.status == PhaseStatus::Fail) {
+                    out.push("a failing verdict without a failed phase".into());
+                }
+            }
+        }
+        if let Some(code) = self.device_tls_error.filter(|c| *c != 0) {
+            if !fatal.iter().any(|f| f.bearssl_error == Some(code)) {
+                out.push(format!(
+                    "device error {code} is explained by no fatal finding"
+                ));
+            }
+            if self.pubsubclient_state == 0 {
+                out.push(format!("device error {code} with PubSubClient state 0"));
+            }
+        }
+        for f in &fatal {
+            if let Some(code) = f.bearssl_error {
+                if Some(code) != self.device_tls_error {
+                    out.push(format!(
+                        "finding {} claims BearSSL error {code}, the engine reported {:?}",
+                        f.id, self.device_tls_error
+                    ));
+                }
+            }
+            let phases = phase_of(f.category);
+            if !self
+                .phases
+                .iter()
+                .any(|p| phases.contains(&p.name.as_str()) && p.status == PhaseStatus::Fail)
+            {
+                out.push(format!(
+                    "fatal finding {} but none of the phases {phases:?} failed",
+                    f.id
+                ));
+            }
+        }
+        if self.device_tls_error == Some(0)
+            && fatal
+                .iter()
+                .any(|f| matches!(f.category, Category::Handshake | Category::Chain))
+        {
+            out.push("the TLS session works but a TLS finding is fatal".into());
+        }
+        if self.verdict == Verdict::Unreachable && self.exit_code != 3
+            || self.verdict == Verdict::Fail && self.exit_code != 1
+            || self.verdict == Verdict::Ok && self.exit_code != 0
+        {
+            out.push("exit code and verdict disagree".into());
+        }
+        out
+    }
+}
+
+/// The phases a category's fatal findings fail.
+fn phase_of(c: Category) -> &'static [&'static str] {
+    match c {
+        Category::Connection => &["resolve", "tcp", "device_handshake"],
+        Category::Handshake => &["device_handshake"],
+        Category::Chain => &["verification"],
+        Category::Mqtt => &["mqtt"],
+    }
 }
 
 /// Run a probe. Errors in the environment (bad flags) are the caller's;
@@ -98,486 +190,489 @@ pub struct ProbeReport {
 pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
     let start = Instant::now();
     let deadline = start + o.timeout;
-    let mut phases = Vec::new();
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut facts = TlsFacts::default();
-    let mut unreachable = false;
-    let mut mqtt = None;
-    let target = format!("{}:{}", o.host, o.port);
-
-    let hello = DeviceHello {
-        ciphers: o.ciphers,
-        server_name: o.server_name.clone(),
-        mfln: o.mfln,
+    let mut run = Run {
+        phases: Vec::new(),
+        findings: Vec::new(),
+        facts: TlsFacts::default(),
+        device_tls_error: None,
+        state: -2,
+        mqtt: None,
+        unreachable: false,
     };
 
-    // Phase 1: resolve + TCP.
     progress.start("connect", None);
     let t = Instant::now();
-    let addrs = match handshake::resolve(&o.host, o.port) {
-        Ok(a) if !a.is_empty() => a,
-        Ok(_) | Err(_) => {
-            phases.push(phase(
-                "resolve",
-                PhaseStatus::Fail,
-                t,
-                format!("cannot resolve {:?}", o.host),
-            ));
-            findings.push(
+    let addrs = match net::resolve(&o.host, o.port, deadline) {
+        Ok(a) => a,
+        Err(e) => {
+            run.phase("resolve", PhaseStatus::Fail, t, e.to_string());
+            run.findings.push(
                 Finding::new(
+                    Category::Connection,
                     "dns_failed",
                     Severity::Fatal,
-                    format!("the name {:?} does not resolve", o.host),
-                    "check the broker host name (and the device's DNS server)",
+                    format!("{e}"),
+                    e.help(),
                 )
-                .device("PubSubClient rc=-2 (WiFi.hostByName fails)"),
+                .state(-2)
+                .device("WiFi.hostByName() fails; PubSubClient rc=-2 (MQTT_CONNECT_FAILED)"),
             );
-            return finish(o, target, start, phases, findings, facts, None, None, true);
+            run.unreachable = true;
+            return finish(o, start, run);
         }
     };
-    phases.push(phase(
-        "resolve",
-        PhaseStatus::Ok,
-        t,
-        addrs
-            .iter()
-            .map(|a| a.ip().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-    ));
-    let t = Instant::now();
-    let mut stream = match handshake::connect(&addrs, deadline) {
-        Ok(s) => s,
-        Err(e) => {
-            phases.push(phase("tcp", PhaseStatus::Fail, t, e.to_string()));
-            findings.push(
-                Finding::new(
-                    "tcp_failed",
-                    Severity::Fatal,
-                    format!("TCP connection to {target} failed: {e}"),
-                    "check that the broker runs and listens on this port, and that no firewall blocks it",
-                )
-                .device("PubSubClient rc=-2"),
-            );
-            return finish(o, target, start, phases, findings, facts, None, None, true);
-        }
-    };
-    phases.push(phase(
-        "tcp",
-        PhaseStatus::Ok,
-        t,
-        format!(
-            "connected to {}",
-            stream
-                .peer_addr()
-                .map(|a| a.to_string())
-                .unwrap_or_default()
-        ),
-    ));
+    let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
+    run.phase("resolve", PhaseStatus::Ok, t, shown.join(", "));
 
-    // Phase 2: the device's handshake.
     progress.start("device handshake", None);
     let t = Instant::now();
-    let ex = handshake::exchange(&mut stream, &hello.record(handshake::random28()), deadline);
-    drop(stream);
-    let client_cert = o.client_auth.is_some();
-    let mut analysis = compat::analyse_flight(&ex, &hello, &o.trust, client_cert);
-    if let Some(alert) = analysis.refused_with_alert {
-        if alert != 70 {
-            // Ask again with a wide hello to learn what the server wanted.
-            let diag = handshake::connect(&addrs, deadline).ok().map(|mut s| {
-                let r = handshake::random28();
-                let mut rnd = [0u8; 32];
-                rnd[4..].copy_from_slice(&r);
-                handshake::exchange(
-                    &mut s,
-                    &diagnostic_record(o.server_name.as_deref(), rnd),
-                    deadline,
+    let attempt = match engine::connect(&addrs, &o.tls, deadline) {
+        Ok(a) => a,
+        Err(ConnectError::Net(e)) => {
+            run.phase("tcp", PhaseStatus::Fail, t, e.to_string());
+            run.findings.push(
+                Finding::new(
+                    Category::Connection,
+                    "tcp_failed",
+                    Severity::Fatal,
+                    format!("TCP connection to {}:{} failed: {e}", o.host, o.port),
+                    e.help(),
                 )
-            });
-            let flight = diag
-                .as_ref()
-                .filter(|d| d.end == FlightEnd::Complete)
-                .map(|d| &d.flight);
-            analysis
-                .findings
-                .extend(compat::explain_refusal(alert, flight, &hello));
+                .state(-2),
+            );
+            run.unreachable = true;
+            return finish(o, start, run);
         }
-    }
-    facts = analysis.facts.clone();
-    let mut device_tls_error = analysis.device_error_code;
-    unreachable |= analysis.unreachable;
-    let hs_detail = match (&facts.version, &facts.cipher_suite) {
-        (Some(v), Some(s)) => format!(
-            "{v}, {s}{}{}",
-            facts
-                .curve
-                .as_ref()
-                .map(|c| format!(", {c}"))
-                .unwrap_or_default(),
-            match (facts.mfln_requested, facts.mfln_echoed) {
-                (Some(_), Some(e)) => format!(", MFLN {e} echoed"),
-                (Some(_), None) => ", MFLN not echoed".into(),
-                _ => String::new(),
-            }
-        ),
-        _ => describe_end(&ex.end),
-    };
-    // Split: handshake facts vs verification (the trust findings).
-    let trust_ids = [
-        "fingerprint_mismatch",
-        "pubkey_mismatch",
-        "chain_untrusted",
-        "chain_out_of_order",
-        "chain_not_ca",
-        "certificate_expired",
-        "certificate_not_yet_valid",
-        "name_mismatch",
-        "critical_extension",
-        "unsupported_cert_signature",
-        "unsupported_key_type",
-        "rsa_key_too_small",
-        "bad_certificate_signature",
-        "certificate_unparsable",
-        "empty_chain",
-    ];
-    let trust_failed = analysis
-        .findings
-        .iter()
-        .any(|f| trust_ids.contains(&f.id.as_str()));
-    let hs_failed = unreachable
-        || analysis.refused_with_alert.is_some()
-        || analysis
-            .findings
-            .iter()
-            .any(|f| f.severity == Severity::Fatal && !trust_ids.contains(&f.id.as_str()));
-    phases.push(phase(
-        "device_handshake",
-        if hs_failed {
-            PhaseStatus::Fail
-        } else {
-            PhaseStatus::Ok
-        },
-        t,
-        hs_detail,
-    ));
-    if ex.flight.certificate_seen {
-        phases.push(Phase {
-            name: "verification".into(),
-            status: if trust_failed {
-                PhaseStatus::Fail
-            } else {
-                PhaseStatus::Ok
-            },
-            millis: 0,
-            detail: if trust_failed {
-                format!("{} mode: rejected", o.trust.mode)
-            } else {
-                format!(
-                    "{} mode: accepted{}",
-                    o.trust.mode,
-                    facts
-                        .trust_anchor
-                        .as_ref()
-                        .map(|a| format!(" (anchor {a})"))
-                        .unwrap_or_default()
+        Err(ConnectError::Setup(e)) => {
+            run.phase("tcp", PhaseStatus::Ok, t, "connected".into());
+            run.phase("device_handshake", PhaseStatus::Fail, t, e.to_string());
+            let code = match &e {
+                engine::SetupError::CoreRefuses { code, .. } => *code,
+                _ => 1,
+            };
+            run.device_tls_error = Some(code);
+            run.findings.push(
+                Finding::new(
+                    Category::Handshake,
+                    "device_setup_failed",
+                    Severity::Fatal,
+                    e.to_string(),
+                    "change the device's TLS configuration",
                 )
-            },
-        });
+                .tls_error(code),
+            );
+            return finish(o, start, run);
+        }
+    };
+    let peer = attempt
+        .session
+        .peer()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    run.phases.push(Phase {
+        name: "tcp".into(),
+        status: PhaseStatus::Ok,
+        millis: (t.elapsed().as_millis() as u64).saturating_sub(attempt.handshake.millis),
+        detail: format!("connected to {peer}"),
+    });
+    let hs = attempt.handshake.clone();
+    let mut session = attempt.session;
+    let mut a = analysis::analyse(&o.tls, &hs, &session.tap);
+    if let Some(alert) = a.refused_hello {
+        refine_refusal(&mut a, alert, hs.error, &addrs, &o.tls, deadline);
     }
-    findings.extend(analysis.findings);
-    if let (TrustMode::Ca, Some(anchor)) = (o.trust.mode, facts.trust_anchor.as_ref()) {
-        findings.push(Finding::new(
-            "trust_anchor",
-            Severity::Info,
-            format!(
-                "the device must carry the root {anchor} as its trust anchor (from {}), and have its clock set by NTP",
-                o.anchor_source.as_deref().unwrap_or("--ca-file")
-            ),
-            "put exactly this certificate into the sketch's X509List (setTrustAnchors)",
-        ));
+    run.device_tls_error = Some(hs.error);
+    run.unreachable = a.unreachable;
+    run.facts = a.facts.clone();
+    for i in &a.inconsistencies {
+        run.findings.push(internal_inconsistency(i));
     }
-    if analysis.handshake_ok {
-        // 0 = the device's handshake completes (the oracle's "connected").
-        device_tls_error = device_tls_error.or(Some(0));
-    }
+    run.findings.extend(a.findings.clone());
+    handshake_phases(&mut run, &o, &hs, &a);
 
-    // Phase 4: TLS session + MQTT, when the device's handshake can work or
-    // the only problem is the client certificate (then confirm it).
-    let run_mqtt = !unreachable && (analysis.handshake_ok || only_client_cert(&findings));
-    let connect_size = session::pubsubclient_connect_size(
-        &o.client_id,
-        o.username.as_deref(),
-        o.password.as_deref(),
-    );
-    if connect_size > 256 {
-        findings.push(
-            Finding::new(
-                "connect_too_large",
-                Severity::Warn,
-                format!("the CONNECT packet is {connect_size} B; PubSubClient's default buffer is 256 B and connect() then returns false without sending anything"),
-                "shorten the client id / user name / password, or call mqtt.setBufferSize() with a larger size in the sketch",
-            )
-            .device("connect() returns false, state() unchanged (-1)"),
-        );
-    }
-    if run_mqtt {
+    if hs.completed {
         progress.start("mqtt", None);
         let t = Instant::now();
-        let out = session::run(SessionParams {
-            host: o.host.clone(),
-            port: o.port,
-            client_id: o.client_id.clone(),
-            username: o.username.clone(),
-            password: o.password.clone(),
-            topic_prefix: o.topic_prefix.clone(),
-            keepalive: 15,
-            client_auth: o
-                .client_auth
-                .as_ref()
-                .map(|(c, k)| (c.clone(), k.clone_key())),
-            expected_leaf_sha1: ex
-                .flight
-                .certificates
-                .first()
-                .map(|c| crate::tls::cert::sha1(c)),
-            device_suites: o.ciphers.suites().to_vec(),
-            deadline,
-        });
-        mqtt_findings(&out, &o, &facts, &mut findings, &mut device_tls_error);
-        let ok = out.connected && out.delivered;
-        let detail = if ok {
-            format!(
-                "CONNECT accepted, SUBSCRIBE {} granted, PUBLISH {} received back",
-                out.subscribe_topic, out.publish_topic
-            )
-        } else if let Some(c) = out.connack_code.filter(|c| *c != 0) {
-            format!("CONNACK refused with code {c}")
-        } else if let Some(e) = &out.error {
-            format!("{e:?}")
-        } else {
-            "message not delivered".into()
-        };
-        phases.push(phase(
+        let out = session::run(&mut session, &o.mqtt, deadline);
+        run.state = out.pubsubclient_state;
+        if let Some(SessionError::Tls { code, .. }) = &out.error {
+            run.device_tls_error = Some(*code);
+        }
+        let before = run.findings.len();
+        mqtt_findings(&out, &o, &a, &mut run.findings);
+        let failed = run.findings[before..]
+            .iter()
+            .any(|f| f.severity == Severity::Fatal);
+        let detail = mqtt_detail(&out);
+        run.phase(
             "mqtt",
-            if ok {
-                PhaseStatus::Ok
-            } else {
+            if failed {
                 PhaseStatus::Fail
+            } else {
+                PhaseStatus::Ok
             },
             t,
             detail,
-        ));
-        mqtt = Some(out);
+        );
+        run.mqtt = Some(out);
     } else {
-        phases.push(Phase {
+        run.phases.push(Phase {
             name: "mqtt".into(),
             status: PhaseStatus::Skipped,
             millis: 0,
             detail: "the device could not complete the TLS handshake".into(),
         });
     }
-    finish(
-        o,
-        target,
-        start,
-        phases,
-        findings,
-        facts,
-        device_tls_error,
-        mqtt,
-        unreachable,
+    session.close();
+    finish(o, start, run)
+}
+
+/// State collected along the way.
+struct Run {
+    phases: Vec<Phase>,
+    findings: Vec<Finding>,
+    facts: TlsFacts,
+    device_tls_error: Option<i32>,
+    state: i32,
+    mqtt: Option<SessionOutcome>,
+    unreachable: bool,
+}
+
+impl Run {
+    fn phase(&mut self, name: &str, status: PhaseStatus, t: Instant, detail: String) {
+        self.phases.push(Phase {
+            name: name.into(),
+            status,
+            millis: t.elapsed().as_millis() as u64,
+            detail,
+        });
+    }
+}
+
+fn internal_inconsistency(what: &str) -> Finding {
+    Finding::new(
+        Category::Handshake,
+        "internal_inconsistency",
+        Severity::Warn,
+        format!("espmqtt's analysis disagrees with the BearSSL engine: {what}"),
+        "the verdict follows the engine; please report this with the JSON output",
     )
 }
 
-fn only_client_cert(findings: &[Finding]) -> bool {
-    let fatal: Vec<_> = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Fatal)
-        .collect();
-    !fatal.is_empty() && fatal.iter().all(|f| f.id == "client_certificate_required")
+/// The server refused the device's hello: ask it again to learn why, and
+/// replace the generic finding by the reason.
+fn refine_refusal(
+    a: &mut Analysis,
+    alert: u8,
+    code: i32,
+    addrs: &[SocketAddr],
+    tls: &DeviceTls,
+    deadline: Instant,
+) {
+    let d = analysis::diagnose_refusal(addrs, tls, deadline);
+    let better = analysis::explain_refusal(alert, code, &d, tls);
+    a.findings.retain(|f| f.id != "handshake_refused");
+    a.findings.splice(0..0, better);
+}
+
+fn handshake_phases(run: &mut Run, o: &ProbeOptions, hs: &engine::Handshake, a: &Analysis) {
+    let fails = |c: Category| {
+        a.findings
+            .iter()
+            .any(|f| f.category == c && f.severity == Severity::Fatal)
+    };
+    let warns = |c: Category| {
+        a.findings
+            .iter()
+            .any(|f| f.category == c && f.severity == Severity::Warn)
+    };
+    let f = &a.facts;
+    let hs_fail = fails(Category::Handshake) || fails(Category::Connection);
+    let detail = match (&f.version, &f.cipher_suite) {
+        (Some(v), Some(s)) => format!(
+            "{v}, {s}{}{}",
+            f.curve
+                .as_ref()
+                .map(|c| format!(", {c}"))
+                .unwrap_or_default(),
+            match (f.mfln_requested, f.mfln_echoed) {
+                (Some(_), Some(e)) => format!(", MFLN {e} echoed"),
+                (Some(_), None) => ", MFLN not echoed".into(),
+                _ => String::new(),
+            }
+        ),
+        _ => a
+            .findings
+            .iter()
+            .find(|x| x.severity == Severity::Fatal)
+            .map(|x| x.message.clone())
+            .unwrap_or_else(|| "no ServerHello".into()),
+    };
+    run.phases.push(Phase {
+        name: "device_handshake".into(),
+        status: if hs_fail {
+            PhaseStatus::Fail
+        } else if warns(Category::Handshake) {
+            PhaseStatus::Warn
+        } else {
+            PhaseStatus::Ok
+        },
+        millis: hs.millis,
+        detail,
+    });
+    if a.flight.certificate_seen || fails(Category::Chain) {
+        let failed = fails(Category::Chain);
+        run.phases.push(Phase {
+            name: "verification".into(),
+            status: if failed {
+                PhaseStatus::Fail
+            } else if !hs.completed {
+                PhaseStatus::Skipped
+            } else if warns(Category::Chain) {
+                PhaseStatus::Warn
+            } else {
+                PhaseStatus::Ok
+            },
+            millis: 0,
+            detail: if failed {
+                format!("{} mode: rejected", o.tls.trust.mode)
+            } else if !hs.completed {
+                format!("{} mode: the handshake stopped elsewhere", o.tls.trust.mode)
+            } else {
+                format!(
+                    "{} mode: accepted{}{}",
+                    o.tls.trust.mode,
+                    f.trust_anchor
+                        .as_ref()
+                        .map(|x| format!(" (anchor {x})"))
+                        .unwrap_or_default(),
+                    f.fingerprint_used
+                        .map(|i| format!(" (fingerprint #{i})"))
+                        .unwrap_or_default()
+                )
+            },
+        });
+    }
+    if let (TrustMode::Ca, Some(anchor), true) =
+        (o.tls.trust.mode, f.trust_anchor.as_ref(), hs.completed)
+    {
+        run.findings.push(Finding::new(
+            Category::Chain,
+            "trust_anchor",
+            Severity::Info,
+            format!(
+                "the device must carry the root {anchor} as its trust anchor (from {}), and have \
+                 its clock set by NTP",
+                o.anchor_source.as_deref().unwrap_or("--ca-file")
+            ),
+            "put exactly this certificate into the device's trust anchors ([tls] ca_file)",
+        ));
+    }
+}
+
+fn mqtt_detail(out: &SessionOutcome) -> String {
+    if out.connected && out.delivered {
+        format!(
+            "CONNECT accepted, SUBSCRIBE {} granted, PUBLISH {} received back",
+            out.subscribe_topic, out.publish_topic
+        )
+    } else if let Some(c) = out.connack_code.filter(|c| *c != 0) {
+        format!("CONNACK refused with code {c}")
+    } else if let Some(e) = &out.error {
+        e.to_string()
+    } else {
+        "message not delivered".into()
+    }
 }
 
 fn mqtt_findings(
     out: &SessionOutcome,
     o: &ProbeOptions,
-    facts: &TlsFacts,
+    a: &Analysis,
     findings: &mut Vec<Finding>,
-    device_tls_error: &mut Option<u16>,
 ) {
-    // Client certificate: the session (without one) tells whether the
-    // server really insists.
-    if let Some(i) = findings
-        .iter()
-        .position(|f| f.id == "client_certificate_required")
-    {
-        match &out.error {
-            Some(SessionError::TlsAlert { alert, .. }) => {
-                findings[i].device_error = Some(compat::received_alert(*alert));
-                *device_tls_error = Some(256 + *alert as u16);
-            }
-            _ if out.connack_code.is_some() => {
-                findings[i].severity = Severity::Warn;
-                findings[i].message =
-                    "the server asks for a client certificate but accepts connections without one"
-                        .into();
-                *device_tls_error = Some(0);
-            }
-            _ => {}
-        }
-    }
-    match &out.error {
-        Some(SessionError::Config { message }) => findings.push(Finding::new(
-            "mqtt_not_tested",
-            Severity::Warn,
-            format!("the MQTT part could not be tested: {message}"),
-            "the TLS verdict above still holds; test MQTT with the device itself",
-        )),
-        // The device's handshake worked with a suite rustls does not
-        // implement (CBC, CCM, RSA key exchange): the session cannot be
-        // reproduced here, which says nothing about the device.
-        Some(SessionError::TlsAlert { alert: 40, .. })
-            if facts
-                .cipher_suite_id
-                .is_some_and(|s| !session::RUSTLS_SUITES.contains(&s)) =>
-        {
-            findings.push(Finding::new(
-                "mqtt_not_tested",
-                Severity::Warn,
+    let who = format!(
+        "client id {:?} ({}), user {}",
+        out.client_id,
+        o.client_id_source,
+        o.mqtt
+            .username
+            .as_deref()
+            .map(|u| format!("{u:?}"))
+            .unwrap_or_else(|| "none".into())
+    );
+    if let Some(SessionError::Tls { code, step }) = &out.error {
+        let record = a
+            .flight
+            .max_encrypted_record
+            .max(a.flight.max_record_after_hello);
+        let (id, msg, fix) = if *code == 6 {
+            (
+                "record_too_large",
                 format!(
-                    "the broker chose {} for the device, which the host's TLS library cannot speak, so the MQTT part was not tested",
-                    facts.cipher_suite.as_deref().unwrap_or("a suite")
+                    "while waiting for {step} the broker sent a record bigger than the device's \
+                     receive buffer ({} B); the broker {} max_fragment_length",
+                    o.tls.buffers.0.clamp(512, 16384) as usize + 325,
+                    if a.facts.mfln_echoed.is_some() {
+                        "confirmed but does not honour"
+                    } else {
+                        "ignores"
+                    }
                 ),
-                "the TLS verdict above still holds; allow an ECDHE-*-AES-GCM or CHACHA20 suite on the broker to test MQTT from the host",
-            ));
-        }
-        Some(SessionError::TlsAlert { alert, message })
-            if !findings
-                .iter()
-                .any(|f| f.id == "client_certificate_required") =>
-        {
-            findings.push(
-                Finding::new(
-                    "tls_session_refused",
-                    Severity::Fatal,
-                    format!("the TLS session with the device's parameters failed: {message}"),
-                    "look at the broker's log for the reason",
-                )
-                .device(compat::received_alert(*alert)),
-            );
-        }
-        Some(SessionError::Tls { message }) => findings.push(
-            Finding::new(
+                "use 16 KB receive buffers on the device ([tls] mfln = 16384), or a broker that \
+                 honours max_fragment_length",
+            )
+        } else {
+            (
                 "tls_session_failed",
-                Severity::Fatal,
-                format!("the TLS session failed: {message}"),
-                "look at the broker's log for the reason",
+                format!(
+                    "the TLS session failed while waiting for {step} (largest record {record} B)"
+                ),
+                "look at the broker's log",
             )
-            .device("PubSubClient rc=-2"),
-        ),
-        Some(SessionError::Io { message }) | Some(SessionError::Mqtt { message })
-            if out.connack_code.is_none() =>
-        {
-            findings.push(
-                Finding::new(
-                    "mqtt_connect_failed",
-                    Severity::Fatal,
-                    format!("the MQTT connection failed before CONNACK: {message}"),
-                    "look at the broker's log; the broker may close connections it does not accept",
-                )
-                .device("PubSubClient rc=-4 (no CONNACK within the socket timeout) or rc=-2"),
-            )
-        }
-        Some(SessionError::Timeout { step }) if step == "connect" => findings.push(
-            Finding::new(
-                "no_connack",
-                Severity::Fatal,
-                format!("no CONNACK within --timeout ({}s)", o.timeout.as_secs()),
-                "check the broker's log and load",
-            )
-            .device("PubSubClient rc=-4 (MQTT_CONNECTION_TIMEOUT)"),
-        ),
-        _ => {}
+        };
+        findings.push(
+            Finding::new(Category::Mqtt, id, Severity::Fatal, msg, fix)
+                .tls_error(*code)
+                .state(out.pubsubclient_state),
+        );
+        return;
     }
     if let Some(code) = out.connack_code.filter(|c| *c != 0) {
-        let (name, what) = session::pubsubclient_state(code);
+        let (name, what) = pubsubclient_state(code as i32);
         let fix = match code {
-            4 => "check the device's user name and password against the broker's password file (mosquitto_passwd)",
-            5 => "allow this user / client id on the broker (or configure credentials when the broker needs them)",
-            2 => "use a client id the broker accepts (1-23 characters [0-9a-zA-Z] is always allowed)",
+            4 => {
+                "check the device's user name and password against the broker's password file \
+                  (espmqtt broker export, or mosquitto_passwd)"
+            }
+            5 => {
+                "allow this user / client id on the broker (credentials, or the ACL for the last \
+                  will topic)"
+            }
+            2 => "use a client id the broker accepts",
             _ => "check the broker's log",
         };
         findings.push(
             Finding::new(
+                Category::Mqtt,
                 if code == 4 || code == 5 {
                     "bad_credentials"
                 } else {
                     "connack_refused"
                 },
                 Severity::Fatal,
-                format!("the broker refused CONNECT with return code {code}: {what}"),
+                format!(
+                    "the broker refused CONNECT with return code {code} ({name}: {what}); {who}"
+                ),
                 fix,
             )
-            .device(format!("PubSubClient rc={code} ({name})")),
+            .state(code as i32),
         );
         return;
     }
-    if out.connected {
-        if out.suback_codes.contains(&0x80) {
+    match &out.error {
+        Some(e) if out.connack_code.is_none() => {
             findings.push(
                 Finding::new(
-                    "subscription_refused",
-                    Severity::Fatal,
-                    format!("the broker refused SUBSCRIBE {} (SUBACK 0x80): the ACL denies the device's topics", out.subscribe_topic),
-                    "allow `readwrite <prefix>/<client-id>/#` for this user in the broker's ACL",
-                )
-                .device("subscribe() returns true anyway (PubSubClient does not check SUBACK); no message ever arrives"),
-            );
-        } else if !out.delivered && out.suback_codes.is_empty() {
-            findings.push(Finding::new(
-                "no_suback",
-                Severity::Fatal,
-                format!("no SUBACK for {} within the timeout", out.subscribe_topic),
-                "check the broker's log",
-            ));
-        } else if !out.delivered {
-            findings.push(
-                Finding::new(
-                    "publish_not_delivered",
+                    Category::Mqtt,
+                    if matches!(e, SessionError::Closed { .. }) {
+                        "closed_after_connect"
+                    } else {
+                        "no_connack"
+                    },
                     Severity::Fatal,
                     format!(
-                        "the message published to {} did not come back within the timeout although SUBSCRIBE {} was granted: the broker drops it (mosquitto grants ACL-denied subscriptions and delivers nothing)",
-                        out.publish_topic, out.subscribe_topic
+                        "{e}: the device's connect() waits its 15 s socket timeout and gives up; \
+                         {who}"
                     ),
-                    "allow `readwrite <prefix>/<client-id>/#` (or `pattern readwrite <prefix>/%c/#`) for this user in the broker's ACL",
+                    "look at the broker's log: it drops connections it does not accept (client \
+                     id, credentials, or a plugin)",
                 )
-                .device("publish() returns true, nothing is delivered; no error on the device"),
+                .state(out.pubsubclient_state),
             );
+            return;
         }
+        _ => {}
+    }
+    if out.connect_bytes > 256 {
+        findings.push(Finding::new(
+            Category::Mqtt,
+            "connect_size",
+            Severity::Info,
+            format!(
+                "the CONNECT packet is {} B; the firmware sizes PubSubClient's buffer for it, a \
+                 sketch with the default 256 B buffer would not send it",
+                out.connect_bytes
+            ),
+            "none needed with the espmqtt firmware",
+        ));
+    }
+    if !out.connected {
+        return;
+    }
+    if out.suback_codes.contains(&0x80) {
+        findings.push(
+            Finding::new(
+                Category::Mqtt,
+                "subscription_refused",
+                Severity::Fatal,
+                format!(
+                    "the broker refused SUBSCRIBE {} (SUBACK 0x80): its ACL denies the device's \
+                     topics; {who}",
+                    out.subscribe_topic
+                ),
+                "allow `readwrite <prefix>/<client-id>/#` for this user in the broker's ACL \
+                 (espmqtt broker export writes it)",
+            )
+            .state(0)
+            .device(
+                "subscribe() returns true anyway (PubSubClient does not check SUBACK); no \
+                 message ever arrives",
+            ),
+        );
+    } else if let Some(e) = &out.error {
+        findings.push(
+            Finding::new(
+                Category::Mqtt,
+                if out.suback_codes.is_empty() {
+                    "no_suback"
+                } else {
+                    "publish_not_delivered"
+                },
+                Severity::Fatal,
+                if out.suback_codes.is_empty() {
+                    format!("{e} after SUBSCRIBE {}; {who}", out.subscribe_topic)
+                } else {
+                    format!(
+                        "the message published to {} did not come back ({e}) although SUBSCRIBE \
+                         {} was granted: the broker drops it (mosquitto grants ACL-denied \
+                         subscriptions and delivers nothing); {who}",
+                        out.publish_topic, out.subscribe_topic
+                    )
+                },
+                "allow `readwrite <prefix>/<client-id>/#` (or `pattern readwrite \
+                 <prefix>/%c/#`) for this user in the broker's ACL; check that the client id \
+                 is the one the ACL expects",
+            )
+            .state(out.pubsubclient_state)
+            .device(format!(
+                "publish() returns true, nothing is delivered; {}",
+                device_text(None, Some(out.pubsubclient_state))
+            )),
+        );
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    o: ProbeOptions,
-    target: String,
-    start: Instant,
-    phases: Vec<Phase>,
-    mut findings: Vec<Finding>,
-    facts: TlsFacts,
-    device_tls_error: Option<u16>,
-    mqtt: Option<SessionOutcome>,
-    unreachable: bool,
-) -> ProbeReport {
-    let negotiated = facts.mfln_echoed.is_some();
-    let heap = compat::heap_estimate(o.mfln, negotiated, o.trust.mode);
-    if !unreachable {
-        findings.push(compat::heap_finding(&heap));
+fn finish(o: ProbeOptions, start: Instant, mut run: Run) -> ProbeReport {
+    let heap = analysis::heap_estimate(o.tls.buffers, o.tls.trust.mode);
+    if !run.unreachable && run.device_tls_error.is_some() {
+        run.findings.push(analysis::heap_finding(&heap));
     }
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    let verdict = if unreachable {
+    run.findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let fatal = run.findings.iter().any(|f| f.severity == Severity::Fatal);
+    let verdict = if run.unreachable {
         Verdict::Unreachable
-    } else if findings.iter().any(|f| f.severity == Severity::Fatal) {
+    } else if fatal || run.device_tls_error != Some(0) || run.state != 0 {
         Verdict::Fail
     } else {
         Verdict::Ok
@@ -587,44 +682,34 @@ fn finish(
         Verdict::Fail => 1,
         Verdict::Unreachable => 3,
     };
-    ProbeReport {
+    let target = crate::target::Target {
+        host: o.host.clone(),
+        port: o.port,
+    }
+    .display();
+    let mut report = ProbeReport {
         r#type: "probe".into(),
         target,
         host: o.host,
         port: o.port,
-        server_name: o.server_name,
-        trust: o.trust.mode,
-        ciphers: o.ciphers,
-        mfln: o.mfln,
-        client_id: o.client_id,
+        server_name: o.tls.server_name.clone(),
+        trust: o.tls.trust.mode,
+        ciphers: o.tls.ciphers,
+        mfln: Mfln::from_request(o.tls.requested_mfl()),
+        client_id: o.mqtt.client_id.clone(),
         verdict,
         exit_code,
-        phases,
-        findings,
-        tls: facts,
-        device_tls_error,
-        mqtt,
+        phases: run.phases,
+        findings: run.findings,
+        tls: run.facts,
+        device_tls_error: run.device_tls_error,
+        pubsubclient_state: run.state,
+        mqtt: run.mqtt,
         heap,
         total_millis: start.elapsed().as_millis() as u64,
+    };
+    for what in report.inconsistencies() {
+        report.findings.push(internal_inconsistency(&what));
     }
-}
-
-fn phase(name: &str, status: PhaseStatus, t: Instant, detail: String) -> Phase {
-    Phase {
-        name: name.into(),
-        status,
-        millis: t.elapsed().as_millis() as u64,
-        detail,
-    }
-}
-
-fn describe_end(end: &FlightEnd) -> String {
-    match end {
-        FlightEnd::Complete => "server refused the hello".into(),
-        FlightEnd::Closed { received } => format!("connection closed after {received} B"),
-        FlightEnd::Timeout { received } => format!("timed out after {received} B"),
-        FlightEnd::NotTls(s) => format!("not TLS: {s}"),
-        FlightEnd::Malformed(s) => format!("malformed TLS: {s}"),
-        FlightEnd::Io(s) => format!("I/O error: {s}"),
-    }
+    report
 }

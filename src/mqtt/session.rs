@@ -1,52 +1,89 @@
-//! The MQTT half of `probe`: a real TLS 1.2 session (rustls, ring provider,
-//! suites and signature schemes limited to what the device also offers) and
-//! an MQTT 3.1.1 exchange with rumqttc that behaves like PubSubClient:
-//! CONNECT with keepalive 15 s and clean session, SUBSCRIBE QoS 0 to
-//! `<prefix>/<client-id>/#`, PUBLISH QoS 0 to `<prefix>/<client-id>/probe`,
-//! wait for it to come back, DISCONNECT (esp8266-tls.md §8).
+//! The MQTT half of `probe`, over the device engine's own TLS session: the
+//! CONNECT the firmware sends (clean session, its keepalive, user name and
+//! password, last will `<prefix>/<id>/status` = "offline", retained, QoS 0),
+//! then SUBSCRIBE `<prefix>/<id>/#`, PUBLISH `<prefix>/<id>/probe` and the
+//! wait for it to come back, then DISCONNECT. Packets are rumqttc's MQTT
+//! 3.1.1 types, encoded and decoded over the engine's application stream.
 //!
-//! The server certificate was already judged the device's way by the raw
-//! handshake; here the verifier only insists that the server presents the
-//! same leaf again (so the two halves talk to the same server) and checks
-//! the handshake signatures.
+//! The outcome includes the PubSubClient `state()` the device would have
+//! after `connect()` (see docs/PROBE.md): 0 connected, the CONNACK code
+//! when refused, -4 when no CONNACK arrives (the broker closed the
+//! connection or stayed silent), -3 when a connected session breaks.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event, MqttOptions, Outgoing, Packet, QoS,
-    SubscribeReasonCode, TlsConfiguration, Transport,
-};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use bytes::BytesMut;
+use rumqttc::mqttbytes::v4::{Connect, LastWill, Login, Packet, Publish, Subscribe};
+use rumqttc::mqttbytes::QoS;
 use serde::{Deserialize, Serialize};
 
-/// The TLS 1.2 suites rustls (ring) implements; all are in the device's list.
-pub const RUSTLS_SUITES: [u16; 6] = [0xCCA9, 0xCCA8, 0xC02B, 0xC02F, 0xC02C, 0xC030];
+use crate::tls::engine::{AppError, Session, TransportEnd};
 
-/// Everything the MQTT session needs.
-pub struct SessionParams {
-    pub host: String,
-    pub port: u16,
+/// PubSubClient's socket timeout: how long `connect()` waits for CONNACK.
+pub const SOCKET_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Largest MQTT packet we accept from the broker.
+const MAX_PACKET: usize = 64 * 1024;
+
+/// The device's MQTT identity and settings.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MqttParams {
     pub client_id: String,
     pub username: Option<String>,
     pub password: Option<String>,
     pub topic_prefix: String,
     pub keepalive: u16,
-    /// Client certificate chain and key (mutual TLS).
-    pub client_auth: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
-    /// SHA-1 of the leaf the raw handshake saw (None: accept any).
-    pub expected_leaf_sha1: Option<[u8; 20]>,
-    /// Suites the device offers (the session uses the intersection).
-    pub device_suites: Vec<u16>,
-    pub deadline: Instant,
+}
+
+impl std::fmt::Debug for MqttParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttParams")
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("topic_prefix", &self.topic_prefix)
+            .field("keepalive", &self.keepalive)
+            .finish()
+    }
+}
+
+impl MqttParams {
+    pub fn will_topic(&self) -> String {
+        format!("{}/{}/status", self.topic_prefix, self.client_id)
+    }
+    pub fn subscribe_topic(&self) -> String {
+        format!("{}/{}/#", self.topic_prefix, self.client_id)
+    }
+    pub fn publish_topic(&self) -> String {
+        format!("{}/{}/probe", self.topic_prefix, self.client_id)
+    }
+
+    /// The CONNECT the firmware sends (`app.cpp`: connect(id, user, pass,
+    /// willTopic, 0, true, "offline", true)).
+    pub fn connect_packet(&self) -> Connect {
+        let mut c = Connect::new(self.client_id.clone());
+        c.keep_alive = self.keepalive;
+        c.clean_session = true;
+        c.last_will = Some(LastWill::new(
+            self.will_topic(),
+            b"offline".to_vec(),
+            QoS::AtMostOnce,
+            true,
+        ));
+        if let Some(u) = &self.username {
+            c.login = Some(Login::new(
+                u.clone(),
+                self.password.clone().unwrap_or_default(),
+            ));
+        }
+        c
+    }
 }
 
 /// What happened, step by step.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionOutcome {
-    /// TLS + CONNACK accepted.
+    /// CONNACK accepted.
     pub connected: bool,
     /// CONNACK return code (0 = accepted).
     pub connack_code: Option<u8>,
@@ -54,368 +91,253 @@ pub struct SessionOutcome {
     pub suback_codes: Vec<u8>,
     /// The probe message came back.
     pub delivered: bool,
-    /// Milliseconds from start to CONNACK / SUBACK / delivery.
+    /// Milliseconds from the start of MQTT to CONNACK / SUBACK / delivery.
     pub connack_ms: Option<u64>,
     pub suback_ms: Option<u64>,
     pub delivery_ms: Option<u64>,
-    /// Error that ended the session early.
+    /// What ended the session early.
     pub error: Option<SessionError>,
+    pub client_id: String,
+    pub will_topic: String,
     pub subscribe_topic: String,
     pub publish_topic: String,
+    /// Size of the CONNECT packet (PubSubClient's buffer must hold it).
+    pub connect_bytes: usize,
+    /// PubSubClient `state()` after `connect()` (and after the exchange).
+    pub pubsubclient_state: i32,
 }
 
 /// Why the session ended early.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SessionError {
-    /// The server sent a fatal TLS alert.
-    TlsAlert { alert: u8, message: String },
-    /// rustls could not complete the handshake for another reason.
-    Tls { message: String },
-    /// The rustls configuration could not be built (e.g. no suite usable).
-    Config { message: String },
-    /// The TCP connection broke or could not be made.
-    Io { message: String },
-    /// Nothing arrived in time (which step is in `step`).
+    /// The device's engine failed during the exchange (its BearSSL error).
+    Tls { step: String, code: i32 },
+    /// The broker closed the connection.
+    Closed { step: String },
+    /// Nothing arrived in time.
     Timeout { step: String },
-    /// Anything else rumqttc reported.
-    Mqtt { message: String },
+    /// The broker sent something that is not MQTT 3.1.1.
+    Protocol { step: String, message: String },
 }
 
-/// Run the session. Never panics; every wait ends at `p.deadline`.
-pub fn run(p: SessionParams) -> SessionOutcome {
-    let subscribe_topic = format!("{}/{}/#", p.topic_prefix, p.client_id);
-    let publish_topic = format!("{}/{}/probe", p.topic_prefix, p.client_id);
+impl SessionError {
+    pub fn step(&self) -> &str {
+        match self {
+            SessionError::Tls { step, .. }
+            | SessionError::Closed { step }
+            | SessionError::Timeout { step }
+            | SessionError::Protocol { step, .. } => step,
+        }
+    }
+}
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionError::Tls { step, code } => write!(
+                f,
+                "the TLS session failed while waiting for {step} (BearSSL error {code})"
+            ),
+            SessionError::Closed { step } => {
+                write!(f, "the broker closed the connection before {step}")
+            }
+            SessionError::Timeout { step } => write!(f, "no {step} within the timeout"),
+            SessionError::Protocol { step, message } => {
+                write!(
+                    f,
+                    "the broker's answer to {step} is not MQTT 3.1.1: {message}"
+                )
+            }
+        }
+    }
+}
+
+fn session_error(step: &str, e: AppError) -> SessionError {
+    let step = step.to_string();
+    match e {
+        AppError::Timeout | AppError::Transport(TransportEnd::Timeout) => {
+            SessionError::Timeout { step }
+        }
+        AppError::Closed { error } if error != 0 => SessionError::Tls { step, code: error },
+        AppError::Closed { .. } | AppError::Transport(_) => SessionError::Closed { step },
+    }
+}
+
+struct Conn<'a> {
+    session: &'a mut Session,
+    buf: BytesMut,
+}
+
+impl Conn<'_> {
+    fn send(&mut self, p: Packet, step: &str, until: Instant) -> Result<(), SessionError> {
+        let mut out = BytesMut::new();
+        p.write(&mut out, MAX_PACKET)
+            .map_err(|e| SessionError::Protocol {
+                step: step.into(),
+                message: format!("cannot encode: {e:?}"),
+            })?;
+        self.session
+            .write_all(&out, until)
+            .map_err(|e| session_error(step, e))
+    }
+
+    fn next(&mut self, step: &str, until: Instant) -> Result<Packet, SessionError> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match Packet::read(&mut self.buf, MAX_PACKET) {
+                Ok(p) => return Ok(p),
+                Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
+                Err(e) => {
+                    return Err(SessionError::Protocol {
+                        step: step.into(),
+                        message: format!("{e}"),
+                    })
+                }
+            }
+            let n = self
+                .session
+                .read(&mut chunk, until)
+                .map_err(|e| session_error(step, e))?;
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// Run the exchange over an established session, within `deadline`.
+pub fn run(session: &mut Session, p: &MqttParams, deadline: Instant) -> SessionOutcome {
+    let start = Instant::now();
+    let ms = || start.elapsed().as_millis() as u64;
+    let connect = p.connect_packet();
     let mut out = SessionOutcome {
-        subscribe_topic: subscribe_topic.clone(),
-        publish_topic: publish_topic.clone(),
+        client_id: p.client_id.clone(),
+        will_topic: p.will_topic(),
+        subscribe_topic: p.subscribe_topic(),
+        publish_topic: p.publish_topic(),
+        connect_bytes: connect.size(),
+        pubsubclient_state: -4,
         ..Default::default()
     };
-    let config = match client_config(&p) {
-        Ok(c) => c,
-        Err(message) => {
-            out.error = Some(SessionError::Config { message });
-            return out;
-        }
+    let mut c = Conn {
+        session,
+        buf: BytesMut::new(),
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            out.error = Some(SessionError::Io {
-                message: format!("cannot start the async runtime: {e}"),
+
+    // CONNECT / CONNACK, within PubSubClient's socket timeout.
+    let connack_until = deadline.min(Instant::now() + SOCKET_TIMEOUT);
+    if let Err(e) = c.send(Packet::Connect(connect), "CONNACK", connack_until) {
+        out.error = Some(e);
+        return out;
+    }
+    match c.next("CONNACK", connack_until) {
+        Ok(Packet::ConnAck(ack)) => {
+            let code = ack.code as u8;
+            out.connack_code = Some(code);
+            out.connack_ms = Some(ms());
+            out.pubsubclient_state = code as i32;
+            out.connected = code == 0;
+        }
+        // PubSubClient reads the first 4 bytes as the CONNACK; anything
+        // else first is a broken broker.
+        Ok(other) => {
+            out.error = Some(SessionError::Protocol {
+                step: "CONNACK".into(),
+                message: format!("expected CONNACK, got {}", packet_name(&other)),
             });
             return out;
         }
-    };
-    rt.block_on(drive(p, config, subscribe_topic, publish_topic, &mut out));
-    out
-}
-
-async fn drive(
-    p: SessionParams,
-    config: rustls::ClientConfig,
-    subscribe_topic: String,
-    publish_topic: String,
-    out: &mut SessionOutcome,
-) {
-    let start = Instant::now();
-    let mut opts = MqttOptions::new(p.client_id.clone(), p.host.clone(), p.port);
-    opts.set_keep_alive(Duration::from_secs(p.keepalive.max(5) as u64));
-    opts.set_clean_session(true);
-    if let Some(u) = &p.username {
-        opts.set_credentials(u.clone(), p.password.clone().unwrap_or_default());
+        Err(e) => {
+            out.error = Some(e);
+            return out;
+        }
     }
-    opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-        Arc::new(config),
-    )));
-    let (client, mut ev) = AsyncClient::new(opts, 10);
-    let mut net = rumqttc::NetworkOptions::new();
-    net.set_connection_timeout(p.deadline.saturating_duration_since(start).as_secs().max(1));
-    ev.set_network_options(net);
-    let payload: Vec<u8> = {
-        let mut r = [0u8; 8];
-        let _ = getrandom::getrandom(&mut r);
-        format!("espmqtt-probe-{}", hex::encode(r)).into_bytes()
-    };
-    let deadline = tokio::time::Instant::from_std(p.deadline);
-    let mut step = "connect";
+    if !out.connected {
+        return out;
+    }
+
+    // SUBSCRIBE / SUBACK.
+    let mut sub = Subscribe::new(p.subscribe_topic(), QoS::AtMostOnce);
+    sub.pkid = 1;
+    if let Err(e) = c.send(Packet::Subscribe(sub), "SUBACK", deadline) {
+        return broken(out, e);
+    }
     loop {
-        let ev = match tokio::time::timeout_at(deadline, ev.poll()).await {
-            Err(_) => {
-                out.error = Some(SessionError::Timeout { step: step.into() });
-                break;
-            }
-            Ok(r) => r,
-        };
-        match ev {
-            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                out.connack_code = Some(ack.code as u8);
-                out.connack_ms = Some(start.elapsed().as_millis() as u64);
-                out.connected = ack.code == ConnectReturnCode::Success;
-                if !out.connected {
-                    break;
-                }
-                step = "subscribe";
-                if client
-                    .try_subscribe(subscribe_topic.clone(), QoS::AtMostOnce)
-                    .is_err()
-                {
-                    out.error = Some(SessionError::Mqtt {
-                        message: "could not queue SUBSCRIBE".into(),
-                    });
-                    break;
-                }
-            }
-            Ok(Event::Incoming(Packet::SubAck(ack))) => {
-                out.suback_ms = Some(start.elapsed().as_millis() as u64);
+        match c.next("SUBACK", deadline) {
+            Ok(Packet::SubAck(ack)) if ack.pkid == 1 => {
                 out.suback_codes = ack
                     .return_codes
                     .iter()
-                    .map(|c| match c {
-                        SubscribeReasonCode::Success(q) => *q as u8,
-                        SubscribeReasonCode::Failure => 0x80,
+                    .map(|r| match r {
+                        rumqttc::mqttbytes::v4::SubscribeReasonCode::Success(q) => *q as u8,
+                        rumqttc::mqttbytes::v4::SubscribeReasonCode::Failure => 0x80,
                     })
                     .collect();
-                // Publish even when refused: mosquitto grants ACL-denied
-                // subscriptions, so only delivery tells the truth.
-                step = "delivery";
-                if client
-                    .try_publish(
-                        publish_topic.clone(),
-                        QoS::AtMostOnce,
-                        false,
-                        payload.clone(),
-                    )
-                    .is_err()
-                {
-                    out.error = Some(SessionError::Mqtt {
-                        message: "could not queue PUBLISH".into(),
-                    });
-                    break;
-                }
-                if out.suback_codes.contains(&0x80) {
-                    break;
-                }
-            }
-            Ok(Event::Incoming(Packet::Publish(pb))) => {
-                if pb.topic == publish_topic && pb.payload.as_ref() == payload.as_slice() {
-                    out.delivered = true;
-                    out.delivery_ms = Some(start.elapsed().as_millis() as u64);
-                    step = "disconnect";
-                    let _ = client.try_disconnect();
-                }
-            }
-            Ok(Event::Outgoing(Outgoing::Disconnect)) => break,
-            Ok(_) => {}
-            Err(ConnectionError::ConnectionRefused(code)) => {
-                out.connack_code = Some(code as u8);
-                out.connack_ms = Some(start.elapsed().as_millis() as u64);
+                out.suback_ms = Some(ms());
                 break;
             }
-            Err(e) => {
-                if !(out.delivered && step == "disconnect") {
-                    out.error = Some(classify(e, step));
-                }
+            Ok(_) => continue, // retained messages may arrive first
+            Err(e) => return broken(out, e),
+        }
+    }
+
+    // PUBLISH and receive it back.
+    let token = hex::encode(crate::tls::net::random_bytes::<6>());
+    let payload = format!("espmqtt probe {token}");
+    let publish = Publish::new(
+        p.publish_topic(),
+        QoS::AtMostOnce,
+        payload.clone().into_bytes(),
+    );
+    if let Err(e) = c.send(Packet::Publish(publish), "the message back", deadline) {
+        return broken(out, e);
+    }
+    loop {
+        match c.next("the message back", deadline) {
+            Ok(Packet::Publish(m))
+                if m.topic == p.publish_topic() && m.payload == payload.as_bytes() =>
+            {
+                out.delivered = true;
+                out.delivery_ms = Some(ms());
                 break;
             }
+            Ok(_) => continue,
+            Err(e) => return broken(out, e),
         }
     }
+    let _ = c.send(
+        Packet::Disconnect,
+        "DISCONNECT",
+        deadline.min(Instant::now() + Duration::from_millis(500)),
+    );
+    out
 }
 
-fn classify(e: ConnectionError, step: &str) -> SessionError {
-    match e {
-        ConnectionError::Tls(t) => {
-            let rustls_err = match &t {
-                rumqttc::TlsError::TLS(r) => Some(r.clone()),
-                rumqttc::TlsError::Io(io) => io
-                    .get_ref()
-                    .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-                    .cloned(),
-                _ => None,
-            };
-            match rustls_err {
-                Some(rustls::Error::AlertReceived(a)) => SessionError::TlsAlert {
-                    alert: u8::from(a),
-                    message: format!("the server sent fatal alert {a:?}"),
-                },
-                Some(r) => SessionError::Tls {
-                    message: r.to_string(),
-                },
-                None => SessionError::Tls {
-                    message: t.to_string(),
-                },
-            }
-        }
-        ConnectionError::Io(io) => {
-            if let Some(r) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                if let rustls::Error::AlertReceived(a) = r {
-                    return SessionError::TlsAlert {
-                        alert: u8::from(*a),
-                        message: format!("the server sent fatal alert {a:?}"),
-                    };
-                }
-                return SessionError::Tls {
-                    message: r.to_string(),
-                };
-            }
-            SessionError::Io {
-                message: format!("{io} (during {step})"),
-            }
-        }
-        ConnectionError::NetworkTimeout => SessionError::Timeout { step: step.into() },
-        other => SessionError::Mqtt {
-            message: format!("{other} (during {step})"),
-        },
+/// A connected session that ended early: PubSubClient notices the lost
+/// connection (-3) unless only the wait ran out.
+fn broken(mut out: SessionOutcome, e: SessionError) -> SessionOutcome {
+    if !matches!(e, SessionError::Timeout { .. }) {
+        out.pubsubclient_state = -3;
     }
+    out.error = Some(e);
+    out
 }
 
-/// The signature schemes the device advertises (esp8266-tls.md §3.4).
-fn device_schemes() -> Vec<SignatureScheme> {
-    vec![
-        SignatureScheme::ECDSA_NISTP256_SHA256,
-        SignatureScheme::ECDSA_NISTP384_SHA384,
-        SignatureScheme::ECDSA_NISTP521_SHA512,
-        SignatureScheme::ECDSA_SHA1_Legacy,
-        SignatureScheme::RSA_PKCS1_SHA256,
-        SignatureScheme::RSA_PKCS1_SHA384,
-        SignatureScheme::RSA_PKCS1_SHA512,
-        SignatureScheme::RSA_PKCS1_SHA1,
-    ]
-}
-
-/// TLS 1.2 only, ring, suites ∩ device suites, groups ∩ device groups.
-pub fn client_config(p: &SessionParams) -> Result<rustls::ClientConfig, String> {
-    let mut provider = rustls::crypto::ring::default_provider();
-    provider.cipher_suites.retain(|s| {
-        matches!(s, rustls::SupportedCipherSuite::Tls12(_))
-            && p.device_suites.contains(&u16::from(s.suite()))
-    });
-    if provider.cipher_suites.is_empty() {
-        return Err(
-            "none of the device's cipher suites is implemented by rustls (the device build offers only RSA key exchange suites)".into(),
-        );
-    }
-    provider.kx_groups.retain(|g| {
-        matches!(
-            g.name(),
-            rustls::NamedGroup::X25519
-                | rustls::NamedGroup::secp256r1
-                | rustls::NamedGroup::secp384r1
-        )
-    });
-    let algs = provider.signature_verification_algorithms;
-    let provider = Arc::new(provider);
-    let verifier = Arc::new(SameLeafVerifier {
-        expected: p.expected_leaf_sha1,
-        algs,
-    });
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS12])
-        .map_err(|e| format!("TLS configuration: {e}"))?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier);
-    let mut cfg = match &p.client_auth {
-        Some((chain, key)) => builder
-            .with_client_auth_cert(chain.clone(), key.clone_key())
-            .map_err(|e| format!("client certificate/key: {e}"))?,
-        None => builder.with_no_client_auth(),
-    };
-    // The device never sends SNI-less hellos when connecting by name and
-    // never offers session tickets or ALPN (§3.7).
-    cfg.resumption = rustls::client::Resumption::disabled();
-    cfg.enable_sni = true;
-    Ok(cfg)
-}
-
-#[derive(Debug)]
-struct SameLeafVerifier {
-    expected: Option<[u8; 20]>,
-    algs: rustls::crypto::WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for SameLeafVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Some(exp) = self.expected {
-            if crate::tls::cert::sha1(end_entity.as_ref()) != exp {
-                return Err(rustls::Error::General(
-                    "the server presented a different certificate than in the device handshake"
-                        .into(),
-                ));
-            }
-        }
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General(
-            "TLS 1.3 is not used by the device".into(),
-        ))
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        let supported = self.algs.supported_schemes();
-        device_schemes()
-            .into_iter()
-            .filter(|s| supported.contains(s))
-            .collect()
-    }
-}
-
-/// Size of the CONNECT packet PubSubClient would build (MQTT 3.1.1):
-/// 5 header bytes reserved + 10 variable header + Σ(2 + len) (§8.4).
-pub fn pubsubclient_connect_size(client_id: &str, user: Option<&str>, pass: Option<&str>) -> usize {
-    let mut n = 5 + 7 + 1 + 2 + 2 + client_id.len();
-    if let Some(u) = user {
-        n += 2 + u.len();
-        if let Some(p) = pass {
-            n += 2 + p.len();
-        }
-    }
-    n
-}
-
-/// PubSubClient `state()` for a CONNACK code (§8.6).
-pub fn pubsubclient_state(connack: u8) -> (&'static str, &'static str) {
-    match connack {
-        1 => (
-            "MQTT_CONNECT_BAD_PROTOCOL",
-            "the broker does not accept MQTT 3.1.1",
-        ),
-        2 => (
-            "MQTT_CONNECT_BAD_CLIENT_ID",
-            "the broker refused the client id",
-        ),
-        3 => ("MQTT_CONNECT_UNAVAILABLE", "the broker is unavailable"),
-        4 => (
-            "MQTT_CONNECT_BAD_CREDENTIALS",
-            "user name or password refused",
-        ),
-        5 => ("MQTT_CONNECT_UNAUTHORIZED", "the client is not authorised"),
-        _ => ("MQTT_CONNECTED", "connected"),
+fn packet_name(p: &Packet) -> &'static str {
+    match p {
+        Packet::Connect(_) => "CONNECT",
+        Packet::ConnAck(_) => "CONNACK",
+        Packet::Publish(_) => "PUBLISH",
+        Packet::PubAck(_) => "PUBACK",
+        Packet::PubRec(_) => "PUBREC",
+        Packet::PubRel(_) => "PUBREL",
+        Packet::PubComp(_) => "PUBCOMP",
+        Packet::Subscribe(_) => "SUBSCRIBE",
+        Packet::SubAck(_) => "SUBACK",
+        Packet::Unsubscribe(_) => "UNSUBSCRIBE",
+        Packet::UnsubAck(_) => "UNSUBACK",
+        Packet::PingReq => "PINGREQ",
+        Packet::PingResp => "PINGRESP",
+        Packet::Disconnect => "DISCONNECT",
     }
 }
 
@@ -424,24 +346,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn connect_size_matches_pubsubclient_arithmetic() {
-        // 15 fixed bytes + (2 + 5) for the id: what PubSubClient checks
-        // against its 256-byte buffer (esp8266-tls.md §8.4).
-        assert_eq!(pubsubclient_connect_size("dev-a", None, None), 22);
-        assert_eq!(
-            pubsubclient_connect_size("dev-a", Some("u"), Some("pw")),
-            22 + 3 + 4
-        );
-        // A password without a user name is not sent.
-        assert_eq!(pubsubclient_connect_size("dev-a", None, Some("pw")), 22);
-        let long = "x".repeat(240);
-        assert!(pubsubclient_connect_size("dev-a", Some("u"), Some(&long)) > 256);
-    }
-
-    #[test]
-    fn connack_codes_map_to_pubsubclient_states() {
-        assert_eq!(pubsubclient_state(4).0, "MQTT_CONNECT_BAD_CREDENTIALS");
-        assert_eq!(pubsubclient_state(5).0, "MQTT_CONNECT_UNAUTHORIZED");
-        assert_eq!(pubsubclient_state(1).0, "MQTT_CONNECT_BAD_PROTOCOL");
+    fn connect_is_the_firmware_s() {
+        let p = MqttParams {
+            client_id: "dev-a".into(),
+            username: Some("u".into()),
+            password: Some("pw".into()),
+            topic_prefix: "espmqtt".into(),
+            keepalive: 15,
+        };
+        let c = p.connect_packet();
+        let mut b = BytesMut::new();
+        Packet::Connect(c.clone()).write(&mut b, 4096).unwrap();
+        // flags: user, password, will retain, will, clean session.
+        assert_eq!(b[9], 0x80 | 0x40 | 0x20 | 0x04 | 0x02);
+        assert_eq!(u16::from_be_bytes([b[10], b[11]]), 15);
+        assert_eq!(c.last_will.unwrap().topic, "espmqtt/dev-a/status");
+        assert!(!format!("{p:?}").contains("pw"));
     }
 }

@@ -1,5 +1,5 @@
 //! Fleet flashing: one worker thread per port, devices handed out by the
-//! registry (issue 7, "Fleet flashing").
+//! registry.
 //!
 //! Each worker repeats: connect to whatever module is on its port → read
 //! its MAC → decide (a new module? bound to another device?) → claim the
@@ -480,71 +480,23 @@ impl Worker<'_> {
         Ok(true)
     }
 
-    /// One look at the port. Err only for registry failures (the port
-    /// cannot go on without the registry).
+    /// One look at the port: identify the module, claim a device for it,
+    /// flash and record it. Err only for registry failures (the port cannot
+    /// go on without the registry).
     fn look(
         &self,
         reg: &Registry,
         last_mac: &mut Option<String>,
         progress: &dyn Progress,
     ) -> Result<Look> {
-        let session = match Session::open(&self.port, &self.opts.flash, progress) {
-            Ok(s) => s,
-            Err(e) => {
-                return Ok(Look::Wait {
-                    mac: None,
-                    reason: format!("no module in download mode: {e}"),
-                })
-            }
+        let module = match self.identify(reg, last_mac, progress)? {
+            Identified::Module(module) => *module,
+            Identified::Not(look) => return Ok(look),
         };
-        let mac = session.info.mac.to_ascii_lowercase();
-        if last_mac.as_deref() == Some(mac.as_str()) {
-            return Ok(Look::Wait {
-                mac: Some(mac),
-                reason: "module not swapped yet (same MAC as the last one)".into(),
-            });
-        }
-        let bound = bound_to(reg, &mac)?;
-        if let Some(other) = &bound {
-            if !self.opts.rebind {
-                {
-                    let mut c = lock(self.coord);
-                    if !c.refused.contains(&mac) {
-                        c.refused.push(mac.clone());
-                    }
-                }
-                self.emit(FleetEvent::Refused {
-                    port: self.port.to_string(),
-                    mac: mac.clone(),
-                    bound_to: other.clone(),
-                });
-                // Treat it as the module on the port: wait for a swap.
-                *last_mac = Some(mac.clone());
-                return Ok(Look::Wait {
-                    mac: Some(mac),
-                    reason: format!("module already bound to {other}; swap it (or --rebind)"),
-                });
-            }
-        }
-        // Claim under the coordinator lock so `in_flight` and the claim move
-        // together (list_done of another thread never sees neither).
-        let claimed = {
-            let mut c = lock(self.coord);
-            let names = c.candidates();
-            let got = if names.is_empty() {
-                None
-            } else {
-                reg.claim_next_unflashed(&names, &self.id)?
-            };
-            if got.is_some() {
-                c.in_flight += 1;
-            }
-            got
-        };
-        let Some(dev) = claimed else {
-            drop(session);
-            let in_flight = lock(self.coord).in_flight;
-            if in_flight == 0 {
+        let Some((device, attempt)) = self.claim(reg)? else {
+            let mac = module.mac.clone();
+            drop(module);
+            if lock(self.coord).in_flight == 0 {
                 return Ok(Look::Finished);
             }
             return Ok(Look::Wait {
@@ -552,100 +504,202 @@ impl Worker<'_> {
                 reason: "no device free right now (others are being flashed)".into(),
             });
         };
-        let attempt = {
-            let mut c = lock(self.coord);
-            let a = c.attempts.entry(dev.name.clone()).or_insert(0);
-            *a += 1;
-            *a
+        let job = Job {
+            module,
+            device,
+            attempt,
+            started: Instant::now(),
         };
         self.emit(FleetEvent::Started {
             port: self.port.to_string(),
-            device: dev.name.clone(),
-            mac: mac.clone(),
+            device: job.device.name.clone(),
+            mac: job.module.mac.clone(),
             attempt,
         });
-        let t0 = Instant::now();
+        self.flash_job(reg, job, last_mac, progress)?;
+        Ok(Look::Done)
+    }
+
+    /// Connect to the port and decide whether its module is one to flash:
+    /// a new MAC, not bound to another device (unless `rebind`).
+    fn identify(
+        &self,
+        reg: &Registry,
+        last_mac: &mut Option<String>,
+        progress: &dyn Progress,
+    ) -> Result<Identified> {
+        let session = match Session::open(&self.port, &self.opts.flash, progress) {
+            Ok(session) => session,
+            Err(e) => {
+                return Ok(Identified::Not(Look::Wait {
+                    mac: None,
+                    reason: format!("no module in download mode: {e}"),
+                }))
+            }
+        };
+        let mac = session.info.mac.to_ascii_lowercase();
+        if last_mac.as_deref() == Some(mac.as_str()) {
+            return Ok(Identified::Not(Look::Wait {
+                mac: Some(mac),
+                reason: "module not swapped yet (same MAC as the last one)".into(),
+            }));
+        }
+        let bound = bound_to(reg, &mac)?;
+        if let Some(other) = bound.as_ref().filter(|_| !self.opts.rebind) {
+            {
+                let mut coord = lock(self.coord);
+                if !coord.refused.contains(&mac) {
+                    coord.refused.push(mac.clone());
+                }
+            }
+            self.emit(FleetEvent::Refused {
+                port: self.port.to_string(),
+                mac: mac.clone(),
+                bound_to: other.clone(),
+            });
+            // Treat it as the module on the port: wait for a swap.
+            *last_mac = Some(mac.clone());
+            return Ok(Identified::Not(Look::Wait {
+                mac: Some(mac),
+                reason: format!("module already bound to {other}; swap it (or --rebind)"),
+            }));
+        }
+        Ok(Identified::Module(Box::new(Module {
+            session,
+            mac,
+            bound,
+        })))
+    }
+
+    /// Claim the next unflashed device and count the attempt. The claim is
+    /// made under the coordinator lock so `in_flight` and the claim move
+    /// together (`list_done` of another thread never sees neither).
+    fn claim(&self, reg: &Registry) -> Result<Option<(DeviceRecord, u32)>> {
+        let mut coord = lock(self.coord);
+        let names = coord.candidates();
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let Some(device) = reg.claim_next_unflashed(&names, &self.id)? else {
+            return Ok(None);
+        };
+        coord.in_flight += 1;
+        let attempts = coord.attempts.entry(device.name.clone()).or_insert(0);
+        *attempts += 1;
+        let attempt = *attempts;
+        Ok(Some((device, attempt)))
+    }
+
+    /// Build the device's blob, write and verify it, record the flash; then
+    /// report success or release the claim.
+    fn flash_job(
+        &self,
+        reg: &Registry,
+        job: Job,
+        last_mac: &mut Option<String>,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let Job {
+            module,
+            device,
+            attempt,
+            started,
+        } = job;
+        let Module {
+            session,
+            mac,
+            bound,
+        } = module;
         let info = session.info.clone();
         let outcome = self
             .factory
-            .blob(&dev)
+            .blob(&device)
             .map_err(Failure::Permanent)
             .and_then(|blob| {
                 self.write(session, blob, progress)
                     .map_err(|e| Failure::Retry(e.into()))
             })
-            .and_then(|(regions, warnings, sha)| {
+            .and_then(|written| {
                 reg.record_flash(
-                    &dev.name,
+                    &device.name,
                     &mac,
                     Some(&format!("{:06x}", info.chip_id)),
                     info.flash_size.map(u64::from),
-                    sha.as_deref(),
+                    written.firmware_sha256.as_deref(),
                 )
                 .map_err(|e| {
                     Failure::Permanent(e.context(
                         "the module was flashed and verified, but recording it in the registry failed",
                     ))
                 })?;
-                Ok((regions, warnings, sha))
+                Ok(written)
             });
         match outcome {
-            Ok((regions, warnings, sha)) => {
+            Ok(written) => {
                 if let Some(other) = &bound {
                     let _ = reg.log_event(
-                        Some(&dev.name),
+                        Some(&device.name),
                         "rebound",
                         &format!("mac {mac} was bound to {other}"),
                     );
                 }
                 {
-                    let mut c = lock(self.coord);
-                    c.in_flight -= 1;
-                    c.flashed.push(dev.name.clone());
+                    let mut coord = lock(self.coord);
+                    coord.in_flight -= 1;
+                    coord.flashed.push(device.name.clone());
                 }
                 *last_mac = Some(mac.clone());
                 self.emit(FleetEvent::Flashed {
                     port: self.port.to_string(),
-                    device: dev.name.clone(),
+                    device: device.name,
                     mac,
-                    firmware_sha256: sha,
-                    regions,
-                    warnings,
+                    firmware_sha256: written.firmware_sha256,
+                    regions: written.regions,
+                    warnings: written.warnings,
                     rebound_from: bound,
-                    seconds: t0.elapsed().as_secs_f64(),
+                    seconds: started.elapsed().as_secs_f64(),
                 });
+                Ok(())
             }
-            Err(f) => {
-                // Release first, then count: a retry by another port must
-                // find the device free.
-                let released = reg.release_claim(&dev.name, &self.id);
-                let (permanent, e) = match f {
-                    Failure::Permanent(e) => (true, e),
-                    Failure::Retry(e) => (false, e),
-                };
-                let retry = {
-                    let mut c = lock(self.coord);
-                    c.in_flight -= 1;
-                    c.failed_attempts += 1;
-                    let retry = !permanent && attempt < self.opts.max_attempts;
-                    if !retry {
-                        c.given_up.insert(dev.name.clone());
-                    }
-                    retry
-                };
-                self.emit(FleetEvent::Failed {
-                    port: self.port.to_string(),
-                    device: dev.name.clone(),
-                    mac: Some(mac),
-                    error: e.message.clone(),
-                    help: e.help.clone(),
-                    attempt,
-                    retry,
-                });
-                released?;
-            }
+            Err(failure) => self.give_back(reg, &device.name, mac, attempt, failure),
         }
-        Ok(Look::Done)
+    }
+
+    /// A failed attempt: release the claim first, then count, so a retry by
+    /// another port finds the device free.
+    fn give_back(
+        &self,
+        reg: &Registry,
+        device: &str,
+        mac: String,
+        attempt: u32,
+        failure: Failure,
+    ) -> Result<()> {
+        let released = reg.release_claim(device, &self.id);
+        let (permanent, error) = match failure {
+            Failure::Permanent(e) => (true, e),
+            Failure::Retry(e) => (false, e),
+        };
+        let retry = {
+            let mut coord = lock(self.coord);
+            coord.in_flight -= 1;
+            coord.failed_attempts += 1;
+            let retry = !permanent && attempt < self.opts.max_attempts;
+            if !retry {
+                coord.given_up.insert(device.to_string());
+            }
+            retry
+        };
+        self.emit(FleetEvent::Failed {
+            port: self.port.to_string(),
+            device: device.to_string(),
+            mac: Some(mac),
+            error: error.message.clone(),
+            help: error.help.clone(),
+            attempt,
+            retry,
+        });
+        released.map(|_| ())
     }
 
     /// Write firmware + blob on the open session and verify
@@ -655,7 +709,7 @@ impl Worker<'_> {
         session: Session,
         blob: Vec<u8>,
         progress: &dyn Progress,
-    ) -> crate::flash::FlashResult<(Vec<RegionReport>, Vec<String>, Option<String>)> {
+    ) -> crate::flash::FlashResult<Written> {
         let regions = self
             .opts
             .firmware
@@ -680,8 +734,43 @@ impl Worker<'_> {
                 r.label, r.offset
             )));
         }
-        Ok((report.regions, report.warnings, report.firmware_sha256))
+        Ok(Written {
+            regions: report.regions,
+            warnings: report.warnings,
+            firmware_sha256: report.firmware_sha256,
+        })
     }
+}
+
+/// A module on a port that is to be flashed.
+struct Module {
+    /// The loader session that identified it; the same one writes it.
+    session: Session,
+    /// Lower-case MAC.
+    mac: String,
+    /// The device the MAC was bound to before (only with `rebind`).
+    bound: Option<String>,
+}
+
+/// What [`Worker::identify`] found.
+enum Identified {
+    Module(Box<Module>),
+    Not(Look),
+}
+
+/// A claimed device and the module it goes onto.
+struct Job {
+    module: Module,
+    device: DeviceRecord,
+    attempt: u32,
+    started: Instant,
+}
+
+/// What [`Worker::write`] wrote and verified.
+struct Written {
+    regions: Vec<RegionReport>,
+    warnings: Vec<String>,
+    firmware_sha256: Option<String>,
 }
 
 enum Failure {

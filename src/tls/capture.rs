@@ -574,6 +574,44 @@ fn client_config(
     Ok(config)
 }
 
+/// Does the server complete a TLS 1.3 handshake? (Used to tell a TLS
+/// 1.3-only listener from other refusals; bounded by `deadline`.)
+pub fn accepts_tls13(addrs: &[SocketAddr], server_name: Option<&str>, deadline: Instant) -> bool {
+    let Ok(sock) = crate::tls::net::connect(addrs, deadline) else {
+        return false;
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let Ok(builder) = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+    else {
+        return false;
+    };
+    let dns = server_name.and_then(|n| match ServerName::try_from(n.to_string()) {
+        Ok(sn @ ServerName::DnsName(_)) => Some(sn),
+        _ => None,
+    });
+    let mut config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(RecordingVerifier {
+            chain: Arc::new(Mutex::new(None)),
+        }))
+        .with_no_client_auth();
+    config.enable_sni = dns.is_some();
+    let peer = sock
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let name = dns.unwrap_or(ServerName::IpAddress(peer.into()));
+    let Ok(mut conn) = rustls::ClientConnection::new(Arc::new(config), name) else {
+        return false;
+    };
+    let mut seen = Vec::new();
+    let ok = drive_handshake(&mut conn, &sock, &mut seen, deadline).is_ok()
+        && conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+    let _ = sock.shutdown(std::net::Shutdown::Both);
+    ok
+}
+
 /// Connect and capture the chain.
 pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
     let start = Instant::now();

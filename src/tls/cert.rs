@@ -438,6 +438,26 @@ pub struct ChainContext {
 /// the leaf's fingerprint breaks every few weeks (Let's Encrypt: 90 days).
 pub const SHORT_LIVED_DAYS: i64 = 100;
 
+/// The renewal warning of `fingerprint` mode, shared by `fingerprint` and
+/// `probe --trust fingerprint`.
+pub fn fingerprint_renewal_message(leaf: &CertSummary) -> String {
+    if leaf.validity_days <= SHORT_LIVED_DAYS {
+        format!(
+            "the leaf is valid for only {} days (until {}, {} days left): a `fingerprint` pin \
+             breaks at every renewal; prefer `ca` (survives renewals) or `pubkey` (survives \
+             renewals that keep the key, e.g. certbot --reuse-key)",
+            leaf.validity_days, leaf.not_after, leaf.days_left
+        )
+    } else {
+        format!(
+            "a `fingerprint` pin breaks when this certificate is renewed (it is valid until {}, \
+             {} days left): configure the next certificate's fingerprint before then, or prefer \
+             `ca` or `pubkey`",
+            leaf.not_after, leaf.days_left
+        )
+    }
+}
+
 /// Warnings for a chain (leaf first, as sent), from the device's point of
 /// view (esp8266-tls.md §2.3, §3.4–§3.6).
 pub fn chain_warnings(chain: &[CertSummary], ctx: &ChainContext, now: i64) -> Vec<Warning> {
@@ -498,12 +518,7 @@ pub fn chain_warnings(chain: &[CertSummary], ctx: &ChainContext, now: i64) -> Ve
                 "short_lived",
                 "warning",
                 Some(0),
-                format!(
-                    "the leaf is valid for only {} days: a `fingerprint` pin breaks at every \
-                     renewal; prefer `ca` (survives renewals) or `pubkey` (survives renewals \
-                     that keep the key, e.g. certbot --reuse-key)",
-                    leaf.validity_days
-                ),
+                fingerprint_renewal_message(leaf),
             ));
         }
         if leaf.self_signed {

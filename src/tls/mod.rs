@@ -1,18 +1,23 @@
-//! TLS: certificate capture and summaries, fingerprints and pins, the
-//! device-identical ClientHello probe, and BearSSL compatibility rules.
+//! TLS: the device's own engine (BearSSL, configured like the ESP8266
+//! core) on real connections, the analysis that explains its verdicts,
+//! certificate capture and summaries, fingerprints and pins. One table of
+//! names ([`names`]), one record parser ([`records`]), one resolver
+//! ([`net`]) for all of it.
 
+pub mod analysis;
 pub mod capture;
 pub mod cert;
 pub mod clienthello;
-pub mod compat;
-pub mod device_trust;
 pub mod emit;
-pub mod handshake;
+pub mod engine;
+pub mod explain;
+pub mod names;
+pub mod net;
 pub mod records;
 
 use serde::{Deserialize, Serialize};
 
-/// How the device authenticates the broker (DESIGN §4.1). One vocabulary for
+/// How the device authenticates the broker. One vocabulary for
 /// `espmqtt.toml`, the config blob, the firmware and `probe`.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,

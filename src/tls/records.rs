@@ -6,7 +6,13 @@
 //! that streams noise), so nothing here indexes without checking: every read
 //! goes through [`Reader`], which returns `None` past the end, and every
 //! length is validated before use. No function in this file panics on any
-//! input (CONVENTIONS 14; the unit tests feed it random bytes).
+//! input (the unit tests feed it random bytes).
+//!
+//! The same parser reads both the answer to a diagnostic ClientHello and the
+//! bytes tapped from the device engine's connection; it follows the
+//! negotiated version (TLS 1.0/1.1 ServerKeyExchange and CertificateRequest
+//! have no signature-algorithm fields) and, after the server's
+//! ChangeCipherSpec, only counts the encrypted records.
 
 /// Record content types.
 pub const CT_CHANGE_CIPHER_SPEC: u8 = 20;
@@ -270,8 +276,9 @@ pub struct ServerKeyExchange {
 }
 
 impl ServerKeyExchange {
-    /// Parse for an ECDHE suite (`dhe = false`) or a DHE suite.
-    pub fn parse(body: &[u8], dhe: bool) -> Result<ServerKeyExchange, ParseError> {
+    /// Parse for an ECDHE suite (`dhe = false`) or a DHE suite; `tls12`
+    /// when the negotiated version carries a SignatureAndHashAlgorithm.
+    pub fn parse(body: &[u8], dhe: bool, tls12: bool) -> Result<ServerKeyExchange, ParseError> {
         let bad = || ParseError::Malformed("ServerKeyExchange");
         let mut r = Reader::new(body);
         let mut named_curve = None;
@@ -299,12 +306,16 @@ impl ServerKeyExchange {
             }
         }
         let params_len = body.len() - r.remaining();
-        let sig_alg = r.u16().ok_or_else(bad)?;
+        let sig_alg = if tls12 {
+            Some(r.u16().ok_or_else(bad)?)
+        } else {
+            None
+        };
         let signature = r.vec16().ok_or_else(bad)?.to_vec();
         Ok(ServerKeyExchange {
             named_curve,
             explicit_curve,
-            sig_alg: Some(sig_alg),
+            sig_alg,
             params: body.get(..params_len).unwrap_or(&[]).to_vec(),
             signature,
         })
@@ -321,14 +332,17 @@ pub struct CertificateRequest {
 }
 
 impl CertificateRequest {
-    pub fn parse(body: &[u8]) -> Result<CertificateRequest, ParseError> {
+    /// Parse; `tls12` when the negotiated version lists signature algorithms.
+    pub fn parse(body: &[u8], tls12: bool) -> Result<CertificateRequest, ParseError> {
         let bad = || ParseError::Malformed("CertificateRequest");
         let mut r = Reader::new(body);
         let certificate_types = r.vec8().ok_or_else(bad)?.to_vec();
-        let mut s = Reader::new(r.vec16().ok_or_else(bad)?);
         let mut sig_algs = Vec::new();
-        while !s.is_empty() {
-            sig_algs.push(s.u16().ok_or_else(bad)?);
+        if tls12 {
+            let mut s = Reader::new(r.vec16().ok_or_else(bad)?);
+            while !s.is_empty() {
+                sig_algs.push(s.u16().ok_or_else(bad)?);
+            }
         }
         let mut names = Reader::new(r.vec16().ok_or_else(bad)?);
         let mut ca_names = 0;
@@ -350,38 +364,8 @@ pub fn parse_alert(body: &[u8]) -> Option<(u8, u8)> {
     Some((r.u8()?, r.u8()?))
 }
 
-/// Name of a TLS alert description.
-pub fn alert_name(code: u8) -> &'static str {
-    match code {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        22 => "record_overflow",
-        40 => "handshake_failure",
-        42 => "bad_certificate",
-        43 => "unsupported_certificate",
-        44 => "certificate_revoked",
-        45 => "certificate_expired",
-        46 => "certificate_unknown",
-        47 => "illegal_parameter",
-        48 => "unknown_ca",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        86 => "inappropriate_fallback",
-        90 => "user_canceled",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        112 => "unrecognized_name",
-        116 => "certificate_required",
-        120 => "no_application_protocol",
-        _ => "unknown",
-    }
-}
-
-/// Everything the server sent in its first flight, in parsed form.
+/// Everything the server sent, in parsed form: its plaintext first flight
+/// and, when the stream goes on, the sizes of the records after it.
 #[derive(Debug, Clone, Default)]
 pub struct ServerFlight {
     pub server_hello: Option<ServerHello>,
@@ -390,24 +374,44 @@ pub struct ServerFlight {
     pub server_key_exchange: Option<ServerKeyExchange>,
     pub certificate_request: Option<CertificateRequest>,
     pub hello_done: bool,
-    /// A fatal or warning alert `(level, description)`.
+    /// A plaintext alert `(level, description)`.
     pub alert: Option<(u8, u8)>,
     /// Record versions seen.
     pub record_versions: Vec<u16>,
     /// Largest record body received, and the largest after the ServerHello
-    /// record (what MFLN constrains).
+    /// record (what max_fragment_length constrains).
     pub max_record: usize,
     pub max_record_after_hello: usize,
+    /// The largest plaintext (not yet encrypted) record after the ServerHello.
+    pub max_plain_after_hello: usize,
     /// Number of records received.
     pub records: usize,
-    /// The ServerHello was not alone in its record (`probeMaxFragmentLength`
-    /// would return false, §4.4).
+    /// The ServerHello was not alone in its record (the core's
+    /// `probeMaxFragmentLength()` then returns false).
     pub hello_shares_record: bool,
+    /// The server switched to encrypted records (its ChangeCipherSpec).
+    pub encrypted: bool,
+    /// Encrypted records after that, and the largest of them.
+    pub encrypted_records: usize,
+    pub max_encrypted_record: usize,
 }
 
-/// Incremental parser of a server flight. Feed bytes as they arrive;
-/// [`FlightParser::done`] says when the flight is complete (ServerHelloDone,
-/// an alert, or a TLS 1.3 answer, after which nothing useful follows).
+impl ServerFlight {
+    /// The negotiated version, when a ServerHello arrived.
+    pub fn version(&self) -> Option<u16> {
+        self.server_hello.as_ref().map(|sh| sh.version)
+    }
+
+    /// The selected cipher suite, when a ServerHello arrived.
+    pub fn suite(&self) -> Option<u16> {
+        self.server_hello.as_ref().map(|sh| sh.cipher_suite)
+    }
+}
+
+/// Incremental parser of what a server sends. Feed bytes as they arrive;
+/// [`FlightParser::done`] says when the plaintext first flight is complete
+/// (ServerHelloDone, an alert, a ChangeCipherSpec or a TLS 1.3 answer).
+/// Records after that are still taken apart, and counted.
 #[derive(Debug, Default)]
 pub struct FlightParser {
     buf: Vec<u8>,
@@ -433,14 +437,18 @@ impl FlightParser {
     /// Add received bytes and parse what is complete.
     pub fn feed(&mut self, data: &[u8]) -> Result<(), ParseError> {
         self.buf.extend_from_slice(data);
-        while !self.finished {
-            let Some((rec, used)) = take_record(&self.buf)? else {
-                break;
-            };
+        while let Some((rec, used)) = take_record(&self.buf)? {
             self.buf.drain(..used);
             self.on_record(rec)?;
         }
         Ok(())
+    }
+
+    /// Parse a whole tapped stream; the error, if any, stopped the parse.
+    pub fn parse_all(bytes: &[u8]) -> (ServerFlight, Option<ParseError>) {
+        let mut p = FlightParser::new();
+        let err = p.feed(bytes).err();
+        (p.flight, err)
     }
 
     fn on_record(&mut self, rec: Record) -> Result<(), ParseError> {
@@ -453,6 +461,14 @@ impl FlightParser {
         let hello_before = f.server_hello.is_some();
         if hello_before {
             f.max_record_after_hello = f.max_record_after_hello.max(rec.body.len());
+        }
+        if hello_before && !f.encrypted {
+            f.max_plain_after_hello = f.max_plain_after_hello.max(rec.body.len());
+        }
+        if f.encrypted {
+            f.encrypted_records += 1;
+            f.max_encrypted_record = f.max_encrypted_record.max(rec.body.len());
+            return Ok(());
         }
         match rec.content_type {
             CT_ALERT => {
@@ -468,9 +484,6 @@ impl FlightParser {
                 while let Some((ty, body)) = self.hs.next_message() {
                     in_this_record += 1;
                     self.on_message(ty, &body)?;
-                    if self.finished {
-                        break;
-                    }
                 }
                 let f = &mut self.flight;
                 if !hello_before
@@ -480,21 +493,31 @@ impl FlightParser {
                     f.hello_shares_record = true;
                 }
             }
-            // A CCS or encrypted data in the first flight is a TLS 1.3
-            // server (middlebox-compat CCS) or a resumption; either way the
-            // plaintext part of the flight is over.
-            _ => self.finished = true,
+            // The server's ChangeCipherSpec (or a TLS 1.3 server's
+            // middlebox-compatibility one): what follows is encrypted.
+            CT_CHANGE_CIPHER_SPEC => {
+                f.encrypted = true;
+                self.finished = true;
+            }
+            _ => {
+                f.encrypted = true;
+                f.encrypted_records += 1;
+                f.max_encrypted_record = f.max_encrypted_record.max(rec.body.len());
+                self.finished = true;
+            }
         }
         Ok(())
     }
 
     fn on_message(&mut self, ty: u8, body: &[u8]) -> Result<(), ParseError> {
         let f = &mut self.flight;
+        let tls12 = f.version().is_some_and(|v| v >= 0x0303);
         match ty {
             HS_SERVER_HELLO => {
                 let sh = ServerHello::parse(body)?;
                 if sh.is_tls13() {
                     self.finished = true;
+                    f.encrypted = true;
                 }
                 f.server_hello = Some(sh);
             }
@@ -503,14 +526,11 @@ impl FlightParser {
                 f.certificates = parse_certificate(body)?;
             }
             HS_SERVER_KEY_EXCHANGE => {
-                let dhe = f
-                    .server_hello
-                    .as_ref()
-                    .is_some_and(|sh| is_dhe_suite(sh.cipher_suite));
-                f.server_key_exchange = Some(ServerKeyExchange::parse(body, dhe)?);
+                let dhe = f.suite().is_some_and(is_dhe_suite);
+                f.server_key_exchange = Some(ServerKeyExchange::parse(body, dhe, tls12)?);
             }
             HS_CERTIFICATE_REQUEST => {
-                f.certificate_request = Some(CertificateRequest::parse(body)?);
+                f.certificate_request = Some(CertificateRequest::parse(body, tls12)?);
             }
             HS_SERVER_HELLO_DONE => {
                 f.hello_done = true;
@@ -522,6 +542,79 @@ impl FlightParser {
             other => return Err(ParseError::UnexpectedMessage(other)),
         }
         Ok(())
+    }
+}
+
+/// A protocol recognised from a server's first bytes when they are not TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recognised {
+    /// An MQTT CONNACK (a plain-MQTT listener answering our probe CONNECT).
+    PlainMqtt,
+    /// An HTTP status line.
+    Http(String),
+    /// An SSH banner.
+    Ssh(String),
+    /// Something else: its length and a printable preview.
+    Other(usize, String),
+}
+
+impl Recognised {
+    /// One phrase: "plain MQTT", "HTTP (`HTTP/1.1 400 …`)"…
+    pub fn describe(&self) -> String {
+        match self {
+            Recognised::PlainMqtt => "plain MQTT (an MQTT CONNACK)".into(),
+            Recognised::Http(status) => format!("HTTP (`{status}`)"),
+            Recognised::Ssh(banner) => format!("SSH (`{banner}`)"),
+            Recognised::Other(len, preview) => format!("{len} bytes that are not TLS: {preview}"),
+        }
+    }
+}
+
+/// Classify a server's first bytes when they are not a TLS record. `None`
+/// means "looks like TLS" (or nothing arrived).
+pub fn classify_bytes(seen: &[u8]) -> Option<Recognised> {
+    let first = *seen.first()?;
+    // TLS record content types 20-24 followed by major version 3.
+    if (0x14..=0x18).contains(&first) && seen.get(1).map_or(true, |v| *v == 3) {
+        return None;
+    }
+    // MQTT CONNACK: type 2, remaining length 2 (3.1.1) or more (5.0).
+    if first == 0x20 && seen.get(1).is_some_and(|l| *l >= 2) {
+        return Some(Recognised::PlainMqtt);
+    }
+    if seen.starts_with(b"HTTP/") {
+        return Some(Recognised::Http(first_line(seen)));
+    }
+    if seen.starts_with(b"SSH-") {
+        return Some(Recognised::Ssh(first_line(seen)));
+    }
+    Some(Recognised::Other(seen.len(), preview(seen)))
+}
+
+fn first_line(bytes: &[u8]) -> String {
+    let end = bytes
+        .iter()
+        .position(|b| *b == b'\r' || *b == b'\n')
+        .unwrap_or(bytes.len())
+        .min(80);
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// Printable text in quotes, otherwise the first bytes in hex.
+fn preview(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(32)];
+    let printable = head
+        .iter()
+        .all(|b| b.is_ascii_graphic() || matches!(*b, b' ' | b'\r' | b'\n' | b'\t'));
+    if printable {
+        format!("{:?}", String::from_utf8_lossy(head))
+    } else {
+        let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}{}",
+            hex.join(" "),
+            if bytes.len() > head.len() { " …" } else { "" }
+        )
     }
 }
 
@@ -596,8 +689,9 @@ mod tests {
             let _ = p.feed(&v);
             let _ = ServerHello::parse(&v);
             let _ = parse_certificate(&v);
-            let _ = ServerKeyExchange::parse(&v, i % 3 == 0);
-            let _ = CertificateRequest::parse(&v);
+            let _ = ServerKeyExchange::parse(&v, i % 3 == 0, i % 2 == 0);
+            let _ = CertificateRequest::parse(&v, i % 2 == 0);
+            let _ = classify_bytes(&v);
             let _ = parse_client_hello_extensions(&v);
         }
     }

@@ -1,19 +1,18 @@
 //! Integration tests: global CLI behaviour, exit codes, completions.
 
-use crate::support::{Env, Run};
+use crate::support::{espmqtt, Env};
 
 #[test]
 fn help_lists_exit_codes() {
     let env = Env::new();
-    let r = env.run(&["--help"]);
-    r.assert_code(0);
-    assert!(r.stdout.contains("Exit codes:"));
+    let help = espmqtt(&env).arg("--help").expect_exit(0).stdout;
+    assert!(help.contains("Exit codes:"));
 }
 
 #[test]
 fn unknown_flag_is_usage_error() {
     let env = Env::new();
-    env.run(&["--definitely-not-a-flag"]).assert_code(2);
+    espmqtt(&env).arg("--definitely-not-a-flag").expect_exit(2);
 }
 
 #[test]
@@ -27,12 +26,14 @@ fn completions_match_checked_in_files() {
         ("powershell", "_espmqtt.ps1"),
         ("elvish", "espmqtt.elv"),
     ] {
-        let r: Run = env.run(&["completions", shell]);
-        r.assert_code(0);
+        let script = espmqtt(&env)
+            .args(["completions", shell])
+            .expect_exit(0)
+            .stdout;
         let checked_in = std::fs::read_to_string(root.join(file))
             .unwrap_or_else(|e| panic!("completions/{file}: {e}"));
         assert!(
-            r.stdout == checked_in,
+            script == checked_in,
             "completions/{file} drifted from `espmqtt completions {shell}`: run scripts/update-completions"
         );
     }

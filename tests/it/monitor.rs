@@ -1,5 +1,5 @@
 //! Integration tests: `espmqtt monitor` against a replayed console over
-//! `socket://` (issue 7, acceptance 1): every decoder's explanation and
+//! `socket://`: every decoder's explanation and
 //! JSON fields, and the `--until` / `--timeout` exit codes.
 
 use std::path::PathBuf;
@@ -8,9 +8,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::support::cmd::Cmd;
 use crate::support::emulator::Emulator;
 use crate::support::monitor::ConsoleServer;
-use crate::support::Env;
+use crate::support::{espmqtt, Env};
 use espmqtt::emulator::console::ConsoleOptions;
 
 fn transcript(name: &str) -> PathBuf {
@@ -89,25 +90,29 @@ fn emulator(env: &Env, file: &str) -> Emulator {
     )
 }
 
-const UNTIL_LAST: [&str; 7] = [
-    "--until",
-    "unprovisioned",
-    "--timeout",
-    "30",
-    "--format",
-    "json",
-    "--quiet",
-];
+/// `espmqtt monitor --port PORT`.
+fn monitor<'a>(env: &'a Env, port: &str) -> Cmd<'a> {
+    espmqtt(env).args(["monitor", "--port", port])
+}
+
+/// `espmqtt monitor --port PORT --until PATTERN --timeout 30`.
+fn monitor_until<'a>(env: &'a Env, port: &str, until: &str) -> Cmd<'a> {
+    monitor(env, port).args(["--until", until, "--timeout", "30"])
+}
+
+/// Until the transcripts' last line, JSON Lines, no banner.
+fn until_last<'a>(env: &'a Env, port: &str) -> Cmd<'a> {
+    monitor_until(env, port, "unprovisioned")
+        .json()
+        .arg("--quiet")
+}
 
 #[test]
 fn emulator_replay_decodes_every_decoder() {
     let env = Env::new();
     let emu = emulator(&env, "full.txt");
     let url = emu.url();
-    let mut args = vec!["monitor", "--port", &url];
-    args.extend(UNTIL_LAST);
-    let r = env.run(&args);
-    r.assert_code(0);
+    let r = until_last(&env, &url).expect_exit(0);
     // The emulator's ROM log: a new connection is a reset (rst cause 2).
     check_full_transcript(&r.stdout, 2);
 }
@@ -118,10 +123,7 @@ fn console_server_replay_decodes_every_decoder() {
     let server = ConsoleServer::start(read("full.txt"), fast());
     let env = Env::new();
     let url = server.url();
-    let mut args = vec!["monitor", "--port", &url];
-    args.extend(UNTIL_LAST);
-    let r = env.run(&args);
-    r.assert_code(0);
+    let r = until_last(&env, &url).expect_exit(0);
     check_full_transcript(&r.stdout, 1);
 }
 
@@ -297,16 +299,7 @@ fn text_output_explains_under_each_line() {
     let env = Env::new();
     let emu = emulator(&env, "full.txt");
     let url = emu.url();
-    let r = env.run(&[
-        "monitor",
-        "--port",
-        &url,
-        "--until",
-        "unprovisioned",
-        "--timeout",
-        "30",
-    ]);
-    r.assert_code(0);
+    let r = monitor_until(&env, &url, "unprovisioned").expect_exit(0);
     let out = &r.stdout;
     let line_then = |line: &str, expl: &str| {
         let i = out
@@ -333,17 +326,9 @@ fn text_output_explains_under_each_line() {
     );
     assert!(out.contains("fix:"));
 
-    let raw = env.run(&[
-        "monitor",
-        "--port",
-        &url,
-        "--until",
-        "unprovisioned",
-        "--timeout",
-        "30",
-        "--raw",
-    ]);
-    raw.assert_code(0);
+    let raw = monitor_until(&env, &url, "unprovisioned")
+        .args(["--raw"])
+        .expect_exit(0);
     assert!(!raw.stdout.contains("fix:"));
     assert!(raw.stdout.contains("espmqtt: wifi_failed status=6"));
 }
@@ -359,18 +344,7 @@ fn rom_messages_download_mode_and_crashes() {
     let server = ConsoleServer::start(read("rom.txt"), opts);
     let env = Env::new();
     let url = server.url();
-    let r = env.run(&[
-        "monitor",
-        "--port",
-        &url,
-        "--until",
-        "^epc1=",
-        "--timeout",
-        "30",
-        "--format",
-        "json",
-    ]);
-    r.assert_code(0);
+    let r = monitor_until(&env, &url, "^epc1=").json().expect_exit(0);
     let (lines, _) = parse(&r.stdout);
     let banners: Vec<&Line> = lines.iter().filter(|l| l.kind == "rom_boot").collect();
     assert_eq!(banners[0].fields["download_mode"], true);
@@ -424,18 +398,9 @@ fn unreadable_bytes_are_reported() {
     );
     let env = Env::new();
     let url = server.url();
-    let r = env.run(&[
-        "monitor",
-        "--port",
-        &url,
-        "--until",
-        "espmqtt: boot",
-        "--timeout",
-        "30",
-        "--format",
-        "json",
-    ]);
-    r.assert_code(0);
+    let r = monitor_until(&env, &url, "espmqtt: boot")
+        .json()
+        .expect_exit(0);
     let (lines, _) = parse(&r.stdout);
     assert_eq!(lines[0].kind, "garbage");
     assert!(lines[0].summary.contains("74880"));
@@ -448,18 +413,10 @@ fn timeout_exits_1_when_nothing_matches() {
     let env = Env::new();
     let emu = emulator(&env, "full.txt");
     let url = emu.url();
-    let r = env.run(&[
-        "monitor",
-        "--port",
-        &url,
-        "--until",
-        "this never appears",
-        "--timeout",
-        "1",
-        "--format",
-        "json",
-    ]);
-    r.assert_code(1);
+    let r = monitor(&env, &url)
+        .args(["--until", "this never appears", "--timeout", "1"])
+        .json()
+        .expect_exit(1);
     let (lines, end) = parse(&r.stdout);
     assert_eq!(end.expect("end").outcome, "timed_out");
     assert!(lines.len() > 40, "the whole transcript was still printed");
@@ -474,35 +431,22 @@ fn closed_console_before_match_exits_1_and_without_until_0() {
     let server = ConsoleServer::start(read("rom.txt"), opts);
     let env = Env::new();
     let url = server.url();
-    env.run(&[
-        "monitor",
-        "--port",
-        &url,
-        "--until",
-        "mqtt_connected",
-        "--timeout",
-        "30",
-    ])
-    .assert_code(1);
-    let r = env.run(&["monitor", "--port", &url, "--timeout", "30"]);
-    r.assert_code(0);
+    monitor_until(&env, &url, "mqtt_connected").expect_exit(1);
+    let r = monitor(&env, &url).args(["--timeout", "30"]).expect_exit(0);
     assert!(r.stdout.contains("Soft WDT reset"));
 }
 
 #[test]
 fn missing_serial_port_exits_3() {
     let env = Env::new();
-    let r = env.run(&[
-        "monitor",
-        "--port",
-        "/dev/ttyDOESNOTEXIST0",
-        "--timeout",
-        "1",
-    ]);
-    r.assert_code(3);
+    let r = monitor(&env, "/dev/ttyDOESNOTEXIST0")
+        .args(["--timeout", "1"])
+        .expect_exit(3);
     assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
-    let (r, v) = env.run_json(&["monitor", "--port", "/dev/ttyDOESNOTEXIST0"]);
-    r.assert_code(3);
+    let v = monitor(&env, "/dev/ttyDOESNOTEXIST0")
+        .json()
+        .expect_exit(3)
+        .json();
     assert_eq!(v["type"], "error");
 }
 
@@ -510,25 +454,15 @@ fn missing_serial_port_exits_3() {
 fn refused_socket_exits_3_and_bad_regex_exits_2() {
     let env = Env::new();
     let port = crate::support::free_port();
-    env.run(&[
-        "monitor",
-        "--port",
-        &format!("socket://127.0.0.1:{port}"),
-        "--timeout",
-        "1",
-    ])
-    .assert_code(3);
-    env.run(&[
-        "monitor",
-        "--port",
-        "socket://127.0.0.1:1",
-        "--until",
-        "(unclosed",
-    ])
-    .assert_code(2);
+    monitor(&env, &format!("socket://127.0.0.1:{port}"))
+        .args(["--timeout", "1"])
+        .expect_exit(3);
+    monitor(&env, "socket://127.0.0.1:1")
+        .args(["--until", "(unclosed"])
+        .expect_exit(2);
 }
 
-/// A minimal ESP8266 v1 image (flashing.md §4.1): header, segments, padding
+/// A minimal ESP8266 v1 image (`docs/DEVICE.md`, "Firmware image format"): header, segments, padding
 /// to 15 mod 16, checksum byte.
 fn esp_image(segs: &[(u32, Vec<u8>)]) -> Vec<u8> {
     let mut v = vec![0xE9, segs.len() as u8, 2, 0x20, 0, 0, 0x10, 0x40];
@@ -572,18 +506,9 @@ fn emulator_rom_log_from_the_flash_image_is_decoded() {
         ],
     );
     let url = emu.url();
-    let r = env.run(&[
-        "monitor",
-        "--port",
-        &url,
-        "--until",
-        "espmqtt: boot",
-        "--timeout",
-        "30",
-        "--format",
-        "json",
-    ]);
-    r.assert_code(0);
+    let r = monitor_until(&env, &url, "espmqtt: boot")
+        .json()
+        .expect_exit(0);
     let (lines, _) = parse(&r.stdout);
     let loads: Vec<&Line> = lines.iter().filter(|l| l.kind == "rom_load").collect();
     assert_eq!(loads.len(), 2, "{lines:#?}");
@@ -603,18 +528,7 @@ fn emulator_rom_log_from_the_flash_image_is_decoded() {
 
     let emu = Emulator::start(&env, &["--boot-mode", "flash", "--image", "bad.bin"]);
     let url = emu.url();
-    let r = env.run(&[
-        "monitor",
-        "--port",
-        &url,
-        "--until",
-        "csum err",
-        "--timeout",
-        "30",
-        "--format",
-        "json",
-    ]);
-    r.assert_code(0);
+    let r = monitor_until(&env, &url, "csum err").json().expect_exit(0);
     let (lines, _) = parse(&r.stdout);
     let err = lines
         .iter()

@@ -80,16 +80,27 @@ fn ok_in_every_trust_mode_and_wrong_password_fails() {
         assert_eq!(r.verdict, "ok", "{m:?}: {:#?}\n{}", r.findings, run.stderr);
         run.assert_code(0);
         assert_eq!(r.device_tls_error, Some(0));
+        assert_eq!(r.pubsubclient_state, 0);
         let names: Vec<&str> = r.phases.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
             ["resolve", "tcp", "device_handshake", "verification", "mqtt"]
         );
-        assert!(r.phases.iter().all(|p| p.status == "ok"), "{:#?}", r.phases);
+        // fingerprint and insecure modes pass with a warning on verification.
+        assert!(
+            r.phases
+                .iter()
+                .all(|p| p.status == "ok" || (p.name == "verification" && p.status == "warn")),
+            "{:#?}",
+            r.phases
+        );
         assert_eq!(r.tls.version.as_deref(), Some("TLS 1.2"));
         assert!(r.total_millis >= r.phases.iter().map(|p| p.millis).max().unwrap_or(0));
         if m[1] == "insecure" {
             r.expect_finding("insecure_mode", "warn");
+        }
+        if m[1] == "fingerprint" {
+            r.expect_finding("fingerprint_renewal", "warn");
         }
     }
     // Text output names the verdict.
@@ -125,6 +136,8 @@ fn ok_in_every_trust_mode_and_wrong_password_fails() {
     let f = r.expect_finding("bad_credentials", "fatal");
     let d = f.device_error.as_deref().unwrap_or_default();
     assert!(d.contains("rc=4") || d.contains("rc=5"), "{d}");
+    assert_eq!(r.device_tls_error, Some(0));
+    assert!(r.pubsubclient_state == 4 || r.pubsubclient_state == 5);
 }
 
 /// Acceptance 2 + 10: TLS 1.3-only broker.
@@ -389,7 +402,7 @@ fn rustls_server_does_not_echo_mfln() {
     let ca = pki.ca_file.display().to_string();
     let (run, r) = probe(&env, &[&target(front.port), "--ca-file", &ca]);
     let f = r.expect_finding("mfln_not_echoed", "warn");
-    assert!(f.message.contains("16709"), "{}", f.message);
+    assert!(f.message.contains("837 B"), "{}", f.message);
     assert_eq!(r.tls.mfln_echoed, None);
     assert_eq!(r.verdict, "ok", "{:#?}", r.findings);
     run.assert_code(0);
@@ -473,11 +486,20 @@ fn oracle_agrees_on_verification_failures() {
         )),
         r.device_tls_error
     );
-    // Connecting by IP: no SNI and no name check, like connect(IPAddress).
+    // Connecting by IP: the firmware passes the IP string to connect(), so
+    // BearSSL sends it as SNI and compares it with dNSName SANs only; the
+    // test certificate carries 127.0.0.1 as an iPAddress SAN: error 56.
     let (run, r) = probe(&env, &[&format!("127.0.0.1:{port}"), "--ca-file", &ca]);
-    run.assert_code(0);
+    run.assert_code(1);
+    assert_eq!(r.device_tls_error, Some(56));
+    r.expect_finding("name_mismatch_ip_san", "fatal");
     assert_eq!(
-        Some(oracle_run("127.0.0.1", port, "ca", &["--ta", &ca])),
+        Some(oracle_run(
+            "127.0.0.1",
+            port,
+            "ca",
+            &["--ta", &ca, "--sni", "127.0.0.1"]
+        )),
         r.device_tls_error
     );
     // Untrusted: another CA.
@@ -619,7 +641,7 @@ fn chain_order_and_completeness() {
             "good",
             format!("{}{}", leaf.cert_pem, inter.cert_pem),
             None,
-            0u16,
+            0i32,
         ),
         (
             "out-of-order",
@@ -723,7 +745,7 @@ fn basic_cipher_build_against_ec_broker() {
 }
 
 /// A broker restricted to a CBC suite the device offers but rustls lacks:
-/// the device connects (oracle agrees); the MQTT part is reported untested.
+/// the device connects (oracle agrees), and MQTT runs over that session.
 #[test]
 fn cbc_only_broker_works_for_the_device() {
     need_mosquitto!();
@@ -740,8 +762,9 @@ fn cbc_only_broker_works_for_the_device() {
         r.tls.cipher_suite.as_deref(),
         Some("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256")
     );
-    r.expect_finding("mqtt_not_tested", "warn");
+    assert!(r.finding("mqtt_not_tested").is_none());
     assert_eq!(r.verdict, "ok", "{:#?}", r.findings);
+    assert_eq!(r.pubsubclient_state, 0);
     run.assert_code(0);
     if oracle().is_some() {
         assert_eq!(
@@ -757,9 +780,11 @@ fn cbc_only_broker_works_for_the_device() {
 }
 
 /// MFLN confirmed but not honoured: a record after the ServerHello is
-/// bigger than the negotiated 512 bytes.
+/// bigger than the negotiated 512 bytes. BearSSL takes oversized plaintext
+/// records in pieces, so this is a warning; the handshake then fails on the
+/// server's garbage certificate, with whatever error BearSSL reports.
 #[test]
-fn mfln_echoed_but_records_too_large_is_fatal() {
+fn mfln_echoed_but_records_too_large_is_reported() {
     let env = Env::new();
     let s = RawServer::start(Misbehaviour::MflnEchoedButBigRecords);
     let (run, r) = probe(
@@ -774,12 +799,7 @@ fn mfln_echoed_but_records_too_large_is_fatal() {
     );
     run.assert_code(1);
     assert_eq!(r.tls.mfln_echoed, Some(512));
-    let f = r.expect_finding("mfln_not_honoured", "fatal");
-    assert!(f
-        .device_error
-        .as_deref()
-        .unwrap_or_default()
-        .contains("BearSSL error 6"));
+    assert_ne!(r.device_tls_error, Some(0));
 }
 
 // ---------------------------------------------------------------------

@@ -16,6 +16,10 @@
  * It completes the handshake and prints one line:
  *   connected suite=0xC02F version=0x0303
  *   error N          (br_ssl_engine_last_error: 256+alert = received alert)
+ * With --mqtt ID it then sends the firmware's MQTT 3.1.1 CONNECT (clean
+ * session, keepalive 15, will <prefix>/<ID>/status "offline" retained,
+ * user and password) through BearSSL's own br_sslio layer and appends
+ * " connack=N", " connack=closed" or " connack=timeout" to that line.
  *
  * Usage: bearssl_client HOST PORT MODE [options]
  *   MODE: ca | pubkey | fingerprint | insecure
@@ -28,6 +32,7 @@
  *   --time EPOCH        clock for ca mode (default: now)
  *   --cert FILE --key FILE   client certificate (RSA or EC)
  *   --timeout SECS      overall timeout (default 10)
+ *   --mqtt ID --user U --pass P --prefix P   MQTT CONNECT after the handshake
  *
  * Limits: upstream BearSSL lacks the fork's small additions (CertStore
  * lookup, getMFLNStatus), and the host build uses the fast i31/i62 big-int
@@ -200,6 +205,75 @@ static int hexval(int ch)
 	return -1;
 }
 
+/* ---- MQTT CONNECT over br_sslio ---- */
+
+static time_t io_deadline;
+
+static int sock_read(void *ctx, unsigned char *buf, size_t len)
+{
+	int fd = *(int *)ctx;
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	int left = (int)(io_deadline - time(NULL));
+	if (left <= 0 || poll(&pfd, 1, left * 1000) <= 0) return -1;
+	ssize_t r = read(fd, buf, len);
+	return r <= 0 ? -1 : (int)r;
+}
+
+static int sock_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	ssize_t w = write(*(int *)ctx, buf, len);
+	return w <= 0 ? -1 : (int)w;
+}
+
+static size_t put_str(unsigned char *p, const char *s)
+{
+	size_t n = strlen(s);
+	p[0] = (unsigned char)(n >> 8);
+	p[1] = (unsigned char)n;
+	memcpy(p + 2, s, n);
+	return n + 2;
+}
+
+/* Returns the CONNACK code, -1 when the connection closed, -2 on timeout. */
+static int mqtt_connect(br_ssl_engine_context *eng, int fd, const char *id, const char *user,
+	const char *pass, const char *prefix)
+{
+	unsigned char body[2048], pkt[2100];
+	char will[600];
+	size_t n = 0, m = 0;
+	unsigned char flags = 0x02 | 0x04 | 0x20;
+	snprintf(will, sizeof will, "%s/%s/status", prefix, id);
+	n += put_str(body + n, "MQTT");
+	body[n++] = 4;
+	if (user) flags |= 0x80;
+	if (user && pass) flags |= 0x40;
+	body[n++] = flags;
+	body[n++] = 0;
+	body[n++] = 15;
+	n += put_str(body + n, id);
+	n += put_str(body + n, will);
+	n += put_str(body + n, "offline");
+	if (user) n += put_str(body + n, user);
+	if (user && pass) n += put_str(body + n, pass);
+	pkt[m++] = 0x10;
+	size_t rl = n;
+	do {
+		unsigned char b = rl % 128;
+		rl /= 128;
+		pkt[m++] = rl ? (b | 0x80) : b;
+	} while (rl);
+	memcpy(pkt + m, body, n);
+	m += n;
+
+	br_sslio_context ioc;
+	br_sslio_init(&ioc, eng, sock_read, &fd, sock_write, &fd);
+	if (br_sslio_write_all(&ioc, pkt, m) < 0 || br_sslio_flush(&ioc) < 0) return -1;
+	unsigned char ack[4];
+	if (br_sslio_read_all(&ioc, ack, 4) < 0) return time(NULL) >= io_deadline ? -2 : -1;
+	if (ack[0] != 0x20 || ack[1] != 2) return -1;
+	return ack[3];
+}
+
 /* ---- socket I/O ---- */
 
 static int connect_to(const char *host, const char *port)
@@ -228,6 +302,7 @@ int main(int argc, char **argv)
 	}
 	const char *host = argv[1], *port = argv[2], *mode = argv[3];
 	const char *sni = NULL, *ta_file = NULL, *kk_file = NULL, *cert_file = NULL, *key_file = NULL;
+	const char *mqtt_id = NULL, *mqtt_user = NULL, *mqtt_pass = NULL, *mqtt_prefix = "espmqtt";
 	int mfln = 512, basic = 0, timeout = 10;
 	long long now = (long long)time(NULL);
 	fp_context fpc;
@@ -244,6 +319,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--cert")) cert_file = v;
 		else if (!strcmp(a, "--key")) key_file = v;
 		else if (!strcmp(a, "--time")) now = atoll(v);
+		else if (!strcmp(a, "--mqtt")) mqtt_id = v;
+		else if (!strcmp(a, "--user")) mqtt_user = v;
+		else if (!strcmp(a, "--pass")) mqtt_pass = v;
+		else if (!strcmp(a, "--prefix")) mqtt_prefix = v;
 		else if (!strcmp(a, "--timeout")) timeout = atoi(v);
 		else if (!strcmp(a, "--mfln")) mfln = strcmp(v, "off") ? atoi(v) : 16384;
 		else if (!strcmp(a, "--fp")) {
@@ -362,7 +441,16 @@ int main(int argc, char **argv)
 		if (st & BR_SSL_SENDAPP) {
 			br_ssl_session_parameters sp;
 			br_ssl_engine_get_session_parameters(&sc.eng, &sp);
-			printf("connected suite=0x%04X version=0x%04X\n", sp.cipher_suite, sp.version);
+			printf("connected suite=0x%04X version=0x%04X", sp.cipher_suite, sp.version);
+			if (mqtt_id != NULL) {
+				io_deadline = deadline;
+				int code = mqtt_connect(&sc.eng, fd, mqtt_id, mqtt_user, mqtt_pass, mqtt_prefix);
+				if (code >= 0) printf(" connack=%d", code);
+				else printf(" connack=%s", code == -2 ? "timeout" : "closed");
+				int err = br_ssl_engine_last_error(&sc.eng);
+				if (err != 0) printf(" error=%d", err);
+			}
+			printf("\n");
 			close(fd);
 			return 0;
 		}

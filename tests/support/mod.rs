@@ -2,10 +2,14 @@
 //! ports, waiting for listeners, and child processes that die with the test.
 //!
 //! Every test gets its own temporary directory and an environment without
-//! the variables espmqtt reads (CONVENTIONS 10).
+//! the variables espmqtt reads (`docs/TESTING.md`). [`cmd::espmqtt`] builds
+//! one run of the binary.
 
 #![allow(dead_code)]
 
+pub use cmd::espmqtt;
+
+pub mod cmd;
 pub mod device;
 pub mod emulator;
 pub mod fingerprint;
@@ -118,6 +122,34 @@ impl Run {
             self.code, self.stdout, self.stderr
         );
         self
+    }
+
+    /// stdout as one JSON document.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON document ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// stdout as JSON Lines (streaming commands).
+    #[track_caller]
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| {
+                    panic!(
+                        "a stdout line is not JSON ({e}): {line}\nstderr:\n{}",
+                        self.stderr
+                    )
+                })
+            })
+            .collect()
     }
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)

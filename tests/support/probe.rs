@@ -27,7 +27,8 @@ pub struct Report {
     pub phases: Vec<Phase>,
     pub findings: Vec<Finding>,
     pub tls: Tls,
-    pub device_tls_error: Option<u16>,
+    pub device_tls_error: Option<i32>,
+    pub pubsubclient_state: i32,
     pub mqtt: Option<serde_json::Value>,
     pub heap: serde_json::Value,
     pub total_millis: u64,
@@ -44,9 +45,12 @@ pub struct Phase {
 #[derive(Debug, Deserialize)]
 pub struct Finding {
     pub id: String,
+    pub category: String,
     pub severity: String,
     pub message: String,
     pub device_error: Option<String>,
+    pub bearssl_error: Option<i32>,
+    pub pubsubclient_state: Option<i32>,
     pub fix: String,
 }
 
@@ -58,6 +62,8 @@ pub struct Tls {
     pub mfln_echoed: Option<u16>,
     pub leaf_sha1: Option<String>,
     pub client_certificate_requested: bool,
+    pub client_certificates_sent: Option<usize>,
+    pub handshake_complete: bool,
 }
 
 impl Report {
@@ -79,6 +85,124 @@ impl Report {
             .map(|f| f.id.as_str())
             .collect()
     }
+    pub fn phase(&self, name: &str) -> Option<&Phase> {
+        self.phases.iter().find(|p| p.name == name)
+    }
+
+    /// Every way this report could contradict itself; empty when it does
+    /// not. Written independently of espmqtt's own check.
+    pub fn contradictions(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let fatal: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == "fatal")
+            .collect();
+        let failed = |names: &[&str]| {
+            self.phases
+                .iter()
+                .any(|p| names.contains(&p.name.as_str()) && p.status == "fail")
+        };
+        let want_exit = match self.verdict.as_str() {
+            "ok" => 0,
+            "fail" => 1,
+            "unreachable" => 3,
+            v => {
+                out.push(format!("unknown verdict {v}"));
+                255
+            }
+        };
+        if self.exit_code != want_exit {
+            out.push(format!(
+                "exit {} for verdict {}",
+                self.exit_code, self.verdict
+            ));
+        }
+        if let Some(f) = self.finding("internal_inconsistency") {
+            out.push(format!("internal inconsistency: {}", f.message));
+        }
+        if self.verdict == "ok" {
+            if !fatal.is_empty() {
+                out.push("ok with fatal findings".into());
+            }
+            if self.device_tls_error != Some(0) || self.pubsubclient_state != 0 {
+                out.push(format!(
+                    "ok with device error {:?}, state {}",
+                    self.device_tls_error, self.pubsubclient_state
+                ));
+            }
+            if self.phases.iter().any(|p| p.status == "fail") {
+                out.push("ok with a failed phase".into());
+            }
+        } else {
+            if fatal.is_empty() {
+                out.push(format!("{} without a fatal finding", self.verdict));
+            }
+            if !self.phases.iter().any(|p| p.status == "fail") {
+                out.push(format!("{} without a failed phase", self.verdict));
+            }
+        }
+        match self.device_tls_error {
+            None if self.verdict != "unreachable" => {
+                out.push("no TLS attempted but not unreachable".into())
+            }
+            Some(0) => {
+                if fatal
+                    .iter()
+                    .any(|f| f.category == "handshake" || f.category == "chain")
+                {
+                    out.push("TLS works but a handshake/chain finding is fatal".into());
+                }
+                if self.phase("mqtt").is_some_and(|p| p.status == "skipped") {
+                    out.push("TLS works but MQTT was skipped".into());
+                }
+            }
+            Some(e) => {
+                if !fatal.iter().any(|f| f.bearssl_error == Some(e)) {
+                    out.push(format!("device error {e} explained by no fatal finding"));
+                }
+                if self.pubsubclient_state == 0 {
+                    out.push(format!("device error {e} but PubSubClient state 0"));
+                }
+            }
+            None => {}
+        }
+        for f in &fatal {
+            if let Some(b) = f.bearssl_error {
+                if Some(b) != self.device_tls_error {
+                    out.push(format!(
+                        "{} says BearSSL {b}, report says {:?}",
+                        f.id, self.device_tls_error
+                    ));
+                }
+            }
+            if let Some(s) = f.pubsubclient_state {
+                if s != self.pubsubclient_state {
+                    out.push(format!(
+                        "{} says state {s}, report says {}",
+                        f.id, self.pubsubclient_state
+                    ));
+                }
+            }
+            let phases: &[&str] = match f.category.as_str() {
+                "connection" => &["resolve", "tcp", "device_handshake"],
+                "handshake" => &["device_handshake"],
+                "chain" => &["verification"],
+                "mqtt" => &["mqtt"],
+                c => {
+                    out.push(format!("{}: unknown category {c}", f.id));
+                    &[]
+                }
+            };
+            if !failed(phases) {
+                out.push(format!(
+                    "fatal {} ({}) but its phase did not fail",
+                    f.id, f.category
+                ));
+            }
+        }
+        out
+    }
 }
 
 /// Run `espmqtt probe ARGS --format json` and parse the report.
@@ -97,6 +221,12 @@ pub fn probe(env: &Env, args: &[&str]) -> (Run, Report) {
     assert_eq!(
         run.code, report.exit_code as i32,
         "exit code and report disagree"
+    );
+    let wrong = report.contradictions();
+    assert!(
+        wrong.is_empty(),
+        "the report contradicts itself: {wrong:#?}\n{}",
+        run.stdout
     );
     (run, report)
 }
@@ -421,7 +551,20 @@ pub fn oracle() -> Option<&'static Path> {
 }
 
 /// What the oracle got: 0 = connected, else the BearSSL error number.
-pub fn oracle_run(host: &str, port: u16, mode: &str, args: &[&str]) -> u16 {
+pub fn oracle_run(host: &str, port: u16, mode: &str, args: &[&str]) -> i32 {
+    oracle_device(host, port, mode, args).tls_error
+}
+
+/// The oracle's view of the device: its TLS error and, when `--mqtt ID`
+/// is among `args`, the PubSubClient state after CONNECT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OracleOutcome {
+    pub tls_error: i32,
+    pub state: i32,
+}
+
+/// Run the oracle (5 s timeout).
+pub fn oracle_device(host: &str, port: u16, mode: &str, args: &[&str]) -> OracleOutcome {
     let bin =
         oracle().expect("the BearSSL oracle needs gcc and libbearssl-dev (scripts/install-deps)");
     let out = Command::new(bin)
@@ -431,15 +574,38 @@ pub fn oracle_run(host: &str, port: u16, mode: &str, args: &[&str]) -> u16 {
         .output()
         .expect("run oracle");
     let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if line.starts_with("connected") {
-        return 0;
+    parse_oracle_line(&line).unwrap_or_else(|| {
+        panic!(
+            "oracle said {line:?} (stderr {})",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn parse_oracle_line(line: &str) -> Option<OracleOutcome> {
+    if let Some(rest) = line.strip_prefix("connected") {
+        let mut state = 0;
+        let mut tls_error = 0;
+        for word in rest.split_whitespace() {
+            if let Some(c) = word.strip_prefix("connack=") {
+                state = match c {
+                    "closed" | "timeout" => -4,
+                    n => n.parse().ok()?,
+                };
+            }
+            if let Some(e) = word.strip_prefix("error=") {
+                tls_error = e.parse().ok()?;
+            }
+        }
+        return Some(OracleOutcome { tls_error, state });
     }
-    line.strip_prefix("error ")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "oracle said {line:?} (stderr {})",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+    let rest = line.strip_prefix("error ")?;
+    let tls_error = match rest {
+        "timeout" | "tcp" => 31,
+        n => n.parse().ok()?,
+    };
+    Some(OracleOutcome {
+        tls_error,
+        state: -2,
+    })
 }

@@ -1,5 +1,5 @@
-//! The device registry: an embedded SQLite database at `.espmqtt/registry.db`
-//! (DESIGN §4.5).
+//! The SQLite backend of the registry: an embedded database at
+//! `.espmqtt/registry.db`, the default.
 //!
 //! Decisions, and why:
 //! - The file is created by us with mode 0600 *before* SQLite writes a byte
@@ -26,18 +26,17 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
+use crate::device::broker::{self, PasswordEntry};
+use crate::device::ca::IssuedCertificate;
 use crate::error::{Error, Result};
-use crate::project::ProjectPaths;
 
-use super::broker::PasswordEntry;
-use super::ca::IssuedCertificate;
+use super::{
+    actor, now, revoked_device, unknown_device, Created, CredentialHistory, DeviceRecord, Event,
+    NewDevice, RegistryBackend, CLAIM_STALE_AFTER, EAGER_HASH_ITERATIONS,
+};
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
-/// A flashing claim older than this is considered abandoned (its worker died).
-pub const CLAIM_STALE_AFTER: Duration = Duration::from_secs(30 * 60);
-/// PBKDF2 iteration count whose hash is computed when a secret is created.
-const EAGER_HASH_ITERATIONS: u32 = 101;
 
 /// Schema migrations; entry `i` upgrades `user_version` i → i+1.
 pub const MIGRATIONS: &[&str] = &[
@@ -103,158 +102,27 @@ CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
 "#,
 ];
 
-/// Schema version this build writes.
-pub fn schema_version() -> u32 {
-    MIGRATIONS.len() as u32
-}
-
-/// One device as stored, with its current secret and certificate.
+/// The SQLite registry of one project: one connection.
 ///
-/// `Debug` redacts the secret and the private key; there is deliberately no
-/// `Serialize`, so a secret cannot reach output by accident. Renderers build
-/// their own views and include the secret only for `--show-secrets`.
-#[derive(Clone)]
-pub struct DeviceRecord {
-    pub name: String,
-    pub client_id: String,
-    pub username: String,
-    /// The current password (empty for a revoked device: revoking retires it).
-    pub secret: String,
-    /// When the current secret was created (RFC 3339).
-    pub secret_created_at: Option<String>,
-    pub created_at: String,
-    pub revoked: bool,
-    pub revoked_at: Option<String>,
-    /// MAC address recorded by the flasher (`aa:bb:cc:dd:ee:ff`).
-    pub mac: Option<String>,
-    pub chip_id: Option<String>,
-    /// Flash size in bytes, as detected by the flasher.
-    pub flash_size: Option<u64>,
-    pub last_image_sha256: Option<String>,
-    pub last_flashed_at: Option<String>,
-    /// Current client certificate (PEM), if one was issued.
-    pub client_cert_pem: Option<String>,
-    /// Its private key (PKCS#8 PEM).
-    pub client_key_pem: Option<String>,
-    pub cert_serial: Option<String>,
-    pub cert_key_type: Option<String>,
-    pub cert_not_after: Option<String>,
-    /// Worker holding a flashing claim ([`Registry::claim_next_unflashed`]).
-    pub claimed_by: Option<String>,
-}
-
-impl std::fmt::Debug for DeviceRecord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeviceRecord")
-            .field("name", &self.name)
-            .field("client_id", &self.client_id)
-            .field("username", &self.username)
-            .field("secret", &"<redacted>")
-            .field("revoked", &self.revoked)
-            .field("mac", &self.mac)
-            .field("last_flashed_at", &self.last_flashed_at)
-            .field("has_cert", &self.client_cert_pem.is_some())
-            .finish()
-    }
-}
-
-/// A device about to be created: everything computed outside the write
-/// transaction (secret, hash, certificate), so the lock is held briefly.
-#[derive(Clone)]
-pub struct NewDevice {
-    pub name: String,
-    pub secret: String,
-    /// `$7$` hash of `secret` at [`EAGER_HASH_ITERATIONS`].
-    pub hash: String,
-    pub certificate: Option<IssuedCertificate>,
-}
-
-impl NewDevice {
-    /// Validate the name, generate a secret and its hash.
-    pub fn generate(name: &str) -> Result<Self> {
-        super::secret::validate_name(name)?;
-        let secret = super::secret::generate()?;
-        let hash = super::broker::hash_password(&secret, EAGER_HASH_ITERATIONS)?;
-        Ok(NewDevice {
-            name: name.to_string(),
-            secret,
-            hash,
-            certificate: None,
-        })
-    }
-}
-
-/// Outcome of creating one device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Created {
-    Created,
-    /// A device with this name already exists; nothing was written for it.
-    Duplicate,
-}
-
-/// One retired or current credential (dates only; old secrets are not kept).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CredentialHistory {
-    pub created_at: String,
-    pub retired_at: Option<String>,
-}
-
-/// One entry of the event log.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Event {
-    pub at: String,
-    pub device: Option<String>,
-    pub kind: String,
-    pub detail: String,
-    pub actor: String,
-}
-
-/// The registry of one project: one SQLite connection.
-///
-/// `Send` but not `Sync`: a thread that needs the registry (e.g. one flashing
-/// worker per serial port) opens its own with [`Registry::open`]; the
-/// database serialises their writes.
-pub struct Registry {
+/// `Send` but not `Sync`: a thread that needs the registry opens its own;
+/// SQLite serialises their writes.
+pub struct SqliteRegistry {
     conn: Connection,
     path: PathBuf,
 }
 
-/// Current time, RFC 3339 UTC with milliseconds.
-pub fn now() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    let t = t
-        .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
-        .unwrap_or(t);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.unix_timestamp().to_string())
-}
-
-fn actor() -> String {
-    format!("pid {}", std::process::id())
-}
-
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-impl Registry {
-    /// Open the project's registry, creating `.espmqtt/registry.db` (mode
-    /// 0600) and the schema on first use, and migrating an older schema.
-    ///
-    /// Errors: a file that is not an espmqtt registry, or one written by a
-    /// newer espmqtt → usage error (exit 2), file untouched; I/O and SQLite
-    /// failures → runtime error (exit 4) naming the file.
-    pub fn open(paths: &ProjectPaths) -> Result<Registry> {
-        paths.ensure_state_dir()?;
-        Self::open_path(&paths.registry_db())
-    }
-
-    /// [`Registry::open`] on an explicit database path.
-    pub fn open_path(path: &Path) -> Result<Registry> {
+impl SqliteRegistry {
+    /// Open (creating it with mode 0600 if missing) the database at `path`,
+    /// creating or migrating the schema.
+    pub fn open(path: &Path) -> Result<SqliteRegistry> {
         check_or_create_file(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| db_error(path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| db_error(path, e))?;
-        let reg = Registry {
+        let reg = SqliteRegistry {
             conn,
             path: path.to_path_buf(),
         };
@@ -305,7 +173,7 @@ impl Registry {
     }
 
     fn migrate(&self) -> Result<()> {
-        let latest = schema_version();
+        let latest = MIGRATIONS.len() as u32;
         let v = self.user_version()?;
         if v == latest {
             return Ok(());
@@ -359,11 +227,14 @@ impl Registry {
         tx.commit().map_err(|e| self.err(e))?;
         Ok(out)
     }
+}
 
-    /// Create devices in one transaction. A name that already exists is
-    /// reported as [`Created::Duplicate`] and nothing is written for it; the
-    /// others are created. Each created device gets an event.
-    pub fn create_devices(&self, devices: &[NewDevice]) -> Result<Vec<Created>> {
+impl RegistryBackend for SqliteRegistry {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn create_devices(&self, devices: &[NewDevice]) -> Result<Vec<Created>> {
         let at = now();
         let actor = actor();
         self.write(|tx| {
@@ -406,13 +277,7 @@ impl Registry {
         })
     }
 
-    /// One device by name; a usage error (exit 2) if there is none.
-    pub fn device(&self, name: &str) -> Result<DeviceRecord> {
-        self.find(name)?.ok_or_else(|| unknown_device(name))
-    }
-
-    /// One device by name, if it exists.
-    pub fn find(&self, name: &str) -> Result<Option<DeviceRecord>> {
+    fn find(&self, name: &str) -> Result<Option<DeviceRecord>> {
         let sql = format!("{DEVICE_SELECT} WHERE d.name = ?1");
         self.conn
             .query_row(&sql, [name], row_to_device)
@@ -420,8 +285,7 @@ impl Registry {
             .map_err(|e| self.err(e))
     }
 
-    /// All devices, in creation order.
-    pub fn devices(&self) -> Result<Vec<DeviceRecord>> {
+    fn devices(&self) -> Result<Vec<DeviceRecord>> {
         let sql = format!("{DEVICE_SELECT} ORDER BY d.id");
         let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = st
@@ -432,18 +296,15 @@ impl Registry {
         rows
     }
 
-    /// Number of devices (revoked included).
-    pub fn count(&self) -> Result<u64> {
+    fn count(&self) -> Result<u64> {
         self.conn
             .query_row("SELECT count(*) FROM devices", [], |r| r.get(0))
             .map_err(|e| self.err(e))
     }
 
-    /// Give `name` a new secret. The old one is forgotten (only its dates
-    /// stay) and stops working at the next `broker export`.
-    pub fn rotate(&self, name: &str) -> Result<DeviceRecord> {
-        let secret = super::secret::generate()?;
-        let hash = super::broker::hash_password(&secret, EAGER_HASH_ITERATIONS)?;
+    fn rotate(&self, name: &str) -> Result<DeviceRecord> {
+        let secret = crate::device::secret::generate()?;
+        let hash = broker::hash_password(&secret, EAGER_HASH_ITERATIONS)?;
         let at = now();
         let actor = actor();
         let state = self.write(|tx| {
@@ -451,8 +312,7 @@ impl Registry {
                 return Ok(Err(unknown_device(name)));
             };
             if revoked.is_some() {
-                return Ok(Err(Error::usage(format!("{name} is revoked"))
-                    .with_help("a revoked device cannot get a new secret; create a new device")));
+                return Ok(Err(revoked_device(name, "a new secret")));
             }
             retire_credentials(tx, dev_id, &at)?;
             tx.execute(
@@ -474,10 +334,7 @@ impl Registry {
         self.device(name)
     }
 
-    /// Revoke `name`: its secret is retired and its certificate marked
-    /// revoked; the next `broker export` leaves it out. Returns `false` if it
-    /// was already revoked.
-    pub fn revoke(&self, name: &str) -> Result<bool> {
+    fn revoke(&self, name: &str) -> Result<bool> {
         let at = now();
         let actor = actor();
         self.write(|tx| {
@@ -504,9 +361,7 @@ impl Registry {
         })?
     }
 
-    /// Store a newly issued certificate for `name`; a previous one is marked
-    /// revoked (superseded).
-    pub fn store_certificate(&self, name: &str, cert: &IssuedCertificate) -> Result<()> {
+    fn store_certificate(&self, name: &str, cert: &IssuedCertificate) -> Result<()> {
         let at = now();
         let actor = actor();
         self.write(|tx| {
@@ -514,8 +369,7 @@ impl Registry {
                 return Ok(Err(unknown_device(name)));
             };
             if revoked.is_some() {
-                return Ok(Err(Error::usage(format!("{name} is revoked"))
-                    .with_help("a revoked device cannot get a certificate; create a new device")));
+                return Ok(Err(revoked_device(name, "a certificate")));
             }
             tx.execute(
                 "UPDATE certificates SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
@@ -535,10 +389,7 @@ impl Registry {
         })?
     }
 
-    /// Password-file entries of every active device at `iterations`, from
-    /// the hash cache; missing hashes are computed once and cached. Revoked
-    /// devices are absent.
-    pub fn password_entries(&self, iterations: u32) -> Result<Vec<PasswordEntry>> {
+    fn password_entries(&self, iterations: u32) -> Result<Vec<PasswordEntry>> {
         struct Row {
             cred_id: i64,
             username: String,
@@ -583,7 +434,7 @@ impl Registry {
             let hash = match r.hash {
                 Some(h) => h,
                 None => {
-                    let h = super::broker::hash_password(&r.secret, iterations)?;
+                    let h = broker::hash_password(&r.secret, iterations)?;
                     fresh.push((r.cred_id, h.clone()));
                     h
                 }
@@ -610,11 +461,7 @@ impl Registry {
         Ok(out)
     }
 
-    /// Record a verified flash of `name`: MAC, chip id, flash size, image
-    /// hash (`None` for a config-only write) and time. Called by the flasher
-    /// only after verification succeeded. Clears the device's flashing claim.
-    /// A MAC different from the one recorded before is logged as an event.
-    pub fn record_flash(
+    fn record_flash(
         &self,
         name: &str,
         mac: &str,
@@ -678,18 +525,7 @@ impl Registry {
         })?
     }
 
-    /// Claim the first device of `names` (in that order) that is active,
-    /// never flashed and not claimed by a live worker, for `worker`; `None`
-    /// when none is left. The check and the claim are one write transaction,
-    /// so two workers — threads or processes — never get the same device.
-    /// A claim ends with [`Registry::record_flash`] or
-    /// [`Registry::release_claim`], or is abandoned after
-    /// [`CLAIM_STALE_AFTER`]. Unknown names are a usage error.
-    pub fn claim_next_unflashed(
-        &self,
-        names: &[String],
-        worker: &str,
-    ) -> Result<Option<DeviceRecord>> {
+    fn claim_next_unflashed(&self, names: &[String], worker: &str) -> Result<Option<DeviceRecord>> {
         let at = now();
         let stale = time::OffsetDateTime::now_utc()
             - time::Duration::seconds(CLAIM_STALE_AFTER.as_secs() as i64);
@@ -725,9 +561,7 @@ impl Registry {
         }
     }
 
-    /// Give up `worker`'s claim on `name` (e.g. the flash failed), so another
-    /// worker can take it. Returns whether a claim was released.
-    pub fn release_claim(&self, name: &str, worker: &str) -> Result<bool> {
+    fn release_claim(&self, name: &str, worker: &str) -> Result<bool> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE devices SET claimed_by = NULL, claimed_at = NULL WHERE name = ?1 AND claimed_by = ?2",
@@ -737,8 +571,7 @@ impl Registry {
         })
     }
 
-    /// Append an event. `detail` must never contain a secret.
-    pub fn log_event(&self, device: Option<&str>, kind: &str, detail: &str) -> Result<()> {
+    fn log_event(&self, device: Option<&str>, kind: &str, detail: &str) -> Result<()> {
         let at = now();
         let actor = actor();
         self.write(|tx| {
@@ -750,9 +583,7 @@ impl Registry {
         })
     }
 
-    /// Events, newest last; of one device when `device` is given; at most
-    /// `limit` (the most recent ones).
-    pub fn events(&self, device: Option<&str>, limit: usize) -> Result<Vec<Event>> {
+    fn events(&self, device: Option<&str>, limit: usize) -> Result<Vec<Event>> {
         let mut st = self
             .conn
             .prepare(
@@ -777,8 +608,7 @@ impl Registry {
         rows
     }
 
-    /// Credential history of `name` (dates only), oldest first.
-    pub fn credential_history(&self, name: &str) -> Result<Vec<CredentialHistory>> {
+    fn credential_history(&self, name: &str) -> Result<Vec<CredentialHistory>> {
         let mut st = self
             .conn
             .prepare(
@@ -799,10 +629,7 @@ impl Registry {
         rows
     }
 
-    /// Consistency check: SQLite's own integrity check plus the registry's
-    /// invariants (every active device has exactly one current secret with a
-    /// cached hash). Returns the problems found (empty = healthy).
-    pub fn check(&self) -> Result<Vec<String>> {
+    fn check(&self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
         let ic: String = self
             .conn
@@ -920,11 +747,6 @@ fn retire_credentials(
     Ok(())
 }
 
-fn unknown_device(name: &str) -> Error {
-    Error::usage(format!("no device named {name:?} in the registry"))
-        .with_help("see `espmqtt device list`, or create it with `espmqtt device new NAME`")
-}
-
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
@@ -1016,9 +838,9 @@ fn db_error(path: &Path, e: rusqlite::Error) -> Error {
 mod tests {
     use super::*;
 
-    fn temp() -> (tempfile::TempDir, Registry) {
+    fn temp() -> (tempfile::TempDir, SqliteRegistry) {
         let d = tempfile::tempdir().unwrap();
-        let r = Registry::open(&ProjectPaths::at(d.path())).unwrap();
+        let r = SqliteRegistry::open(&d.path().join("registry.db")).unwrap();
         (d, r)
     }
 
@@ -1063,7 +885,7 @@ mod tests {
             .map(|n| NewDevice::generate(n).unwrap())
             .collect();
         r.create_devices(&news).unwrap();
-        let r2 = Registry::open(&ProjectPaths::at(d.path())).unwrap();
+        let r2 = SqliteRegistry::open(&d.path().join("registry.db")).unwrap();
         let a = r.claim_next_unflashed(&names, "w1").unwrap().unwrap();
         let b = r2.claim_next_unflashed(&names, "w2").unwrap().unwrap();
         assert_ne!(a.name, b.name);
@@ -1096,7 +918,7 @@ mod tests {
         let e2 = r.password_entries(1000).unwrap();
         assert_eq!(e1[0].hash, e2[0].hash);
         assert!(e1[0].hash.starts_with("$7$1000$"));
-        assert!(super::super::broker::verify_password(
+        assert!(crate::device::broker::verify_password(
             &e1[0].hash,
             &a.secret
         ));
@@ -1106,14 +928,10 @@ mod tests {
     #[test]
     fn foreign_file_is_refused_untouched() {
         let d = tempfile::tempdir().unwrap();
-        let p = ProjectPaths::at(d.path());
-        p.ensure_state_dir().unwrap();
-        std::fs::write(p.registry_db(), "just some text\n").unwrap();
-        let e = Registry::open(&p).err().unwrap();
+        let p = d.path().join("registry.db");
+        std::fs::write(&p, "just some text\n").unwrap();
+        let e = SqliteRegistry::open(&p).err().unwrap();
         assert_eq!(e.exit_status().code(), 2);
-        assert_eq!(
-            std::fs::read_to_string(p.registry_db()).unwrap(),
-            "just some text\n"
-        );
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "just some text\n");
     }
 }
