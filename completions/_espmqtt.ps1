@@ -60,7 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('--no-sni', '--no-sni', [CompletionResultType]::ParameterName, 'Send no SNI: what a device that connects by IP address is shown')
-            [CompletionResult]::new('--tls12', '--tls12', [CompletionResultType]::ParameterName, 'Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows the certificate a device is given when the server picks per version')
+            [CompletionResult]::new('--tls12', '--tls12', [CompletionResultType]::ParameterName, 'Ask the way an ESP8266 does, with its own TLS engine (BearSSL, TLS 1.0-1.2, no TLS 1.3): shows the certificate a device is given')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
@@ -492,8 +492,8 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;flash' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once')
-            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Baud rate for writing with the flasher stub (the ROM always uses 115200)')
             [CompletionResult]::new('--baud', '--baud', [CompletionResultType]::ParameterName, 'Baud rate for writing with the flasher stub (the ROM always uses 115200)')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Firmware image (.bin) to write at 0x0')
@@ -511,10 +511,10 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--no-stub', '--no-stub', [CompletionResultType]::ParameterName, 'Use the ROM loader only: slower (115200, uncompressed), for modules the stub fails on')
             [CompletionResult]::new('--config-only', '--config-only', [CompletionResultType]::ParameterName, 'Write only the config blob of --device, not the firmware')
             [CompletionResult]::new('--read-config', '--read-config', [CompletionResultType]::ParameterName, 'Read the config blob back from the module and print it (secrets redacted)')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Write regions even when the module already holds them')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Write regions even when the module already holds them; write a firmware file that lacks the ESP8266 image header')
+            [CompletionResult]::new('--rebind', '--rebind', [CompletionResultType]::ParameterName, 'Flash a module even if its MAC is already bound to another device (the other device loses the binding)')
             [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Show secrets with --read-config')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'After each module, wait for the next one on the same port (production line); stop when the list is done')
-            [CompletionResult]::new('--rebind', '--rebind', [CompletionResultType]::ParameterName, 'Flash a module even if its MAC is already bound to another device')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
@@ -528,7 +528,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;monitor' {
-            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Serial device, or socket://HOST:PORT (the emulator). Default: the only USB serial port')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Serial device, rfc2217://HOST:PORT (ser2net) or socket://HOST:PORT (the emulator). Default: the only USB serial port')
             [CompletionResult]::new('--baud', '--baud', [CompletionResultType]::ParameterName, 'Baud rate of the firmware''s console (Serial.begin in the sketch)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Exit 0 as soon as a console line matches this regular expression')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Exit 1 when this many seconds pass (without --until: stop after that long)')
@@ -571,7 +571,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--flash-id', '--flash-id', [CompletionResultType]::ParameterName, 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)')
             [CompletionResult]::new('--mac', '--mac', [CompletionResultType]::ParameterName, 'MAC address of the (first) module')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Initial flash contents (written at offset 0, rest erased)')
-            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Save the flash contents here (mode 0600: it holds every password written) after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT')
             [CompletionResult]::new('--baud-model', '--baud-model', [CompletionResultType]::ParameterName, 'Model wire time at the current baud and flash erase/write time')
             [CompletionResult]::new('--fault', '--fault', [CompletionResultType]::ParameterName, 'Inject a fault (repeatable); grammar below')
             [CompletionResult]::new('--chip', '--chip', [CompletionResultType]::ParameterName, 'Chip the ROM reports (esp32 only to test that flashers refuse it)')

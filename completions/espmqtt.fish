@@ -59,7 +59,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l format -
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-sni -d 'Send no SNI: what a device that connects by IP address is shown'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l tls12 -d 'Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows the certificate a device is given when the server picks per version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l tls12 -d 'Ask the way an ESP8266 does, with its own TLS engine (BearSSL, TLS 1.0-1.2, no TLS 1.3): shows the certificate a device is given'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
@@ -334,7 +334,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l no-color -d 'D
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s p -l port -d 'Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s p -l port -d 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s b -l baud -d 'Baud rate for writing with the flasher stub (the ROM always uses 115200)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s f -l firmware -d 'Firmware image (.bin) to write at 0x0' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l device -d 'Also write this device\'s config blob (from the registry) at flash_size - 0x5000' -r
@@ -356,17 +356,17 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l config -d 'Pro
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l no-stub -d 'Use the ROM loader only: slower (115200, uncompressed), for modules the stub fails on'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l config-only -d 'Write only the config blob of --device, not the firmware'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l read-config -d 'Read the config blob back from the module and print it (secrets redacted)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l force -d 'Write regions even when the module already holds them'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l force -d 'Write regions even when the module already holds them; write a firmware file that lacks the ESP8266 image header'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l rebind -d 'Flash a module even if its MAC is already bound to another device (the other device loses the binding)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l show-secrets -d 'Show secrets with --read-config'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l wait -d 'After each module, wait for the next one on the same port (production line); stop when the list is done'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l rebind -d 'Flash a module even if its MAC is already bound to another device'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l port -d 'Serial device, or socket://HOST:PORT (the emulator). Default: the only USB serial port' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l port -d 'Serial device, rfc2217://HOST:PORT (ser2net) or socket://HOST:PORT (the emulator). Default: the only USB serial port' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l baud -d 'Baud rate of the firmware\'s console (Serial.begin in the sketch)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l until -d 'Exit 0 as soon as a console line matches this regular expression' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand monitor" -l timeout -d 'Exit 1 when this many seconds pass (without --until: stop after that long)' -r
@@ -397,7 +397,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-size -
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l flash-id -d 'JEDEC flash id as RDID returns it (hex, e.g. 1440EF = Winbond 1 MB)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l mac -d 'MAC address of the (first) module' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l image -d 'Initial flash contents (written at offset 0, rest erased)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l save -d 'Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l save -d 'Save the flash contents here (mode 0600: it holds every password written) after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l baud-model -d 'Model wire time at the current baud and flash erase/write time' -r -f -a "on\t''
 off\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand emulate" -l fault -d 'Inject a fault (repeatable); grammar below' -r

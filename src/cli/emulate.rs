@@ -7,7 +7,7 @@
 //! stderr.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -69,7 +69,8 @@ pub struct EmulateArgs {
     /// Initial flash contents (written at offset 0, rest erased).
     #[arg(long, value_name = "FILE")]
     pub image: Option<PathBuf>,
-    /// Save the flash contents here after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT.
+    /// Save the flash contents here (mode 0600: it holds every password
+    /// written) after FLASH_END, MD5, idle, disconnect and on SIGTERM/SIGINT.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
     /// Model wire time at the current baud and flash erase/write time.
@@ -147,7 +148,10 @@ fn config_from_args(a: &EmulateArgs) -> Result<EmulatorConfig> {
         None => emulator::DEFAULT_MAC,
     };
     let image = match &a.image {
-        Some(p) => Some(std::fs::read(p).map_err(|e| Error::io(p, e))?),
+        Some(p) => Some(
+            std::fs::read(p)
+                .map_err(|e| Error::runtime(format!("cannot read --image {}: {e}", p.display())))?,
+        ),
         None => None,
     };
     let faults = a
@@ -217,8 +221,12 @@ fn event_text(e: &Event) -> String {
 
 pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut cfg = config_from_args(&args)?;
+    if let Some(p) = &cfg.save {
+        check_save_path(&emulator::server::save_path(p, 0, cfg.modules))?;
+    }
     if let Some(p) = &args.console {
-        let transcript = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+        let transcript = std::fs::read(p)
+            .map_err(|e| Error::runtime(format!("cannot read --console {}: {e}", p.display())))?;
         cfg.firmware = Arc::new(emulator::console::ConsoleReplay::new(
             transcript,
             emulator::console::ConsoleOptions::default(),
@@ -273,6 +281,27 @@ fn install_stop_handler(stop: &Arc<AtomicBool>) {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         let _ = signal_hook::flag::register(sig, Arc::clone(stop));
     }
+}
+
+/// Fail at start, not after the first flash, when `--save` cannot be
+/// written: create (and remove) a file next to it the way every save does.
+fn check_save_path(path: &Path) -> Result<()> {
+    let fail = |why: String| {
+        Error::runtime(format!("--save {}: {why}", path.display()))
+            .with_help("point --save at a file in a writable directory")
+    };
+    if path.is_dir() {
+        return Err(fail("is a directory".into()));
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| fail("names no file".into()))?
+        .to_string_lossy()
+        .into_owned();
+    let probe = path.with_file_name(format!(".{name}.probe-{}", std::process::id()));
+    crate::files::write_file_atomic(&probe, b"", 0o600).map_err(|e| fail(e.message))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 #[cfg(not(unix))]

@@ -11,7 +11,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, ExitStatus, Result};
-use crate::tls::capture::{self, CaptureError, CaptureOptions, Sni, DEFAULT_PORT};
+use crate::target::{Target, DEFAULT_PORT};
+use crate::tls::capture::{self, CaptureError, CaptureOptions, Sni};
 use crate::tls::cert::{self, CertSummary, ChainContext, ExpectedValue, Warning};
 use crate::tls::emit::{self, EmitFormat};
 
@@ -25,26 +26,28 @@ when they are self-signed, expired, for another name or from an unknown CA.
 
 Without HOST the broker comes from espmqtt.toml ([broker] host, port,
 servername) and, unless --expect is given, [tls] fingerprints are checked:
-`espmqtt fingerprint` alone is then a CI drift check.
+`espmqtt fingerprint` alone is then a CI drift check. With -q only the
+SHA-1 is printed: FP=$(espmqtt fingerprint HOST -q).
 
-Exit codes: 0 ok · 1 --expect mismatch or --min-days not met · 2 usage ·
+Exit codes: 0 ok · 1 --expect mismatch, drift, --min-days not met, or
+(with --tls12) a TLS 1.3-only broker no ESP8266 can use · 2 usage ·
 3 unreachable (DNS, refused, timeout, TLS alert, not a TLS port).
 
 Examples:
   espmqtt fingerprint broker.example.com            # port 8883
-  espmqtt fingerprint 192.0.2.10:8883 --servername broker.example.com
+  espmqtt fingerprint mqtts://192.0.2.10 --servername broker.example.com
   espmqtt fingerprint [::1]:8883 --no-sni
-  espmqtt fingerprint broker.example.com --tls12      # what an ESP8266 is shown
+  espmqtt fingerprint broker.example.com --tls12    # what an ESP8266 sees
   espmqtt fingerprint broker.example.com --emit arduino > broker_trust.h
   espmqtt fingerprint broker.example.com --emit tasmota
   espmqtt fingerprint --file fullchain.pem
-  espmqtt fingerprint broker.example.com --expect 'AB:CD:…' --min-days 14 --format json";
+  espmqtt fingerprint broker.example.com --expect 'AB:CD:…' --min-days 14";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct FingerprintArgs {
-    /// Broker address: HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address
-    /// (default port 8883; default host: [broker] in espmqtt.toml).
+    /// Broker address: HOST, HOST:PORT, mqtts://HOST[:PORT], [IPv6]:PORT or a
+    /// bare IPv6 address (default port 8883; default: [broker] in espmqtt.toml).
     #[arg(value_name = "HOST[:PORT]", conflicts_with = "file")]
     pub target: Option<String>,
     /// Send this SNI name while connecting to HOST (connect to an IP, present a name).
@@ -53,8 +56,8 @@ pub struct FingerprintArgs {
     /// Send no SNI: what a device that connects by IP address is shown.
     #[arg(long)]
     pub no_sni: bool,
-    /// Offer only TLS 1.2, like the ESP8266 (BearSSL has no TLS 1.3): shows
-    /// the certificate a device is given when the server picks per version.
+    /// Ask the way an ESP8266 does, with its own TLS engine (BearSSL, TLS
+    /// 1.0-1.2, no TLS 1.3): shows the certificate a device is given.
     #[arg(long, conflicts_with = "file")]
     pub tls12: bool,
     /// Give up after this many seconds (DNS, connect and handshake together).
@@ -118,9 +121,11 @@ pub struct FingerprintReport {
     pub ok: bool,
 }
 
-/// Outcome of `--expect`.
+/// Outcome of `--expect` (or of the configured fingerprints).
 #[derive(Debug, Serialize)]
 pub struct ExpectReport {
+    /// `--expect`, or `espmqtt.toml` for the drift check without HOST.
+    pub origin: &'static str,
     /// True when any expected value equals the leaf's.
     pub matched: bool,
     pub checks: Vec<ExpectCheck>,
@@ -139,7 +144,7 @@ pub struct ExpectCheck {
     pub actual: String,
     pub matched: bool,
     /// Another certificate of the chain that has this value (a CA's
-    /// fingerprint never matches on the device, esp8266-tls.md §2.4).
+    /// fingerprint never matches on the device, which hashes the leaf).
     pub matches_certificate: Option<usize>,
 }
 
@@ -154,96 +159,160 @@ pub struct MinDaysReport {
 pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
     // Parse --expect first: a typo is a usage error, before any network I/O.
     let mut expected = parse_expect_values(&args.expect, "--expect")?;
-
+    let mut origin = ExpectOrigin::Flag;
     let now = cert::unix_now();
-    let mut report = FingerprintReport {
-        source: "network",
-        host: None,
-        port: None,
-        address: None,
-        servername: None,
-        file: None,
-        tls_version: None,
-        cipher_suite: None,
-        chain: Vec::new(),
-        warnings: Vec::new(),
-        expect: None,
-        min_days: None,
-        tasmota_fingerprint: None,
-        emitted: None,
-        timings: None,
-        ok: true,
+    let mut report = FingerprintReport::new();
+    let (ders, name_for_check) = match &args.file {
+        Some(path) => (read_file(path, &mut report)?, None),
+        None => {
+            let (target, sni, configured) = resolve_target(&args, ctx)?;
+            // Config-driven run (no HOST): the fleet's configured fingerprints
+            // are the expectation, so `espmqtt fingerprint` alone is a CI drift
+            // check (current and next fingerprint).
+            if expected.is_empty() && !configured.is_empty() {
+                expected = parse_expect_values(&configured, "[tls] fingerprints")?;
+                origin = ExpectOrigin::Config;
+            }
+            let chain = capture_chain(&args, ctx, target, sni, &mut report)?;
+            let name = report.servername.clone();
+            (chain, name)
+        }
     };
-    let mut name_for_check: Option<String> = None;
-    let ders: Vec<Vec<u8>> = if let Some(path) = &args.file {
-        report.source = "file";
-        report.file = Some(path.display().to_string());
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        cert::load_certificates(&bytes).map_err(|e| e.context(path.display()))?
-    } else {
-        let (target, config_sni, config_fingerprints) = resolve_target(&args, ctx)?;
-        // Config-driven run (no HOST): the fleet's configured fingerprints
-        // are the expectation, so `espmqtt fingerprint` alone is a CI drift
-        // check (DESIGN §4.1: current and next fingerprint).
-        if expected.is_empty() && !config_fingerprints.is_empty() {
-            expected = parse_expect_values(&config_fingerprints, "[tls] fingerprints")?;
-        }
-        let sni = if args.no_sni {
-            Sni::Off
-        } else if let Some(n) = args.servername.clone().or(config_sni) {
-            Sni::Name(n)
-        } else {
-            Sni::Auto
-        };
-        report.host = Some(target.host.clone());
-        report.port = Some(target.port);
-        let opts = CaptureOptions {
-            target,
-            sni,
-            timeout: Duration::from_secs_f64(args.timeout),
-            tls12_only: args.tls12,
-        };
-        let captured = capture::capture(&opts).map_err(capture_error)?;
-        report.address = Some(captured.peer.to_string());
-        report.timings = Some(captured.times);
-        ctx.debug(format!(
-            "resolve {:.1} ms, connect {:.1} ms, TLS handshake {:.1} ms",
-            captured.times.resolve_ms, captured.times.connect_ms, captured.times.handshake_ms
-        ));
-        report.servername = captured.servername.clone();
-        report.tls_version = captured.tls_version.clone();
-        report.cipher_suite = captured.cipher_suite.clone();
-        name_for_check = captured.servername.clone();
-        if captured.via_device_hello {
-            report.warnings.push(Warning {
-                id: "device_hello_only".into(),
-                severity: "info".into(),
-                certificate: None,
-                message: format!(
-                    "the server accepts none of the modern suites this tool's TLS library \
-                     implements; the chain was read from its answer to an ESP8266-style \
-                     ClientHello (it chose {}). rustls-based clients cannot connect to it",
-                    captured.cipher_suite.as_deref().unwrap_or("?")
-                ),
-            });
-        }
-        if let Some(e) = &captured.handshake_error {
-            report.warnings.push(Warning {
-                id: "handshake_incomplete".into(),
-                severity: "info".into(),
-                certificate: None,
-                message: format!(
-                    "the server sent its certificates, then ended the handshake ({e}); it \
-                     probably requires a client certificate"
-                ),
-            });
-        }
-        captured.chain
-    };
-
     if ders.is_empty() {
         return Err(Error::runtime("no certificate to report"));
     }
+    summarize_chain(&mut report, &ders, &args, name_for_check, now);
+    check_expectations(&mut report, &expected, origin);
+    check_min_days(&mut report, args.min_days, now);
+    if let Some(format) = args.emit {
+        report.emitted = Some(emit::render(
+            format,
+            &origin_label(&report),
+            &ders,
+            &report.chain,
+        ));
+    }
+    ctx.emit(&report, |ctx| render_text(&report, ctx));
+    Ok(if report.ok {
+        ExitStatus::Success
+    } else {
+        ExitStatus::CheckFailed
+    })
+}
+
+impl FingerprintReport {
+    fn new() -> Self {
+        FingerprintReport {
+            source: "network",
+            host: None,
+            port: None,
+            address: None,
+            servername: None,
+            file: None,
+            tls_version: None,
+            cipher_suite: None,
+            chain: Vec::new(),
+            warnings: Vec::new(),
+            expect: None,
+            min_days: None,
+            tasmota_fingerprint: None,
+            emitted: None,
+            timings: None,
+            ok: true,
+        }
+    }
+}
+
+fn read_file(path: &std::path::Path, report: &mut FingerprintReport) -> Result<Vec<Vec<u8>>> {
+    report.source = "file";
+    report.file = Some(path.display().to_string());
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    cert::load_certificates(&bytes).map_err(|e| e.context(path.display()))
+}
+
+/// Connect and capture; the report gets the connection facts and notes.
+fn capture_chain(
+    args: &FingerprintArgs,
+    ctx: &Ctx,
+    target: Target,
+    config_sni: Option<String>,
+    report: &mut FingerprintReport,
+) -> Result<Vec<Vec<u8>>> {
+    let sni = if args.no_sni {
+        Sni::Off
+    } else if let Some(n) = args.servername.clone().or(config_sni) {
+        Sni::Name(n)
+    } else {
+        Sni::Auto
+    };
+    report.host = Some(target.host.clone());
+    report.port = Some(target.port);
+    let opts = CaptureOptions {
+        target,
+        sni,
+        timeout: Duration::from_secs_f64(args.timeout),
+        device_view: args.tls12,
+    };
+    let captured = capture::capture(&opts).map_err(capture_error)?;
+    report.address = Some(captured.peer.to_string());
+    report.timings = Some(captured.times);
+    ctx.debug(format!(
+        "resolve {:.1} ms, connect {:.1} ms, TLS handshake {:.1} ms",
+        captured.times.resolve_ms, captured.times.connect_ms, captured.times.handshake_ms
+    ));
+    report.servername = captured.servername.clone();
+    report.tls_version = captured.tls_version.clone();
+    report.cipher_suite = captured.cipher_suite.clone();
+    if captured.via_device_hello && !args.tls12 {
+        report.warnings.push(note(
+            "device_hello_only",
+            format!(
+                "the server accepts nothing this tool's TLS library offers; the chain was read \
+                 with the ESP8266's own TLS engine (BearSSL), which negotiated {} {}",
+                captured.tls_version.as_deref().unwrap_or("?"),
+                captured.cipher_suite.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+    if captured.tls13_only {
+        report.warnings.push(Warning {
+            id: "tls13_only".into(),
+            severity: "warning".into(),
+            certificate: None,
+            message: format!(
+                "{}: no ESP8266 can connect (`espmqtt probe` fails with tls13_only)",
+                crate::tls::analysis::tls13_only_message()
+            ),
+        });
+    }
+    if let Some(e) = &captured.handshake_error {
+        report.warnings.push(note(
+            "handshake_incomplete",
+            format!(
+                "the server sent its certificates, then ended the handshake ({e}); it probably \
+                 requires a client certificate"
+            ),
+        ));
+    }
+    Ok(captured.chain)
+}
+
+fn note(id: &str, message: String) -> Warning {
+    Warning {
+        id: id.into(),
+        severity: "info".into(),
+        certificate: None,
+        message,
+    }
+}
+
+fn summarize_chain(
+    report: &mut FingerprintReport,
+    ders: &[Vec<u8>],
+    args: &FingerprintArgs,
+    server_name: Option<String>,
+    now: i64,
+) {
     report.chain = ders
         .iter()
         .enumerate()
@@ -251,12 +320,11 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
         .collect();
     let chain_ctx = ChainContext {
         warn_days: i64::from(args.warn_days),
-        server_name: name_for_check,
+        server_name,
     };
     report
         .warnings
         .extend(cert::chain_warnings(&report.chain, &chain_ctx, now));
-
     let leaf_der = ders.first().map(Vec::as_slice).unwrap_or_default();
     report.tasmota_fingerprint = cert::tasmota_fingerprint(leaf_der).map(|f| {
         f.iter()
@@ -264,61 +332,114 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
             .collect::<Vec<_>>()
             .join(" ")
     });
+}
 
-    if !expected.is_empty() {
-        let checks: Vec<ExpectCheck> = expected
-            .iter()
-            .map(|(input, v)| {
-                let leaf = &report.chain[0];
-                ExpectCheck {
-                    input: input.clone(),
-                    kind: v.kind.as_str(),
-                    value: v.canonical(),
-                    actual: v.actual(leaf),
-                    matched: v.matches(leaf),
-                    matches_certificate: report
-                        .chain
-                        .iter()
-                        .skip(1)
-                        .find(|c| v.matches(c))
-                        .map(|c| c.index),
-                }
-            })
-            .collect();
-        let matched = checks.iter().any(|c| c.matched);
-        report.ok &= matched;
-        report.expect = Some(ExpectReport { matched, checks });
+fn check_expectations(
+    report: &mut FingerprintReport,
+    expected: &[(String, ExpectedValue)],
+    origin: ExpectOrigin,
+) {
+    if expected.is_empty() {
+        return;
     }
-    if let Some(min) = args.min_days {
-        let leaf = &report.chain[0];
-        let ok = leaf.parse_error.is_none()
-            && leaf.not_after_unix >= now.saturating_add(i64::from(min) * 86_400);
-        report.ok &= ok;
-        report.min_days = Some(MinDaysReport {
-            min_days: min,
-            days_left: leaf.days_left,
-            ok,
-        });
-    }
-    if let Some(format) = args.emit {
-        let origin = match (&report.host, &report.file) {
-            (Some(h), _) => capture::Target {
-                host: h.clone(),
-                port: report.port.unwrap_or(DEFAULT_PORT),
-            }
-            .display(),
-            (None, Some(f)) => f.clone(),
-            _ => String::new(),
-        };
-        report.emitted = Some(emit::render(format, &origin, &ders, &report.chain));
-    }
+    let leaf = &report.chain[0];
+    let checks: Vec<ExpectCheck> = expected
+        .iter()
+        .map(|(input, v)| ExpectCheck {
+            input: input.clone(),
+            kind: v.kind.as_str(),
+            value: v.canonical(),
+            actual: v.actual(leaf),
+            matched: v.matches(leaf),
+            matches_certificate: report
+                .chain
+                .iter()
+                .skip(1)
+                .find(|c| v.matches(c))
+                .map(|c| c.index),
+        })
+        .collect();
+    let matched = checks.iter().any(|c| c.matched);
+    report.ok &= matched;
+    report.expect = Some(ExpectReport {
+        origin: origin.as_str(),
+        matched,
+        checks,
+    });
+}
 
-    ctx.emit(&report, |ctx| render_text(&report, ctx));
-    Ok(if report.ok {
-        ExitStatus::Success
-    } else {
-        ExitStatus::CheckFailed
-    })
+fn check_min_days(report: &mut FingerprintReport, min_days: Option<u32>, now: i64) {
+    let Some(min) = min_days else {
+        return;
+    };
+    let leaf = &report.chain[0];
+    let ok = leaf.parse_error.is_none()
+        && leaf.not_after_unix >= now.saturating_add(i64::from(min) * 86_400);
+    report.ok &= ok;
+    report.min_days = Some(MinDaysReport {
+        min_days: min,
+        days_left: leaf.days_left,
+        ok,
+    });
+}
+
+/// The drift check of `espmqtt fingerprint` without HOST: the broker's
+/// leaf against `[tls] fingerprints`, and what to do when it drifted.
+fn render_drift(e: &ExpectReport, r: &FingerprintReport, ctx: &Ctx) -> String {
+    let actual = r.chain.first().map(|c| c.sha1.clone()).unwrap_or_default();
+    let configured: Vec<&str> = e.checks.iter().map(|c| c.value.as_str()).collect();
+    if let Some((i, _)) = e.checks.iter().enumerate().find(|(_, c)| c.matched) {
+        let which = if i == 0 { "current" } else { "next" };
+        let mut s = format!(
+            "{} the broker's leaf matches the {which} fingerprint in espmqtt.toml ([tls] \
+             fingerprints)\n",
+            ctx.paint("ok:", Style::Green)
+        );
+        if i > 0 {
+            s.push_str(
+                "  the broker now serves the certificate configured as next: make it the first \
+                 fingerprint once every device connects with it\n",
+            );
+        }
+        return s;
+    }
+    format!(
+        "{} the broker's leaf SHA-1 is {actual}; espmqtt.toml ([tls] fingerprints) has {}\n\
+         next: if the broker's certificate was renewed on purpose, put {actual} into [tls] \
+         fingerprints (keep the old value as the second one until every device has the new \
+         config), then write it to the devices: espmqtt flash --port PORT --device NAME \
+         --config-only\n",
+        ctx.paint("DRIFT:", Style::Red),
+        configured.join(", ")
+    )
+}
+
+fn origin_label(report: &FingerprintReport) -> String {
+    match (&report.host, &report.file) {
+        (Some(h), _) => Target {
+            host: h.clone(),
+            port: report.port.unwrap_or(DEFAULT_PORT),
+        }
+        .display(),
+        (None, Some(f)) => f.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Where the expected values came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExpectOrigin {
+    Flag,
+    Config,
+}
+
+impl ExpectOrigin {
+    fn as_str(self) -> &'static str {
+        match self {
+            ExpectOrigin::Flag => "--expect",
+            ExpectOrigin::Config => "espmqtt.toml",
+        }
+    }
 }
 
 fn parse_expect_values(values: &[String], origin: &str) -> Result<Vec<(String, ExpectedValue)>> {
@@ -339,13 +460,13 @@ fn parse_expect_values(values: &[String], origin: &str) -> Result<Vec<(String, E
 
 /// Target, SNI name and configured fingerprints: HOST[:PORT] from the
 /// argument, or `[broker]` and `[tls] fingerprints` from espmqtt.toml.
-type ResolvedTarget = (capture::Target, Option<String>, Vec<String>);
+type ResolvedTarget = (Target, Option<String>, Vec<String>);
 
 fn resolve_target(args: &FingerprintArgs, ctx: &Ctx) -> Result<ResolvedTarget> {
     if let Some(t) = &args.target {
-        let target = capture::parse_target(t, DEFAULT_PORT).map_err(|e| {
-            Error::usage(format!("invalid address: {e}"))
-                .with_help("write HOST, HOST:PORT, [IPv6]:PORT or a bare IPv6 address")
+        let target = crate::target::parse(t).map_err(|e| {
+            Error::usage(format!("invalid broker address: {e}"))
+                .with_help(crate::target::TargetError::help())
         })?;
         return Ok((target, None, Vec::new()));
     }
@@ -353,7 +474,7 @@ fn resolve_target(args: &FingerprintArgs, ctx: &Ctx) -> Result<ResolvedTarget> {
     if paths.has_config() {
         let config = paths.load_config()?;
         if !config.broker.host.is_empty() {
-            let target = capture::Target {
+            let target = Target {
                 host: config
                     .broker
                     .host
@@ -380,6 +501,9 @@ fn capture_error(e: CaptureError) -> Error {
     match e {
         // The argument itself is wrong: nothing was tried on the network.
         CaptureError::BadServerName { .. } => Error::usage(e.to_string()).with_help(help),
+        // A TLS server answered, and no device can talk to it (what `probe`
+        // reports with exit 1 too).
+        _ if e.is_incompatible() => Error::check_failed(e.to_string()).with_help(help),
         _ => Error::unreachable(e.to_string()).with_help(help),
     }
 }
@@ -393,6 +517,11 @@ fn render_text(r: &FingerprintReport, ctx: &Ctx) -> String {
     let Some(leaf) = r.chain.first() else {
         return out;
     };
+    if ctx.quiet {
+        // Quiet: only the result, so `FP=$(espmqtt fingerprint HOST -q)`
+        // captures the SHA-1; the checks speak through the exit code.
+        return format!("{}\n", leaf.sha1);
+    }
     // First line: the value people paste into setFingerprint().
     let _ = writeln!(
         out,
@@ -403,15 +532,10 @@ fn render_text(r: &FingerprintReport, ctx: &Ctx) -> String {
             Style::Dim
         )
     );
-    if ctx.quiet {
-        // Quiet: the fingerprint and the CI verdicts, nothing else.
-        out.push_str(&render_checks(r, ctx));
-        return out;
-    }
     out.push('\n');
     match (&r.host, &r.file) {
         (Some(host), _) => {
-            let target = capture::Target {
+            let target = Target {
                 host: host.clone(),
                 port: r.port.unwrap_or(DEFAULT_PORT),
             };
@@ -501,38 +625,44 @@ fn render_text(r: &FingerprintReport, ctx: &Ctx) -> String {
     out
 }
 
-/// The `--expect` and `--min-days` verdict lines.
+/// The `--expect` (or drift check) and `--min-days` verdict lines.
 fn render_checks(r: &FingerprintReport, ctx: &Ctx) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    if let Some(e) = &r.expect {
-        for c in &e.checks {
-            if c.matched {
-                let _ = writeln!(
-                    out,
-                    "{} --expect {} {} matches the leaf",
-                    ctx.paint("ok:", Style::Green),
-                    c.kind,
-                    c.value
-                );
-            } else {
-                let _ = writeln!(
-                    out,
-                    "{} --expect {} {}: the leaf has {}",
-                    ctx.paint("MISMATCH:", Style::Red),
-                    c.kind,
-                    c.value,
-                    c.actual
-                );
-                if let Some(i) = c.matches_certificate {
+    match &r.expect {
+        Some(e) if e.origin == ExpectOrigin::Config.as_str() => {
+            out.push_str(&render_drift(e, r, ctx))
+        }
+        Some(e) => {
+            for c in &e.checks {
+                if c.matched {
                     let _ = writeln!(
                         out,
-                        "  the expected value belongs to certificate #{i}, not the leaf: \
-                         a device compares the leaf only (esp8266-tls.md §2.4)"
+                        "{} --expect {} {} matches the leaf",
+                        ctx.paint("ok:", Style::Green),
+                        c.kind,
+                        c.value
                     );
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{} --expect {} {}: the leaf has {}",
+                        ctx.paint("MISMATCH:", Style::Red),
+                        c.kind,
+                        c.value,
+                        c.actual
+                    );
+                    if let Some(i) = c.matches_certificate {
+                        let _ = writeln!(
+                            out,
+                            "  the expected value belongs to certificate #{i}, not the leaf: \
+                             a device compares the leaf only"
+                        );
+                    }
                 }
             }
         }
+        None => {}
     }
     if let Some(m) = &r.min_days {
         let _ = writeln!(

@@ -1,21 +1,28 @@
 //! `espmqtt flash`: write firmware and per-device configuration over serial.
 //!
 //! Wires arguments to [`crate::flash::flasher`]; no protocol logic here. The
-//! port is chosen here (auto-select the only USB serial port), the regions
-//! are built here (firmware at 0x0, the device's config blob at
+//! port is chosen by [`crate::serial::ports::choose`] (as for `monitor`),
+//! the regions are built here (firmware at 0x0, the device's config blob at
 //! `flash_size - 0x5000`), and the registry is updated here — only after
-//! every region verified.
+//! every region verified. A module bound to another device is refused
+//! unless `--rebind`, the same rule as fleet flashing.
+
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crate::device::registry::Registry;
 use crate::error::{Error, ExitStatus, Result};
 use crate::flash::flasher::{self, FlashOptions, Region, RegionAction, Session};
 use crate::flash::image;
 use crate::flash::layout;
+use crate::flash::loader::ModuleInfo;
+use crate::progress::Progress;
 use crate::project::ProjectPaths;
-use crate::serial::ports::{self, AutoPort};
+use crate::serial::ports;
 use crate::serial::transport::PortSpec;
 
-use super::flash_args::{options, FlashArgs};
+use super::flash_args::{options, read_firmware, FlashArgs};
 use super::Ctx;
 
 #[derive(Debug, serde::Serialize)]
@@ -24,12 +31,19 @@ struct FlashOutput<'a> {
     report: &'a flasher::FlashReport,
     device: Option<String>,
     registry_updated: bool,
+    /// The module's MAC was bound to this other device (`--rebind`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rebound_from: Option<String>,
 }
 
 pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     // Several ports or a device list: fleet flashing (flash_fleet.rs).
     if args.port.len() > 1 || !args.fleet.devices.is_empty() {
         return super::flash_fleet::run(args, ctx);
+    }
+    if args.rebind && args.device.is_none() {
+        return Err(Error::usage("--rebind needs --device NAME (or --devices)")
+            .with_help("it moves a module bound to another device to NAME"));
     }
     let opts = options(&args)?;
     if args.read_config {
@@ -38,19 +52,13 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     }
 
     let firmware = match (&args.firmware, args.config_only) {
-        (Some(path), false) => Some(std::fs::read(path).map_err(|e| Error::io(path, e))?),
+        (Some(path), false) => Some(read_firmware(path, args.force)?),
         (None, false) if args.device.is_none() => {
             return Err(Error::usage("nothing to write")
                 .with_help("pass --firmware FILE.bin, --device NAME, or both"))
         }
         _ => None,
     };
-    if let Some(fw) = &firmware {
-        if fw.is_empty() {
-            return Err(Error::usage("the firmware file is empty"));
-        }
-    }
-
     // Build the blob before touching the module: an unknown device or a bad
     // espmqtt.toml fails here. Its offset depends on the flash size, known
     // only after connecting.
@@ -62,7 +70,6 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
         ctx.warn("--no-stub: the ESP8266 ROM cannot change baud; writing at 115200");
     }
     let spec = choose_port(args.port.first().map(String::as_str), ctx)?;
-    let progress = super::progress::for_ctx(ctx);
     let plan = flasher::FlashPlan {
         regions: firmware
             .map(|data| Region {
@@ -75,12 +82,18 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
         config: blob,
         options: opts,
     };
-    let report = flasher::flash_module(&spec, plan, progress.as_ref())?;
+    let (report, rebound_from) = write_module(&spec, plan, &args, ctx)?;
     let firmware_sha256 = report.firmware_sha256.clone();
     let mut registry_updated = false;
     if report.verified {
         if let Some(name) = &args.device {
-            record_flash(name, &report, firmware_sha256.as_deref(), ctx)?;
+            record_flash(
+                name,
+                &report,
+                firmware_sha256.as_deref(),
+                rebound_from.as_deref(),
+                ctx,
+            )?;
             registry_updated = true;
         }
     }
@@ -91,29 +104,85 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
         report: &report,
         device: args.device.clone(),
         registry_updated,
+        rebound_from,
     };
     ctx.emit(&out, |_| render(&out));
     Ok(ExitStatus::Success)
 }
 
-fn render(out: &FlashOutput) -> String {
-    let r = out.report;
-    let m = &r.module;
-    let mut s = format!(
-        "{} on {}: MAC {}, flash {} (id {:06x}), {} at {} baud\n",
+/// Connect, say what answered, check the binding, write and verify. Ctrl-C
+/// meanwhile says what it leaves behind.
+fn write_module(
+    spec: &PortSpec,
+    plan: flasher::FlashPlan,
+    args: &FlashArgs,
+    ctx: &Ctx,
+) -> Result<(flasher::FlashReport, Option<String>)> {
+    let bars = super::progress::for_ctx(ctx);
+    let progress = Tracked {
+        inner: bars.as_ref(),
+        writing: Arc::new(Mutex::new(None)),
+    };
+    let guard = InterruptGuard::install(progress.writing.clone());
+    let t0 = Instant::now();
+    let session = Session::open(spec, &plan.options, &progress)?;
+    announce(&session.port, &session.info, ctx);
+    let rebound_from = match &args.device {
+        Some(name) => check_binding(name, &session.info.mac, &session.port, args.rebind, ctx)?,
+        None => None,
+    };
+    let report = flasher::flash_on_session(session, plan, &progress, t0);
+    drop(guard);
+    Ok((report?, rebound_from))
+}
+
+/// `--port`, or the only USB serial port ([`ports::choose`], as `monitor`).
+fn choose_port(port: Option<&str>, ctx: &Ctx) -> Result<PortSpec> {
+    let (spec, picked) = ports::choose(port)?;
+    if let Some(p) = picked {
+        ctx.info(format!("using {}", ports::render_line(&p)));
+    }
+    Ok(spec)
+}
+
+/// The chip line, on stdout before any progress bar (text output only:
+/// JSON has it in the one report document).
+fn announce(port: &str, m: &ModuleInfo, ctx: &Ctx) {
+    if ctx.is_json() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", module_line(port, m));
+    let _ = out.flush();
+}
+
+fn module_line(port: &str, m: &ModuleInfo) -> String {
+    format!(
+        "{} on {port}: MAC {}, flash {} (id {:06x})",
         m.chip,
-        r.port,
         m.mac,
         m.flash_size
             .map(image::size_label)
             .unwrap_or_else(|| "unknown".into()),
         m.flash_id,
+    )
+}
+
+fn render(out: &FlashOutput) -> String {
+    let r = out.report;
+    let mut s = format!(
+        "{} at {} baud\n",
         if r.stub { "stub" } else { "ROM loader" },
         r.baud
     );
     for g in &r.regions {
         let what = match g.action {
             RegionAction::Skipped => "unchanged, skipped".to_string(),
+            RegionAction::Written if g.attempts > 1 => format!(
+                "written ({} bytes sent) in {:.1} s, verified after {} attempts (the first \
+                 verification failed and the region was written again)",
+                g.sent, g.seconds, g.attempts
+            ),
             RegionAction::Written => format!(
                 "written ({} bytes sent) in {:.1} s, verified",
                 g.sent, g.seconds
@@ -127,42 +196,127 @@ fn render(out: &FlashOutput) -> String {
     if out.registry_updated {
         if let Some(d) = &out.device {
             s.push_str(&format!("registry: recorded flash of {d}\n"));
+            if let Some(o) = &out.rebound_from {
+                s.push_str(&format!(
+                    "registry: the module was bound to {o}; now to {d}\n"
+                ));
+            }
         }
     }
     s.push_str(&format!("done in {:.1} s", r.seconds));
     s
 }
 
-/// `--port`, or the only USB serial port.
-fn choose_port(port: Option<&str>, ctx: &Ctx) -> Result<PortSpec> {
-    if let Some(p) = port {
-        return Ok(PortSpec::parse(p));
+/// Refuse to give a module bound to another device a new identity unless
+/// `--rebind` (fleet flashing refuses the same). Returns the device the
+/// module is taken from.
+fn check_binding(
+    name: &str,
+    mac: &str,
+    port: &str,
+    rebind: bool,
+    ctx: &Ctx,
+) -> Result<Option<String>> {
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    let other = Registry::open(&paths)?
+        .devices()?
+        .into_iter()
+        .find(|d| {
+            d.name != name
+                && d.mac
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case(mac))
+        })
+        .map(|d| d.name);
+    match other {
+        Some(o) if !rebind => Err(Error::usage(format!(
+            "the module on {port} (MAC {mac}) is bound to device `{o}`; nothing was written"
+        ))
+        .with_help(format!(
+            "to give it `{name}`'s identity pass --rebind (`{o}` then has no module); to \
+             rotate `{o}`'s credentials use --device {o}"
+        ))),
+        other => Ok(other),
     }
-    let list = ports::list().map_err(|e| {
-        Error::unreachable(format!("cannot enumerate serial ports: {e}"))
-            .with_help("pass the port explicitly with --port /dev/ttyUSB0")
-    })?;
-    match ports::auto_select(&list) {
-        AutoPort::One(p) => {
-            ctx.info(format!("using {}", ports::render_line(&p)));
-            Ok(PortSpec::Serial(p.name))
+}
+
+/// Progress that remembers which region is being written, for Ctrl-C.
+struct Tracked<'a> {
+    inner: &'a dyn Progress,
+    writing: Arc<Mutex<Option<String>>>,
+}
+
+impl Progress for Tracked<'_> {
+    fn start(&self, label: &str, total: Option<u64>) {
+        if let Ok(mut w) = self.writing.lock() {
+            *w = Some(label.to_string());
         }
-        AutoPort::Several(v) => {
-            let lines: Vec<String> = v
-                .iter()
-                .map(|p| format!("  {}", ports::render_line(p)))
-                .collect();
-            Err(Error::usage(format!(
-                "several USB serial ports are present:\n{}",
-                lines.join("\n")
-            ))
-            .with_help("choose one with --port (or set ESPMQTT_PORT)"))
+        self.inner.start(label, total);
+    }
+    fn update(&self, position: u64) {
+        self.inner.update(position);
+    }
+    fn message(&self, message: &str) {
+        self.inner.message(message);
+    }
+    fn finish(&self, label: &str) {
+        if let Ok(mut w) = self.writing.lock() {
+            *w = None;
         }
-        AutoPort::None => Err(Error::unreachable("no USB serial port found").with_help(
-            "plug in the USB-serial adapter (CH340, CP2102 or FT232R, set to 3.3 V) wired to \
-             the ESP-07: adapter TX→RX, RX→TX, GND→GND; then run `espmqtt ports` to check it \
-             appears. For a remote or emulated module use --port socket://HOST:PORT",
-        )),
+        self.inner.finish(label);
+    }
+}
+
+/// While installed, Ctrl-C (and SIGTERM) print what the interruption left
+/// on the module, then exit 130. Nothing reaches the registry before every
+/// region verified, so exiting at any point leaves it as it was.
+struct InterruptGuard {
+    handle: Option<signal_hook::iterator::Handle>,
+}
+
+impl InterruptGuard {
+    fn install(writing: Arc<Mutex<Option<String>>>) -> InterruptGuard {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return InterruptGuard { handle: None };
+        };
+        let handle = signals.handle();
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                let label = writing.lock().ok().and_then(|w| w.clone());
+                eprintln!("\n{}", interrupted_message(label.as_deref()));
+                std::process::exit(130);
+            }
+        });
+        InterruptGuard {
+            handle: Some(handle),
+        }
+    }
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.close();
+        }
+    }
+}
+
+fn interrupted_message(writing: Option<&str>) -> String {
+    match writing {
+        Some("firmware") => "interrupted while writing the firmware: it is half written, so \
+             the module will not boot until it is flashed again. Run the same command again \
+             (sectors already written are not sent twice when they match)"
+            .into(),
+        Some("config") => "interrupted while writing the config blob: it is half written and \
+             the firmware will reject it (bad CRC). Run the same command again"
+            .into(),
+        Some(other) => format!(
+            "interrupted while writing {other}: it is half written. Run the same command again"
+        ),
+        None => "interrupted; no region was being written, the module is as it was (the \
+                 registry was not changed)"
+            .into(),
     }
 }
 
@@ -176,34 +330,21 @@ fn read_config(
     let mut session = Session::open(spec, opts, progress.as_ref())?;
     let offset = layout::config_offset(session.flash_size());
     let bytes = session.read(offset, layout::CONFIG_SECTOR, progress.as_ref())?;
-    session.finish(opts.after);
+    let mut warnings = std::mem::take(&mut session.warnings);
+    warnings.extend(session.finish(opts.after));
+    for w in &warnings {
+        ctx.warn(w);
+    }
     show_config(&bytes, offset, args.show_secrets, ctx)
 }
 
-// Config blob and registry (DESIGN §4.2, §4.5): the blob is built from
-// espmqtt.toml + the registry record, exactly as `espmqtt device config`
-// does; the registry records a flash only after every region verified.
+// Config blob and registry: the blob is built by
+// `crate::ops::device_blob::blob_for_device`, exactly as `espmqtt device
+// config` does; the registry records a flash only after every region verified.
 
 fn config_blob(name: &str, ctx: &Ctx) -> Result<Vec<u8>> {
-    use crate::device::blob::{build_blob, DeviceIdentity, TrustMaterial};
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
-    let config = paths.load_config()?;
-    let d = Registry::open(&paths)?.device(name)?;
-    if d.revoked {
-        return Err(Error::usage(format!("device `{name}` is revoked"))
-            .with_help("create a new device with `espmqtt device new`"));
-    }
-    let identity = DeviceIdentity::from_pem(
-        &d.name,
-        &d.client_id,
-        Some(d.username.as_str()).filter(|u| !u.is_empty()),
-        Some(d.secret.as_str()).filter(|p| !p.is_empty()),
-        d.client_cert_pem.as_deref(),
-        d.client_key_pem.as_deref(),
-    )?;
-    let trust = TrustMaterial::resolve(&config, &paths.root)?;
-    let wifi_password = config.wifi.resolve_password()?;
-    let blob = build_blob(&config, wifi_password.as_deref(), &identity, &trust)?.encode()?;
+    let (_, blob) = crate::ops::device_blob::blob_for_device(&paths, name)?;
     if blob.len() > layout::CONFIG_SECTOR as usize {
         return Err(Error::usage(format!(
             "the config blob of `{name}` is {} bytes; the EEPROM sector holds {}",
@@ -219,11 +360,20 @@ fn record_flash(
     name: &str,
     report: &flasher::FlashReport,
     firmware_sha256: Option<&str>,
+    rebound_from: Option<&str>,
     ctx: &Ctx,
 ) -> Result<()> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let m = &report.module;
-    Registry::open(&paths)?
+    let registry = Registry::open(&paths)?;
+    if let Some(other) = rebound_from {
+        let _ = registry.log_event(
+            Some(name),
+            "rebound",
+            &format!("mac {} was bound to {other}", m.mac),
+        );
+    }
+    registry
         .record_flash(
             name,
             &m.mac,

@@ -3,11 +3,14 @@
 //! apart from `flash.rs` and `flash_fleet.rs` so that both read them and
 //! neither imports the other's arguments.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::flash::flasher::{self, After, FlashOptions, HeaderSize};
 use crate::flash::image::{self, FlashMode};
+
+use super::duration::seconds;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FlashModeArg {
@@ -26,19 +29,23 @@ Examples:
   espmqtt flash --port /dev/ttyUSB0 --device sensor-007 --config-only
   espmqtt flash --port /dev/ttyUSB0 --read-config
   espmqtt flash --port socket://127.0.0.1:4000 --firmware fw.bin --format json
+  espmqtt flash --port rfc2217://bench-pi:4001 --device sensor-007 --config-only
   espmqtt flash --no-stub --firmware fw.bin        # ROM loader only, 115200 baud
   espmqtt flash --port /dev/ttyUSB0 --port /dev/ttyUSB1 --devices sensor-001..sensor-100 \\
       --firmware fw.bin --wait                     # a fleet, one worker per port
 
-Without --port the only USB serial port is used. Regions whose contents are
-already on the module are skipped (MD5 compare); --force writes them anyway.
-Every region written is verified with an MD5 computed on the module.
+Without --port the only USB serial port is used. A port on another machine:
+rfc2217://HOST:PORT (ser2net `telnet(rfc2217)`), or socket://HOST:PORT for a
+raw TCP server. Regions whose contents are already on the module are skipped
+(MD5 compare); --force writes them anyway. Every region written is verified
+with an MD5 computed on the module.
 
 Bare ESP-07: hold GPIO0 low (to GND), GPIO15 low, EN/CH_PD high, then reset
 or power-cycle before running this command.")]
 pub struct FlashArgs {
-    /// Serial port (`/dev/ttyUSB0`, `COM3`) or `socket://HOST:PORT`; repeat it
-    /// (or `auto`) with --devices to flash a fleet on several ports at once.
+    /// Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or
+    /// `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a
+    /// fleet on several ports at once.
     #[arg(long, short = 'p', env = "ESPMQTT_PORT")]
     pub port: Vec<String>,
     /// Baud rate for writing with the flasher stub (the ROM always uses 115200).
@@ -68,9 +75,14 @@ pub struct FlashArgs {
     /// What to do when done.
     #[arg(long, value_enum, default_value_t = After::HardReset)]
     pub after: After,
-    /// Write regions even when the module already holds them.
+    /// Write regions even when the module already holds them; write a
+    /// firmware file that lacks the ESP8266 image header.
     #[arg(long)]
     pub force: bool,
+    /// Flash a module even if its MAC is already bound to another device
+    /// (the other device loses the binding).
+    #[arg(long)]
+    pub rebind: bool,
     /// Show secrets with --read-config.
     #[arg(long)]
     pub show_secrets: bool,
@@ -89,15 +101,12 @@ pub struct FleetArgs {
     /// line); stop when the list is done.
     #[arg(long, requires = "devices")]
     pub wait: bool,
-    /// Flash a module even if its MAC is already bound to another device.
-    #[arg(long, requires = "devices")]
-    pub rebind: bool,
     /// With --wait: stop a port that shows no new module for SECS.
-    #[arg(long, value_name = "SECS", requires = "wait")]
-    pub wait_timeout: Option<f64>,
+    #[arg(long, value_name = "SECS", requires = "wait", value_parser = seconds)]
+    pub wait_timeout: Option<Duration>,
     /// With --wait: seconds between two looks at a port.
-    #[arg(long, value_name = "SECS", default_value_t = 0.5, requires = "wait")]
-    pub poll: f64,
+    #[arg(long, value_name = "SECS", default_value = "0.5", requires = "wait", value_parser = seconds)]
+    pub poll: Duration,
     /// Attempts per device before it is left unflashed.
     #[arg(long, value_name = "N", default_value_t = 2, requires = "devices")]
     pub attempts: u32,
@@ -144,4 +153,42 @@ pub fn options(args: &FlashArgs) -> Result<FlashOptions> {
         flash_size,
         ..FlashOptions::default()
     })
+}
+
+/// Read the firmware image at `path` and check that it is one: an ESP8266
+/// image starts with 0xE9. An ELF file (what the linker writes next to the
+/// .bin) is always refused with directions; any other file only with
+/// `--force` (a raw flash dump, say). A file that cannot be read is an I/O
+/// error (exit 4).
+pub fn read_firmware(path: &Path, force: bool) -> Result<Vec<u8>> {
+    let data = std::fs::read(path)
+        .map_err(|e| Error::runtime(format!("cannot read the firmware {}: {e}", path.display())))?;
+    if data.is_empty() {
+        return Err(Error::usage(format!(
+            "the firmware file {} is empty",
+            path.display()
+        )));
+    }
+    if data.starts_with(b"\x7fELF") {
+        return Err(Error::usage(format!(
+            "{} is an ELF file (the linker's output), not a flash image",
+            path.display()
+        ))
+        .with_help(
+            "flash the .bin built next to it: `espmqtt build` leaves \
+             .espmqtt/build/BOARD/firmware.bin, arduino-cli writes SKETCH.ino.bin into its \
+             --output-dir, PlatformIO .pio/build/ENV/firmware.bin; or convert the ELF with \
+             `esptool --chip esp8266 elf2image FILE.elf`",
+        ));
+    }
+    if data[0] != image::IMAGE_MAGIC && !force {
+        return Err(Error::usage(format!(
+            "{} does not start with the ESP8266 image header (first byte 0x{:02x}, expected \
+             0xe9): the module would not boot it",
+            path.display(),
+            data[0]
+        ))
+        .with_help("pass --force to write it at 0x0 anyway (e.g. a full flash dump)"));
+    }
+    Ok(data)
 }

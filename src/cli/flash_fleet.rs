@@ -19,7 +19,7 @@ use crate::project::ProjectPaths;
 use crate::serial::ports;
 use crate::serial::transport::PortSpec;
 
-use super::flash_args::{options, FlashArgs};
+use super::flash_args::{options, read_firmware, FlashArgs};
 use super::Ctx;
 
 /// Expand `--devices` values: `prefix001..prefix100` (or `prefix001..100`),
@@ -85,16 +85,9 @@ fn expand_range(a: &str, b: &str) -> Result<Vec<String>> {
 
 /// `--port` values: several paths/URLs, or `auto` = every USB serial port.
 fn ports_of(values: &[String], ctx: &Ctx) -> Result<Vec<PortSpec>> {
+    let mut out = Vec::new();
     if values.is_empty() || values.iter().any(|p| p == "auto") {
-        let list = ports::list().map_err(|e| {
-            Error::unreachable(format!("cannot enumerate serial ports: {e}"))
-                .with_help("name the ports with --port /dev/ttyUSB0 --port /dev/ttyUSB1 …")
-        })?;
-        let usb: Vec<PortSpec> = list
-            .iter()
-            .filter(|p| p.is_usb())
-            .map(|p| PortSpec::Serial(p.name.clone()))
-            .collect();
+        let usb = ports::all_usb()?;
         if usb.is_empty() {
             return Err(
                 Error::unreachable("no USB serial port found for --port auto")
@@ -104,13 +97,12 @@ fn ports_of(values: &[String], ctx: &Ctx) -> Result<Vec<PortSpec>> {
         for p in &usb {
             ctx.info(format!("using {p}"));
         }
-        let mut out = usb;
-        for v in values.iter().filter(|v| *v != "auto") {
-            out.push(PortSpec::parse(v));
-        }
-        return Ok(dedup(out));
+        out = usb;
     }
-    Ok(dedup(values.iter().map(|v| PortSpec::parse(v)).collect()))
+    for v in values.iter().filter(|v| *v != "auto") {
+        out.push(PortSpec::parse(v)?);
+    }
+    Ok(dedup(out))
 }
 
 fn dedup(v: Vec<PortSpec>) -> Vec<PortSpec> {
@@ -174,13 +166,7 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let devices = parse_devices(&fa.devices)?;
     let port_specs = ports_of(&args.port, ctx)?;
     let firmware = match &args.firmware {
-        Some(p) => {
-            let fw = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-            if fw.is_empty() {
-                return Err(Error::usage("the firmware file is empty"));
-            }
-            Some(fw)
-        }
+        Some(p) => Some(read_firmware(p, args.force)?),
         None => None,
     };
     let flash = options(&args)?;
@@ -191,12 +177,11 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
         firmware,
         flash,
         wait: fa.wait,
-        rebind: fa.rebind,
-        poll: Duration::from_secs_f64(fa.poll.clamp(0.05, 60.0)),
-        idle_timeout: fa
-            .wait_timeout
-            .filter(|t| t.is_finite() && *t >= 0.0)
-            .map(Duration::from_secs_f64),
+        rebind: args.rebind,
+        poll: fa
+            .poll
+            .clamp(Duration::from_millis(50), Duration::from_secs(60)),
+        idle_timeout: fa.wait_timeout,
         max_attempts: fa.attempts,
     };
 

@@ -90,34 +90,12 @@ struct Report {
 
 /// Split `HOST[:PORT]` (IPv6 as `[addr]:port`); the port defaults to 8883.
 pub fn parse_host_port(s: &str) -> Result<(String, u16)> {
-    let bad = || {
-        Error::usage(format!("{s:?} is not HOST:PORT"))
-            .with_help("e.g. broker.example.com:8883 or [2001:db8::1]:8883")
-    };
-    let s = s.trim();
-    if s.is_empty() {
-        return Err(bad());
-    }
-    if let Some(rest) = s.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or_else(bad)?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| bad())?,
-            None if after.is_empty() => 8883,
-            None => return Err(bad()),
-        };
-        return Ok((host.to_string(), port));
-    }
-    match s.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => {
-            let port: u16 = p.parse().map_err(|_| bad())?;
-            if h.is_empty() || port == 0 {
-                return Err(bad());
-            }
-            Ok((h.to_string(), port))
-        }
-        Some(_) => Ok((s.to_string(), 8883)), // bare IPv6 address
-        None => Ok((s.to_string(), 8883)),
-    }
+    crate::target::parse(s)
+        .map(|t| (t.host, t.port))
+        .map_err(|e| {
+            Error::usage(format!("invalid broker address: {e}"))
+                .with_help(crate::target::TargetError::help())
+        })
 }
 
 pub fn run(mut args: InitArgs, ctx: &Ctx) -> Result<ExitStatus> {

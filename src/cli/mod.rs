@@ -14,6 +14,7 @@ pub mod completions;
 pub mod demo;
 pub mod device;
 pub mod device_config;
+pub mod duration;
 pub mod emulate;
 pub mod fingerprint;
 pub mod flash;

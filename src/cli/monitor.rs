@@ -9,9 +9,14 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::error::{Error, ExitStatus, Result};
-use crate::monitor::{self, ConsoleLine, MonitorEvent, MonitorOptions, Outcome, Severity};
-use crate::serial::console::{self as port, PortSpec};
+use crate::monitor::{
+    self, ConsoleLine, ConsolePort, MonitorEvent, MonitorOptions, Outcome, ReadOutcome, Severity,
+};
+use crate::serial::console;
+use crate::serial::ports;
+use crate::serial::PortSpec;
 
+use super::duration::seconds;
 use super::output::Style;
 use super::Ctx;
 
@@ -21,8 +26,11 @@ ROM boot messages (reset cause, boot mode: \"the module is in download mode\"),
 crash dumps (Exception (N), registers, stack), and the firmware's status lines
 (Wi-Fi status codes, BearSSL errors and TLS alerts, MQTT states, NTP, heap).
 
-On a serial port, unreadable bytes (the ROM prints at 74880 baud) make the
-monitor switch between --baud and 74880; over socket:// it says what it saw.
+Without --port the only USB serial port is used, as `espmqtt flash` does. On a
+serial port (local or rfc2217://), unreadable bytes (the ROM prints at 74880
+baud) make the monitor switch between --baud and 74880; over socket:// it says
+what it saw. A module that prints nothing for a few seconds gets a hint: one
+held in download mode (GPIO0 low) stays silent.
 
 Exit codes: 0 a line matched --until (or the console closed without --until),
 1 --timeout ran out or the console closed before --until matched,
@@ -31,14 +39,20 @@ Exit codes: 0 a line matched --until (or the console closed without --until),
 Examples:
   espmqtt monitor --port /dev/ttyUSB0
   espmqtt monitor --port /dev/ttyUSB0 --reset --baud 74880
+  espmqtt monitor --port rfc2217://bench-pi:4001 --reset
   espmqtt monitor --port socket://127.0.0.1:5555 --until 'espmqtt: mqtt_connected' --timeout 60
   espmqtt monitor --port /dev/ttyUSB0 --format json | jq 'select(.severity == \"error\")'";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct MonitorArgs {
-    /// Serial device, or socket://HOST:PORT (the emulator). Default: the only USB serial port.
-    #[arg(long, env = "ESPMQTT_PORT", value_name = "PATH|socket://HOST:PORT")]
+    /// Serial device, rfc2217://HOST:PORT (ser2net) or socket://HOST:PORT
+    /// (the emulator). Default: the only USB serial port.
+    #[arg(
+        long,
+        env = "ESPMQTT_PORT",
+        value_name = "PATH|rfc2217://HOST:PORT|socket://HOST:PORT"
+    )]
     pub port: Option<String>,
     /// Baud rate of the firmware's console (Serial.begin in the sketch).
     #[arg(long, default_value_t = 115_200, value_name = "RATE")]
@@ -50,8 +64,8 @@ pub struct MonitorArgs {
     #[arg(long, value_name = "REGEX")]
     pub until: Option<String>,
     /// Exit 1 when this many seconds pass (without --until: stop after that long).
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub timeout: Option<Duration>,
     /// Reset the module into its firmware first (RTS/DTR auto-reset wiring).
     #[arg(long)]
     pub reset: bool,
@@ -87,26 +101,6 @@ struct EndEvent {
     matched: Option<String>,
 }
 
-fn default_port() -> Result<String> {
-    let ports = serialport::available_ports().unwrap_or_default();
-    let usb: Vec<String> = ports
-        .into_iter()
-        .filter(|p| matches!(p.port_type, serialport::SerialPortType::UsbPort(_)))
-        .map(|p| p.port_name)
-        .collect();
-    match usb.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(Error::unreachable("no USB serial port found").with_help(
-            "plug in the module's USB-serial adapter, or give --port PATH (socket://HOST:PORT for the emulator)",
-        )),
-        many => Err(Error::usage(format!(
-            "several serial ports found ({}); which one?",
-            many.join(", ")
-        ))
-        .with_help("give --port PATH; `espmqtt ports` shows which chip is behind each")),
-    }
-}
-
 fn render_text(ctx: &Ctx, raw: bool, line: &ConsoleLine) -> String {
     let mut out = line.text.clone();
     if raw || line.decoded.summary.is_empty() {
@@ -135,47 +129,90 @@ fn render_text(ctx: &Ctx, raw: bool, line: &ConsoleLine) -> String {
     out
 }
 
+#[derive(Serialize)]
+struct SilentEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    seconds: f64,
+    hint: &'a str,
+}
+
+/// After this long without a single byte, say why a module may be silent.
+const SILENCE_HINT_AFTER: Duration = Duration::from_secs(5);
+
+const SILENT_HINT: &str = "a module held in download mode (GPIO0 low while it reset) prints \
+    only the ROM's boot line at 74880 baud and then waits silently for a flasher: pull GPIO0 \
+    high (or release the flash button) and reset it (--reset, or its reset button). Otherwise \
+    check the wiring (adapter TX→RX, RX→TX, common GND) and --baud";
+
 pub fn run(args: MonitorArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let until = match &args.until {
-        Some(p) => Some(Regex::new(p).map_err(|e| {
-            Error::usage(format!("--until `{p}` is not a regular expression: {e}"))
-                .with_help("example: --until 'espmqtt: mqtt_connected'")
-        })?),
-        None => None,
-    };
-    let timeout = match args.timeout {
-        Some(s) if (0.0..1e9).contains(&s) => Some(Duration::from_secs_f64(s)),
-        Some(s) => {
-            return Err(
-                Error::usage(format!("--timeout {s} is not a number of seconds"))
-                    .with_help("example: --timeout 60"),
-            )
-        }
-        None => None,
-    };
-    if args.baud == 0 {
-        return Err(
-            Error::usage("--baud must be above 0").with_help("the firmware template uses 115200")
-        );
+    let plan = Plan::from_args(&args, ctx)?;
+    let mut console = open_console(&plan, &args, ctx)?;
+    let mut watched = SilenceWatch::new(console.as_mut(), ctx);
+    let started = Instant::now();
+    let summary = stream(&mut watched, &plan, &args, ctx)?;
+    let silent = !watched.heard;
+    if silent && !watched.hinted {
+        watched.hint();
     }
-    let port_name = match &args.port {
-        Some(p) => p.clone(),
-        None => default_port()?,
-    };
-    let spec = PortSpec::parse(&port_name);
-    // After --reset the ROM prints its banner at 74880 baud: open the port
-    // at that rate and let the loop switch to --baud at eboot's `~ld`.
-    let initial_baud = (args.reset
-        && !args.no_auto_baud
-        && args.baud != monitor::ROM_BAUD
-        && matches!(spec, PortSpec::Serial(_)))
-    .then_some(monitor::ROM_BAUD);
-    let mut console = port::open(&spec, initial_baud.unwrap_or(args.baud))?;
+    Ok(conclude(&summary, silent, started.elapsed(), &args, ctx))
+}
+
+/// The validated options of one run.
+struct Plan {
+    spec: PortSpec,
+    opts: MonitorOptions,
+}
+
+impl Plan {
+    fn from_args(args: &MonitorArgs, ctx: &Ctx) -> Result<Plan> {
+        let until = match &args.until {
+            Some(p) => Some(Regex::new(p).map_err(|e| {
+                Error::usage(format!("--until `{p}` is not a regular expression: {e}"))
+                    .with_help("example: --until 'espmqtt: mqtt_connected'")
+            })?),
+            None => None,
+        };
+        if args.baud == 0 {
+            return Err(Error::usage("--baud must be above 0")
+                .with_help("the firmware template uses 115200"));
+        }
+        // Picked exactly as `flash` picks (serial::ports::choose).
+        let (spec, picked) = ports::choose(args.port.as_deref())?;
+        if let Some(p) = picked {
+            ctx.info(format!("using {}", ports::render_line(&p)));
+        }
+        // After --reset the ROM prints its banner at 74880 baud: open the
+        // port at that rate and let the loop switch to --baud at eboot's `~ld`.
+        let initial_baud = (args.reset
+            && !args.no_auto_baud
+            && args.baud != monitor::ROM_BAUD
+            && spec.carries_baud())
+        .then_some(monitor::ROM_BAUD);
+        Ok(Plan {
+            spec,
+            opts: MonitorOptions {
+                until,
+                timeout: args.timeout,
+                baud: args.baud,
+                initial_baud,
+                auto_baud: !args.no_auto_baud,
+                flush_after: Duration::from_millis(500),
+            },
+        })
+    }
+}
+
+/// Open the port and, with --reset, restart the module into its firmware.
+/// A port that cannot drive DTR/RTS is said once; the monitor goes on.
+fn open_console(plan: &Plan, args: &MonitorArgs, ctx: &Ctx) -> Result<Box<dyn ConsolePort>> {
+    let opts = &plan.opts;
+    let mut console = console::open(&plan.spec, opts.initial_baud.unwrap_or(opts.baud))?;
     ctx.info(format!(
         "monitoring {} at {} baud{}",
         console.describe(),
         args.baud,
-        if until.is_some() {
+        if opts.until.is_some() {
             "; waiting for a line matching --until"
         } else {
             ""
@@ -188,29 +225,34 @@ pub fn run(args: MonitorArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 "--reset: {} has no reset lines; a new connection resets the emulator",
                 console.describe()
             )),
-            Err(e) => {
-                return Err(Error::unreachable(format!(
-                    "resetting through {port_name} failed: {e}"
-                ))
-                .with_help(
-                    "the adapter may lack RTS/DTR; press the module's reset button instead",
-                ))
-            }
+            Err(e) => ctx.warn(format!(
+                "--reset: {} cannot drive DTR/RTS ({e}); press the module's reset button",
+                console.describe()
+            )),
         }
     }
-    let opts = MonitorOptions {
-        until,
-        timeout,
-        baud: args.baud,
-        initial_baud,
-        auto_baud: !args.no_auto_baud,
-        flush_after: Duration::from_millis(500),
-    };
-    let started = Instant::now();
+    Ok(console)
+}
+
+/// What the read loop saw.
+struct Summary {
+    outcome: Outcome,
+    lines: u64,
+    matched: Option<String>,
+}
+
+/// Read and render lines until the outcome.
+fn stream(
+    console: &mut dyn ConsolePort,
+    plan: &Plan,
+    args: &MonitorArgs,
+    ctx: &Ctx,
+) -> Result<Summary> {
+    let opts = &plan.opts;
     let mut lines = 0u64;
     let mut matched: Option<String> = None;
     let mut said_socket_garbage = false;
-    let socket = matches!(spec, PortSpec::Socket(_));
+    let socket = plan.spec.is_socket();
     let mut sink = |ev: &MonitorEvent| -> bool {
         match ev {
             MonitorEvent::Line(line) => {
@@ -240,55 +282,139 @@ pub fn run(args: MonitorArgs, ctx: &Ctx) -> Result<ExitStatus> {
         }
         true
     };
-    let outcome = monitor::run(console.as_mut(), &opts, &mut sink).map_err(|e| {
-        Error::unreachable(format!("reading {port_name} failed: {e}")).with_help(
+    let outcome = monitor::run(console, opts, &mut sink).map_err(|e| {
+        Error::unreachable(format!("reading {} failed: {e}", plan.spec)).with_help(
             "the adapter was unplugged or the connection dropped; check the cable and run again",
         )
     })?;
-    let elapsed = started.elapsed();
-    let has_until = opts.until.is_some();
+    Ok(Summary {
+        outcome,
+        lines,
+        matched,
+    })
+}
+
+/// The end line (JSON) or message (text), and the exit status.
+fn conclude(
+    s: &Summary,
+    silent: bool,
+    elapsed: Duration,
+    args: &MonitorArgs,
+    ctx: &Ctx,
+) -> ExitStatus {
+    let lines = s.lines;
     if ctx.is_json() {
         ctx.emit_line(
             &EndEvent {
                 kind: "end",
-                outcome,
+                outcome: s.outcome,
                 lines,
                 elapsed_ms: elapsed.as_millis() as u64,
-                matched: matched.clone(),
+                matched: s.matched.clone(),
             },
             |_| String::new(),
         );
     }
-    match outcome {
-        Outcome::Matched | Outcome::Stopped => Ok(ExitStatus::Success),
+    let nothing = if silent {
+        " — nothing at all was received"
+    } else {
+        ""
+    };
+    match s.outcome {
+        Outcome::Matched | Outcome::Stopped => ExitStatus::Success,
         Outcome::TimedOut => {
             let msg = match &args.until {
                 Some(p) => format!(
-                    "no console line matched `{p}` within {:.1} s ({lines} lines read)",
+                    "no console line matched `{p}` within {:.1} s ({lines} lines read){nothing}",
                     elapsed.as_secs_f64()
                 ),
                 None => format!(
-                    "--timeout: stopped after {:.1} s ({lines} lines read)",
+                    "--timeout: stopped after {:.1} s ({lines} lines read){nothing}",
                     elapsed.as_secs_f64()
                 ),
             };
             if !ctx.is_json() {
                 ctx.info(msg);
             }
-            Ok(ExitStatus::CheckFailed)
+            ExitStatus::CheckFailed
         }
-        Outcome::Ended if has_until => {
+        Outcome::Ended if args.until.is_some() => {
             if !ctx.is_json() {
                 ctx.info(format!(
                     "the console closed before a line matched `{}` ({lines} lines read)",
                     args.until.as_deref().unwrap_or("")
                 ));
             }
-            Ok(ExitStatus::CheckFailed)
+            ExitStatus::CheckFailed
         }
         Outcome::Ended => {
             ctx.info(format!("the console closed ({lines} lines read)"));
-            Ok(ExitStatus::Success)
+            ExitStatus::Success
         }
+    }
+}
+
+/// A console that notices a module saying nothing at all and says once
+/// what that usually means.
+struct SilenceWatch<'a> {
+    inner: &'a mut dyn ConsolePort,
+    ctx: &'a Ctx,
+    since: Instant,
+    heard: bool,
+    hinted: bool,
+}
+
+impl<'a> SilenceWatch<'a> {
+    fn new(inner: &'a mut dyn ConsolePort, ctx: &'a Ctx) -> Self {
+        SilenceWatch {
+            inner,
+            ctx,
+            since: Instant::now(),
+            heard: false,
+            hinted: false,
+        }
+    }
+
+    fn hint(&mut self) {
+        self.hinted = true;
+        let secs = self.since.elapsed().as_secs_f64();
+        let port = self.inner.describe();
+        self.ctx.emit_line(
+            &SilentEvent {
+                kind: "silent",
+                seconds: secs,
+                hint: SILENT_HINT,
+            },
+            |c| {
+                format!(
+                    "{} nothing received from {port} for {secs:.0} s: {SILENT_HINT}",
+                    c.paint("hint:", Style::Yellow)
+                )
+            },
+        );
+    }
+}
+
+impl ConsolePort for SilenceWatch<'_> {
+    fn read_some(&mut self, buf: &mut [u8], wait: Duration) -> std::io::Result<ReadOutcome> {
+        let r = self.inner.read_some(buf, wait)?;
+        if matches!(r, ReadOutcome::Data(n) if n > 0) {
+            self.heard = true;
+        } else if !self.heard && !self.hinted && self.since.elapsed() >= SILENCE_HINT_AFTER {
+            self.hint();
+        }
+        Ok(r)
+    }
+    fn can_set_baud(&self) -> bool {
+        self.inner.can_set_baud()
+    }
+    fn set_baud(&mut self, baud: u32) -> std::io::Result<()> {
+        self.inner.set_baud(baud)
+    }
+    fn reset_to_firmware(&mut self) -> std::io::Result<bool> {
+        self.inner.reset_to_firmware()
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
     }
 }

@@ -222,13 +222,10 @@ pub fn save_path(base: &Path, index: usize, modules: u32) -> PathBuf {
     base.with_file_name(name)
 }
 
-/// Write atomically (temp file + rename) so readers never see half a flash.
+/// Write atomically (temp file + rename) so readers never see half a
+/// flash, mode 0600: the image holds every password written to it.
 fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, data)?;
-    std::fs::rename(&tmp, path)
+    crate::files::write_file_atomic(path, data, 0o600).map_err(|e| io::Error::other(e.message))
 }
 
 fn connection(shared: Arc<Shared>, stream: TcpStream, gen: u64) {

@@ -25,11 +25,13 @@ means GPIO15 is not pulled low.";
 pub enum FlashError {
     #[error(transparent)]
     Open(#[from] OpenError),
-    #[error("no answer from the ESP8266 ROM bootloader on {port} ({attempts} connection attempts, {syncs} SYNCs)")]
+    #[error("no answer from the ESP8266 ROM bootloader on {port} ({attempts} connection attempts, {syncs} SYNCs){note}")]
     NoSync {
         port: String,
         attempts: u32,
         syncs: u32,
+        /// `; it cannot reset the module (…)` or empty.
+        note: String,
     },
     #[error("no reply to {op} from the module within {ms} ms")]
     Timeout { op: String, ms: u128 },
@@ -69,20 +71,7 @@ impl From<FlashError> for Error {
     fn from(e: FlashError) -> Error {
         let msg = e.to_string();
         match e {
-            FlashError::Open(OpenError::PermissionDenied { .. }) => Error::unreachable(msg)
-                .with_help(
-                    "your user may not open serial ports: add it to the `dialout` group \
-                     (`sudo usermod -aG dialout $USER`, on Arch `uucp`), then log out and \
-                     in again",
-                ),
-            FlashError::Open(OpenError::NotFound { .. }) => Error::unreachable(msg).with_help(
-                "check the cable and run `espmqtt ports` to list the serial ports present",
-            ),
-            FlashError::Open(OpenError::Connect { .. }) => Error::unreachable(msg)
-                .with_help("is the serial server or `espmqtt emulate` running on that address?"),
-            FlashError::Open(OpenError::Other { .. }) => Error::unreachable(msg).with_help(
-                "another program (a serial monitor, the Arduino IDE) may hold the port; close it",
-            ),
+            FlashError::Open(open) => open.into(),
             FlashError::NoSync { .. } => Error::unreachable(msg).with_help(ESP07_WIRING_HELP),
             FlashError::Timeout { .. } | FlashError::Io { .. } | FlashError::SpiTimeout => {
                 Error::unreachable(msg).with_help(

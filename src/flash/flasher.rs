@@ -21,6 +21,7 @@ use super::image;
 use super::loader::{self, Loader, ModuleInfo, CONNECT_ATTEMPTS};
 use super::protocol::SECTOR_SIZE;
 use crate::progress::Progress;
+use crate::serial::control::Lines;
 use crate::serial::transport::{self, PortSpec};
 
 /// Baud the ROM talks at; the stub can go faster.
@@ -154,15 +155,16 @@ impl Session {
         progress: &dyn Progress,
     ) -> FlashResult<Session> {
         let port = transport::open(spec, ROM_BAUD)?;
-        let mut loader = Loader::new(port, &spec.to_string(), spec.is_socket());
+        let mut loader = Loader::new(port, &spec.to_string(), Lines::for_spec(spec));
         progress.message(&format!("connecting to {spec}"));
         let stub_running = loader.connect(opts.connect_attempts, true)?;
         let info = loader.identify()?;
+        let warnings = std::mem::take(&mut loader.notes);
         let mut s = Session {
             loader,
             port: spec.to_string(),
             info,
-            warnings: Vec::new(),
+            warnings,
         };
         if stub_running {
             progress.message("flasher stub already running");
@@ -414,10 +416,12 @@ impl Session {
         })
     }
 
-    /// Leave the loader as asked.
-    pub fn finish(mut self, after: After) {
-        if after == After::HardReset {
-            self.loader.hard_reset();
+    /// Leave the loader as asked. Returns a warning when the module could
+    /// not be reset (a port without working DTR/RTS) and nobody was told.
+    pub fn finish(mut self, after: After) -> Option<String> {
+        match after {
+            After::HardReset => self.loader.hard_reset(),
+            After::NoReset => None,
         }
     }
 }
@@ -567,21 +571,24 @@ pub fn flash_on_session(
         .iter()
         .find(|r| r.offset == 0)
         .map(|r| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&r.data)));
+    let port = session.port.clone();
+    let module = session.info.clone();
+    let baud = session.baud();
+    warnings.extend(session.finish(opts.after));
     let report = FlashReport {
         firmware_sha256,
         connect_seconds,
         stub_seconds,
-        port: session.port.clone(),
-        module: session.info.clone(),
+        port,
+        module,
         stub: opts.use_stub,
-        baud: session.baud(),
+        baud,
         verified: regions.iter().all(|r| r.verified),
         regions,
         header_patched: patched,
         warnings,
         seconds: t0.elapsed().as_secs_f64(),
     };
-    session.finish(opts.after);
     Ok(report)
 }
 

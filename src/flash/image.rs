@@ -6,6 +6,9 @@
 //! v1 image — a random blob that happens to start with 0xE9 is left alone. The
 //! checksum covers segment data only, so it stays valid.
 
+/// First byte of every ESP8266 image (v1 header).
+pub const IMAGE_MAGIC: u8 = 0xE9;
+
 /// Flash mode (header byte 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -5,7 +5,7 @@
 //! Why our own loader and not espflash 2.1's `Connection`/`Flasher`: we do use
 //! espflash's chip table (`Chip::from_magic`, to name an ESP32 we refuse) and
 //! the ESP8266 stub it ships (`stub/esp8266.toml`, esptool's legacy stub), and
-//! its `Interface` accepts our [`crate::serial::transport::TcpPort`]. But its ESP8266
+//! its `Interface` accepts any port of [`crate::serial::transport`]. But its ESP8266
 //! write path is unusable (flashing.md §5.5): no CHANGE_BAUDRATE, 1 KiB
 //! uncompressed blocks, the ROM erase-size workaround sent to the stub (which
 //! truncates the image), FLASH_END not awaited and no MD5. Its `Connection`
@@ -40,6 +40,7 @@ use super::protocol::{
     STUB_BLOCK_SIZE, STUB_GREETING, SYNC_PAYLOAD,
 };
 use super::slip::{self, SlipDecoder, SlipEvent};
+use crate::serial::control::{self, Lines};
 
 /// Default command timeout (esptool and espflash: 3 s, flashing.md §1.15).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -192,7 +193,10 @@ pub struct ModuleInfo {
 pub struct Loader {
     port: Box<dyn SerialPort>,
     port_name: String,
-    socket: bool,
+    /// Whether DTR/RTS can reset the module (`socket://` has no lines).
+    lines: Lines,
+    /// What the user should hear once (a port that cannot reset the module).
+    pub notes: Vec<String>,
     decoder: SlipDecoder,
     frames: VecDeque<Vec<u8>>,
     rx: Vec<u8>,
@@ -203,12 +207,13 @@ pub struct Loader {
 }
 
 impl Loader {
-    pub fn new(port: Box<dyn SerialPort>, port_name: &str, socket: bool) -> Loader {
+    pub fn new(port: Box<dyn SerialPort>, port_name: &str, lines: Lines) -> Loader {
         let baud = port.baud_rate().unwrap_or(115_200);
         Loader {
             port,
             port_name: port_name.to_string(),
-            socket,
+            lines,
+            notes: Vec::new(),
             decoder: SlipDecoder::new(),
             frames: VecDeque::new(),
             rx: vec![0u8; 8192],
@@ -390,9 +395,9 @@ impl Loader {
     /// Returns whether a stub was already running (SYNC value 0, §1.7).
     pub fn connect(&mut self, attempts: u32, reset: bool) -> FlashResult<bool> {
         for attempt in 0..attempts {
-            if reset && !self.socket {
-                // Alternate short and long reset delays as esptool does (§3.1).
-                self.classic_reset(attempt % 2 == 1);
+            if reset {
+                // Alternate short and long reset delays as esptool does.
+                self.reset_into_loader(attempt % 2 == 1);
             }
             for _ in 0..SYNCS_PER_ATTEMPT {
                 if let Some(value) = self.sync()? {
@@ -406,31 +411,47 @@ impl Loader {
             port: self.port_name.clone(),
             attempts,
             syncs: attempts * SYNCS_PER_ATTEMPT,
+            note: match &self.lines {
+                Lines::Failed(no) => format!("; it cannot reset the module ({no})"),
+                _ => String::new(),
+            },
         })
     }
 
-    /// esptool ClassicReset: IO0 high + EN low, then IO0 low + EN high, then
-    /// release IO0 (DTR→IO0, RTS→EN, active low; flashing.md §3.1). Adapters
-    /// without these lines (or a bare ESP-07 without the transistors) ignore it.
-    fn classic_reset(&mut self, long: bool) {
-        let p = &mut self.port;
-        let _ = p.write_data_terminal_ready(false);
-        let _ = p.write_request_to_send(true);
-        std::thread::sleep(Duration::from_millis(100));
-        let _ = p.write_data_terminal_ready(true);
-        let _ = p.write_request_to_send(false);
-        std::thread::sleep(Duration::from_millis(if long { 550 } else { 50 }));
-        let _ = p.write_data_terminal_ready(false);
-    }
-
-    /// Pulse EN through RTS so the module boots the new firmware (§3.1 HardReset).
-    pub fn hard_reset(&mut self) {
-        if self.socket {
+    /// Reset into the ROM loader through DTR/RTS
+    /// ([`control::enter_bootloader`]). A port that cannot drive the lines
+    /// is noted once and not asked again; adapters without the auto-reset
+    /// transistors (a bare ESP-07) change the lines to no effect, which no
+    /// host can see.
+    fn reset_into_loader(&mut self, long: bool) {
+        if self.lines != Lines::Available {
             return;
         }
-        let _ = self.port.write_request_to_send(true);
-        std::thread::sleep(Duration::from_millis(100));
-        let _ = self.port.write_request_to_send(false);
+        if let Err(no) = control::enter_bootloader(self.port.as_mut(), long) {
+            self.notes.push(control::cannot_reset(&self.port_name, &no));
+            self.lines = Lines::Failed(no);
+        }
+    }
+
+    /// Restart the module into its firmware ([`control::run_firmware`]).
+    /// Returns what to tell the user when the port could not do it and
+    /// nobody was told yet.
+    pub fn hard_reset(&mut self) -> Option<String> {
+        if self.lines != Lines::Available {
+            return None;
+        }
+        match control::run_firmware(self.port.as_mut()) {
+            Ok(()) => None,
+            Err(no) => {
+                let msg = format!(
+                    "--after hard-reset: {} cannot drive DTR/RTS ({no}); reset the module by \
+                     hand (GPIO0 high) to start the new firmware",
+                    self.port_name
+                );
+                self.lines = Lines::Failed(no);
+                Some(msg)
+            }
+        }
     }
 
     pub fn read_reg(&mut self, addr: u32) -> FlashResult<u32> {

@@ -6,8 +6,13 @@
 //! * [`fleet`] — fleet flashing: one worker per port, devices claimed from
 //!   the registry, blobs built, modules flashed, verified and bound;
 //! * [`device_blob`] — a device's config blob from espmqtt.toml + registry;
-//! * [`trust`] — fetch a broker's chain and propose a trust mode.
+//! * [`trust`] — fetch a broker's chain and propose a trust mode;
+//! * [`demo`] — the demo's steps: a local broker, an emulated module, the
+//!   commands a user would run, one report.
+//!
+//! `docs/ARCHITECTURE.md` ("The operations layer") says what belongs here.
 
+pub mod demo;
 pub mod device_blob;
 pub mod fleet;
 pub mod trust;

@@ -4,11 +4,12 @@
 use crate::error::{Error, Result};
 use crate::tls::TrustMode;
 
-/// The broker's chain as a device sees it: TLS 1.2 only (BearSSL has no
-/// TLS 1.3), SNI when connecting by name, every certificate accepted
-/// because only the chain is wanted here.
+/// The broker's chain as a device sees it: the device's own TLS engine
+/// (BearSSL has no TLS 1.3), SNI when connecting by name, every certificate
+/// accepted because only the chain is wanted here.
 pub fn fetch_chain(host: &str, port: u16) -> Result<Vec<Vec<u8>>> {
-    use crate::tls::capture::{capture, CaptureOptions, Sni, Target};
+    use crate::target::Target;
+    use crate::tls::capture::{capture, CaptureOptions, Sni};
     let opts = CaptureOptions {
         target: Target {
             host: host.to_string(),
@@ -16,7 +17,7 @@ pub fn fetch_chain(host: &str, port: u16) -> Result<Vec<Vec<u8>>> {
         },
         sni: Sni::Auto,
         timeout: std::time::Duration::from_secs(10),
-        tls12_only: true,
+        device_view: true,
     };
     capture(&opts)
         .map(|c| c.chain)

@@ -1,15 +1,16 @@
-//! Where the monitor reads the console from: a serial device (`serialport`)
-//! or `socket://HOST:PORT` (a plain TCP stream, as pyserial and esptool
-//! spell it; the emulator serves its console replay this way).
-//!
-//! Deliberately small: the monitor only reads, changes the baud rate and
-//! pulses reset. The flashing transport ([`super::transport`]) carries the
-//! loader protocol and lives elsewhere. Every read is bounded by a timeout
-//! so `--timeout` holds on a silent line.
+//! The monitor's view of a port: bounded reads, the baud rate, a reset into
+//! the firmware. Any [`PortSpec`] works — the port is opened by
+//! [`super::transport::open`] and reset by [`super::control`], exactly as
+//! for flashing. Every read is bounded by a timeout so `--timeout` holds on
+//! a silent line.
 
-use std::io::{self, Read};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::io;
 use std::time::Duration;
+
+use serialport::SerialPort;
+
+use super::control::{self, Lines};
+use super::transport::{self, OpenError, PortSpec};
 
 /// Result of one bounded read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +19,7 @@ pub enum ReadOutcome {
     Data(usize),
     /// Nothing arrived within the wait.
     Idle,
-    /// The other end closed the connection (socket only).
+    /// The other end closed the connection (network ports).
     Eof,
 }
 
@@ -26,189 +27,44 @@ pub enum ReadOutcome {
 pub trait ConsolePort {
     /// Read what is available, waiting at most `wait`.
     fn read_some(&mut self, buf: &mut [u8], wait: Duration) -> io::Result<ReadOutcome>;
-    /// Whether [`ConsolePort::set_baud`] means anything (not over TCP).
+    /// Whether [`ConsolePort::set_baud`] reaches the module's UART (not
+    /// over `socket://`).
     fn can_set_baud(&self) -> bool;
     fn set_baud(&mut self, baud: u32) -> io::Result<()>;
-    /// Reset the module into its firmware: GPIO0 high (DTR released), EN
-    /// pulsed low with RTS — the esptool/NodeMCU auto-reset wiring
-    /// (flashing.md §3.3). `Ok(false)` when the port cannot do it.
+    /// Reset the module into its firmware ([`control::run_firmware`]).
+    /// `Ok(false)` when the port has no lines at all (`socket://`); an
+    /// error when it has them but cannot drive them (a pty, an RFC 2217
+    /// server in front of one).
     fn reset_to_firmware(&mut self) -> io::Result<bool>;
     /// What this port is, for messages.
     fn describe(&self) -> String;
 }
 
-/// Where `--port` points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PortSpec {
-    Socket(String),
-    Serial(String),
-}
-
-impl PortSpec {
-    pub fn parse(s: &str) -> PortSpec {
-        match s.strip_prefix("socket://") {
-            Some(addr) => PortSpec::Socket(addr.to_string()),
-            None => PortSpec::Serial(s.to_string()),
-        }
-    }
-}
-
-/// Why a console could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    #[error("serial port {0} does not exist")]
-    Missing(String),
-    #[error("cannot open serial port {path}: {source}")]
-    Serial {
-        path: String,
-        #[source]
-        source: serialport::Error,
-    },
-    #[error("`{0}` is not HOST:PORT")]
-    BadAddress(String),
-    #[error("cannot connect to {addr}: {source}")]
-    Connect {
-        addr: String,
-        #[source]
-        source: io::Error,
-    },
-}
-
-impl From<OpenError> for crate::Error {
-    fn from(e: OpenError) -> Self {
-        let msg = e.to_string();
-        match e {
-            OpenError::Missing(_) => crate::Error::unreachable(msg).with_help(
-                "is the module plugged in? `espmqtt ports` lists the serial ports this machine has",
-            ),
-            OpenError::Serial { .. } => crate::Error::unreachable(msg).with_help(
-                "another program (a monitor, esptool) may hold the port, or you lack permission \
-                 (add yourself to the dialout group)",
-            ),
-            OpenError::BadAddress(_) => crate::Error::usage(msg)
-                .with_help("use --port socket://127.0.0.1:PORT for the emulator"),
-            OpenError::Connect { .. } => crate::Error::unreachable(msg)
-                .with_help("is `espmqtt emulate --boot-mode flash` listening on that address?"),
-        }
-    }
+/// A console on any kind of port.
+pub struct Console {
+    port: Box<dyn SerialPort>,
+    spec: PortSpec,
+    lines: Lines,
 }
 
 /// Open a console at `baud`.
 pub fn open(spec: &PortSpec, baud: u32) -> Result<Box<dyn ConsolePort>, OpenError> {
-    match spec {
-        PortSpec::Socket(addr) => Ok(Box::new(SocketConsole::connect(addr)?)),
-        PortSpec::Serial(path) => Ok(Box::new(SerialConsole::open(path, baud)?)),
-    }
+    let port = transport::open(spec, baud)?;
+    Ok(Box::new(Console {
+        port,
+        spec: spec.clone(),
+        lines: Lines::for_spec(spec),
+    }))
 }
 
-/// `socket://HOST:PORT`.
-pub struct SocketConsole {
-    stream: TcpStream,
-    addr: String,
-}
-
-impl SocketConsole {
-    pub fn connect(addr: &str) -> Result<Self, OpenError> {
-        let addrs: Vec<_> = addr
-            .to_socket_addrs()
-            .map_err(|_| OpenError::BadAddress(addr.to_string()))?
-            .collect();
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
-        for a in addrs {
-            match TcpStream::connect_timeout(&a, Duration::from_secs(5)) {
-                Ok(stream) => {
-                    let _ = stream.set_nodelay(true);
-                    return Ok(SocketConsole {
-                        stream,
-                        addr: addr.to_string(),
-                    });
-                }
-                Err(e) => last = e,
-            }
-        }
-        Err(OpenError::Connect {
-            addr: addr.to_string(),
-            source: last,
-        })
-    }
-}
-
-impl ConsolePort for SocketConsole {
+impl ConsolePort for Console {
     fn read_some(&mut self, buf: &mut [u8], wait: Duration) -> io::Result<ReadOutcome> {
         // A zero timeout means "block forever" to the OS; never ask for it.
-        self.stream
-            .set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
-        match self.stream.read(buf) {
-            Ok(0) => Ok(ReadOutcome::Eof),
-            Ok(n) => Ok(ReadOutcome::Data(n)),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                Ok(ReadOutcome::Idle)
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(ReadOutcome::Idle),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
-                ) =>
-            {
-                Ok(ReadOutcome::Eof)
-            }
-            Err(e) => Err(e),
-        }
-    }
-    fn can_set_baud(&self) -> bool {
-        false
-    }
-    fn set_baud(&mut self, _baud: u32) -> io::Result<()> {
-        Ok(())
-    }
-    fn reset_to_firmware(&mut self) -> io::Result<bool> {
-        Ok(false)
-    }
-    fn describe(&self) -> String {
-        format!("socket://{}", self.addr)
-    }
-}
-
-/// A USB-serial adapter.
-pub struct SerialConsole {
-    port: Box<dyn serialport::SerialPort>,
-    path: String,
-}
-
-impl SerialConsole {
-    pub fn open(path: &str, baud: u32) -> Result<Self, OpenError> {
-        if !std::path::Path::new(path).exists() && !path.to_ascii_uppercase().starts_with("COM") {
-            return Err(OpenError::Missing(path.to_string()));
-        }
-        let port = serialport::new(path, baud)
-            .timeout(Duration::from_millis(200))
-            .open()
-            .map_err(|source| match source.kind() {
-                serialport::ErrorKind::NoDevice => OpenError::Missing(path.to_string()),
-                _ => OpenError::Serial {
-                    path: path.to_string(),
-                    source,
-                },
-            })?;
-        Ok(SerialConsole {
-            port,
-            path: path.to_string(),
-        })
-    }
-}
-
-impl ConsolePort for SerialConsole {
-    fn read_some(&mut self, buf: &mut [u8], wait: Duration) -> io::Result<ReadOutcome> {
         self.port
             .set_timeout(wait.max(Duration::from_millis(1)))
             .map_err(io::Error::other)?;
         match self.port.read(buf) {
+            Ok(0) if self.spec.is_network() => Ok(ReadOutcome::Eof),
             Ok(0) => Ok(ReadOutcome::Idle),
             Ok(n) => Ok(ReadOutcome::Data(n)),
             Err(e)
@@ -221,31 +77,40 @@ impl ConsolePort for SerialConsole {
             {
                 Ok(ReadOutcome::Idle)
             }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                Ok(ReadOutcome::Eof)
+            }
             Err(e) => Err(e),
         }
     }
     fn can_set_baud(&self) -> bool {
-        true
+        self.spec.carries_baud()
     }
     fn set_baud(&mut self, baud: u32) -> io::Result<()> {
         self.port.set_baud_rate(baud).map_err(io::Error::other)
     }
     fn reset_to_firmware(&mut self) -> io::Result<bool> {
-        // DTR drives GPIO0, RTS drives EN (both inverted by the usual
-        // transistor pair): GPIO0 high, then pulse EN low for 100 ms.
-        self.port
-            .write_data_terminal_ready(false)
-            .map_err(io::Error::other)?;
-        self.port
-            .write_request_to_send(true)
-            .map_err(io::Error::other)?;
-        std::thread::sleep(Duration::from_millis(100));
-        self.port
-            .write_request_to_send(false)
-            .map_err(io::Error::other)?;
-        Ok(true)
+        match &self.lines {
+            Lines::Absent => Ok(false),
+            Lines::Failed(no) => Err(io::Error::other(no.reason.clone())),
+            Lines::Available => match control::run_firmware(self.port.as_mut()) {
+                Ok(()) => Ok(true),
+                Err(no) => {
+                    let e = io::Error::other(no.reason.clone());
+                    self.lines = Lines::Failed(no);
+                    Err(e)
+                }
+            },
+        }
     }
     fn describe(&self) -> String {
-        self.path.clone()
+        self.spec.to_string()
     }
 }

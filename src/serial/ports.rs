@@ -7,6 +7,9 @@
 
 use serialport::{SerialPortInfo, SerialPortType};
 
+use super::spec::PortSpec;
+use crate::error::{Error, Result};
+
 /// One serial port as we show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PortInfo {
@@ -107,6 +110,50 @@ pub fn auto_select(ports: &[PortInfo]) -> AutoPort {
         1 => AutoPort::One(usb[0].clone()),
         _ => AutoPort::Several(usb),
     }
+}
+
+/// The port a command uses: `--port` when given, else the only USB serial
+/// port (`flash`, `flash --read-config` and `monitor` all pick this way).
+/// The second value is the port that was picked automatically, for a
+/// "using …" line.
+pub fn choose(port: Option<&str>) -> Result<(PortSpec, Option<PortInfo>)> {
+    if let Some(p) = port {
+        return Ok((PortSpec::parse(p)?, None));
+    }
+    let list = list().map_err(|e| {
+        Error::unreachable(format!("cannot enumerate serial ports: {e}"))
+            .with_help("pass the port explicitly with --port /dev/ttyUSB0")
+    })?;
+    match auto_select(&list) {
+        AutoPort::One(p) => Ok((PortSpec::Serial(p.name.clone()), Some(p))),
+        AutoPort::Several(v) => {
+            let lines: Vec<String> = v.iter().map(|p| format!("  {}", render_line(p))).collect();
+            Err(Error::usage(format!(
+                "several USB serial ports are present:\n{}",
+                lines.join("\n")
+            ))
+            .with_help("choose one with --port (or set ESPMQTT_PORT)"))
+        }
+        AutoPort::None => Err(Error::unreachable("no USB serial port found").with_help(
+            "plug in the USB-serial adapter (CH340, CP2102 or FT232R, set to 3.3 V) wired to \
+             the ESP-07: adapter TX→RX, RX→TX, GND→GND; then run `espmqtt ports` to check it \
+             appears. For a remote or emulated module use --port socket://HOST:PORT or \
+             rfc2217://HOST:PORT",
+        )),
+    }
+}
+
+/// Every USB serial port (`flash --port auto` in fleet mode).
+pub fn all_usb() -> Result<Vec<PortSpec>> {
+    let list = list().map_err(|e| {
+        Error::unreachable(format!("cannot enumerate serial ports: {e}"))
+            .with_help("name the ports with --port /dev/ttyUSB0 --port /dev/ttyUSB1 …")
+    })?;
+    Ok(list
+        .iter()
+        .filter(|p| p.is_usb())
+        .map(|p| PortSpec::Serial(p.name.clone()))
+        .collect())
 }
 
 /// One line per port for text output.

@@ -1,13 +1,16 @@
-//! Byte transports to a bootloader: a local serial port (serialport crate)
-//! or `socket://HOST:PORT` (a raw TCP stream, as pyserial and esptool accept).
+//! Opening a port: every kind of [`PortSpec`] becomes one
+//! `Box<dyn serialport::SerialPort>`, so the loader and the monitor drive
+//! them the same way (and espflash 2.1's `Interface { serial_port }` would
+//! accept them too).
 //!
-//! Both are exposed as `Box<dyn serialport::SerialPort>` so the loader (and,
-//! if ever wanted, espflash 2.1's `Interface { serial_port }`) drives them the
-//! same way. The TCP implementation follows pyserial's `socket://` semantics
-//! (flashing.md §6.1): baud, DTR and RTS are accepted and ignored (the far
-//! end — the emulator or a serial server — owns the line), `clear(Input)`
-//! drains what is buffered, and a read past the timeout is `TimedOut`, never
-//! `Ok(0)` (espflash's slip-codec treats `Ok(0)` as end of stream, §5.2).
+//! * a local device: the `serialport` crate;
+//! * `socket://HOST:PORT`: [`TcpPort`], pyserial's `socket://` semantics
+//!   (`docs/SERIAL.md`): baud, DTR and RTS are accepted and ignored (the far
+//!   end — the emulator or a raw serial server — owns the line),
+//!   `clear(Input)` drains what is buffered, and a read past the timeout is
+//!   `TimedOut`, never `Ok(0)` (espflash's slip-codec takes `Ok(0)` for the
+//!   end of the stream);
+//! * `rfc2217://HOST:PORT`: [`super::rfc2217::Rfc2217Port`].
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -15,35 +18,7 @@ use std::time::Duration;
 
 use serialport::{ClearBuffer, DataBits, FlowControl, Parity, SerialPort, StopBits};
 
-/// Where to find the bootloader.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PortSpec {
-    /// A device path such as `/dev/ttyUSB0` or `COM3`.
-    Serial(String),
-    /// `socket://host:port`.
-    Socket(String),
-}
-
-impl PortSpec {
-    pub fn parse(s: &str) -> PortSpec {
-        match s.strip_prefix("socket://") {
-            Some(rest) => PortSpec::Socket(rest.trim_end_matches('/').to_string()),
-            None => PortSpec::Serial(s.to_string()),
-        }
-    }
-    pub fn is_socket(&self) -> bool {
-        matches!(self, PortSpec::Socket(_))
-    }
-}
-
-impl std::fmt::Display for PortSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PortSpec::Serial(p) => f.write_str(p),
-            PortSpec::Socket(a) => write!(f, "socket://{a}"),
-        }
-    }
-}
+pub use super::spec::PortSpec;
 
 /// Why a port could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -56,9 +31,37 @@ pub enum OpenError {
     Other { port: String, reason: String },
     #[error("cannot connect to {addr}: {reason}")]
     Connect { addr: String, reason: String },
+    #[error("{port}: {reason}")]
+    Rfc2217 { port: String, reason: String },
 }
 
-/// Open a port at `baud` with a short default timeout.
+impl From<OpenError> for crate::Error {
+    fn from(e: OpenError) -> Self {
+        let msg = e.to_string();
+        match e {
+            OpenError::PermissionDenied { .. } => crate::Error::unreachable(msg).with_help(
+                "your user may not open serial ports: add it to the `dialout` group \
+                 (`sudo usermod -aG dialout $USER`, on Arch `uucp`), then log out and in again",
+            ),
+            OpenError::NotFound { .. } => crate::Error::unreachable(msg).with_help(
+                "is the module plugged in? `espmqtt ports` lists the serial ports this machine has",
+            ),
+            OpenError::Other { .. } => crate::Error::unreachable(msg).with_help(
+                "another program (a serial monitor, esptool, the Arduino IDE) may hold the port; \
+                 close it",
+            ),
+            OpenError::Connect { .. } => crate::Error::unreachable(msg).with_help(
+                "is the serial server (ser2net) or `espmqtt emulate` listening on that address?",
+            ),
+            OpenError::Rfc2217 { .. } => crate::Error::unreachable(msg).with_help(
+                "rfc2217:// needs a Telnet RFC 2217 server (ser2net with \
+                 `accepter: telnet(rfc2217),tcp,PORT`); a raw TCP server is socket://",
+            ),
+        }
+    }
+}
+
+/// Open a port at `baud`, 8N1, with a short default timeout.
 pub fn open(spec: &PortSpec, baud: u32) -> Result<Box<dyn SerialPort>, OpenError> {
     match spec {
         PortSpec::Serial(path) => serialport::new(path.as_str(), baud)
@@ -72,7 +75,32 @@ pub fn open(spec: &PortSpec, baud: u32) -> Result<Box<dyn SerialPort>, OpenError
                 addr: addr.clone(),
                 reason: e.to_string(),
             }),
+        PortSpec::Rfc2217(url) => {
+            let stream = connect_tcp(&url.addr).map_err(|e| OpenError::Connect {
+                addr: url.addr.clone(),
+                reason: e.to_string(),
+            })?;
+            super::rfc2217::Rfc2217Port::over(stream, url, baud)
+                .map(|p| Box::new(p) as Box<dyn SerialPort>)
+                .map_err(|e| OpenError::Rfc2217 {
+                    port: spec.to_string(),
+                    reason: e.to_string(),
+                })
+        }
     }
+}
+
+/// Connect to `HOST:PORT`, trying each address it resolves to; 5 s per
+/// address, as pyserial (`POLL_TIMEOUT`).
+pub(crate) fn connect_tcp(addr: &str) -> io::Result<TcpStream> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the address did not resolve");
+    for sa in addr.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&sa, Duration::from_secs(5)) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 fn classify_serial_error(path: &str, e: serialport::Error) -> OpenError {
@@ -110,27 +138,18 @@ pub struct TcpPort {
 
 impl TcpPort {
     pub fn connect(addr: &str, baud: u32) -> io::Result<TcpPort> {
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "address did not resolve");
-        for sa in addr.to_socket_addrs()? {
-            // pyserial gives up after 5 s (POLL_TIMEOUT); so do we.
-            match TcpStream::connect_timeout(&sa, Duration::from_secs(5)) {
-                Ok(stream) => {
-                    // Small request/reply packets: Nagle would add 40 ms per command.
-                    stream.set_nodelay(true)?;
-                    let timeout = Duration::from_millis(100);
-                    stream.set_read_timeout(Some(timeout))?;
-                    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-                    return Ok(TcpPort {
-                        stream,
-                        addr: addr.to_string(),
-                        baud,
-                        timeout,
-                    });
-                }
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
+        let stream = connect_tcp(addr)?;
+        // Small request/reply packets: Nagle would add 40 ms per command.
+        stream.set_nodelay(true)?;
+        let timeout = Duration::from_millis(100);
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+        Ok(TcpPort {
+            stream,
+            addr: addr.to_string(),
+            baud,
+            timeout,
+        })
     }
 }
 
@@ -282,18 +301,6 @@ impl SerialPort for TcpPort {
 mod tests {
     use super::*;
     use std::net::TcpListener;
-
-    #[test]
-    fn port_spec_parses_socket_urls() {
-        assert_eq!(
-            PortSpec::parse("socket://127.0.0.1:4000"),
-            PortSpec::Socket("127.0.0.1:4000".into())
-        );
-        assert_eq!(
-            PortSpec::parse("/dev/ttyUSB0"),
-            PortSpec::Serial("/dev/ttyUSB0".into())
-        );
-    }
 
     #[test]
     fn tcp_port_times_out_and_reports_close() {

@@ -4,7 +4,7 @@
 //! fingerprint.
 //!
 //! What BearSSL's `setFingerprint` compares is the SHA-1 of the leaf exactly
-//! as sent on the wire (esp8266-tls.md §2.4), so every hash here is over the
+//! as sent on the wire (docs/DEVICE.md, "Fingerprint rules"), so every hash here is over the
 //! DER bytes we received, never a re-encoding.
 
 use serde::{Deserialize, Serialize};
@@ -82,14 +82,14 @@ pub fn to_pem(label: &str, der: &[u8]) -> String {
 
 /// `AA:BB:CC…` upper case: the spelling `openssl x509 -fingerprint` prints,
 /// which is what users compare against. BearSSL's `setFingerprint` string
-/// parser accepts either case (esp8266-tls.md §2.4).
+/// parser accepts either case (docs/DEVICE.md, "Fingerprint rules").
 pub fn colon_hex_upper(bytes: &[u8]) -> String {
     colon_hex(bytes).to_ascii_uppercase()
 }
 
 /// The public key of a certificate as an SPKI PEM (`BEGIN PUBLIC KEY`): the
 /// form `BearSSL::PublicKey` and the core's `tools/cert.py` use
-/// (esp8266-tls.md §2.5).
+/// (docs/DEVICE.md, "Trust modes and the calls behind them").
 pub fn public_key_pem(cert_der: &[u8]) -> Result<String> {
     Ok(to_pem("PUBLIC KEY", &spki_der(cert_der)?))
 }
@@ -459,7 +459,7 @@ pub fn fingerprint_renewal_message(leaf: &CertSummary) -> String {
 }
 
 /// Warnings for a chain (leaf first, as sent), from the device's point of
-/// view (esp8266-tls.md §2.3, §3.4–§3.6).
+/// view (docs/DEVICE.md, "BearSSL X.509 validation").
 pub fn chain_warnings(chain: &[CertSummary], ctx: &ChainContext, now: i64) -> Vec<Warning> {
     let mut w = Vec::new();
     let Some(leaf) = chain.first() else {
@@ -537,7 +537,7 @@ pub fn chain_warnings(chain: &[CertSummary], ctx: &ChainContext, now: i64) -> Ve
                 "warning",
                 Some(0),
                 "the leaf has only IP address SANs: BearSSL never matches iPAddress SANs \
-                 (esp8266-tls.md §3.6), so `ca` mode fails with error 56 when the device \
+                 (dNSName only), so `ca` mode fails with error 56 when the device \
                  connects by name; connecting by IP skips the name check"
                     .to_string(),
             ));
@@ -568,7 +568,7 @@ pub fn chain_warnings(chain: &[CertSummary], ctx: &ChainContext, now: i64) -> Ve
     w
 }
 
-/// BearSSL's host-name rule (esp8266-tls.md §3.6): dNSName SANs only; the
+/// BearSSL's host-name rule (docs/DEVICE.md): dNSName SANs only; the
 /// CN only when there is no SAN extension at all; case-insensitive; one
 /// leading `*.` wildcard.
 pub fn leaf_matches_name(leaf: &CertSummary, name: &str) -> bool {
@@ -607,7 +607,7 @@ fn device_algorithm_warnings(c: &CertSummary, w: &mut Vec<Warning>) {
                         Some(c.index),
                         format!(
                             "{which} has an RSA {bits}-bit key: BearSSL on the ESP8266 handles \
-                             at most 4096 bits (esp8266-tls.md §3.5)"
+                             at most 4096 bits"
                         ),
                     ));
                 } else if bits < 1017 && c.index == 0 {
@@ -630,8 +630,7 @@ fn device_algorithm_warnings(c: &CertSummary, w: &mut Vec<Warning>) {
                 "warning",
                 Some(c.index),
                 format!(
-                    "{which} uses the curve {}: BearSSL only knows P-256, P-384 and P-521 \
-                     (esp8266-tls.md §3.4)",
+                    "{which} uses the curve {}: BearSSL only knows P-256, P-384 and P-521",
                     other.unwrap_or("(unnamed)")
                 ),
             )),
@@ -642,7 +641,7 @@ fn device_algorithm_warnings(c: &CertSummary, w: &mut Vec<Warning>) {
             Some(c.index),
             format!(
                 "{which} has a {alg} key: BearSSL on the ESP8266 supports RSA and EC \
-                 (P-256/384/521) keys only (esp8266-tls.md §3.4)"
+                 (P-256/384/521) keys only"
             ),
         )),
     }
@@ -661,7 +660,7 @@ fn device_algorithm_warnings(c: &CertSummary, w: &mut Vec<Warning>) {
             | "ecdsa-with-SHA512"
     );
     // A self-signed top certificate is the trust anchor itself: its own
-    // signature is never checked (anchors are DN + key, esp8266-tls.md §2.5).
+    // signature is never checked (anchors are DN + key, docs/DEVICE.md).
     let checked = !(c.self_signed && c.is_ca);
     if !supported && checked {
         w.push(Warning::new(
@@ -690,13 +689,13 @@ fn chain_order_warnings(chain: &[CertSummary], w: &mut Vec<Warning>) {
                 Some(i) => format!(
                     "the chain is out of order: certificate #{} is issued by #{i}, but #{} \
                      follows it; BearSSL needs leaf first, each certificate followed by its \
-                     issuer (esp8266-tls.md §3.6)",
+                     issuer",
                     child.index, parent.index
                 ),
                 None => format!(
                     "the chain is broken: certificate #{} ({}) is followed by #{} ({}), which \
                      did not issue it; BearSSL needs leaf first, each certificate followed by \
-                     its issuer (esp8266-tls.md §3.6)",
+                     its issuer",
                     child.index, child.subject, parent.index, parent.subject
                 ),
             };
@@ -727,7 +726,7 @@ fn chain_order_warnings(chain: &[CertSummary], w: &mut Vec<Warning>) {
             format!(
                 "the chain holds only the leaf; its issuer ({}) is not there. That works in \
                  `ca` mode only when that issuer is the device's trust anchor: BearSSL never \
-                 fetches missing intermediates (esp8266-tls.md §3.6)",
+                 fetches missing intermediates",
                 top.issuer
             ),
         ));
@@ -739,7 +738,7 @@ fn chain_order_warnings(chain: &[CertSummary], w: &mut Vec<Warning>) {
             format!(
                 "the chain ends at {} and its issuer ({}) is not sent: normal when that \
                  issuer is your root CA; if it is an intermediate the server must send it, \
-                 because BearSSL never fetches missing certificates (esp8266-tls.md §3.6)",
+                 because BearSSL never fetches missing certificates",
                 top.subject, top.issuer
             ),
         ));
@@ -914,7 +913,7 @@ impl ExpectedValue {
 /// Tasmota's `MqttFingerprint` value (v2) for a certificate: SHA-1 over the
 /// u32-big-endian-length-prefixed `ssh-rsa`, RSA exponent, RSA modulus, the
 /// integers without leading zero bytes as BearSSL's decoder yields them
-/// (peers.md §2; Tasmota `WiFiClientSecureLightBearSSL.cpp`
+/// (Tasmota `WiFiClientSecureLightBearSSL.cpp`
 /// `pubkeyfingerprint_pubkey_fingerprint`). Only RSA keys are fingerprinted
 /// on the ESP8266; other keys give `None` (Tasmota stores all zeros).
 pub fn tasmota_fingerprint(cert_der: &[u8]) -> Option<[u8; 20]> {
@@ -1043,7 +1042,7 @@ mod tests {
     }
 
     /// Truncated and bit-flipped certificates: every function that sees
-    /// server bytes returns, none panics (CONVENTIONS 14).
+    /// server bytes returns, none panics.
     #[test]
     fn mangled_certificates_never_panic() {
         let der = sample_cert(&rcgen::PKCS_ECDSA_P256_SHA256, &["m.test", "10.0.0.1"]);

@@ -2,9 +2,9 @@
 //! ESP8266 Arduino core (one block per trust mode) and Tasmota commands.
 //!
 //! The C++ uses only what `BearSSL::WiFiClientSecure` offers in core 3.1.2
-//! (esp8266-tls.md §2.2): `setFingerprint(const char*)` with the colon
-//! spelling its parser accepts (§2.4), `setKnownKey` with an SPKI
-//! `PUBLIC KEY` PEM and `setTrustAnchors` with a CERTIFICATE PEM (§2.5).
+//! (docs/DEVICE.md): `setFingerprint(const char*)` with the colon
+//! spelling its parser accepts, `setKnownKey` with an SPKI
+//! `PUBLIC KEY` PEM and `setTrustAnchors` with a CERTIFICATE PEM.
 //! Strings go in PROGMEM, which the core's parsers read with
 //! `pgm_read_byte`.
 
@@ -85,8 +85,8 @@ fn arduino(origin: &str, ders: &[Vec<u8>], chain: &[CertSummary]) -> String {
     }
 
     // The top certificate the server sends: BearSSL accepts the chain as
-    // soon as a certificate's issuer matches an anchor (esp8266-tls.md
-    // §3.6), and a non-CA anchor still works as direct trust (§2.5).
+    // soon as a certificate's issuer matches an anchor, and a non-CA anchor
+    // still works as direct trust (docs/DEVICE.md, "BearSSL X.509 validation").
     let top_index = ders.len() - 1;
     let top_der = &ders[top_index];
     let top = chain.get(top_index);
@@ -153,7 +153,7 @@ fn tasmota(origin: &str, ders: &[Vec<u8>], chain: &[CertSummary]) -> String {
             let alg = chain.first().map(|c| c.key.describe()).unwrap_or_default();
             out.push_str(&format!(
                 "# The leaf has a {alg} key: Tasmota on the ESP8266 fingerprints RSA keys only\n\
-                 # (an EC key yields an all-zero fingerprint, peers.md §2). Use an RSA\n\
+                 # (an EC key yields an all-zero fingerprint). Use an RSA\n\
                  # certificate on the broker, or Tasmota's CA validation (SetOption132 0).\n"
             ));
         }

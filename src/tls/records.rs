@@ -327,7 +327,7 @@ impl ServerKeyExchange {
 pub struct CertificateRequest {
     pub certificate_types: Vec<u8>,
     pub sig_algs: Vec<u16>,
-    /// Number of CA names listed (BearSSL ignores them, §2.6).
+    /// Number of CA names listed (BearSSL ignores them).
     pub ca_names: usize,
 }
 
@@ -618,7 +618,7 @@ fn preview(bytes: &[u8]) -> String {
     }
 }
 
-/// DHE suites (which BearSSL does not implement, §3.2).
+/// DHE suites (which BearSSL does not implement).
 pub fn is_dhe_suite(id: u16) -> bool {
     matches!(
         id,

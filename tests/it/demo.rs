@@ -1,6 +1,9 @@
 //! Integration tests: `espmqtt demo`, the whole job on loopback.
 
-use crate::support::{mosquitto_bin, Env};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::support::{espmqtt, mosquitto_bin, Env};
 
 #[test]
 fn demo_passes_end_to_end() {
@@ -10,50 +13,94 @@ fn demo_passes_end_to_end() {
     }
     let env = Env::new();
     let project = env.path().join("demo");
-    let (run, v) = env.run_json(&["demo", "--dir", project.to_str().unwrap()]);
-    run.assert_code(0);
-    assert_eq!(v["type"], "demo");
-    assert_eq!(v["ok"], true);
-    assert_eq!(v["verdict"], "ok");
-    let steps = v["steps"].as_array().unwrap();
+    let run = espmqtt(&env)
+        .args(["demo", "--dir"])
+        .arg(&project)
+        .json()
+        .expect_exit(0);
+    let report = run.json();
+    assert_eq!(report["type"], "demo");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["verdict"], "ok");
+    let steps = report["steps"].as_array().unwrap();
     assert!(steps.len() >= 10, "{steps:?}");
     assert!(steps.iter().all(|s| s["ok"] == true), "{steps:?}");
     // The registry secret must not leak into the demo's output.
     let db = project.join(".espmqtt/registry.db");
     assert!(db.is_file());
-    let show = env
-        .cmd()
+    let shown = espmqtt(&env)
         .current_dir(&project)
-        .args([
-            "device",
-            "show",
-            "demo-01",
-            "--show-secrets",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let shown: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+        .args(["device", "show", "demo-01", "--show-secrets"])
+        .json()
+        .expect_exit(0)
+        .json();
     let secret = shown
         .pointer("/secret")
         .or_else(|| shown.pointer("/device/secret"))
         .and_then(|s| s.as_str())
         .unwrap_or_default()
         .to_string();
-    if !secret.is_empty() {
-        assert!(!run.all().contains(&secret), "demo output leaks the secret");
-    }
+    assert!(!secret.is_empty(), "no secret in {shown}");
+    assert!(!run.all().contains(&secret), "demo output leaks the secret");
 }
 
 #[test]
 fn demo_without_mosquitto_exits_3_with_install_hint() {
     let env = Env::new();
-    let r = env.run(&["demo", "--mosquitto", "/nonexistent/mosquitto"]);
-    r.assert_code(3);
-    assert!(
-        r.stderr.contains("apt-get install mosquitto"),
-        "{}",
-        r.stderr
+    let stderr = espmqtt(&env)
+        .args(["demo", "--mosquitto", "/nonexistent/mosquitto"])
+        .expect_exit(3)
+        .stderr;
+    assert!(stderr.contains("apt-get install mosquitto"), "{stderr}");
+}
+
+/// Every file under `dir` (relative path → contents), directories included
+/// as empty entries.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(dir).unwrap().to_path_buf();
+            if path.is_dir() {
+                out.insert(rel, None);
+                todo.push(path);
+            } else {
+                out.insert(rel, Some(std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn demo_refuses_a_non_empty_directory_and_writes_nothing() {
+    let env = Env::new();
+    // An existing project: a broker directory with credentials, a config.
+    env.write("project/espmqtt.toml", "[broker]\nhost = \"example.org\"\n");
+    env.write("project/broker/passwd", "sensor-001:$7$secret\n");
+    env.write(
+        "project/broker/acl",
+        "user sensor-001\ntopic readwrite x/#\n",
     );
+    let project = env.path().join("project");
+    let before = snapshot(env.path());
+    for json in [false, true] {
+        let mut cmd = espmqtt(&env).args(["demo", "--dir"]).arg(&project);
+        if json {
+            cmd = cmd.json();
+        }
+        let run = cmd.expect_exit(2);
+        assert!(run.all().contains("not empty"), "{}", run.all());
+        assert_eq!(snapshot(env.path()), before, "the demo changed files");
+    }
+    // A file where the directory should be is refused the same way.
+    let file = env.write("a-file", "x");
+    let before = snapshot(env.path());
+    espmqtt(&env)
+        .args(["demo", "--dir"])
+        .arg(&file)
+        .expect_exit(2);
+    assert_eq!(snapshot(env.path()), before);
 }

@@ -431,8 +431,11 @@ fn random_bytes_get_a_clear_message() {
     assert!(doc.message.contains("+OK POP3"), "{}", doc.message);
 }
 
+/// A TLS 1.0-only server: rustls cannot talk to it, the ESP8266 can (its
+/// BearSSL enables TLS 1.0-1.2), so the chain is read with the device's
+/// own engine.
 #[test]
-fn tls10_only_server_is_explained() {
+fn tls10_only_server_is_fingerprinted_with_the_device_engine() {
     let env = Env::new();
     let cert = pki::self_signed("old-tls.local", &["old-tls.local"], Alg::EcP256, |_| {});
     let (crt, key) = cert.write(env.path(), "t");
@@ -445,13 +448,11 @@ fn tls10_only_server_is_explained() {
         "-cipher",
         "DEFAULT@SECLEVEL=0",
     ]);
-    let (r, doc) = error_doc(&env, &["fingerprint", &server.addr()]);
-    r.assert_code(3);
-    assert!(
-        doc.message.contains("TLS 1.2 or 1.3") && doc.message.contains("protocol_version"),
-        "{}",
-        doc.message
-    );
+    let (r, rep) = report(&env, &["fingerprint", &server.addr()]);
+    r.assert_code(0);
+    assert_eq!(rep.tls_version.as_deref(), Some("TLS 1.0"));
+    assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&crt, "sha1"));
+    assert!(rep.warning_ids().contains(&"device_hello_only"));
 }
 
 #[test]
@@ -804,7 +805,7 @@ fn broker_address_comes_from_the_project_config() {
 }
 
 /// RSA-PSS (signature and key) is what BearSSL's `ca` mode rejects with
-/// error 49 (esp8266-tls.md §3.4); openssl makes both.
+/// error 49 (docs/DEVICE.md); openssl makes both.
 #[test]
 fn rsa_pss_is_flagged() {
     let env = Env::new();
@@ -860,15 +861,24 @@ fn tls12_shows_what_a_device_negotiates() {
         .unwrap_or_default()
         .starts_with("TLS_ECDHE_ECDSA"));
 
-    // A TLS 1.3-only broker: no ESP8266 can connect, and we say so.
+    // A TLS 1.3-only broker: no ESP8266 can connect, and we say so the
+    // way `probe` does (exit 1, the same words).
     let only13 =
         OpensslServer::start(&["-cert", path_str(&crt), "-key", path_str(&key), "-tls1_3"]);
     let (r, doc) = error_doc(&env, &["fingerprint", &only13.addr(), "--tls12"]);
-    r.assert_code(3);
-    assert!(doc.message.contains("refused TLS 1.2"), "{}", doc.message);
+    r.assert_code(1);
+    assert!(doc.message.contains("only TLS 1.3"), "{}", doc.message);
     let (r, rep) = report(&env, &["fingerprint", &only13.addr()]);
     r.assert_code(0);
     assert_eq!(rep.tls_version.as_deref(), Some("TLS 1.3"));
+    assert!(
+        rep.warning_ids().contains(&"tls13_only"),
+        "{:?}",
+        rep.warnings
+    );
+    // A broker with TLS 1.2 as well gets no such warning.
+    let (_, rep) = report(&env, &["fingerprint", &both.addr()]);
+    assert!(!rep.warning_ids().contains(&"tls13_only"));
 }
 
 /// Random server answers, some dressed as TLS records so they reach the

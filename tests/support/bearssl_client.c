@@ -2,12 +2,12 @@
  * Device oracle for `espmqtt probe` tests: a TLS client built on Debian's
  * libbearssl (upstream BearSSL 0.6, which the ESP8266 core's
  * bearssl-esp8266 forks), configured the way the core's
- * BearSSL::WiFiClientSecure configures it (esp8266-tls.md §2-§4):
+ * BearSSL::WiFiClientSecure configures it (docs/DEVICE.md, docs/PROBE.md):
  *
  *   - the core's 45 suites in order (or the 4 of a BASIC build), TLS 1.0-1.2,
  *     no renegotiation;
  *   - buffers (recv + 325, xmit + 85) so BearSSL itself computes the
- *     max_fragment_length it requests (setBufferSizes semantics, §4.1);
+ *     max_fragment_length it requests (setBufferSizes semantics);
  *   - per trust mode the same engine: br_x509_minimal with trust anchors and
  *     a fixed time (ca), br_x509_knownkey (pubkey), and for fingerprint /
  *     insecure a small engine that, like the core's, SHA-1-hashes the first
@@ -416,7 +416,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* setBufferSizes(mfln, mfln): recv + 325, xmit + 85 (§4.1). */
+	/* setBufferSizes(mfln, mfln): recv + 325, xmit + 85. */
 	size_t ilen = (size_t)mfln + 325, olen = (size_t)mfln + 85;
 	unsigned char *ibuf = malloc(ilen), *obuf = malloc(olen);
 	br_ssl_engine_set_buffers_bidi(&sc.eng, ibuf, ilen, obuf, olen);

@@ -14,6 +14,7 @@
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -26,6 +27,7 @@ pub fn espmqtt(env: &Env) -> Cmd<'_> {
         env,
         args: Vec::new(),
         vars: Vec::new(),
+        dir: None,
         stdin: None,
         json: false,
         timeout: Duration::from_secs(60),
@@ -38,6 +40,7 @@ pub struct Cmd<'a> {
     env: &'a Env,
     args: Vec<OsString>,
     vars: Vec<(OsString, OsString)>,
+    dir: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
     json: bool,
     timeout: Duration,
@@ -68,6 +71,12 @@ impl Cmd<'_> {
     /// Set an environment variable for this run.
     pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         self.vars.push((key.into(), value.into()));
+        self
+    }
+
+    /// Run in this directory instead of the test's own.
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.dir = Some(dir.as_ref().to_path_buf());
         self
     }
 
@@ -112,6 +121,9 @@ impl Cmd<'_> {
         command.args(self.all_args());
         for (key, value) in &self.vars {
             command.env(key, value);
+        }
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
         }
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         if self.stdin.is_some() {

@@ -1,7 +1,7 @@
 //! Peers and oracles for the `fingerprint` tests: `openssl s_server` on a
 //! free loopback port (killed on drop), tiny TCP listeners that answer in
 //! some other protocol, `openssl x509` as the fingerprint oracle, and the
-//! JSON report as the tests read it (deserialised, CONVENTIONS 7).
+//! JSON report as the tests read it (deserialised).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
