@@ -620,13 +620,15 @@ pub fn handshake_offline(
         }
     };
     // As `Session::tap_rest_of_record` does on a socket.
-    while !completed {
-        let missing = record_remainder(&tap.received).min(rest.len());
-        if missing == 0 || tap.received.len() >= TAP_LIMIT {
-            break;
+    if !completed {
+        loop {
+            let missing = record_remainder(&tap.received).min(rest.len());
+            if missing == 0 || tap.received.len() >= TAP_LIMIT {
+                break;
+            }
+            Tap::push(&mut tap.received, &rest[..missing]);
+            rest = &rest[missing..];
         }
-        Tap::push(&mut tap.received, &rest[..missing]);
-        rest = &rest[missing..];
     }
     let (version, suite) = engine.session();
     let error = match engine.last_error() {
