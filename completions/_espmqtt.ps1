@@ -346,7 +346,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
         }
         'espmqtt;ca;init' {
             [CompletionResult]::new('--rsa', '--rsa', [CompletionResultType]::ParameterName, 'RSA key with this many bits (2048, 3072, 4096) instead of EC P-256')
-            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'Validity in days')
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'Validity in days (longer than any device certificate it will sign)')
             [CompletionResult]::new('--cn', '--cn', [CompletionResultType]::ParameterName, 'Common name of the CA certificate')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
@@ -448,12 +448,12 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
         'espmqtt;init' {
             [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'Broker the devices connect to (port defaults to 8883)')
             [CompletionResult]::new('--wifi-ssid', '--wifi-ssid', [CompletionResultType]::ParameterName, 'Wi-Fi network name')
-            [CompletionResult]::new('--wifi-password', '--wifi-password', [CompletionResultType]::ParameterName, 'Wi-Fi password, stored in espmqtt.toml (use '''' for an open network)')
+            [CompletionResult]::new('--wifi-password', '--wifi-password', [CompletionResultType]::ParameterName, 'Wi-Fi password (WPA2: 8 to 63 characters), stored in espmqtt.toml, which is then mode 0600 (use '''' for an open network)')
             [CompletionResult]::new('--wifi-password-env', '--wifi-password-env', [CompletionResultType]::ParameterName, 'Environment variable that holds the Wi-Fi password (kept out of the file)')
             [CompletionResult]::new('--topic-prefix', '--topic-prefix', [CompletionResultType]::ParameterName, 'Topics are <prefix>/<client-id>/status|cmd|heartbeat')
             [CompletionResult]::new('--board', '--board', [CompletionResultType]::ParameterName, 'Module: esp07 (1 MB flash) or esp07s (4 MB flash). Default esp07')
             [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'How devices authenticate the broker')
-            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'PEM with the trust anchor(s) for `--trust ca`')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'PEM with the trust anchor(s) for `--trust ca` (with --from-broker: the bundle the broker''s root is looked up in first)')
             [CompletionResult]::new('--fingerprint', '--fingerprint', [CompletionResultType]::ParameterName, 'Leaf SHA-1 for `--trust fingerprint` (repeat for the next certificate)')
             [CompletionResult]::new('--pubkey-file', '--pubkey-file', [CompletionResultType]::ParameterName, 'Broker public key (PEM/DER SPKI, or a certificate) for `--trust pubkey`')
             [CompletionResult]::new('--from-broker', '--from-broker', [CompletionResultType]::ParameterName, 'Fetch the broker''s chain and propose the trust mode (also sets --broker)')
@@ -476,7 +476,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--board', '--board', [CompletionResultType]::ParameterName, 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml')
             [CompletionResult]::new('--builder', '--builder', [CompletionResultType]::ParameterName, 'Which toolchain compiles the sketch')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Build directory (default: .espmqtt/build/<board>/)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop a builder that runs longer than this many seconds')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop a builder that runs longer than this (seconds, or 90s, 20m, 1h)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')

@@ -318,7 +318,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         }
         &'espmqtt;ca;init'= {
             cand --rsa 'RSA key with this many bits (2048, 3072, 4096) instead of EC P-256'
-            cand --days 'Validity in days'
+            cand --days 'Validity in days (longer than any device certificate it will sign)'
             cand --cn 'Common name of the CA certificate'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
@@ -409,12 +409,12 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;init'= {
             cand --broker 'Broker the devices connect to (port defaults to 8883)'
             cand --wifi-ssid 'Wi-Fi network name'
-            cand --wifi-password 'Wi-Fi password, stored in espmqtt.toml (use '''' for an open network)'
+            cand --wifi-password 'Wi-Fi password (WPA2: 8 to 63 characters), stored in espmqtt.toml, which is then mode 0600 (use '''' for an open network)'
             cand --wifi-password-env 'Environment variable that holds the Wi-Fi password (kept out of the file)'
             cand --topic-prefix 'Topics are <prefix>/<client-id>/status|cmd|heartbeat'
             cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB flash). Default esp07'
             cand --trust 'How devices authenticate the broker'
-            cand --ca-file 'PEM with the trust anchor(s) for `--trust ca`'
+            cand --ca-file 'PEM with the trust anchor(s) for `--trust ca` (with --from-broker: the bundle the broker''s root is looked up in first)'
             cand --fingerprint 'Leaf SHA-1 for `--trust fingerprint` (repeat for the next certificate)'
             cand --pubkey-file 'Broker public key (PEM/DER SPKI, or a certificate) for `--trust pubkey`'
             cand --from-broker 'Fetch the broker''s chain and propose the trust mode (also sets --broker)'
@@ -436,7 +436,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --board 'Module: esp07 (1 MB flash) or esp07s (4 MB). Default: the board name in espmqtt.toml'
             cand --builder 'Which toolchain compiles the sketch'
             cand --out 'Build directory (default: .espmqtt/build/<board>/)'
-            cand --timeout 'Stop a builder that runs longer than this many seconds'
+            cand --timeout 'Stop a builder that runs longer than this (seconds, or 90s, 20m, 1h)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand -q 'Print only results and errors'

@@ -1,7 +1,7 @@
 //! The one error type the binary sees.
 //!
 //! Every failure a user can hit is one of four kinds, and each kind has exactly
-//! one exit code (DESIGN §5). Domain modules keep their own `thiserror` enums
+//! one exit code (the table in `README.md`). Domain modules keep their own `thiserror` enums
 //! with precise variants and convert into this type with `From`, choosing the
 //! kind there; this file never needs to know about them. Each error carries a
 //! `help` line: what to do next, in the user's terms.
@@ -106,12 +106,69 @@ impl Error {
         self.kind.exit_status()
     }
     /// An I/O error on a local file, with the path named.
+    ///
+    /// Exit 4 ("I/O error" in the README's table) whatever the cause: a
+    /// missing file, a permission, a full disk or a directory where a file
+    /// was expected all happen while running, after the command line itself
+    /// was understood. Only a path the operating system rejects as a path
+    /// (`InvalidInput`, e.g. a name too long) is a usage error. The help line
+    /// says what to check for the common causes.
     pub fn io(path: &std::path::Path, err: std::io::Error) -> Self {
+        use std::io::ErrorKind as K;
         let kind = match err.kind() {
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => ErrorKind::Usage,
+            K::InvalidInput => ErrorKind::Usage,
             _ => ErrorKind::Runtime,
         };
-        Error::new(kind, format!("{}: {err}", path.display()))
+        let help = match err.kind() {
+            K::NotFound => Some(match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => {
+                    format!("the directory {} does not exist", dir.display())
+                }
+                _ => "check the path".to_string(),
+            }),
+            K::PermissionDenied => {
+                Some("check the permissions of the file and its directory".into())
+            }
+            _ if path.is_dir() => Some("this is a directory; name a file".into()),
+            _ => None,
+        };
+        let e = Error::new(kind, format!("{}: {}", path.display(), io_message(&err)));
+        match help {
+            Some(h) => e.with_help(h),
+            None => e,
+        }
+    }
+}
+
+/// An `io::Error` as a sentence without the `(os error N)` suffix.
+fn io_message(err: &std::io::Error) -> String {
+    let s = err.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) if s.ends_with(')') => s[..i].to_string(),
+        _ => s,
+    }
+}
+
+/// The JSON form of an error (`--format json`): one object on stdout.
+#[derive(Debug, serde::Serialize)]
+pub struct ErrorReport<'a> {
+    pub r#type: &'static str,
+    pub kind: ErrorKind,
+    pub exit_code: u8,
+    pub message: &'a str,
+    pub help: Option<&'a str>,
+}
+
+impl Error {
+    /// The serialisable report of this error.
+    pub fn report(&self) -> ErrorReport<'_> {
+        ErrorReport {
+            r#type: "error",
+            kind: self.kind,
+            exit_code: self.exit_status().code(),
+            message: &self.message,
+            help: self.help.as_deref(),
+        }
     }
 }
 
@@ -128,5 +185,35 @@ mod tests {
         assert_eq!(Error::usage("x").exit_status().code(), 2);
         assert_eq!(Error::unreachable("x").exit_status().code(), 3);
         assert_eq!(Error::runtime("x").exit_status().code(), 4);
+    }
+
+    #[test]
+    fn io_errors_exit_4_and_say_what_to_check() {
+        use std::io::{Error as IoError, ErrorKind as K};
+        let p = std::path::Path::new("/nonexistent-dir/x.pem");
+        let e = Error::io(p, IoError::from(K::NotFound));
+        assert_eq!(e.exit_status().code(), 4);
+        assert!(e.help.unwrap().contains("/nonexistent-dir"));
+        let e = Error::io(p, IoError::from(K::PermissionDenied));
+        assert_eq!(e.exit_status().code(), 4);
+        let e = Error::io(p, IoError::from_raw_os_error(2));
+        assert!(!e.message.contains("os error"), "{}", e.message);
+        assert_eq!(
+            Error::io(p, IoError::from(K::InvalidInput))
+                .exit_status()
+                .code(),
+            2
+        );
+    }
+
+    #[test]
+    fn an_error_with_quotes_and_newlines_is_valid_json() {
+        let e = Error::usage("a \"quoted\"\nmulti-line\tmessage \\ with a backslash")
+            .with_help("say \"hi\"\n");
+        let s = serde_json::to_string(&e.report()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v["message"], e.message.as_str());
+        assert_eq!(v["exit_code"], 2);
+        assert_eq!(v["kind"], "usage");
     }
 }

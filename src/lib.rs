@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod device;
+pub mod digest;
 pub mod emulator;
 pub mod error;
 pub mod files;

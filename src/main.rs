@@ -7,11 +7,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = match espmqtt::cli::Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap prints help/version with exit 0 and usage errors with 2.
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
+        Err(e) => return espmqtt::cli::report_parse_error(&e, std::env::args_os()),
     };
     let ctx = espmqtt::cli::Ctx::from_global(&cli.global);
     match espmqtt::cli::run(cli) {

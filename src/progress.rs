@@ -1,9 +1,8 @@
 //! Progress reporting from the library to whoever draws it.
 //!
-//! Library code never prints (DESIGN §3). Long operations take a
-//! `&dyn Progress` and report through it; the CLI draws indicatif bars on a
-//! TTY and nothing at all for `--format json` or a pipe (CONVENTIONS 8,
-//! after espflash's `ProgressCallbacks`).
+//! Library code never prints. Long operations take a `&dyn Progress` and
+//! report through it; the CLI draws indicatif bars on a TTY and nothing at
+//! all for `--format json` or a pipe (after espflash's `ProgressCallbacks`).
 
 /// Receives progress of long-running work.
 pub trait Progress: Send + Sync {

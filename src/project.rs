@@ -44,15 +44,21 @@ impl ProjectPaths {
     /// directory itself.
     pub fn locate(explicit: Option<&Path>) -> Result<Self> {
         if let Some(file) = explicit {
-            let root = match file.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            return Ok(ProjectPaths {
-                state_dir: root.join(STATE_DIR),
-                root,
-                config_file: file.to_path_buf(),
-            });
+            if !file.is_file() {
+                return Err(Error::usage(format!(
+                    "--config {}: {}",
+                    file.display(),
+                    if file.is_dir() {
+                        "is a directory"
+                    } else {
+                        "does not exist"
+                    }
+                ))
+                .with_help(
+                    "name an espmqtt.toml file, or create one with `espmqtt init --config PATH`",
+                ));
+            }
+            return Ok(Self::for_file(file));
         }
         let cwd = std::env::current_dir()
             .map_err(|e| Error::runtime(format!("cannot read the current directory: {e}")))?;
@@ -64,6 +70,20 @@ impl ProjectPaths {
             dir = d.parent();
         }
         Ok(Self::at(&cwd))
+    }
+
+    /// The project whose configuration is (or will be) `file`, whether or
+    /// not it exists yet (`espmqtt init --config PATH`).
+    pub fn for_file(file: &Path) -> Self {
+        let root = match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        ProjectPaths {
+            state_dir: root.join(STATE_DIR),
+            root,
+            config_file: file.to_path_buf(),
+        }
     }
 
     /// Path of the registry database.
@@ -89,34 +109,30 @@ impl ProjectPaths {
     /// Load `espmqtt.toml`; a missing file is a configuration error that says
     /// to run `espmqtt init`.
     pub fn load_config(&self) -> Result<ProjectConfig> {
-        let text = std::fs::read_to_string(&self.config_file).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::usage(format!(
-                    "no project configuration at {}",
-                    self.config_file.display()
-                ))
-                .with_help("run `espmqtt init` here, or pass --config PATH")
-            } else {
-                Error::io(&self.config_file, e)
+        if !self.config_file.exists() {
+            return Err(Error::usage(format!(
+                "no project configuration at {}",
+                self.config_file.display()
+            ))
+            .with_help("run `espmqtt init` here, or pass --config PATH"));
+        }
+        let text = crate::files::read_input_text(
+            &self.config_file,
+            crate::files::MAX_TEXT_INPUT,
+            "espmqtt.toml",
+        )?;
+        ProjectConfig::from_toml(&text).map_err(|e| {
+            // `from_toml` says `line L, column C: …`; name the file first.
+            Error {
+                message: format!("{}:{}", self.config_file.display(), e.message),
+                ..e
             }
-        })?;
-        ProjectConfig::from_toml(&text)
-            .map_err(|e| e.context(self.config_file.display().to_string()))
+        })
     }
 
     /// Create `.espmqtt/` (mode 0700 on Unix) if it does not exist.
     pub fn ensure_state_dir(&self) -> Result<()> {
-        if !self.state_dir.is_dir() {
-            std::fs::create_dir_all(&self.state_dir).map_err(|e| Error::io(&self.state_dir, e))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(
-                    &self.state_dir,
-                    std::fs::Permissions::from_mode(0o700),
-                );
-            }
-        }
+        crate::files::create_dirs(&self.state_dir, 0o700)?.keep();
         Ok(())
     }
 }
@@ -139,10 +155,19 @@ pub struct ProjectConfig {
 }
 
 impl ProjectConfig {
+    /// Parse `espmqtt.toml`. An error names the line and column
+    /// (`3:7: …`, 1-based) where the parser stopped.
     pub fn from_toml(text: &str) -> Result<Self> {
         toml::from_str(text).map_err(|e| {
-            Error::usage(format!("invalid configuration: {}", e.message().trim()))
-                .with_help("fix the file, or re-create it with `espmqtt init`")
+            let at = e
+                .span()
+                .map(|span| {
+                    let (line, col) = line_col(text, span.start);
+                    format!("{line}:{col}: ")
+                })
+                .unwrap_or_default();
+            Error::usage(format!("{at}{}", e.message().trim()))
+                .with_help("fix the file, or re-create it with `espmqtt init --force`")
         })
     }
 
@@ -150,6 +175,23 @@ impl ProjectConfig {
         toml::to_string_pretty(self)
             .map_err(|e| Error::runtime(format!("cannot serialise configuration: {e}")))
     }
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit_once('\n')
+        .map_or(before, |(_, l)| l)
+        .chars()
+        .count()
+        + 1;
+    (line, col)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,7 +220,7 @@ fn default_port() -> u16 {
     8883
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WifiConfig {
     #[serde(default)]
@@ -189,6 +231,16 @@ pub struct WifiConfig {
     /// Name of an environment variable holding the password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_env: Option<String>,
+}
+
+impl std::fmt::Debug for WifiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WifiConfig")
+            .field("ssid", &self.ssid)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_env", &self.password_env)
+            .finish()
+    }
 }
 
 impl WifiConfig {
@@ -341,5 +393,25 @@ mod tests {
     fn unknown_keys_are_usage_errors() {
         let e = ProjectConfig::from_toml("[broker]\nhost = \"x\"\nbogus = 1\n").unwrap_err();
         assert_eq!(e.exit_status().code(), 2);
+        assert!(e.message.starts_with("3:1: "), "{}", e.message);
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let e = ProjectConfig::from_toml("[broker]\nhost = \"x\"\nport = \"é\"\n").unwrap_err();
+        assert!(e.message.starts_with("3:8: "), "{}", e.message);
+        assert_eq!(line_col("ab\ncdé\nx", 7), (2, 4));
+        assert_eq!(line_col("ab\ncdé\nx", 8), (3, 1));
+        assert_eq!(line_col("é", 1), (1, 1));
+    }
+
+    #[test]
+    fn debug_never_shows_the_wifi_password() {
+        let w = WifiConfig {
+            ssid: "home".into(),
+            password: Some("hunter22".into()),
+            password_env: None,
+        };
+        assert!(!format!("{w:?}").contains("hunter22"));
     }
 }

@@ -16,10 +16,14 @@ The sketch is rendered into .espmqtt/build/<board>/ and compiled with arduino-cl
 PlatformIO. Unchanged inputs are not rebuilt. The image is the same for every
 device: per-device settings are written separately by `espmqtt flash`.
 
+With -q only the image's path is printed; -v adds the builder, the build
+directory and the time taken.
+
 Examples:
   espmqtt build
-  espmqtt build --board esp07s --builder platformio
-  espmqtt build --out dist/ --format json";
+  espmqtt build --board esp07s --builder platformio --timeout 20m
+  espmqtt build --out dist/ --format json
+  espmqtt flash --port /dev/ttyUSB0 --firmware \"$(espmqtt build -q)\"";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
@@ -33,9 +37,9 @@ pub struct BuildArgs {
     /// Build directory (default: .espmqtt/build/<board>/).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Stop a builder that runs longer than this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 1800)]
-    pub timeout: u64,
+    /// Stop a builder that runs longer than this (seconds, or 90s, 20m, 1h).
+    #[arg(long, value_name = "SECS", default_value = "30m", value_parser = super::duration::seconds)]
+    pub timeout: Duration,
 }
 
 pub fn run(args: BuildArgs, ctx: &Ctx) -> Result<ExitStatus> {
@@ -63,42 +67,61 @@ pub fn run(args: BuildArgs, ctx: &Ctx) -> Result<ExitStatus> {
             paths.build_dir(board.as_str())
         }
     };
+    ctx.detail(format!(
+        "building for {board} (ciphers {ciphers}) in {}",
+        dir.display()
+    ));
     let progress = super::progress::for_ctx(ctx);
+    let t = std::time::Instant::now();
     let report = builder::build(
         &BuildOptions {
             board,
             builder: args.builder,
             ciphers,
             dir,
-            timeout: Duration::from_secs(args.timeout),
+            timeout: args.timeout,
         },
         progress.as_ref(),
     )?;
-    ctx.emit(&report, |_| {
-        let mut s = format!(
-            "{} {} for {} ({})\n  image: {} ({} bytes)\n",
-            if report.rebuilt {
-                "built"
-            } else {
-                "up to date:"
-            },
-            report.builder.as_str(),
-            report.board,
-            report.fqbn,
-            report.firmware.display(),
-            report.firmware_bytes
+    drop(progress);
+    if report.rebuilt {
+        ctx.timed(
+            &format!("{} compiled the sketch", report.builder.as_str()),
+            t,
         );
-        if let (Some(u), Some(m)) = (report.size.flash_used, report.size.flash_max) {
-            s.push_str(&format!("  flash: {u} of {m} bytes\n"));
-        }
-        if let (Some(u), Some(m)) = (report.size.ram_used, report.size.ram_max) {
-            s.push_str(&format!("  RAM:   {u} of {m} bytes (static)\n"));
-        }
-        s.push_str(&format!(
-            "  device config goes at 0x{:X} (espmqtt flash does this)",
-            report.config_offset
-        ));
-        s
-    });
+        ctx.wrote(&report.firmware, crate::files::PUBLIC);
+    } else {
+        ctx.detail("inputs unchanged since the last build: nothing compiled");
+    }
+    ctx.emit_result(
+        &report,
+        || report.firmware.display().to_string(),
+        |_| {
+            let mut s = format!(
+                "{} {} for {} ({})\n  image: {} ({} bytes)\n",
+                if report.rebuilt {
+                    "built"
+                } else {
+                    "up to date:"
+                },
+                report.builder.as_str(),
+                report.board,
+                report.fqbn,
+                report.firmware.display(),
+                report.firmware_bytes
+            );
+            if let (Some(u), Some(m)) = (report.size.flash_used, report.size.flash_max) {
+                s.push_str(&format!("  flash: {u} of {m} bytes\n"));
+            }
+            if let (Some(u), Some(m)) = (report.size.ram_used, report.size.ram_max) {
+                s.push_str(&format!("  RAM:   {u} of {m} bytes (static)\n"));
+            }
+            s.push_str(&format!(
+                "  device config goes at 0x{:X} (espmqtt flash does this)",
+                report.config_offset
+            ));
+            s
+        },
+    );
     Ok(ExitStatus::Success)
 }

@@ -1,18 +1,21 @@
 //! `espmqtt completions SHELL`: shell completion scripts.
 //!
 //! The same scripts are checked in under `completions/`; a test regenerates
-//! them and fails when they drift (CONVENTIONS 13).
+//! them and fails when they drift (`tests/it/cli.rs`). The output is a shell
+//! script, so `--format json` is refused rather than ignored.
 
 use clap_complete::Shell;
 
-use crate::error::{ExitStatus, Result};
+use crate::error::{Error, ExitStatus, Result};
 
 use super::Ctx;
 
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Examples:\n  espmqtt completions bash > ~/.local/share/bash-completion/completions/espmqtt\n  espmqtt completions zsh > ~/.zfunc/_espmqtt\n  espmqtt completions fish > ~/.config/fish/completions/espmqtt.fish"
-)]
+#[command(after_help = "Examples:
+  espmqtt completions bash \\
+      > ~/.local/share/bash-completion/completions/espmqtt
+  espmqtt completions zsh > ~/.zfunc/_espmqtt
+  espmqtt completions fish > ~/.config/fish/completions/espmqtt.fish")]
 pub struct CompletionsArgs {
     /// Shell to generate the script for.
     #[arg(value_enum)]
@@ -39,8 +42,14 @@ pub fn file_name(shell: Shell) -> &'static str {
     }
 }
 
-pub fn run(args: CompletionsArgs, _ctx: &Ctx) -> Result<ExitStatus> {
+pub fn run(args: CompletionsArgs, ctx: &Ctx) -> Result<ExitStatus> {
     use std::io::Write;
+    if ctx.is_json() {
+        return Err(Error::usage(
+            "`completions` prints a shell script; --format json does not apply",
+        )
+        .with_help("run it without --format json"));
+    }
     let script = generate(args.shell);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(&script);

@@ -44,7 +44,7 @@ pub fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
     };
     let text = !ctx.is_json() && !ctx.quiet;
     if text {
-        println!("espmqtt demo in {}", dir.display());
+        super::output::out(&format!("espmqtt demo in {}\n", dir.display()));
     }
     let opts = DemoOptions {
         exe,
@@ -89,13 +89,13 @@ fn print_step(number: usize, step: &DemoStep, ctx: &Ctx) {
     } else {
         ctx.paint("FAILED", Style::Red)
     };
-    println!(
-        "[{number:>2}] {:<58} {mark} ({} ms)",
+    super::output::out(&format!(
+        "[{number:>2}] {:<58} {mark} ({} ms)\n",
         step.step, step.millis
-    );
+    ));
     if let Some(detail) = &step.detail {
         for line in detail.lines() {
-            println!("       {line}");
+            super::output::out(&format!("       {line}\n"));
         }
     }
 }

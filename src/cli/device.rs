@@ -141,6 +141,7 @@ struct NewReport {
     /// Names that already existed (nothing was written for them).
     duplicates: Vec<String>,
     secrets_shown: bool,
+    warnings: Vec<String>,
 }
 
 fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
@@ -188,6 +189,14 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
         None
     };
 
+    let warnings: Vec<String> = ca
+        .as_ref()
+        .and_then(|ca| ca.outlives_warning(args.days))
+        .into_iter()
+        .collect();
+    for w in &warnings {
+        ctx.warn(w);
+    }
     let progress = super::progress::for_ctx(ctx);
     progress.start("creating devices", Some(names.len() as u64));
     let mut created = Vec::new();
@@ -231,6 +240,7 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
         created,
         duplicates: duplicates.clone(),
         secrets_shown: args.show_secrets,
+        warnings,
     };
     ctx.emit(&report, |_| render_new(&report, &reg.location()));
     if duplicates.is_empty() {
@@ -238,10 +248,7 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
     } else {
         let e = duplicate_error(&duplicates);
         if !ctx.is_json() {
-            eprintln!("error: {}", e.message);
-            if let Some(h) = &e.help {
-                eprintln!("  help: {h}");
-            }
+            ctx.report_error(&e);
         }
         Ok(ExitStatus::Usage)
     }
@@ -859,6 +866,7 @@ struct CertReport {
     cert_file: Option<PathBuf>,
     key_file: Option<PathBuf>,
     ca_file: Option<PathBuf>,
+    warnings: Vec<String>,
 }
 
 fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
@@ -871,6 +879,9 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
     }
     let ca = ca::load(&paths)?;
     let issued = ca.issue_device(&d.client_id, kind, args.days)?;
+    for w in &issued.warnings {
+        ctx.warn(w);
+    }
     reg.store_certificate(&d.name, &issued)?;
     let (mut cert_file, mut key_file, mut ca_file) = (None, None, None);
     if let Some(dir) = &args.out {
@@ -894,6 +905,7 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
         cert_file,
         key_file,
         ca_file,
+        warnings: issued.warnings.clone(),
     };
     ctx.emit(&report, |_| {
         let mut s = format!(

@@ -1,14 +1,16 @@
 //! `espmqtt device config NAME --out FILE`: write a device's config blob.
 //!
 //! The blob combines the fleet settings of `espmqtt.toml` with the device's
-//! secrets from the registry (DESIGN §4.2). The file can be flashed with
-//! `espmqtt flash --config-only` or by hand with esptool at the EEPROM sector.
+//! secrets from the registry (format: `firmware-template/CONFIG_FORMAT.md`).
+//! The file can be flashed with `espmqtt flash --config-only` or by hand with
+//! esptool at the EEPROM sector. It holds secrets, so it is written through
+//! `crate::files` with mode 0600, also when it replaces a wider file.
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::error::{Error, ExitStatus, Result};
+use crate::error::{ExitStatus, Result};
 use crate::firmware::Board;
 use crate::ops::device_blob::blob_for_device;
 use crate::project::ProjectPaths;
@@ -16,13 +18,14 @@ use crate::project::ProjectPaths;
 use super::Ctx;
 
 const AFTER_HELP: &str = "\
-The blob holds Wi-Fi credentials and the device's MQTT secrets: keep the file private.
-Write it at the Arduino EEPROM sector, flash size - 0x5000:
+The blob holds Wi-Fi credentials and the device's MQTT secrets: the file is
+written with mode 0600 (also over an existing file). Write it at the Arduino
+EEPROM sector, flash size - 0x5000. With -q only the file's path is printed.
 
 Examples:
   espmqtt device config sensor-007 --out sensor-007.bin
-  esptool --port /dev/ttyUSB0 write-flash 0xFB000 sensor-007.bin    # ESP-07 (1 MB)
-  esptool --port /dev/ttyUSB0 write-flash 0x3FB000 sensor-007.bin   # ESP-07S (4 MB)";
+  esptool --port /dev/ttyUSB0 write-flash 0xFB000 sensor-007.bin   # ESP-07
+  esptool --port /dev/ttyUSB0 write-flash 0x3FB000 sensor-007.bin  # ESP-07S";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
@@ -52,8 +55,9 @@ pub fn run(args: DeviceConfigArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if config.tls.trust == crate::tls::TrustMode::Insecure {
         ctx.warn("trust mode `insecure`: this device will accept any broker certificate");
     }
-    write_private(&args.out, &bytes)?;
     let board = Board::parse(&config.board.name)?;
+    crate::files::write_private(&args.out, &bytes)?;
+    ctx.wrote(&args.out, crate::files::PRIVATE);
     let report = Report {
         device: args.name.clone(),
         out: args.out.clone(),
@@ -62,7 +66,7 @@ pub fn run(args: DeviceConfigArgs, ctx: &Ctx) -> Result<ExitStatus> {
         offset: board.info().eeprom_offset,
         board: board.to_string(),
     };
-    ctx.emit(&report, |_| {
+    ctx.emit_result(&report, || report.out.display().to_string(), |_| {
         format!(
             "wrote {} ({} bytes, trust {}) for {}\n  flash it at 0x{:X} on {}: espmqtt flash --config-only --device {}",
             report.out.display(),
@@ -75,19 +79,4 @@ pub fn run(args: DeviceConfigArgs, ctx: &Ctx) -> Result<ExitStatus> {
         )
     });
     Ok(ExitStatus::Success)
-}
-
-/// Write a file only the owner can read: it holds secrets.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).map_err(|e| Error::io(path, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    Ok(())
 }

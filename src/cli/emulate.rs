@@ -148,10 +148,11 @@ fn config_from_args(a: &EmulateArgs) -> Result<EmulatorConfig> {
         None => emulator::DEFAULT_MAC,
     };
     let image = match &a.image {
-        Some(p) => Some(
-            std::fs::read(p)
-                .map_err(|e| Error::runtime(format!("cannot read --image {}: {e}", p.display())))?,
-        ),
+        Some(p) => Some(crate::files::read_input(
+            p,
+            crate::files::MAX_IMAGE_INPUT,
+            "flash image",
+        )?),
         None => None,
     };
     let faults = a
@@ -185,15 +186,23 @@ fn config_from_args(a: &EmulateArgs) -> Result<EmulatorConfig> {
     Ok(cfg)
 }
 
+/// An enum by its JSON name (`run_user_code`), never its Rust debug form.
+fn label<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+        .unwrap_or_default()
+}
+
 fn event_text(e: &Event) -> String {
     match e {
         Event::Connected { peer, module, mac } => {
             format!("connection from {peer}: module {module} (MAC {mac}) reset into download mode")
         }
-        Event::StubStarted { flavour } => format!("flasher stub running ({flavour:?})"),
+        Event::StubStarted { flavour } => format!("flasher stub running ({})", label(flavour)),
         Event::Baud { baud } => format!("baud rate now {baud}"),
         Event::Reset => "chip reset into the ROM loader".into(),
-        Event::UserCode { reason } => format!("running the firmware in flash ({reason:?})"),
+        Event::UserCode { reason } => format!("running the firmware in flash ({})", label(reason)),
         Event::Fault { spec } => format!("fault injected: {spec}"),
         Event::Saved {
             path,
@@ -225,8 +234,8 @@ pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
         check_save_path(&emulator::server::save_path(p, 0, cfg.modules))?;
     }
     if let Some(p) = &args.console {
-        let transcript = std::fs::read(p)
-            .map_err(|e| Error::runtime(format!("cannot read --console {}: {e}", p.display())))?;
+        let transcript =
+            crate::files::read_input(p, crate::files::MAX_IMAGE_INPUT, "console transcript")?;
         cfg.firmware = Arc::new(emulator::console::ConsoleReplay::new(
             transcript,
             emulator::console::ConsoleOptions::default(),

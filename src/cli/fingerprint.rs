@@ -83,9 +83,7 @@ pub struct FingerprintArgs {
 }
 
 fn parse_timeout(s: &str) -> std::result::Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    let v = super::duration::seconds_f64(s)?;
     if !(v > 0.0 && v <= 3600.0) {
         return Err("the timeout must be more than 0 and at most 3600 seconds".into());
     }
@@ -226,7 +224,7 @@ impl FingerprintReport {
 fn read_file(path: &std::path::Path, report: &mut FingerprintReport) -> Result<Vec<Vec<u8>>> {
     report.source = "file";
     report.file = Some(path.display().to_string());
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::files::read_input(path, crate::files::MAX_TEXT_INPUT, "certificate")?;
     cert::load_certificates(&bytes).map_err(|e| e.context(path.display()))
 }
 

@@ -284,7 +284,7 @@ impl InterruptGuard {
         std::thread::spawn(move || {
             if signals.forever().next().is_some() {
                 let label = writing.lock().ok().and_then(|w| w.clone());
-                eprintln!("\n{}", interrupted_message(label.as_deref()));
+                super::output::err_line(&format!("\n{}", interrupted_message(label.as_deref())));
                 std::process::exit(130);
             }
         });

@@ -161,8 +161,7 @@ pub fn options(args: &FlashArgs) -> Result<FlashOptions> {
 /// `--force` (a raw flash dump, say). A file that cannot be read is an I/O
 /// error (exit 4).
 pub fn read_firmware(path: &Path, force: bool) -> Result<Vec<u8>> {
-    let data = std::fs::read(path)
-        .map_err(|e| Error::runtime(format!("cannot read the firmware {}: {e}", path.display())))?;
+    let data = crate::files::read_input(path, crate::files::MAX_IMAGE_INPUT, "firmware image")?;
     if data.is_empty() {
         return Err(Error::usage(format!(
             "the firmware file {} is empty",

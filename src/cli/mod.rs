@@ -29,7 +29,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::error::{ExitStatus, Result};
+use crate::error::{Error, ExitStatus, Result};
 pub use output::{Ctx, Format};
 
 const AFTER_HELP: &str = "\
@@ -116,6 +116,7 @@ pub enum Command {
 /// completed (possibly "check failed"); errors carry their own status.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     let ctx = Ctx::from_global(&cli.global);
+    check_config_flag(&cli)?;
     match cli.command {
         Command::Fingerprint(a) => fingerprint::run(a, &ctx),
         Command::Probe(a) => probe::run(a, &ctx),
@@ -133,6 +134,90 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     }
 }
 
+/// `--config PATH` names a file that must exist, whatever the command
+/// (only `init`, which creates it, may name a new file).
+fn check_config_flag(cli: &Cli) -> Result<()> {
+    let Some(p) = &cli.global.config else {
+        return Ok(());
+    };
+    if matches!(cli.command, Command::Init(_)) || p.is_file() {
+        return Ok(());
+    }
+    let what = if p.is_dir() {
+        "is a directory"
+    } else {
+        "does not exist"
+    };
+    Err(Error::usage(format!("--config {}: {what}", p.display()))
+        .with_help("name an espmqtt.toml file, or create one with `espmqtt init --config PATH`"))
+}
+
+/// Report a command line clap rejected, in the format asked for: with
+/// `--format json` a JSON error object on stdout like every other error
+/// (exit 2); `--help`/`--version` print as usual (exit 0).
+pub fn report_parse_error(
+    e: &clap::Error,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if !wants_json(args) {
+        let _ = e.print();
+        return ExitCode::from(ExitStatus::Usage.code());
+    }
+    let rendered = e.render().to_string();
+    let text = rendered.trim().trim_start_matches("error:").trim();
+    let (message, rest) = match text.split_once("\n\n") {
+        Some((m, r)) => (m.trim(), r.trim()),
+        None => (text, ""),
+    };
+    let help = rest
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut err = Error::usage(message);
+    if !help.is_empty() {
+        err = err.with_help(help);
+    }
+    let ctx = Ctx {
+        format: Format::Json,
+        ..Ctx::plain()
+    };
+    ctx.report_error(&err);
+    ExitCode::from(ExitStatus::Usage.code())
+}
+
+/// Whether a command line clap could not parse asked for `--format json`
+/// (the last `--format` before `--` wins, as in clap).
+fn wants_json(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<String> = args
+        .into_iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut json = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" {
+            break;
+        }
+        if a == "--format" {
+            json = args.get(i + 1).is_some_and(|v| v == "json");
+            i += 1;
+        } else if let Some(v) = a.strip_prefix("--format=") {
+            json = v == "json";
+        }
+        i += 1;
+    }
+    json
+}
+
 /// The clap command (for completions and tests).
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
@@ -143,5 +228,23 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         super::command().debug_assert();
+    }
+
+    #[test]
+    fn json_is_found_in_a_command_line_clap_rejected() {
+        let a = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert!(super::wants_json(a(&["espmqtt", "x", "--format", "json"])));
+        assert!(super::wants_json(a(&[
+            "espmqtt",
+            "--format=json",
+            "--bogus"
+        ])));
+        assert!(!super::wants_json(a(&[
+            "espmqtt", "--format", "json", "--format", "text"
+        ])));
+        assert!(!super::wants_json(a(&[
+            "espmqtt", "--", "--format", "json"
+        ])));
+        assert!(!super::wants_json(a(&["espmqtt", "--format"])));
     }
 }

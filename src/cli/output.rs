@@ -1,18 +1,50 @@
 //! Output context: text or JSON, quiet/verbose, colour, interactivity.
 //!
-//! Humans and machines are two renderers of one report value (CONVENTIONS 7):
-//! a command builds a `Serialize` report and calls [`Ctx::emit`] with a text
-//! renderer; with `--format json` exactly one JSON document goes to stdout.
-//! Streaming commands call [`Ctx::emit_line`] once per event (JSON Lines, each
-//! object carrying a `"type"` field).
+//! Humans and machines are two renderers of one report value: a command
+//! builds a `Serialize` report and calls [`Ctx::emit`] with a text renderer;
+//! with `--format json` exactly one JSON document goes to stdout. Streaming
+//! commands call [`Ctx::emit_line`] once per event (JSON Lines, each object
+//! carrying a `"type"` field).
+//!
+//! How much text a command prints is one rule for every command:
+//!
+//! | flag | stdout | stderr |
+//! |---|---|---|
+//! | `-q` | only the result (a path, a fingerprint, a verdict) | errors only |
+//! | (none) | the report | notes ([`Ctx::info`]) and warnings |
+//! | `-v` | the report | also steps, timings and every file written ([`Ctx::detail`], [`Ctx::wrote`]) |
+//! | `-vv` | the report | also protocol-level detail ([`Ctx::trace`]) |
+//!
+//! Nothing here panics when stdout or stderr is closed (`espmqtt … | head`,
+//! `2>&-`): a write that fails is dropped.
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::error::{Error, ExitStatus};
 
 use super::GlobalArgs;
+
+/// Write to stdout, ignoring a closed or broken pipe.
+pub fn out(s: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(s.as_bytes());
+    let _ = o.flush();
+}
+
+/// Write one line to stderr above any progress bar, ignoring a closed or
+/// broken pipe.
+pub fn err_line(s: &str) {
+    super::progress::suspend(|| {
+        let mut e = std::io::stderr().lock();
+        let _ = e.write_all(s.as_bytes());
+        let _ = e.write_all(b"\n");
+        let _ = e.flush();
+    });
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -32,6 +64,8 @@ pub struct Ctx {
     /// Progress bars allowed (stderr is a terminal, text format, not quiet).
     pub progress: bool,
     pub config: Option<std::path::PathBuf>,
+    /// When the command started (for `-v` timings).
+    pub started: Instant,
 }
 
 impl Ctx {
@@ -48,6 +82,7 @@ impl Ctx {
             interactive: !g.non_interactive && !ci && std::io::stdin().is_terminal() && stderr_tty,
             progress: stderr_tty && g.format == Format::Text && !g.quiet,
             config: g.config.clone(),
+            started: Instant::now(),
         }
     }
 
@@ -61,6 +96,7 @@ impl Ctx {
             interactive: false,
             progress: false,
             config: None,
+            started: Instant::now(),
         }
     }
 
@@ -69,64 +105,114 @@ impl Ctx {
     }
 
     /// Render a report: JSON document, or the text the closure produces.
+    /// Any progress bar is cleared first, so no stale line is left above it.
     pub fn emit<T: Serialize>(&self, report: &T, text: impl FnOnce(&Ctx) -> String) {
-        let mut out = std::io::stdout().lock();
+        super::progress::clear();
         match self.format {
-            Format::Json => {
-                let s = serde_json::to_string_pretty(report).unwrap_or_else(|e| {
-                    format!("{{\"type\":\"error\",\"message\":\"serialisation: {e}\"}}")
-                });
-                let _ = writeln!(out, "{s}");
-            }
+            Format::Json => out(&format!("{}\n", to_json(report))),
             Format::Text => {
-                let s = text(self);
-                let _ = out.write_all(s.as_bytes());
+                let mut s = text(self);
                 if !s.is_empty() && !s.ends_with('\n') {
-                    let _ = out.write_all(b"\n");
+                    s.push('\n');
                 }
+                out(&s);
             }
         }
-        let _ = out.flush();
+    }
+
+    /// Render a report whose text form with `-q` is just its result (a
+    /// path, a fingerprint): `X=$(espmqtt … -q)` captures exactly that.
+    pub fn emit_result<T: Serialize>(
+        &self,
+        report: &T,
+        result: impl FnOnce() -> String,
+        text: impl FnOnce(&Ctx) -> String,
+    ) {
+        if self.quiet && !self.is_json() {
+            self.emit(report, |_| result());
+        } else {
+            self.emit(report, text);
+        }
     }
 
     /// One event of a stream: a JSON line, or a text line (skipped when empty).
     pub fn emit_line<T: Serialize>(&self, event: &T, text: impl FnOnce(&Ctx) -> String) {
-        let mut out = std::io::stdout().lock();
         match self.format {
             Format::Json => {
                 if let Ok(s) = serde_json::to_string(event) {
-                    let _ = writeln!(out, "{s}");
+                    out(&format!("{s}\n"));
                 }
             }
             Format::Text => {
                 let s = text(self);
                 if !s.is_empty() {
-                    let _ = writeln!(out, "{}", s.trim_end_matches('\n'));
+                    out(&format!("{}\n", s.trim_end_matches('\n')));
                 }
             }
         }
-        let _ = out.flush();
     }
 
-    /// Informational line on stderr (text mode, not quiet). Never on stdout,
-    /// so it cannot corrupt JSON output.
+    /// A note on stderr (not with `-q`). Never on stdout, so it cannot
+    /// corrupt JSON output.
     pub fn info(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", msg.as_ref());
+            err_line(msg.as_ref());
         }
     }
 
-    /// Verbose detail on stderr.
-    pub fn debug(&self, msg: impl AsRef<str>) {
+    /// `-v` detail on stderr: steps, timings, files touched.
+    pub fn detail(&self, msg: impl AsRef<str>) {
         if self.verbose > 0 {
-            eprintln!("{}", msg.as_ref());
+            err_line(msg.as_ref());
         }
     }
 
-    /// Warning on stderr (text mode). In JSON mode warnings belong in the report.
+    /// Older name of [`Ctx::detail`].
+    pub fn debug(&self, msg: impl AsRef<str>) {
+        self.detail(msg)
+    }
+
+    /// `-vv` detail on stderr: protocol-level steps.
+    pub fn trace(&self, msg: impl AsRef<str>) {
+        if self.verbose > 1 {
+            err_line(msg.as_ref());
+        }
+    }
+
+    /// `-v`: a file was written, with its mode.
+    pub fn wrote(&self, path: &Path, mode: u32) {
+        self.detail(format!("wrote {} (mode {mode:04o})", path.display()));
+    }
+
+    /// `-v`: a step finished, with the time since `since`.
+    pub fn timed(&self, what: &str, since: Instant) {
+        self.detail(format!(
+            "{what}: {:.0} ms",
+            since.elapsed().as_secs_f64() * 1000.0
+        ));
+    }
+
+    /// Warning on stderr (text mode, not `-q`). In JSON mode warnings belong
+    /// in the report.
     pub fn warn(&self, msg: impl AsRef<str>) {
         if !self.quiet && !self.is_json() {
-            eprintln!("{} {}", self.paint("warning:", Style::Yellow), msg.as_ref());
+            err_line(&format!(
+                "{} {}",
+                self.paint_stderr("warning:", Style::Yellow),
+                msg.as_ref()
+            ));
+        }
+    }
+
+    fn paint_stderr(&self, s: &str, style: Style) -> String {
+        if self.color_stderr() {
+            Ctx {
+                color: true,
+                ..self.clone()
+            }
+            .paint(s, style)
+        } else {
+            s.to_string()
         }
     }
 
@@ -147,34 +233,20 @@ impl Ctx {
 
     /// Report an error: JSON object on stdout (`--format json`) or text on stderr.
     pub fn report_error(&self, err: &Error) {
+        super::progress::clear();
         match self.format {
-            Format::Json => {
-                let doc = ErrorReport {
-                    r#type: "error",
-                    kind: err.kind,
-                    exit_code: err.exit_status().code(),
-                    message: &err.message,
-                    help: err.help.as_deref(),
-                };
-                if let Ok(s) = serde_json::to_string_pretty(&doc) {
-                    println!("{s}");
-                }
-            }
+            Format::Json => out(&format!("{}\n", to_json(&err.report()))),
             Format::Text => {
-                let color = self.color_stderr();
-                let label = if color {
-                    "\x1b[1;31merror:\x1b[0m"
-                } else {
-                    "error:"
-                };
-                eprintln!("{label} {}", err.message);
+                err_line(&format!(
+                    "{} {}",
+                    self.paint_stderr("error:", Style::Red),
+                    err.message
+                ));
                 if let Some(h) = &err.help {
-                    let hl = if color {
-                        "\x1b[1mhelp:\x1b[0m"
-                    } else {
-                        "help:"
-                    };
-                    eprintln!("  {hl} {h}");
+                    err_line(&format!(
+                        "  {} {h}",
+                        self.paint_stderr("help:", Style::Bold)
+                    ));
                 }
             }
         }
@@ -186,6 +258,15 @@ impl Ctx {
     }
 }
 
+/// Pretty JSON of a report; a report that cannot be serialised becomes a
+/// (serialised) error object rather than a broken document.
+fn to_json<T: Serialize>(report: &T) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_else(|e| {
+        let err = Error::runtime(format!("cannot serialise the report: {e}"));
+        serde_json::to_string_pretty(&err.report()).unwrap_or_default()
+    })
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Style {
     Bold,
@@ -193,15 +274,6 @@ pub enum Style {
     Green,
     Yellow,
     Dim,
-}
-
-#[derive(Serialize)]
-struct ErrorReport<'a> {
-    r#type: &'static str,
-    kind: crate::error::ErrorKind,
-    exit_code: u8,
-    message: &'a str,
-    help: Option<&'a str>,
 }
 
 /// Convenience for commands whose outcome is pass/fail.

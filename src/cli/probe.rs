@@ -116,7 +116,7 @@ pub struct ProbeFlags {
     #[arg(long, value_enum)]
     pub ciphers: Option<CipherBuild>,
     /// Give up after this many seconds (whole probe, DNS included).
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = super::duration::seconds_f64)]
     pub timeout: f64,
     /// `setBufferSizes` from espmqtt.toml's [tls] mfln (not a flag).
     #[arg(skip)]
@@ -317,28 +317,14 @@ fn identity_from_pem(cert_pem: &[u8], key_pem: &[u8], origin: &str) -> Result<Cl
     })
 }
 
-fn read(path: &PathBuf) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+fn read(path: &std::path::Path) -> Result<Vec<u8>> {
+    crate::files::read_input(path, crate::files::MAX_TEXT_INPUT, "certificate or key")
 }
 
-/// Parse a fingerprint the way the core's `setFingerprint(const char*)`
-/// does: hex pairs, optional ' ' or ':' after each pair, exactly 20 bytes.
+/// Parse a fingerprint in the one grammar every command accepts (see
+/// `src/digest.rs`).
 pub fn parse_fingerprint(s: &str) -> Option<[u8; 20]> {
-    let b = s.trim().as_bytes();
-    let mut out = [0u8; 20];
-    let mut i = 0;
-    let mut n = 0;
-    while n < 20 {
-        let hi = (*b.get(i)? as char).to_digit(16)?;
-        let lo = (*b.get(i + 1)? as char).to_digit(16)?;
-        out[n] = (hi * 16 + lo) as u8;
-        n += 1;
-        i += 2;
-        while matches!(b.get(i), Some(b' ') | Some(b':')) {
-            i += 1;
-        }
-    }
-    (i == b.len()).then_some(out)
+    crate::digest::parse_sha1(s).ok()
 }
 
 fn options(args: ProbeArgs) -> Result<ProbeOptions> {
@@ -679,8 +665,7 @@ mod tests {
         let colons = "f2:aa:d7:b4:c5:e6:07:18:29:3a:4b:5c:6d:7e:8f:90:01:12:23:34";
         assert_eq!(parse_fingerprint(colons), parse_fingerprint(hex));
         assert!(parse_fingerprint(&colons.to_uppercase().replace(':', " ")).is_some());
-        assert!(parse_fingerprint(&format!(":{colons}")).is_none());
-        assert!(parse_fingerprint(&colons.replace(':', "-")).is_none());
+        assert!(parse_fingerprint(&format!("x{colons}")).is_none());
         assert!(parse_fingerprint(&hex[..38]).is_none());
         assert!(parse_fingerprint(&format!("{hex}00")).is_none());
     }

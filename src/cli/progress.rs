@@ -1,5 +1,10 @@
 //! indicatif implementation of [`crate::progress::Progress`], drawn on stderr
 //! only when [`super::Ctx::progress`] allows it.
+//!
+//! The bar being drawn is also known process-wide, so that the output
+//! context can print notes above it ([`suspend`]) and remove it before the
+//! report or an error is printed ([`clear`]): a spinner never leaves a stale
+//! line behind the report, whichever path the command takes.
 
 use std::sync::Mutex;
 
@@ -8,6 +13,37 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::progress::{NoProgress, Progress};
 
 use super::Ctx;
+
+/// The bar currently drawn, if any (indicatif bars are cheap handles).
+static LIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+fn live() -> Option<ProgressBar> {
+    LIVE.lock().ok().and_then(|g| g.clone())
+}
+
+fn set_live(bar: Option<ProgressBar>) {
+    if let Ok(mut g) = LIVE.lock() {
+        *g = bar;
+    }
+}
+
+/// Run `f` (which writes to stderr) with the live bar hidden, then redraw it.
+pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
+    match live() {
+        Some(b) if !b.is_finished() => b.suspend(f),
+        _ => f(),
+    }
+}
+
+/// Remove the live bar from the terminal (before a report or an error).
+pub fn clear() {
+    if let Some(b) = live() {
+        if !b.is_finished() {
+            b.finish_and_clear();
+        }
+    }
+    set_live(None);
+}
 
 /// A progress bar on stderr.
 pub struct BarProgress {
@@ -51,10 +87,11 @@ impl Progress for BarProgress {
         bar.set_message(label.to_string());
         if let Ok(mut g) = self.bar.lock() {
             if let Some(old) = g.take() {
-                old.finish_and_clear();
+                finish(&old);
             }
-            *g = Some(bar);
+            *g = Some(bar.clone());
         }
+        set_live(Some(bar));
     }
     fn update(&self, position: u64) {
         if let Ok(g) = self.bar.lock() {
@@ -65,20 +102,38 @@ impl Progress for BarProgress {
     }
     fn message(&self, message: &str) {
         if self.verbose {
-            if let Ok(g) = self.bar.lock() {
-                match g.as_ref() {
-                    Some(b) => b.println(message),
-                    None => eprintln!("{message}"),
-                }
-            }
+            // Printed above the live bar (see `suspend`).
+            super::output::err_line(message);
         }
     }
     fn finish(&self, _label: &str) {
         if let Ok(mut g) = self.bar.lock() {
             if let Some(b) = g.take() {
-                b.finish();
+                finish(&b);
             }
         }
+        set_live(None);
+    }
+}
+
+impl Drop for BarProgress {
+    fn drop(&mut self) {
+        if let Ok(mut g) = self.bar.lock() {
+            if let Some(b) = g.take() {
+                b.finish_and_clear();
+            }
+        }
+        set_live(None);
+    }
+}
+
+/// A finished spinner disappears; a finished bar (a known amount of work,
+/// e.g. bytes written to flash) stays as the record of what was done.
+fn finish(b: &ProgressBar) {
+    if b.length().is_some() {
+        b.finish();
+    } else {
+        b.finish_and_clear();
     }
 }
 

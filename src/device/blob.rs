@@ -871,25 +871,10 @@ pub struct TrustMaterial {
     pub fingerprints: Vec<[u8; 20]>,
 }
 
-/// Parse a SHA-1 fingerprint the way BearSSL's `setFingerprint(const char*)`
-/// does (esp8266-tls.md §2.4): hex pairs, optionally separated by `:` or
-/// spaces, exactly 20 bytes.
+/// Parse a SHA-1 fingerprint in the one grammar every command accepts
+/// (see `src/digest.rs`).
 pub fn parse_fingerprint(s: &str) -> Result<[u8; 20]> {
-    let hexdigits: String = s
-        .chars()
-        .filter(|c| *c != ':' && *c != ' ')
-        .collect::<String>();
-    let bytes = hex::decode(&hexdigits).map_err(|_| {
-        Error::usage(format!("fingerprint {s:?} is not hex"))
-            .with_help("give the SHA-1 as 40 hex digits, optionally separated by ':' (see `espmqtt fingerprint HOST`)")
-    })?;
-    <[u8; 20]>::try_from(bytes.as_slice()).map_err(|_| {
-        Error::usage(format!(
-            "fingerprint {s:?} has {} bytes, a SHA-1 has 20",
-            bytes.len()
-        ))
-        .with_help("fingerprint mode compares the SHA-1 of the leaf (not SHA-256)")
-    })
+    crate::digest::parse_sha1_for(s, "fingerprint")
 }
 
 /// SubjectPublicKeyInfo DER from a PEM/DER public key or a certificate.
@@ -945,8 +930,8 @@ impl TrustMaterial {
             } else {
                 root.join(p)
             };
-            std::fs::read(&full)
-                .map_err(|e| Error::io(&full, e).context(format!("reading tls.{what}")))
+            crate::files::read_input(&full, crate::files::MAX_TEXT_INPUT, "trust material")
+                .map_err(|e| e.context(format!("reading tls.{what}")))
         };
         match tls.trust {
             TrustMode::Ca => {

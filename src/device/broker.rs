@@ -327,7 +327,11 @@ pub fn export(spec: &ExportSpec, entries: &[PasswordEntry]) -> Result<ExportRepo
                 let mut bundle = dev_ca.trim_end().to_string();
                 bundle.push('\n');
                 if let Some(extra) = &listener.ca {
-                    let text = std::fs::read_to_string(extra).map_err(|e| Error::io(extra, e))?;
+                    let text = crate::files::read_input_text(
+                        extra,
+                        crate::files::MAX_TEXT_INPUT,
+                        "CA certificate",
+                    )?;
                     if text.trim() != dev_ca.trim() {
                         bundle.push_str(text.trim_end());
                         bundle.push('\n');

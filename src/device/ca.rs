@@ -4,8 +4,7 @@
 //! when the file is created, before the key is written). EC P-256 by default;
 //! RSA on request. Device certificates have CN = client id, EKU clientAuth and
 //! a key the ESP8266 core can use: `setClientECCert` for P-256 (BearSSL's EC
-//! code covers P-256/384/521) or `setClientRSACert` for RSA-2048
-//! (esp8266-tls.md). Keys are written as PKCS#8 PEM, which BearSSL's key
+//! code covers P-256/384/521) or `setClientRSACert` for RSA-2048. Keys are written as PKCS#8 PEM, which BearSSL's key
 //! decoder (`br_skey_decoder`) reads as well as the raw formats.
 //!
 //! ring signs (EC and RSA) but cannot *generate* RSA keys, so RSA keys come
@@ -107,6 +106,29 @@ fn key_kind_of(key: &KeyPair) -> KeyKind {
     }
 }
 
+/// The last instant an X.509 certificate can express (GeneralizedTime).
+fn latest_not_after() -> OffsetDateTime {
+    time::macros::datetime!(9999-12-31 23:59:59 UTC)
+}
+
+/// `now + days`, checked: `--days 0` and a validity past the year 9999 (the
+/// last date a certificate can carry) are usage errors, never an overflow.
+pub fn validity_end(now: OffsetDateTime, days: u32) -> Result<OffsetDateTime> {
+    if days == 0 {
+        return Err(Error::usage("--days must be at least 1"));
+    }
+    let latest = latest_not_after();
+    let max_days = (latest - now).whole_days().max(1);
+    now.checked_add(time::Duration::days(days.into()))
+        .filter(|end| *end <= latest)
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "--days {days} ends after the year 9999, the last date a certificate can carry"
+            ))
+            .with_help(format!("use at most --days {max_days}"))
+        })
+}
+
 /// A certificate and key issued to a device.
 #[derive(Clone)]
 pub struct IssuedCertificate {
@@ -119,6 +141,9 @@ pub struct IssuedCertificate {
     pub not_before: String,
     /// RFC 3339.
     pub not_after: String,
+    /// Things the user should know about this certificate (e.g. it outlives
+    /// the CA that signed it).
+    pub warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for IssuedCertificate {
@@ -127,6 +152,7 @@ impl std::fmt::Debug for IssuedCertificate {
             .field("serial", &self.serial)
             .field("key_kind", &self.key_kind)
             .field("not_after", &self.not_after)
+            .field("cert_pem", &self.cert_pem)
             .field("key_pem", &"<redacted>")
             .finish()
     }
@@ -153,7 +179,20 @@ pub struct LocalCa {
     pub key_kind: KeyKind,
     signer_cert: rcgen::Certificate,
     key: KeyPair,
+    not_after: OffsetDateTime,
     summary: CaSummary,
+}
+
+impl std::fmt::Debug for LocalCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalCa")
+            .field("cert_file", &self.cert_file)
+            .field("key_file", &self.key_file)
+            .field("key_kind", &self.key_kind)
+            .field("summary", &self.summary)
+            .field("key", &"<redacted>")
+            .finish()
+    }
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -193,8 +232,10 @@ fn ca_params(cn: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) ->
 /// Create the local CA in `.espmqtt/ca/`. Refuses to replace an existing one:
 /// every device certificate it signed would stop being accepted.
 pub fn init(paths: &ProjectPaths, kind: KeyKind, days: u32, cn: &str) -> Result<CaSummary> {
-    if days == 0 {
-        return Err(Error::usage("--days must be at least 1"));
+    let now = OffsetDateTime::now_utc();
+    let not_after = validity_end(now, days)?;
+    if cn.trim().is_empty() {
+        return Err(Error::usage("--cn must not be empty").with_help("e.g. --cn 'Garden fleet CA'"));
     }
     let dir = paths.ca_dir();
     let cert_file = dir.join(CA_CERT_FILE);
@@ -207,26 +248,33 @@ pub fn init(paths: &ProjectPaths, kind: KeyKind, days: u32, cn: &str) -> Result<
             ),
         );
     }
-    paths.ensure_state_dir()?;
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    crate::files::set_mode(&dir, 0o700)?;
+    // Everything that can fail for a reason other than the disk happens
+    // before the first directory is created.
     let key = generate_key(kind)?;
-    let now = OffsetDateTime::now_utc();
-    let params = ca_params(
-        cn,
-        now - time::Duration::hours(1),
-        now + time::Duration::days(days.into()),
-    );
-    let mut params = params;
+    let mut params = ca_params(cn, now - time::Duration::hours(1), not_after);
     params.serial_number = Some(random_serial()?);
     let cert = params
         .self_signed(&key)
         .map_err(|e| Error::runtime(format!("cannot sign the CA certificate: {e}")))?;
+    let created = crate::files::create_dirs(&dir, 0o700)?;
     // Key first, created 0600 and exclusively, so no other process ever sees
     // a readable key or a certificate without its key.
     crate::files::write_new_private(&key_file, key.serialize_pem().as_bytes())?;
-    crate::files::write_file_atomic(&cert_file, cert.pem().as_bytes(), 0o644)?;
-    load(paths).map(|ca| ca.summary)
+    if let Err(e) = crate::files::write_public(&cert_file, cert.pem().as_bytes()) {
+        let _ = std::fs::remove_file(&key_file);
+        return Err(e);
+    }
+    match load(paths) {
+        Ok(ca) => {
+            created.keep();
+            Ok(ca.summary)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&key_file);
+            let _ = std::fs::remove_file(&cert_file);
+            Err(e)
+        }
+    }
 }
 
 /// Load the local CA; a usage error that says to run `espmqtt ca init` if missing.
@@ -238,8 +286,9 @@ pub fn load(paths: &ProjectPaths) -> Result<LocalCa> {
         return Err(Error::usage(format!("no local CA in {}", dir.display()))
             .with_help("run `espmqtt ca init` first (add --rsa 2048 for an RSA CA)"));
     }
-    let cert_pem = std::fs::read_to_string(&cert_file).map_err(|e| Error::io(&cert_file, e))?;
-    let key_pem = std::fs::read_to_string(&key_file).map_err(|e| Error::io(&key_file, e))?;
+    let limit = crate::files::MAX_TEXT_INPUT;
+    let cert_pem = crate::files::read_input_text(&cert_file, limit, "CA certificate")?;
+    let key_pem = crate::files::read_input_text(&key_file, limit, "CA key")?;
     let bad_cert = |why: String| {
         Error::usage(format!("{}: {why}", cert_file.display()))
             .with_help("restore the file written by `espmqtt ca init`")
@@ -300,6 +349,7 @@ pub fn load(paths: &ProjectPaths) -> Result<LocalCa> {
         key_kind,
         signer_cert,
         key,
+        not_after,
         summary,
     })
 }
@@ -310,6 +360,30 @@ impl LocalCa {
         &self.summary
     }
 
+    /// The warning for a device certificate valid `days` from now that would
+    /// outlive this CA (`None` when it does not).
+    pub fn outlives_warning(&self, days: u32) -> Option<String> {
+        let end = validity_end(OffsetDateTime::now_utc(), days).ok()?;
+        (end > self.not_after).then(|| {
+            format!(
+                "--days {days} makes the device certificate valid until {}, but the local CA \
+                 that signs it expires on {}: from then on brokers reject the device. Pass \
+                 --days {} at most, or plan to re-issue device certificates under a new CA \
+                 before that date",
+                rfc3339(end).get(..10).unwrap_or_default(),
+                rfc3339(self.not_after).get(..10).unwrap_or_default(),
+                (self.not_after - OffsetDateTime::now_utc())
+                    .whole_days()
+                    .max(1)
+            )
+        })
+    }
+
+    /// When the CA certificate expires.
+    pub fn not_after(&self) -> OffsetDateTime {
+        self.not_after
+    }
+
     /// Issue a client certificate: CN = `client_id`, EKU clientAuth, valid
     /// from an hour ago (device clocks set by NTP may lag) for `days` days.
     pub fn issue_device(
@@ -318,14 +392,12 @@ impl LocalCa {
         kind: KeyKind,
         days: u32,
     ) -> Result<IssuedCertificate> {
-        if days == 0 {
-            return Err(Error::usage("--days must be at least 1"));
-        }
-        let key = generate_key(kind)?;
         let now = OffsetDateTime::now_utc();
         let now = now.replace_nanosecond(0).unwrap_or(now);
+        let not_after = validity_end(now, days)?;
+        let warnings = self.outlives_warning(days).into_iter().collect();
+        let key = generate_key(kind)?;
         let not_before = now - time::Duration::hours(1);
-        let not_after = now + time::Duration::days(days.into());
         let mut p = CertificateParams::default();
         p.distinguished_name = rcgen::DistinguishedName::new();
         p.distinguished_name.push(DnType::CommonName, client_id);
@@ -358,6 +430,7 @@ impl LocalCa {
             key_kind: kind,
             not_before: rfc3339(not_before),
             not_after: rfc3339(not_after),
+            warnings,
         })
     }
 }

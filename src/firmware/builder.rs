@@ -317,7 +317,8 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildReport
             dir.join(LOG).display()
         )));
     }
-    std::fs::copy(&produced, &image).map_err(|e| Error::io(&image, e))?;
+    let bytes = std::fs::read(&produced).map_err(|e| Error::io(&produced, e))?;
+    crate::files::write_public(&image, &bytes)?;
     let firmware_bytes = std::fs::metadata(&image).map(|m| m.len()).unwrap_or(0);
     let report = BuildReport {
         board: opts.board.as_str().to_string(),
@@ -333,7 +334,7 @@ pub fn build(opts: &BuildOptions, progress: &dyn Progress) -> Result<BuildReport
     };
     let stamp = serde_json::to_vec_pretty(&report)
         .map_err(|e| Error::runtime(format!("cannot serialise the build stamp: {e}")))?;
-    std::fs::write(&stamp_path, stamp).map_err(|e| Error::io(&stamp_path, e))?;
+    crate::files::write_public(&stamp_path, &stamp)?;
     Ok(report)
 }
 

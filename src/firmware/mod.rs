@@ -225,7 +225,7 @@ impl Rendered {
             if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
                 continue;
             }
-            std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+            crate::files::write_public(&path, bytes)?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! suggests (`espmqtt init --from-broker`).
 
 use crate::error::{Error, Result};
+use crate::tls::anchor::{self, Bundle};
 use crate::tls::TrustMode;
 
 /// The broker's chain as a device sees it: the device's own TLS engine
@@ -28,19 +29,33 @@ pub fn fetch_chain(host: &str, port: u16) -> Result<Vec<Vec<u8>>> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustProposal {
     pub trust: TrustMode,
-    /// Certificate to save as `ca_file` (`ca` mode) — the topmost one sent.
+    /// Certificate to save as `ca_file` (`ca` mode): the chain's root when
+    /// it can be identified, else the topmost certificate sent.
     pub anchor_der: Option<Vec<u8>>,
+    /// Whether `anchor_der` is a root, and where it was found.
+    pub anchor_is_root: bool,
+    pub anchor_source: Option<String>,
+    pub anchor_subject: Option<String>,
     /// Why this mode, in the user's terms.
     pub reason: String,
+    /// What the user must know (e.g. an intermediate is pinned).
+    pub warnings: Vec<String>,
+}
+
+/// [`propose_trust_with`] looking for the root in the system's store.
+pub fn propose_trust(chain: &[Vec<u8>]) -> Result<TrustProposal> {
+    propose_trust_with(chain, &[Bundle::system()])
 }
 
 /// Self-signed leaf → `pubkey`, because a fingerprint breaks at every
-/// renewal while the key usually survives it (esp8266-tls.md §11 item 1).
-/// CA-issued leaf → `ca` with the chain's topmost certificate as the anchor
-/// (BearSSL stops at the first certificate whose issuer matches an anchor,
-/// esp8266-tls.md §3.6); when the broker sent only its own certificate there
+/// renewal while the key usually survives it. CA-issued leaf → `ca` with the
+/// chain's root as the anchor, looked up in `bundles` when the broker does
+/// not send it (see `src/tls/anchor.rs`); BearSSL accepts a chain as soon as
+/// a certificate's issuer matches an anchor. When the root cannot be
+/// identified the topmost certificate sent is proposed with a warning; when
+/// the broker sent only its own certificate and its issuer is unknown there
 /// is no CA to take, and `--ca-file` is left for the user.
-pub fn propose_trust(chain: &[Vec<u8>]) -> Result<TrustProposal> {
+pub fn propose_trust_with(chain: &[Vec<u8>], bundles: &[Bundle]) -> Result<TrustProposal> {
     let leaf = chain
         .first()
         .ok_or_else(|| Error::check_failed("the broker sent no certificate"))?;
@@ -52,30 +67,50 @@ pub fn propose_trust(chain: &[Vec<u8>]) -> Result<TrustProposal> {
         return Ok(TrustProposal {
             trust: TrustMode::Pubkey,
             anchor_der: None,
+            anchor_is_root: false,
+            anchor_source: None,
+            anchor_subject: None,
             reason: "the broker's certificate is self-signed: pin its public key (pubkey). \
                      A fingerprint would break at every certificate renewal, while a renewed \
                      certificate usually keeps the key"
                 .into(),
+            warnings: Vec::new(),
         });
     }
-    if chain.len() == 1 {
-        return Ok(TrustProposal {
+    let choice = anchor::choose(chain, bundles);
+    match choice {
+        Some(a) if a.is_root || chain.len() > 1 => Ok(TrustProposal {
+            trust: TrustMode::Ca,
+            reason: if a.is_root {
+                format!(
+                    "the broker's certificate is issued by a CA: trust its root ({}, from {}) \
+                     in ca mode, with NTP; it survives certificate renewals",
+                    a.subject, a.source
+                )
+            } else {
+                "the broker's certificate is issued by a CA: trust the CA (ca mode, with NTP)"
+                    .into()
+            },
+            anchor_is_root: a.is_root,
+            anchor_source: Some(a.source),
+            anchor_subject: Some(a.subject),
+            anchor_der: Some(a.der),
+            warnings: a.warning.into_iter().collect(),
+        }),
+        _ => Ok(TrustProposal {
             trust: TrustMode::Ca,
             anchor_der: None,
+            anchor_is_root: false,
+            anchor_source: None,
+            anchor_subject: None,
             reason: format!(
                 "the broker's certificate is issued by a CA ({}), but the broker did not send \
-                 the CA certificate: pass --ca-file with it",
+                 the CA certificate and it is not in the system store: pass --ca-file with it",
                 cert.issuer()
             ),
-        });
+            warnings: Vec::new(),
+        }),
     }
-    Ok(TrustProposal {
-        trust: TrustMode::Ca,
-        anchor_der: chain.last().cloned(),
-        reason: "the broker's certificate is issued by a CA: trust the CA (ca mode, with NTP); \
-                 it survives certificate renewals"
-            .into(),
-    })
 }
 
 #[cfg(test)]
@@ -106,14 +141,23 @@ mod tests {
             .signed_by(&leaf_key, &ca, &ca_key)
             .unwrap();
         let chain = vec![leaf.der().to_vec(), ca.der().to_vec()];
-        let p = propose_trust(&chain).unwrap();
+        let p = propose_trust_with(&chain, &[]).unwrap();
         assert_eq!(p.trust, TrustMode::Ca);
         assert_eq!(p.anchor_der.as_deref(), Some(ca.der().as_ref()));
-        // Only the leaf sent: ca mode, but no anchor to take.
-        let p = propose_trust(&chain[..1]).unwrap();
+        assert!(p.anchor_is_root);
+        // Only the leaf sent: ca mode, but no anchor to take…
+        let p = propose_trust_with(&chain[..1], &[]).unwrap();
         assert_eq!(p.trust, TrustMode::Ca);
         assert!(p.anchor_der.is_none());
         assert!(p.reason.contains("--ca-file"));
+        // … unless a bundle has the root.
+        let bundle = Bundle {
+            origin: "roots.pem".into(),
+            certs: vec![ca.der().to_vec()],
+        };
+        let p = propose_trust_with(&chain[..1], &[bundle]).unwrap();
+        assert_eq!(p.anchor_der.as_deref(), Some(ca.der().as_ref()));
+        assert_eq!(p.anchor_source.as_deref(), Some("roots.pem"));
         assert!(propose_trust(&[]).is_err());
     }
 }

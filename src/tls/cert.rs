@@ -23,13 +23,9 @@ pub fn sha256(der: &[u8]) -> [u8; 32] {
     Sha256::digest(der).into()
 }
 
-/// `aa:bb:cc…` lower case (the spelling the core's `tools/cert.py` writes).
+/// `AA:BB:CC…`: the one output spelling of a digest (see `src/digest.rs`).
 pub fn colon_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    crate::digest::display(bytes)
 }
 
 /// Raw SubjectPublicKeyInfo DER of a certificate.
@@ -833,28 +829,24 @@ pub fn parse_expected(input: &str) -> std::result::Result<ExpectedValue, String>
     if s.is_empty() {
         return Err("the value is empty".into());
     }
-    if !pin_label {
-        let hex_digits: String = s
-            .chars()
-            .filter(|c| !matches!(c, ':' | ' ' | '-' | '\t'))
-            .collect();
-        if hex_digits.chars().all(|c| c.is_ascii_hexdigit()) {
-            let bytes = hex::decode(&hex_digits)
-                .map_err(|_| format!("odd number of hex digits ({})", hex_digits.len()))?;
-            return match bytes.len() {
-                20 => Ok(ExpectedValue {
-                    kind: ExpectKind::Sha1,
-                    bytes,
-                }),
-                32 => Ok(ExpectedValue {
-                    kind: ExpectKind::Sha256,
-                    bytes,
-                }),
-                n => Err(format!(
-                    "{n} bytes of hex: a SHA-1 has 20 bytes (40 hex digits), a SHA-256 32 (64)"
-                )),
-            };
-        }
+    if !pin_label
+        && s.chars()
+            .all(|c| c.is_ascii_hexdigit() || ":- \t".contains(c))
+    {
+        let bytes = crate::digest::parse_hex(s).map_err(|e| e.to_string())?;
+        return match bytes.len() {
+            20 => Ok(ExpectedValue {
+                kind: ExpectKind::Sha1,
+                bytes,
+            }),
+            32 => Ok(ExpectedValue {
+                kind: ExpectKind::Sha256,
+                bytes,
+            }),
+            n => Err(format!(
+                "{n} bytes of hex: a SHA-1 has 20 bytes (40 hex digits), a SHA-256 32 (64)"
+            )),
+        };
     }
     use base64::Engine;
     let decoded = base64::engine::general_purpose::STANDARD
@@ -943,8 +935,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn colon_hex_is_lowercase_with_colons() {
-        assert_eq!(colon_hex(&[0xAB, 0x01]), "ab:01");
+    fn colon_hex_is_uppercase_with_colons() {
+        assert_eq!(colon_hex(&[0xAB, 0x01]), "AB:01");
     }
 
     #[test]

@@ -4,10 +4,13 @@
 //! The C++ uses only what `BearSSL::WiFiClientSecure` offers in core 3.1.2
 //! (docs/DEVICE.md): `setFingerprint(const char*)` with the colon
 //! spelling its parser accepts, `setKnownKey` with an SPKI
-//! `PUBLIC KEY` PEM and `setTrustAnchors` with a CERTIFICATE PEM.
+//! `PUBLIC KEY` PEM and `setTrustAnchors` with a CERTIFICATE PEM. The `ca`
+//! block pins the chain's root when it can be identified
+//! (`src/tls/anchor.rs`).
 //! Strings go in PROGMEM, which the core's parsers read with
 //! `pgm_read_byte`.
 
+use crate::tls::anchor::{self, AnchorChoice, Bundle};
 use crate::tls::cert::{self, CertSummary};
 
 /// What `--emit` prints.
@@ -20,10 +23,26 @@ pub enum EmitFormat {
     Tasmota,
 }
 
-/// Render `format` for a chain (DER, leaf first) and its summaries.
+/// Render `format` for a chain (DER, leaf first) and its summaries; the
+/// `ca` block pins the chain's root, looked up in the system's store.
 pub fn render(format: EmitFormat, origin: &str, ders: &[Vec<u8>], chain: &[CertSummary]) -> String {
+    let anchor = match format {
+        EmitFormat::Arduino => anchor::choose(ders, &[Bundle::system()]),
+        EmitFormat::Tasmota => None,
+    };
+    render_with_anchor(format, origin, ders, chain, anchor.as_ref())
+}
+
+/// [`render`] with the `ca` anchor already chosen (see [`anchor::choose`]).
+pub fn render_with_anchor(
+    format: EmitFormat,
+    origin: &str,
+    ders: &[Vec<u8>],
+    chain: &[CertSummary],
+    anchor: Option<&AnchorChoice>,
+) -> String {
     match format {
-        EmitFormat::Arduino => arduino(origin, ders, chain),
+        EmitFormat::Arduino => arduino(origin, ders, chain, anchor),
         EmitFormat::Tasmota => tasmota(origin, ders, chain),
     }
 }
@@ -44,7 +63,12 @@ fn comment_safe(s: &str) -> String {
     s.replace("*/", "* /").replace(['\n', '\r'], " ")
 }
 
-fn arduino(origin: &str, ders: &[Vec<u8>], chain: &[CertSummary]) -> String {
+fn arduino(
+    origin: &str,
+    ders: &[Vec<u8>],
+    chain: &[CertSummary],
+    anchor: Option<&AnchorChoice>,
+) -> String {
     let mut out = String::new();
     let Some(leaf_der) = ders.first() else {
         return out;
@@ -84,44 +108,77 @@ fn arduino(origin: &str, ders: &[Vec<u8>], chain: &[CertSummary]) -> String {
         )),
     }
 
-    // The top certificate the server sends: BearSSL accepts the chain as
-    // soon as a certificate's issuer matches an anchor, and a non-CA anchor
-    // still works as direct trust (docs/DEVICE.md, "BearSSL X.509 validation").
+    // The anchor: the chain's root when it can be identified (BearSSL
+    // accepts the chain as soon as a certificate's issuer matches an
+    // anchor), else the top certificate the server sends, with a warning;
+    // a non-CA anchor still works as direct trust (docs/DEVICE.md,
+    // "BearSSL X.509 validation").
     let top_index = ders.len() - 1;
-    let top_der = &ders[top_index];
-    let top = chain.get(top_index);
-    let top_desc = top
-        .filter(|c| c.parse_error.is_none())
-        .map(|c| {
+    let (anchor_der, anchor_desc, survives) = match anchor {
+        Some(a) if a.is_root => (
+            a.der.as_slice(),
+            format!("the root CA {} ({})", a.subject, a.source),
+            "//    Survives renewals and intermediate changes as long as this root issues\n\
+             //    the broker's certificates.\n"
+                .to_string(),
+        ),
+        _ => {
+            let top = chain.get(top_index).filter(|c| c.parse_error.is_none());
             let role = if top_index == 0 {
                 "the leaf itself (the server sends no CA)"
-            } else if c.self_signed {
-                "the root CA the server sends"
             } else {
                 "the top certificate the server sends"
             };
-            format!("{role}: {}, valid until {}", c.subject, c.not_after)
-        })
-        .unwrap_or_else(|| "the top certificate the server sends".to_string());
-    let survives = if top_index == 0 {
-        "//    With no CA in the chain this anchor is the leaf: it breaks at renewal.\n"
-    } else {
-        "//    Survives renewals as long as the same CA issues the certificate.\n"
+            let desc = top
+                .map(|c| format!("{role}: {}, valid until {}", c.subject, c.not_after))
+                .unwrap_or_else(|| role.to_string());
+            let mut note = if top_index == 0 {
+                "//    With no CA in the chain this anchor is the leaf: it breaks at renewal.\n"
+                    .to_string()
+            } else {
+                "//    NOT a root: breaks when the CA issues from another intermediate.\n"
+                    .to_string()
+            };
+            if let Some(w) = anchor.and_then(|a| a.warning.as_deref()) {
+                note.push_str(&wrap_comment(w));
+            }
+            (ders[top_index].as_slice(), desc, note)
+        }
     };
     out.push_str(
         "// 3. ca: full chain, validity dates and host name (connect by name). Needs the\n\
          //    real time first: configTime(0, 0, \"pool.ntp.org\") and wait for it.\n",
     );
-    out.push_str(survives);
-    out.push_str(&format!("//    Anchor = {}.\n", comment_safe(&top_desc)));
+    out.push_str(&survives);
+    out.push_str(&format!("//    Anchor = {}.\n", comment_safe(&anchor_desc)));
     out.push_str(
         "//    BearSSL::X509List broker_anchors(broker_ca);\n\
          //    client.setTrustAnchors(&broker_anchors);\n",
     );
     out.push_str(&format!(
         "static const char broker_ca[] PROGMEM = R\"PEM(\n{})PEM\";\n",
-        cert::to_pem("CERTIFICATE", top_der)
+        cert::to_pem("CERTIFICATE", anchor_der)
     ));
+    out
+}
+
+/// A warning as `//    ` comment lines of at most 80 columns.
+fn wrap_comment(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from("//    ");
+    for word in comment_safe(text).split_whitespace() {
+        if line.len() + word.len() + 1 > 80 && line.len() > 6 {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = String::from("//    ");
+        }
+        line.push_str(word);
+        line.push(' ');
+    }
+    if line.len() > 6 {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
     out
 }
 

@@ -5,6 +5,7 @@
 //! ([`net`]) for all of it.
 
 pub mod analysis;
+pub mod anchor;
 pub mod capture;
 pub mod cert;
 pub mod clienthello;

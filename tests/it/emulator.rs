@@ -1043,3 +1043,41 @@ fn esptool_legacy_stub_write_and_verify() {
     assert!(emu.wait_disconnected(2, Duration::from_secs(10)));
     assert!(emu.saved_flash()[0x4000..0x4000 + img.len()] == img[..]);
 }
+
+/// `--save` holds every password written: 0600, and an unwritable path is
+/// an error at start (exit 4), not a warning after the flash.
+#[test]
+fn save_file_is_private_and_checked_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let run = env.run(&[
+        "emulate",
+        "--listen",
+        "127.0.0.1:0",
+        "--save",
+        "no-such-dir/flash.bin",
+    ]);
+    run.assert_code(4);
+    assert!(run.stderr.contains("--save"), "{}", run.stderr);
+
+    let emu = Emulator::start(&env, &["--baud-model", "off", "--save", "flash.bin"]);
+    let fw = env.write("fw.bin", {
+        let mut v = vec![0xE9u8, 1, 2, 0x20, 0, 0, 0, 0];
+        v.resize(4096, 0x5A);
+        v
+    });
+    env.run(&[
+        "flash",
+        "--port",
+        &emu.url(),
+        "--firmware",
+        fw.to_str().unwrap(),
+    ])
+    .assert_code(0);
+    assert!(emu.wait_disconnected(1, Duration::from_secs(10)));
+    let mode = std::fs::metadata(env.path().join("flash.bin"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

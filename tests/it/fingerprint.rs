@@ -535,12 +535,12 @@ fn file_pem_bundle_and_der() {
         rep.warnings
     );
 
-    // Not a certificate, no file: usage errors.
+    // Not a certificate: usage error; no such file: I/O error.
     let junk = env.write("junk.pem", "hello");
     env.run(&["fingerprint", "--file", path_str(&junk)])
         .assert_code(2);
     env.run(&["fingerprint", "--file", "/nonexistent/x.pem"])
-        .assert_code(2);
+        .assert_code(4);
     // Neither target nor file nor config.
     env.run(&["fingerprint"]).assert_code(2);
     env.run(&["fingerprint", "host:notaport"]).assert_code(2);

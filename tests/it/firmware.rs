@@ -745,7 +745,7 @@ fn init_without_tty_or_flags_names_missing_flags() {
         "--wifi-ssid",
         "x",
         "--wifi-password",
-        "y",
+        "password1",
         "--trust",
         "ca",
     ]);
@@ -788,7 +788,7 @@ fn init_with_flags_writes_a_config_that_builds_a_blob() {
     assert_eq!(cfg.tls.trust, TrustMode::Fingerprint);
     assert_eq!(
         cfg.tls.fingerprints,
-        vec!["ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01"]
+        vec!["AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01"]
     );
     // Refuses to overwrite without --force.
     env.run(&[
@@ -829,7 +829,7 @@ fn init_checks_trust_material() {
         "--wifi-ssid",
         "s",
         "--wifi-password",
-        "p",
+        "password1",
         "--trust",
         "ca",
         "--ca-file",
@@ -843,7 +843,7 @@ fn init_checks_trust_material() {
         "--wifi-ssid",
         "s",
         "--wifi-password",
-        "p",
+        "password1",
         "--trust",
         "fingerprint",
         "--fingerprint",
@@ -1108,7 +1108,7 @@ fn init_from_broker_proposes_trust_mode() {
         "--wifi-ssid",
         "s",
         "--wifi-password",
-        "p",
+        "password1",
     ]);
     r.assert_code(0);
     assert!(r.stderr.contains("fingerprint would break"), "{}", r.stderr);
@@ -1146,7 +1146,7 @@ fn init_from_broker_proposes_trust_mode() {
         "--wifi-ssid",
         "s",
         "--wifi-password",
-        "p",
+        "password1",
     ])
     .assert_code(0);
     let cfg = ProjectConfig::from_toml(
@@ -1166,7 +1166,7 @@ fn init_from_broker_proposes_trust_mode() {
         "--wifi-ssid",
         "s",
         "--wifi-password",
-        "p",
+        "password1",
     ])
     .assert_code(3);
 }

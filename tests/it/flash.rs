@@ -358,3 +358,139 @@ fn failed_flash_leaves_registry_untouched() {
         "registry changed: {dev}"
     );
 }
+
+/// Durations that used to panic in `Duration::from_secs_f64` are usage errors.
+#[test]
+fn hostile_durations_exit_2() {
+    let env = Env::new();
+    for args in [
+        &["--wait", "--poll", "nan"][..],
+        &["--wait", "--poll", "1e300"],
+        &["--wait", "--wait-timeout", "1e300"],
+        &["--wait", "--poll", "-1"],
+    ] {
+        let mut a = vec!["flash", "--port", "socket://127.0.0.1:9", "--devices", "a"];
+        a.extend_from_slice(args);
+        let run = env.run(&a);
+        run.assert_code(2);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+    let run = env.run(&[
+        "monitor",
+        "--port",
+        "socket://127.0.0.1:9",
+        "--timeout",
+        "nan",
+    ]);
+    run.assert_code(2);
+}
+
+/// An ELF file is refused with directions to the .bin; a file without the
+/// image header needs --force; a missing file is an I/O error (exit 4).
+#[test]
+fn firmware_files_are_checked_before_connecting() {
+    let env = Env::new();
+    let elf = env.write("sketch.ino.elf", b"\x7fELF\x01\x01\x01\0rest of an elf");
+    let run = env.run(&[
+        "flash",
+        "--port",
+        "socket://127.0.0.1:9",
+        "--firmware",
+        elf.to_str().unwrap(),
+    ]);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("ELF") && run.stderr.contains(".bin"),
+        "{}",
+        run.stderr
+    );
+    let raw = env.write("dump.bin", vec![0x55u8; 4096]);
+    let run = env.run(&[
+        "flash",
+        "--port",
+        "socket://127.0.0.1:9",
+        "--firmware",
+        raw.to_str().unwrap(),
+    ]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("--force"), "{}", run.stderr);
+    let run = env.run(&[
+        "flash",
+        "--port",
+        "socket://127.0.0.1:9",
+        "--firmware",
+        "missing.bin",
+    ]);
+    run.assert_code(4);
+
+    let emu = Emulator::start(&env, &["--baud-model", "off"]);
+    let (run, v) = flash_json(
+        &env,
+        &[
+            "--port",
+            &emu.url(),
+            "--firmware",
+            raw.to_str().unwrap(),
+            "--force",
+        ],
+    );
+    run.assert_code(0);
+    assert_eq!(v["verified"], true);
+}
+
+/// `--config-only --device B` on a module bound to A is refused unless
+/// --rebind, as fleet flashing refuses it; the chip line comes first.
+#[test]
+fn a_bound_module_is_not_rebound_silently() {
+    let env = Env::new();
+    project(&env);
+    env.run(&["device", "new", "sensor-2"]).assert_code(0);
+    let emu = Emulator::start(&env, &["--baud-model", "off"]);
+    let url = emu.url();
+    let run = env.run(&[
+        "flash",
+        "--port",
+        &url,
+        "--device",
+        "sensor-1",
+        "--config-only",
+        "--after",
+        "no-reset",
+    ]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.starts_with("ESP8266 on socket://"),
+        "chip line first: {}",
+        run.stdout
+    );
+    let args = [
+        "flash",
+        "--port",
+        &url,
+        "--device",
+        "sensor-2",
+        "--config-only",
+        "--after",
+        "no-reset",
+    ];
+    let run = env.run(&args);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("bound to device `sensor-1`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--rebind"), "{}", run.stderr);
+    let (_, one) = env.run_json(&["device", "show", "sensor-1"]);
+    assert_eq!(one["mac"], "5c:cf:7f:c8:cd:8d", "{one}");
+
+    let mut rebind = args.to_vec();
+    rebind.push("--rebind");
+    let (run, v) = env.run_json(&rebind);
+    run.assert_code(0);
+    assert_eq!(v["rebound_from"], "sensor-1");
+    let (_, one) = env.run_json(&["device", "show", "sensor-1"]);
+    assert!(one["mac"].is_null(), "{one}");
+    let (_, two) = env.run_json(&["device", "show", "sensor-2"]);
+    assert_eq!(two["mac"], "5c:cf:7f:c8:cd:8d", "{two}");
+}

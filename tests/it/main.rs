@@ -14,3 +14,4 @@ mod flash;
 mod fleet;
 mod monitor;
 mod probe;
+mod serial;

@@ -537,3 +537,28 @@ fn emulator_rom_log_from_the_flash_image_is_decoded() {
     assert_eq!(err.severity, "error");
     assert!(err.summary.contains("checksum does not match"));
 }
+
+/// A module in download mode prints nothing: the monitor says why.
+#[test]
+fn a_silent_module_gets_the_gpio0_hint() {
+    let env = Env::new();
+    let emu = Emulator::start(&env, &["--baud-model", "off"]);
+    let run = env.run(&["monitor", "--port", &emu.url(), "--timeout", "1"]);
+    run.assert_code(1);
+    assert!(run.all().contains("GPIO0"), "{}", run.all());
+    let run = env.run(&[
+        "monitor",
+        "--port",
+        &emu.url(),
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+    ]);
+    run.assert_code(1);
+    assert!(
+        run.json_lines().iter().any(|l| l["type"] == "silent"),
+        "{}",
+        run.stdout
+    );
+}

@@ -18,6 +18,7 @@ pub mod monitor;
 pub mod mosquitto;
 pub mod pki;
 pub mod probe;
+pub mod serial;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -257,12 +257,12 @@ impl TestPki {
             key_file,
         }
     }
-    /// Leaf SHA-1 as lower-case colon hex.
+    /// Leaf SHA-1 as upper-case colon hex (the spelling espmqtt prints).
     pub fn leaf_sha1(&self) -> String {
         use sha1::Digest;
         let d = sha1::Sha1::digest(self.server.der());
         d.iter()
-            .map(|b| format!("{b:02x}"))
+            .map(|b| format!("{b:02X}"))
             .collect::<Vec<_>>()
             .join(":")
     }
