@@ -165,6 +165,22 @@ impl LineDecoder {
 
     /// Decode one line of text.
     pub fn decode(&mut self, line: &str) -> Decoded {
+        let mut d = self.decode_line(line);
+        // A status value may carry any byte (`\xHH`) and reaches the summary
+        // and the fix, which the terminal shows: no control sequence there.
+        // The JSON fields keep the exact value (serde escapes it).
+        for text in std::iter::once(&mut d.summary).chain(d.fix.as_mut()) {
+            if text.chars().any(|c| c.is_control() && c != '\t') {
+                *text = text
+                    .chars()
+                    .filter(|c| !c.is_control() || *c == '\t')
+                    .collect();
+            }
+        }
+        d
+    }
+
+    fn decode_line(&mut self, line: &str) -> Decoded {
         let line = line.trim_end_matches(['\r', '\n']);
         let t = line.trim();
         if let Some(pos) = line.find(STATUS_PREFIX) {

@@ -113,6 +113,17 @@ fn status_line_grammar() {
     assert_eq!(s.get("device"), Some(""));
 }
 
+/// A status value with an escape sequence (`\x1b[2J` clears the screen)
+/// reaches the summary without it; the JSON field keeps the exact value.
+#[test]
+fn status_values_put_no_control_sequence_on_the_terminal() {
+    let d = dec(r#"espmqtt: unprovisioned reason=bad_crc detail="\x1b[2J\x07\x0d\x0afake""#);
+    assert!(d.summary.contains("[2Jfake"), "{}", d.summary);
+    assert!(!d.summary.chars().any(char::is_control), "{:?}", d.summary);
+    assert!(!d.fix.unwrap().chars().any(char::is_control));
+    assert_eq!(d.fields["detail"], "\u{1b}[2J\u{7}\r\nfake");
+}
+
 #[test]
 fn typed_fields() {
     let d = dec(

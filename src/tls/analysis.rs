@@ -1391,6 +1391,44 @@ mod tests {
         assert!(device_text(Some(62), None).contains("BR_ERR_X509_NOT_TRUSTED"));
     }
 
+    /// BearSSL judged a ServerHello before its record was complete (the
+    /// server's bytes reached it one at a time); the analysis then saw no
+    /// ServerHello and blamed a closed connection. The tap now holds the
+    /// rest of the record, and the finding names the real cause.
+    #[test]
+    fn error_in_the_middle_of_a_record_is_explained_from_the_whole_record() {
+        use super::super::engine::handshake_offline;
+        // ServerHello: TLS 1.2, ECDHE-RSA-AES128-GCM, renegotiation_info,
+        // max_fragment_length 4096 where the device asked for 512, then
+        // ec_point_formats (after the byte BearSSL stops at).
+        let ext = [0xff, 0x01, 0, 1, 0, 0, 1, 0, 1, 4, 0, 0x0b, 0, 2, 1, 0];
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7; 32]);
+        body.extend_from_slice(&[0, 0xc0, 0x2f, 0]);
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(&ext);
+        let mut rec = vec![22, 3, 3, 0, body.len() as u8 + 4, 2, 0, 0, body.len() as u8];
+        rec.extend_from_slice(&body);
+        let cfg = DeviceTls {
+            ciphers: CipherBuild::All,
+            versions: (0x0301, 0x0303),
+            buffers: (512, 512),
+            trust: super::super::engine::DeviceTrust {
+                mode: TrustMode::Insecure,
+                ..Default::default()
+            },
+            client: None,
+            server_name: Some("broker.example".into()),
+        };
+        let (hs, tap) = handshake_offline(&cfg, &rec, 1).unwrap();
+        assert_eq!(hs.error, 18);
+        assert_eq!(tap.received, rec);
+        let a = analyse(&cfg, &hs, &tap);
+        assert!(a.inconsistencies.is_empty(), "{:?}", a.inconsistencies);
+        let ids: Vec<&str> = a.findings.iter().map(|f| f.id.as_str()).collect();
+        assert!(ids.contains(&"mfln_mismatch"), "{ids:?}");
+    }
+
     #[test]
     fn client_flight_reads_our_hello() {
         // A ClientHello record with SNI "a" and MFL code 1.

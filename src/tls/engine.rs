@@ -306,13 +306,7 @@ impl Session {
         cfg: &bearssl::Config,
         deadline: Instant,
     ) -> Result<Session, SetupError> {
-        let engine = bearssl::Client::start(cfg).map_err(|e| match e {
-            bearssl::SetupError::CoreRefuses { code } => SetupError::CoreRefuses {
-                code,
-                why: "this cipher build has no EC support for the configured key".into(),
-            },
-            other => SetupError::Engine(other.to_string()),
-        })?;
+        let engine = start_engine(cfg)?;
         Ok(Session {
             engine,
             sock,
@@ -474,6 +468,9 @@ impl Session {
         let t = Instant::now();
         let r = self.pump(self.deadline, |st| st.sendapp());
         self.completed = r.is_ok();
+        if !self.completed && self.transport == TransportEnd::Open {
+            self.tap_rest_of_record();
+        }
         let (version, suite) = self.engine.session();
         Handshake {
             error: if self.completed { 0 } else { self.error() },
@@ -485,6 +482,28 @@ impl Session {
             fingerprint_index: None,
             rejected_anchors: self.engine.notes().rejected_anchors.clone(),
             client_key_rejected: self.engine.notes().client_key_rejected,
+        }
+    }
+
+    /// BearSSL takes a plaintext record apart while it arrives and may stop
+    /// in the middle of one (a wrong extension in the ServerHello, a leaf
+    /// it rejects before the rest of the chain came). Read the rest of that
+    /// record, which the server has sent already, into the tap only: the
+    /// analysis needs the whole message the engine judged.
+    fn tap_rest_of_record(&mut self) {
+        let until = (Instant::now() + Duration::from_millis(500)).min(self.deadline);
+        let mut buf = [0u8; 4096];
+        loop {
+            let missing = record_remainder(&self.tap.received);
+            if missing == 0 || self.tap.received.len() >= TAP_LIMIT || Instant::now() >= until {
+                return;
+            }
+            let _ = self.sock.set_read_timeout(Some(left(until)));
+            let want = missing.min(buf.len());
+            match self.sock.read(&mut buf[..want]) {
+                Ok(n) if n > 0 => Tap::push(&mut self.tap.received, &buf[..n]),
+                _ => return,
+            }
         }
     }
 
@@ -516,6 +535,119 @@ impl Session {
         }
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
     }
+}
+
+/// Bytes still missing from the last record of a tapped stream (0 when it
+/// ends on a record boundary).
+fn record_remainder(stream: &[u8]) -> usize {
+    let mut rest = stream;
+    loop {
+        if rest.is_empty() {
+            return 0;
+        }
+        if rest.len() < 5 {
+            return 5 - rest.len();
+        }
+        let len = 5 + usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        if rest.len() < len {
+            return len - rest.len();
+        }
+        rest = &rest[len..];
+    }
+}
+
+fn start_engine(cfg: &bearssl::Config) -> Result<bearssl::Client, SetupError> {
+    bearssl::Client::start(cfg).map_err(|e| match e {
+        bearssl::SetupError::CoreRefuses { code } => SetupError::CoreRefuses {
+            code,
+            why: "this cipher build has no EC support for the configured key".into(),
+        },
+        other => SetupError::Engine(other.to_string()),
+    })
+}
+
+/// The device's handshake against recorded server bytes instead of a
+/// socket: what the engine sends is only tapped, `server` reaches it in
+/// reads of at most `read_size` bytes, and when the bytes run out the
+/// transport counts as closed. For the fuzz targets (`crate::fuzzing`),
+/// which feed the engine and the analysis arbitrary server answers;
+/// [`connect`] is the real thing. Uses the first fingerprint.
+#[doc(hidden)]
+pub fn handshake_offline(
+    cfg: &DeviceTls,
+    server: &[u8],
+    read_size: usize,
+) -> Result<(Handshake, Tap), SetupError> {
+    let mut engine = start_engine(&cfg.engine_config(0)?)?;
+    let mut tap = Tap::default();
+    let mut rest = server;
+    let mut transport = TransportEnd::Open;
+    let mut idle = 0;
+    let completed = loop {
+        let st = engine.state();
+        if st.closed() {
+            break false;
+        }
+        if st.sendrec() {
+            if let Some(buf) = engine.sendrec() {
+                let n = buf.len();
+                Tap::push(&mut tap.sent, buf);
+                engine.sendrec_ack(n);
+            }
+            idle = 0;
+        } else if st.sendapp() {
+            break true;
+        } else if st.recvrec() {
+            if rest.is_empty() {
+                transport = TransportEnd::Closed;
+                break false;
+            }
+            let Some(buf) = engine.recvrec() else {
+                break false;
+            };
+            let n = buf.len().min(rest.len()).min(read_size.max(1));
+            buf[..n].copy_from_slice(&rest[..n]);
+            Tap::push(&mut tap.received, &rest[..n]);
+            engine.recvrec_ack(n);
+            rest = &rest[n..];
+            idle = 0;
+        } else {
+            engine.flush();
+            idle += 1;
+            if idle > 2 {
+                break false;
+            }
+        }
+    };
+    // As `Session::tap_rest_of_record` does on a socket.
+    if !completed {
+        loop {
+            let missing = record_remainder(&tap.received).min(rest.len());
+            if missing == 0 || tap.received.len() >= TAP_LIMIT {
+                break;
+            }
+            Tap::push(&mut tap.received, &rest[..missing]);
+            rest = &rest[missing..];
+        }
+    }
+    let (version, suite) = engine.session();
+    let error = match engine.last_error() {
+        _ if completed => 0,
+        0 if transport != TransportEnd::Open => ERR_IO,
+        e => e,
+    };
+    let handshake = Handshake {
+        error,
+        completed,
+        version,
+        suite,
+        transport,
+        millis: 0,
+        fingerprint_index: (cfg.trust.mode == TrustMode::Fingerprint).then_some(0),
+        rejected_anchors: engine.notes().rejected_anchors.clone(),
+        client_key_rejected: engine.notes().client_key_rejected,
+    };
+    Ok((handshake, tap))
 }
 
 fn is_timeout(e: &std::io::Error) -> bool {
