@@ -427,11 +427,13 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Bring a running mosquitto''s dynamic security plugin to the registry''s state')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'espmqtt;broker;export' {
             [CompletionResult]::new('--mosquitto', '--mosquitto', [CompletionResultType]::ParameterName, 'Directory for mosquitto''s files (created if missing)')
+            [CompletionResult]::new('--dynsec', '--dynsec', [CompletionResultType]::ParameterName, 'Write (or update) a dynamic-security.json for mosquitto''s dynamic security plugin: one client and one role per active device; entries espmqtt does not manage (the admin) are kept')
             [CompletionResult]::new('--mosquitto-version', '--mosquitto-version', [CompletionResultType]::ParameterName, 'Follow this mosquitto version''s password hashing defaults (PBKDF2 iterations)')
             [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'A user allowed to read and write every topic (`#`); its password line is kept across exports')
             [CompletionResult]::new('--topic-prefix', '--topic-prefix', [CompletionResultType]::ParameterName, 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")')
@@ -439,7 +441,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Listener address (default: all interfaces)')
             [CompletionResult]::new('--server-cert', '--server-cert', [CompletionResultType]::ParameterName, 'Broker certificate (chain) PEM')
             [CompletionResult]::new('--server-key', '--server-key', [CompletionResultType]::ParameterName, 'Broker private key PEM')
-            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'CA file for the listener (`cafile`)')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'CA file for the listener (`cafile`)')
             [CompletionResult]::new('--client-certs', '--client-certs', [CompletionResultType]::ParameterName, 'Require client certificates')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
@@ -455,12 +457,37 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'espmqtt;broker;sync' {
+            [CompletionResult]::new('--dynsec', '--dynsec', [CompletionResultType]::ParameterName, 'The broker and its dynamic security admin: mqtts://ADMIN@HOST[:PORT]')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Variable holding the admin''s password')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'CA of the broker''s certificate (PEM); default: the public roots')
+            [CompletionResult]::new('--topic-prefix', '--topic-prefix', [CompletionResultType]::ParameterName, 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the broker and each answer')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the steps; change nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'espmqtt;broker;help' {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Bring a running mosquitto''s dynamic security plugin to the registry''s state')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'espmqtt;broker;help;export' {
+            break
+        }
+        'espmqtt;broker;help;sync' {
             break
         }
         'espmqtt;broker;help;help' {
@@ -726,9 +753,13 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
         }
         'espmqtt;help;broker' {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Bring a running mosquitto''s dynamic security plugin to the registry''s state')
             break
         }
         'espmqtt;help;broker;export' {
+            break
+        }
+        'espmqtt;help;broker;sync' {
             break
         }
         'espmqtt;help;init' {

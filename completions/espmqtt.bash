@@ -64,11 +64,17 @@ _espmqtt() {
             espmqtt__subcmd__broker,help)
                 cmd="espmqtt__subcmd__broker__subcmd__help"
                 ;;
+            espmqtt__subcmd__broker,sync)
+                cmd="espmqtt__subcmd__broker__subcmd__sync"
+                ;;
             espmqtt__subcmd__broker__subcmd__help,export)
                 cmd="espmqtt__subcmd__broker__subcmd__help__subcmd__export"
                 ;;
             espmqtt__subcmd__broker__subcmd__help,help)
                 cmd="espmqtt__subcmd__broker__subcmd__help__subcmd__help"
+                ;;
+            espmqtt__subcmd__broker__subcmd__help,sync)
+                cmd="espmqtt__subcmd__broker__subcmd__help__subcmd__sync"
                 ;;
             espmqtt__subcmd__ca,help)
                 cmd="espmqtt__subcmd__ca__subcmd__help"
@@ -199,6 +205,9 @@ _espmqtt() {
             espmqtt__subcmd__help__subcmd__broker,export)
                 cmd="espmqtt__subcmd__help__subcmd__broker__subcmd__export"
                 ;;
+            espmqtt__subcmd__help__subcmd__broker,sync)
+                cmd="espmqtt__subcmd__help__subcmd__broker__subcmd__sync"
+                ;;
             espmqtt__subcmd__help__subcmd__ca,init)
                 cmd="espmqtt__subcmd__help__subcmd__ca__subcmd__init"
                 ;;
@@ -264,7 +273,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__broker)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version export help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version export sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,13 +295,17 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__broker__subcmd__export)
-            opts="-q -v -h -V --mosquitto --mosquitto-version --admin --topic-prefix --port --bind --server-cert --server-key --ca --client-certs --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --mosquitto --dynsec --mosquitto-version --admin --topic-prefix --port --bind --server-cert --server-key --ca-file --client-certs --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --mosquitto)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dynsec)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -324,7 +337,7 @@ _espmqtt() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --ca)
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -348,7 +361,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__broker__subcmd__help)
-            opts="export help"
+            opts="export sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +395,62 @@ _espmqtt() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__broker__subcmd__help__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__broker__subcmd__sync)
+            opts="-q -v -h -V --dynsec --password-env --ca-file --topic-prefix --dry-run --timeout --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dynsec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1288,7 +1357,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__broker)
-            opts="export"
+            opts="export sync"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1302,6 +1371,20 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__broker__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__broker__subcmd__sync)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -391,10 +391,12 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand export 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet'
+            cand sync 'Bring a running mosquitto''s dynamic security plugin to the registry''s state'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;broker;export'= {
             cand --mosquitto 'Directory for mosquitto''s files (created if missing)'
+            cand --dynsec 'Write (or update) a dynamic-security.json for mosquitto''s dynamic security plugin: one client and one role per active device; entries espmqtt does not manage (the admin) are kept'
             cand --mosquitto-version 'Follow this mosquitto version''s password hashing defaults (PBKDF2 iterations)'
             cand --admin 'A user allowed to read and write every topic (`#`); its password line is kept across exports'
             cand --topic-prefix 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")'
@@ -402,7 +404,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --bind 'Listener address (default: all interfaces)'
             cand --server-cert 'Broker certificate (chain) PEM'
             cand --server-key 'Broker private key PEM'
-            cand --ca 'CA file for the listener (`cafile`)'
+            cand --ca-file 'CA file for the listener (`cafile`)'
             cand --client-certs 'Require client certificates'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
@@ -417,11 +419,34 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'espmqtt;broker;sync'= {
+            cand --dynsec 'The broker and its dynamic security admin: mqtts://ADMIN@HOST[:PORT]'
+            cand --password-env 'Variable holding the admin''s password'
+            cand --ca-file 'CA of the broker''s certificate (PEM); default: the public roots'
+            cand --topic-prefix 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")'
+            cand --timeout 'Seconds to wait for the broker and each answer'
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --dry-run 'Print the steps; change nothing'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'espmqtt;broker;help'= {
             cand export 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet'
+            cand sync 'Bring a running mosquitto''s dynamic security plugin to the registry''s state'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;broker;help;export'= {
+        }
+        &'espmqtt;broker;help;sync'= {
         }
         &'espmqtt;broker;help;help'= {
         }
@@ -660,8 +685,11 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         }
         &'espmqtt;help;broker'= {
             cand export 'Write mosquitto''s passwd, ACL and a TLS listener snippet for the fleet'
+            cand sync 'Bring a running mosquitto''s dynamic security plugin to the registry''s state'
         }
         &'espmqtt;help;broker;export'= {
+        }
+        &'espmqtt;help;broker;sync'= {
         }
         &'espmqtt;help;init'= {
         }

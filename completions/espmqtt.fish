@@ -270,18 +270,20 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subc
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -s q -l quiet -d 'Print only results and errors'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -s h -l help -d 'Print help'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -f -a "sync" -d 'Bring a running mosquitto\'s dynamic security plugin to the registry\'s state'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l mosquitto -d 'Directory for mosquitto\'s files (created if missing)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l dynsec -d 'Write (or update) a dynamic-security.json for mosquitto\'s dynamic security plugin: one client and one role per active device; entries espmqtt does not manage (the admin) are kept' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l mosquitto-version -d 'Follow this mosquitto version\'s password hashing defaults (PBKDF2 iterations)' -r -f -a "2.0\t'mosquitto 2.0.x: 101 PBKDF2 iterations'
 2.1\t'mosquitto 2.1.x: 1000 PBKDF2 iterations'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l admin -d 'A user allowed to read and write every topic (`#`); its password line is kept across exports' -r
@@ -290,7 +292,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l bind -d 'Listener address (default: all interfaces)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l server-cert -d 'Broker certificate (chain) PEM' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l server-key -d 'Broker private key PEM' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l ca -d 'CA file for the listener (`cafile`)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l ca-file -d 'CA file for the listener (`cafile`)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l client-certs -d 'Require client certificates' -r -f -a "auto\t'Require them when every exported device has one'
 require\t'Always require them (identity = certificate CN)'
 off\t'Never require them (passwords only)'"
@@ -303,7 +305,23 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -l dynsec -d 'The broker and its dynamic security admin: mqtts://ADMIN@HOST[:PORT]' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -l password-env -d 'Variable holding the admin\'s password' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -l ca-file -d 'CA of the broker\'s certificate (PEM); default: the public roots' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -l topic-prefix -d 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -l timeout -d 'Seconds to wait for the broker and each answer' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -l dry-run -d 'Print the steps; change nothing'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from sync" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "sync" -d 'Bring a running mosquitto\'s dynamic security plugin to the registry\'s state'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l broker -d 'Broker the devices connect to (port defaults to 8883)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-ssid -d 'Wi-Fi network name' -r
@@ -477,3 +495,4 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_su
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "init" -d 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "show" -d 'Show the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from broker" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from broker" -f -a "sync" -d 'Bring a running mosquitto\'s dynamic security plugin to the registry\'s state'

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::device::broker::{self, ExportSpec, ListenerSpec, MosquittoVersion};
+use crate::device::dynsec::{self, DynsecDevice};
 use crate::device::registry::Registry;
 use crate::error::{Error, ExitStatus, Result};
 use crate::project::ProjectPaths;
@@ -24,8 +25,26 @@ Examples:
   espmqtt broker export --mosquitto /etc/mosquitto/espmqtt \\
       --server-cert /etc/ssl/broker.crt --server-key /etc/ssl/broker.key
   espmqtt broker export --mosquitto out/ --mosquitto-version 2.1 --admin ops
-  espmqtt broker export --mosquitto out/ --client-certs require --port 8884")]
+  espmqtt broker export --mosquitto out/ --client-certs require --port 8884
+  espmqtt broker export --dynsec /var/lib/mosquitto/dynamic-security.json")]
     Export(ExportArgs),
+    /// Bring a running mosquitto's dynamic security plugin to the registry's state.
+    #[command(after_help = "\
+Reads the broker's clients and roles through $CONTROL/dynamic-security/v1 and
+sends only what differs: a client and a role (its own <prefix>/<client-id>/#) per
+new device, the current password after `device rotate`, disableClient after
+`device revoke` (mosquitto disconnects the device at once). Every answer of the
+plugin is checked; a second sync does nothing. Clients espmqtt does not manage
+(the admin, other users) are never touched.
+
+The admin password comes from the variable named by --password-env
+(default ESPMQTT_DYNSEC_PASSWORD), else a prompt on a terminal.
+
+Examples:
+  espmqtt broker sync --dynsec mqtts://admin@broker.example.com:8883 --dry-run
+  ESPMQTT_DYNSEC_PASSWORD=… espmqtt broker sync --dynsec mqtts://admin@10.0.0.5 \\
+      --ca-file ca.crt --format json")]
+    Sync(SyncArgs),
 }
 
 /// When the listener requires client certificates.
@@ -40,10 +59,16 @@ pub enum ClientCerts {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["mosquitto", "dynsec"])))]
 pub struct ExportArgs {
     /// Directory for mosquitto's files (created if missing).
     #[arg(long, value_name = "DIR")]
-    pub mosquitto: PathBuf,
+    pub mosquitto: Option<PathBuf>,
+    /// Write (or update) a dynamic-security.json for mosquitto's dynamic
+    /// security plugin: one client and one role per active device; entries
+    /// espmqtt does not manage (the admin) are kept.
+    #[arg(long, value_name = "FILE")]
+    pub dynsec: Option<PathBuf>,
     /// Follow this mosquitto version's password hashing defaults (PBKDF2 iterations).
     #[arg(long, value_enum, default_value = "2.0")]
     pub mosquitto_version: MosquittoVersion,
@@ -66,22 +91,45 @@ pub struct ExportArgs {
     #[arg(long, value_name = "FILE")]
     pub server_key: Option<PathBuf>,
     /// CA file for the listener (`cafile`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = "ca-file", alias = "ca", value_name = "FILE")]
     pub ca: Option<PathBuf>,
     /// Require client certificates.
     #[arg(long, value_enum, default_value = "auto")]
     pub client_certs: ClientCerts,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// The broker and its dynamic security admin: mqtts://ADMIN@HOST[:PORT].
+    #[arg(long, value_name = "URL")]
+    pub dynsec: String,
+    /// Variable holding the admin's password.
+    #[arg(long, value_name = "VAR", default_value = "ESPMQTT_DYNSEC_PASSWORD")]
+    pub password_env: String,
+    /// CA of the broker's certificate (PEM); default: the public roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt").
+    #[arg(long)]
+    pub topic_prefix: Option<String>,
+    /// Print the steps; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seconds to wait for the broker and each answer.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+}
+
 pub fn run(args: BrokerCommand, ctx: &Ctx) -> Result<ExitStatus> {
     match args {
         BrokerCommand::Export(a) => run_export(a, ctx),
+        BrokerCommand::Sync(a) => run_sync(a, ctx),
     }
 }
 
-fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
-    let topic_prefix = match a.topic_prefix {
+/// The topic prefix: the flag, else espmqtt.toml's, else "espmqtt".
+fn topic_prefix(flag: Option<String>, paths: &ProjectPaths) -> Result<String> {
+    let topic_prefix = match flag {
         Some(p) => p,
         None if paths.has_config() => paths.load_config()?.mqtt.topic_prefix,
         None => "espmqtt".into(),
@@ -96,7 +144,101 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 .with_help("use a non-empty topic without wildcards, e.g. espmqtt or home/sensors"),
         );
     }
+    Ok(topic_prefix)
+}
+
+/// Every device as the dynamic security plugin should see it.
+fn dynsec_devices(reg: &Registry) -> Result<Vec<DynsecDevice>> {
+    let hashes: std::collections::HashMap<String, String> = reg
+        .password_entries(dynsec::DYNSEC_ITERATIONS)?
+        .into_iter()
+        .map(|e| (e.username, e.hash))
+        .collect();
+    Ok(reg
+        .devices()?
+        .into_iter()
+        .map(|d| DynsecDevice {
+            hash: hashes.get(&d.username).cloned(),
+            secret_created_at: d.secret_created_at.clone().unwrap_or_default(),
+            name: d.name,
+            username: d.username,
+            client_id: d.client_id,
+            secret: d.secret,
+            revoked: d.revoked,
+        })
+        .collect())
+}
+
+#[derive(serde::Serialize)]
+struct DynsecExportReport {
+    file: PathBuf,
+    devices: usize,
+    revoked_left_out: usize,
+    topic_prefix: String,
+}
+
+fn export_dynsec(
+    file: &std::path::Path,
+    reg: &Registry,
+    prefix: &str,
+) -> Result<DynsecExportReport> {
+    let existing = match std::fs::read_to_string(file) {
+        Ok(t) => Some(serde_json::from_str::<serde_json::Value>(&t).map_err(|e| {
+            Error::usage(format!("{} is not a JSON file: {e}", file.display()))
+                .with_help("point --dynsec at mosquitto's dynamic-security.json, or at a new file")
+        })?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(file, e)),
+    };
+    let devices = dynsec_devices(reg)?;
+    let doc = dynsec::render_file(existing.as_ref(), &devices, prefix)?;
+    let mut body = serde_json::to_string_pretty(&doc)
+        .map_err(|e| Error::runtime(format!("cannot serialise {}: {e}", file.display())))?;
+    body.push('\n');
+    crate::files::write_file_atomic(file, body.as_bytes(), 0o600)?;
+    Ok(DynsecExportReport {
+        file: file.to_path_buf(),
+        devices: devices.iter().filter(|d| !d.revoked).count(),
+        revoked_left_out: devices.iter().filter(|d| d.revoked).count(),
+        topic_prefix: prefix.to_string(),
+    })
+}
+
+fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    let topic_prefix = topic_prefix(a.topic_prefix.clone(), &paths)?;
     let reg = Registry::open(&paths)?;
+    let Some(mosquitto_dir) = a.mosquitto.clone() else {
+        let file = a.dynsec.as_deref().unwrap_or(std::path::Path::new(""));
+        let report = export_dynsec(file, &reg, &topic_prefix)?;
+        reg.log_event(
+            None,
+            "broker-export",
+            &format!(
+                "{} devices to {} (dynamic security)",
+                report.devices,
+                file.display()
+            ),
+        )?;
+        ctx.emit(&report, |_| {
+            format!(
+                "Wrote {} client{} and role{} ({}/<client-id>/#) to {} (mode 0600); {} revoked device(s) left out.\n\
+                 Next: start mosquitto with this file as the plugin's config (plugin_opt_config_file); \
+                 for a running broker use `espmqtt broker sync --dynsec mqtts://ADMIN@HOST`.\n",
+                report.devices,
+                if report.devices == 1 { "" } else { "s" },
+                if report.devices == 1 { "" } else { "s" },
+                report.topic_prefix,
+                report.file.display(),
+                report.revoked_left_out
+            )
+        });
+        return Ok(ExitStatus::Success);
+    };
+    let dynsec_report = match &a.dynsec {
+        Some(f) => Some(export_dynsec(f, &reg, &topic_prefix)?),
+        None => None,
+    };
     let entries = reg.password_entries(a.mosquitto_version.iterations())?;
     let require = match a.client_certs {
         ClientCerts::Require => true,
@@ -109,7 +251,7 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
         None
     };
     let spec = ExportSpec {
-        dir: a.mosquitto.clone(),
+        dir: mosquitto_dir,
         version: a.mosquitto_version,
         topic_prefix,
         admin: a.admin.clone(),
@@ -175,10 +317,97 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 ", username + password"
             }
         ));
+        if let Some(d) = &dynsec_report {
+            s.push_str(&format!(
+                "  {}  dynamic security: {} clients and roles, mode 0600\n",
+                d.file.display(),
+                d.devices
+            ));
+        }
         s.push_str(
             "Next: include mosquitto.conf in the broker's configuration and reload it (SIGHUP).\n",
         );
         s
     });
+    Ok(ExitStatus::Success)
+}
+
+fn run_sync(a: SyncArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    let (username, target) = crate::ops::broker_sync::parse_url(&a.dynsec)?;
+    if a.timeout == 0 || a.timeout > 3600 {
+        return Err(Error::usage("--timeout must be between 1 and 3600 seconds"));
+    }
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    let prefix = topic_prefix(a.topic_prefix.clone(), &paths)?;
+    let password = match std::env::var(&a.password_env) {
+        Ok(p) if !p.is_empty() => p,
+        _ if ctx.interactive => dialoguer::Password::new()
+            .with_prompt(format!("password of {username} at {target}"))
+            .interact()
+            .map_err(|e| Error::runtime(format!("cannot read the password: {e}")))?,
+        _ => {
+            return Err(Error::usage(format!(
+                "no password for {username}: {} is not set",
+                a.password_env
+            ))
+            .with_help("set it (or name another variable with --password-env), or run on a terminal to be asked"))
+        }
+    };
+    let reg = Registry::open(&paths)?;
+    let devices = dynsec_devices(&reg)?;
+    let t = crate::ops::broker_sync::SyncTarget {
+        target,
+        username,
+        password,
+        ca_file: a.ca_file.clone(),
+        timeout: std::time::Duration::from_secs(a.timeout),
+    };
+    let report = crate::ops::broker_sync::sync(&t, &devices, &prefix, a.dry_run)?;
+    if !a.dry_run && !report.steps.is_empty() {
+        reg.log_event(
+            None,
+            "broker-sync",
+            &format!(
+                "{} step(s) to {} (dynamic security), {} error(s)",
+                report.steps.len(),
+                report.broker,
+                report.errors.len()
+            ),
+        )?;
+    }
+    for c in &report.conflicts {
+        ctx.warn(format!(
+            "the broker has a client {c:?} that espmqtt does not manage; that device was left alone"
+        ));
+    }
+    ctx.emit(&report, |_| {
+        let mut s = String::new();
+        if report.steps.is_empty() {
+            s.push_str(&format!(
+                "{} already matches the registry ({} devices); nothing to do.\n",
+                report.broker, report.devices
+            ));
+        } else {
+            s.push_str(&format!(
+                "{} {} step(s) on {}:\n",
+                if report.dry_run { "Would run" } else { "Ran" },
+                report.steps.len(),
+                report.broker
+            ));
+            for st in &report.steps {
+                s.push_str(&format!("  {}\n", st.summary));
+            }
+        }
+        for e in &report.errors {
+            s.push_str(&format!("error: {e}\n"));
+        }
+        s
+    });
+    if !report.errors.is_empty() {
+        return Ok(ExitStatus::Runtime);
+    }
+    if !report.conflicts.is_empty() {
+        return Ok(ExitStatus::CheckFailed);
+    }
     Ok(ExitStatus::Success)
 }

@@ -5,5 +5,6 @@
 pub mod blob;
 pub mod broker;
 pub mod ca;
+pub mod dynsec;
 pub mod registry;
 pub mod secret;

@@ -12,6 +12,7 @@
 //!
 //! `docs/ARCHITECTURE.md` ("The operations layer") says what belongs here.
 
+pub mod broker_sync;
 pub mod demo;
 pub mod device_blob;
 pub mod fleet;

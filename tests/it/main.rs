@@ -7,6 +7,7 @@ mod support;
 mod cli;
 mod demo;
 mod device;
+mod dynsec;
 mod emulator;
 mod fingerprint;
 mod firmware;

@@ -137,6 +137,12 @@ impl Sub {
         Err(format!("no SUBACK within 15 s:\n{}", seen.join("\n")))
     }
 
+    /// The next line of mosquitto_sub's output (stderr lines prefixed
+    /// `stderr: `), whatever it is.
+    pub fn next_line(&self, timeout: Duration) -> Option<String> {
+        self.rx.recv_timeout(timeout).ok()
+    }
+
     /// The next application message as `(topic, payload)`.
     pub fn next_message(&self, timeout: Duration) -> Option<(String, String)> {
         let deadline = Instant::now() + timeout;

@@ -73,3 +73,53 @@ impl Mosquitto {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
+
+/// Path of mosquitto's dynamic security plugin (Debian's mosquitto 2.0).
+pub fn dynsec_plugin() -> Option<PathBuf> {
+    [
+        "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+        "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+        "/usr/lib/mosquitto_dynamic_security.so",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
+}
+
+/// `mosquitto_ctrl dynsec init FILE admin PASSWORD`: a dynamic-security
+/// file with one admin allowed to use the plugin's control topic.
+pub fn dynsec_init(file: &Path, admin: &str, password: &str) {
+    let out = Command::new("mosquitto_ctrl")
+        .args(["dynsec", "init"])
+        .arg(file)
+        .args([admin, password])
+        .stdin(Stdio::null())
+        .output()
+        .expect("mosquitto_ctrl");
+    assert!(
+        out.status.success() && file.exists(),
+        "mosquitto_ctrl dynsec init: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Mosquitto {
+    /// mosquitto with the dynamic security plugin reading `config_file` and
+    /// one TLS listener (`cert`, `key`), no anonymous clients.
+    pub fn start_dynsec(dir: &Path, config_file: &Path, cert: &Path, key: &Path) -> Mosquitto {
+        let plugin = dynsec_plugin().expect("mosquitto's dynamic security plugin");
+        Mosquitto::start(
+            dir,
+            &format!(
+                "plugin {}\nplugin_opt_config_file {}",
+                plugin.display(),
+                config_file.display()
+            ),
+            &format!(
+                "certfile {}\nkeyfile {}\nallow_anonymous false",
+                cert.display(),
+                key.display()
+            ),
+        )
+    }
+}
