@@ -434,6 +434,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
         'espmqtt;broker;export' {
             [CompletionResult]::new('--mosquitto', '--mosquitto', [CompletionResultType]::ParameterName, 'Directory for mosquitto''s files (created if missing)')
             [CompletionResult]::new('--dynsec', '--dynsec', [CompletionResultType]::ParameterName, 'Write (or update) a dynamic-security.json for mosquitto''s dynamic security plugin: one client and one role per active device; entries espmqtt does not manage (the admin) are kept')
+            [CompletionResult]::new('--amqtt', '--amqtt', [CompletionResultType]::ParameterName, 'Directory for amqtt''s files: passwd (Argon2id, 0600) and amqtt.yaml (TLS listener from --port/--bind/--server-cert/--server-key, per-device ACLs)')
             [CompletionResult]::new('--mosquitto-version', '--mosquitto-version', [CompletionResultType]::ParameterName, 'Follow this mosquitto version''s password hashing defaults (PBKDF2 iterations)')
             [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'A user allowed to read and write every topic (`#`); its password line is kept across exports')
             [CompletionResult]::new('--topic-prefix', '--topic-prefix', [CompletionResultType]::ParameterName, 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")')

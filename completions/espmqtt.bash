@@ -295,7 +295,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__broker__subcmd__export)
-            opts="-q -v -h -V --mosquitto --dynsec --mosquitto-version --admin --topic-prefix --port --bind --server-cert --server-key --ca-file --client-certs --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --mosquitto --dynsec --amqtt --mosquitto-version --admin --topic-prefix --port --bind --server-cert --server-key --ca-file --client-certs --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -306,6 +306,10 @@ _espmqtt() {
                     return 0
                     ;;
                 --dynsec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --amqtt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -397,6 +397,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;broker;export'= {
             cand --mosquitto 'Directory for mosquitto''s files (created if missing)'
             cand --dynsec 'Write (or update) a dynamic-security.json for mosquitto''s dynamic security plugin: one client and one role per active device; entries espmqtt does not manage (the admin) are kept'
+            cand --amqtt 'Directory for amqtt''s files: passwd (Argon2id, 0600) and amqtt.yaml (TLS listener from --port/--bind/--server-cert/--server-key, per-device ACLs)'
             cand --mosquitto-version 'Follow this mosquitto version''s password hashing defaults (PBKDF2 iterations)'
             cand --admin 'A user allowed to read and write every topic (`#`); its password line is kept across exports'
             cand --topic-prefix 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")'

@@ -284,6 +284,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_s
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and not __fish_seen_subcommand_from export sync help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l mosquitto -d 'Directory for mosquitto\'s files (created if missing)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l dynsec -d 'Write (or update) a dynamic-security.json for mosquitto\'s dynamic security plugin: one client and one role per active device; entries espmqtt does not manage (the admin) are kept' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l amqtt -d 'Directory for amqtt\'s files: passwd (Argon2id, 0600) and amqtt.yaml (TLS listener from --port/--bind/--server-cert/--server-key, per-device ACLs)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l mosquitto-version -d 'Follow this mosquitto version\'s password hashing defaults (PBKDF2 iterations)' -r -f -a "2.0\t'mosquitto 2.0.x: 101 PBKDF2 iterations'
 2.1\t'mosquitto 2.1.x: 1000 PBKDF2 iterations'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l admin -d 'A user allowed to read and write every topic (`#`); its password line is kept across exports' -r

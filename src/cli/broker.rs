@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::device::amqtt::{AmqttAccount, AmqttListener};
 use crate::device::broker::{self, ExportSpec, ListenerSpec, MosquittoVersion};
 use crate::device::dynsec::{self, DynsecDevice};
 use crate::device::registry::Registry;
@@ -59,7 +60,7 @@ pub enum ClientCerts {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["mosquitto", "dynsec"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["mosquitto", "dynsec", "amqtt"])))]
 pub struct ExportArgs {
     /// Directory for mosquitto's files (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -69,6 +70,10 @@ pub struct ExportArgs {
     /// espmqtt does not manage (the admin) are kept.
     #[arg(long, value_name = "FILE")]
     pub dynsec: Option<PathBuf>,
+    /// Directory for amqtt's files: passwd (Argon2id, 0600) and amqtt.yaml
+    /// (TLS listener from --port/--bind/--server-cert/--server-key, per-device ACLs).
+    #[arg(long, value_name = "DIR")]
+    pub amqtt: Option<PathBuf>,
     /// Follow this mosquitto version's password hashing defaults (PBKDF2 iterations).
     #[arg(long, value_enum, default_value = "2.0")]
     pub mosquitto_version: MosquittoVersion,
@@ -208,6 +213,51 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let topic_prefix = topic_prefix(a.topic_prefix.clone(), &paths)?;
     let reg = Registry::open(&paths)?;
+    let amqtt_report = match &a.amqtt {
+        Some(dir) => {
+            let accounts: Vec<AmqttAccount> = reg
+                .devices()?
+                .into_iter()
+                .filter(|d| !d.revoked)
+                .map(|d| AmqttAccount {
+                    username: d.username,
+                    client_id: d.client_id,
+                    secret: d.secret,
+                })
+                .collect();
+            let listener = AmqttListener {
+                bind: a.bind.clone().unwrap_or_else(|| "0.0.0.0".into()),
+                port: a.port,
+                server_cert: a.server_cert.clone(),
+                server_key: a.server_key.clone(),
+            };
+            let r = crate::device::amqtt::export(dir, &accounts, &topic_prefix, &listener)?;
+            reg.log_event(
+                None,
+                "broker-export",
+                &format!("{} devices to {} (amqtt)", r.devices, r.dir.display()),
+            )?;
+            if a.mosquitto.is_none() && a.dynsec.is_none() {
+                ctx.emit(&r, |_| {
+                    format!(
+                        "Wrote amqtt files for {} device{} to {}:\n  passwd      Argon2id, mode 0600\n  \
+                         amqtt.yaml  {} listener on port {}; each device: {}/<client-id>/#\n\
+                         Next: amqtt -c {}\n",
+                        r.devices,
+                        if r.devices == 1 { "" } else { "s" },
+                        r.dir.display(),
+                        if r.tls { "TLS" } else { "plain TCP (no --server-cert)" },
+                        a.port,
+                        topic_prefix,
+                        r.config.display()
+                    )
+                });
+                return Ok(ExitStatus::Success);
+            }
+            Some(r)
+        }
+        None => None,
+    };
     let Some(mosquitto_dir) = a.mosquitto.clone() else {
         let file = a.dynsec.as_deref().unwrap_or(std::path::Path::new(""));
         let report = export_dynsec(file, &reg, &topic_prefix)?;
@@ -317,6 +367,13 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 ", username + password"
             }
         ));
+        if let Some(r) = &amqtt_report {
+            s.push_str(&format!(
+                "  {}  amqtt passwd (Argon2id) and amqtt.yaml for {} devices\n",
+                r.dir.display(),
+                r.devices
+            ));
+        }
         if let Some(d) = &dynsec_report {
             s.push_str(&format!(
                 "  {}  dynamic security: {} clients and roles, mode 0600\n",

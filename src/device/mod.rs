@@ -2,6 +2,7 @@
 //! client certificates, the broker-side artefacts made from them, and the
 //! config blob written to the module.
 
+pub mod amqtt;
 pub mod blob;
 pub mod broker;
 pub mod ca;

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod amqtt;
 mod cli;
 mod demo;
 mod device;

@@ -9,6 +9,7 @@
 
 pub use cmd::espmqtt;
 
+pub mod amqtt;
 pub mod cmd;
 pub mod device;
 pub mod emulator;
