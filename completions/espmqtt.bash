@@ -295,7 +295,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__broker__subcmd__export)
-            opts="-q -v -h -V --mosquitto --dynsec --amqtt --mosquitto-version --admin --topic-prefix --port --bind --server-cert --server-key --ca-file --client-certs --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --mosquitto --dynsec --amqtt --mosquitto-version --admin --topic-prefix --port --bind --server-cert --server-key --ca-file --client-certs --lock-out-devices-without-cert --owner --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,6 +347,10 @@ _espmqtt() {
                     ;;
                 --client-certs)
                     COMPREPLY=($(compgen -W "auto require off" -- "${cur}"))
+                    return 0
+                    ;;
+                --owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -1037,7 +1041,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__new)
-            opts="-q -v -h -V --prefix --count --start --width --client-cert --rsa --days --show-secrets --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --prefix --count --start --width --skip-existing --client-cert --rsa --days --show-secrets --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -117,14 +117,15 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_s
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l prefix -d 'Name prefix of a numbered series' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l count -d 'Create a numbered series of this many devices: PREFIX + number, zero-padded to the width of the count' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l count -d 'Create a numbered series of this many devices: PREFIX + number, zero-padded to 3 digits (or --width)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l start -d 'First number of the series (to continue one)' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l width -d 'Zero-pad numbers to this many digits instead of the width of the count' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l width -d 'Zero-pad numbers to this many digits (default 3; a longer number is never cut)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l rsa -d 'Certificate key: RSA with this many bits instead of EC P-256' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l days -d 'Certificate validity in days' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l skip-existing -d 'Skip names that already exist and exit 0 (they are reported as skipped)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l client-cert -d 'Also issue a client certificate to each device (CN = client id)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l show-secrets -d 'Print the generated secrets'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -s q -l quiet -d 'Print only results and errors'
@@ -297,9 +298,11 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l client-certs -d 'Require client certificates' -r -f -a "auto\t'Require them when every exported device has one'
 require\t'Always require them (identity = certificate CN)'
 off\t'Never require them (passwords only)'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l owner -d 'Give the secret files (passwd, dynamic-security.json) to this user (USER or USER:GROUP), e.g. `mosquitto`, which Debian\'s broker runs as; needs root. Mode stays 0600' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l lock-out-devices-without-cert -d 'With --client-certs require: export even though some active devices have no certificate (the broker will refuse them)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'

@@ -101,6 +101,74 @@ pub struct ExportArgs {
     /// Require client certificates.
     #[arg(long, value_enum, default_value = "auto")]
     pub client_certs: ClientCerts,
+    /// With --client-certs require: export even though some active devices
+    /// have no certificate (the broker will refuse them).
+    #[arg(long)]
+    pub lock_out_devices_without_cert: bool,
+    /// Give the secret files (passwd, dynamic-security.json) to this user
+    /// (USER or USER:GROUP), e.g. `mosquitto`, which Debian's broker runs
+    /// as; needs root. Mode stays 0600.
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+}
+
+/// uid and gid of `USER[:GROUP]` from /etc/passwd and /etc/group.
+fn resolve_owner(spec: &str) -> Result<(u32, u32)> {
+    let (user, group) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let find = |file: &str, name: &str| -> Option<(u32, u32)> {
+        let text = std::fs::read_to_string(file).ok()?;
+        text.lines().find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() >= 4 && f[0] == name)
+                .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
+                .flatten()
+        })
+    };
+    let (uid, mut gid) = match user.parse::<u32>() {
+        Ok(uid) => (uid, uid),
+        Err(_) => find("/etc/passwd", user).ok_or_else(|| {
+            Error::usage(format!("--owner: no user {user:?} on this system"))
+                .with_help("give an existing user, e.g. --owner mosquitto")
+        })?,
+    };
+    if let Some(g) = group {
+        gid = match g.parse::<u32>() {
+            Ok(gid) => gid,
+            Err(_) => find("/etc/group", g)
+                .map(|(gid, _)| gid)
+                .ok_or_else(|| Error::usage(format!("--owner: no group {g:?} on this system")))?,
+        };
+    }
+    Ok((uid, gid))
+}
+
+fn chown(path: &std::path::Path, owner: Option<(u32, u32)>) -> Result<()> {
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(|e| {
+            Error::io(path, e).with_help("changing the owner needs root (run with sudo)")
+        })?;
+    }
+    Ok(())
+}
+
+/// A note when the broker will not be able to read a 0600 file: espmqtt
+/// runs as root, Debian's mosquitto drops to user `mosquitto`.
+fn owner_note(owner: &Option<String>) -> Option<String> {
+    let is_root = std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false);
+    let has_mosquitto_user = std::fs::read_to_string("/etc/passwd")
+        .map(|t| t.lines().any(|l| l.starts_with("mosquitto:")))
+        .unwrap_or(false);
+    (owner.is_none() && is_root && has_mosquitto_user).then(|| {
+        "the secret files are 0600 and owned by root; a mosquitto that drops to user \
+         `mosquitto` (Debian's does) cannot read them: export with --owner mosquitto, or \
+         keep `user root` in mosquitto.conf"
+            .to_string()
+    })
 }
 
 #[derive(Debug, clap::Args)]
@@ -212,7 +280,43 @@ fn export_dynsec(
 fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let topic_prefix = topic_prefix(a.topic_prefix.clone(), &paths)?;
+    let owner = a.owner.as_deref().map(resolve_owner).transpose()?;
+    if let Some((uid, _)) = owner {
+        let me = std::fs::metadata("/proc/self")
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+            .unwrap_or(0);
+        if me != 0 && me != uid {
+            return Err(
+                Error::usage("--owner needs root to give files to another user")
+                    .with_help("run the export with sudo, or leave --owner out"),
+            );
+        }
+    }
+    if let Some(n) = owner_note(&a.owner).filter(|_| a.mosquitto.is_some() || a.dynsec.is_some()) {
+        ctx.warn(n);
+    }
     let reg = Registry::open(&paths)?;
+    if a.client_certs == ClientCerts::Require && a.mosquitto.is_some() {
+        let missing: Vec<String> = reg
+            .devices()?
+            .into_iter()
+            .filter(|d| !d.revoked && d.client_cert_pem.is_none())
+            .map(|d| d.name)
+            .collect();
+        if !missing.is_empty() && !a.lock_out_devices_without_cert {
+            let shown: Vec<&str> = missing.iter().take(10).map(String::as_str).collect();
+            return Err(Error::usage(format!(
+                "--client-certs require would lock out {} active device(s) without a client certificate: {}{}; nothing was written",
+                missing.len(),
+                shown.join(", "),
+                if missing.len() > 10 { ", …" } else { "" }
+            ))
+            .with_help(
+                "issue them certificates (`espmqtt device cert NAME`), use --client-certs auto, \
+                 or pass --lock-out-devices-without-cert",
+            ));
+        }
+    }
     let amqtt_report = match &a.amqtt {
         Some(dir) => {
             let accounts: Vec<AmqttAccount> = reg
@@ -261,6 +365,7 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let Some(mosquitto_dir) = a.mosquitto.clone() else {
         let file = a.dynsec.as_deref().unwrap_or(std::path::Path::new(""));
         let report = export_dynsec(file, &reg, &topic_prefix)?;
+        chown(file, owner)?;
         reg.log_event(
             None,
             "broker-export",
@@ -286,7 +391,11 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     };
     let dynsec_report = match &a.dynsec {
-        Some(f) => Some(export_dynsec(f, &reg, &topic_prefix)?),
+        Some(f) => {
+            let r = export_dynsec(f, &reg, &topic_prefix)?;
+            chown(f, owner)?;
+            Some(r)
+        }
         None => None,
     };
     let entries = reg.password_entries(a.mosquitto_version.iterations())?;
@@ -316,6 +425,7 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
         device_ca_pem,
     };
     let report = broker::export(&spec, &entries)?;
+    chown(&report.dir.join("passwd"), owner)?;
     reg.log_event(
         None,
         "broker-export",

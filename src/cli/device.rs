@@ -99,13 +99,20 @@ fn open_read(ctx: &Ctx) -> Result<Option<Registry>> {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Names are 1-64 characters of A-Z a-z 0-9 _ -; the name is also the MQTT client id,
-the username and the topic level <prefix>/<name>/. An invalid name or one that
-already exists exits with 2, and nothing is created for it.
+the username and the topic level <prefix>/<name>/. An invalid name exits with 2
+and nothing is created. A name that already exists is skipped (nothing written
+for it) while the others are created; the command then exits 2 — or 0 with
+--skip-existing. The JSON report lists `created` and `skipped`.
+
+Numbered series are zero-padded to 3 digits (more when a number needs them),
+so series continue with the same width: sensor-001 … sensor-100, then
+sensor-101 … ; --width sets another width.
 
 Examples:
   espmqtt device new kitchen garage
   espmqtt device new --prefix sensor- --count 100          # sensor-001 … sensor-100
   espmqtt device new --prefix sensor- --start 101 --count 50
+  espmqtt device new --prefix sensor- --count 120 --skip-existing   # adds 101 … 120
   espmqtt device new door --client-cert                    # needs `espmqtt ca init`
   espmqtt device new door --show-secrets --format json")]
 pub struct NewArgs {
@@ -116,15 +123,19 @@ pub struct NewArgs {
     #[arg(long, requires = "count", default_value = "")]
     pub prefix: String,
     /// Create a numbered series of this many devices: PREFIX + number,
-    /// zero-padded to the width of the count.
+    /// zero-padded to 3 digits (or --width).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub count: Option<u32>,
     /// First number of the series (to continue one).
     #[arg(long, default_value_t = 1, requires = "count")]
     pub start: u32,
-    /// Zero-pad numbers to this many digits instead of the width of the count.
-    #[arg(long, requires = "count")]
-    pub width: Option<usize>,
+    /// Zero-pad numbers to this many digits (default 3; a longer number is
+    /// never cut).
+    #[arg(long, requires = "count", value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub width: Option<u8>,
+    /// Skip names that already exist and exit 0 (they are reported as skipped).
+    #[arg(long)]
+    pub skip_existing: bool,
     /// Also issue a client certificate to each device (CN = client id).
     #[arg(long)]
     pub client_cert: bool,
@@ -139,9 +150,14 @@ pub struct NewArgs {
     pub show_secrets: bool,
 }
 
-/// Names of a numbered series: `--count 8` → 1…8, `--count 100` → 001…100.
+/// Default zero-padding of a numbered series (`sensor-001`).
+pub const SERIES_WIDTH: usize = 3;
+
+/// Names of a numbered series, zero-padded to `width` (default
+/// [`SERIES_WIDTH`]) digits: `--count 8` → 001…008, `--start 6 --count 5` →
+/// 006…010, whatever the count, so a series keeps its width when continued.
 pub fn series_names(prefix: &str, start: u32, count: u32, width: Option<usize>) -> Vec<String> {
-    let width = width.unwrap_or_else(|| count.to_string().len());
+    let width = width.unwrap_or(SERIES_WIDTH);
     (0..count)
         .map(|i| format!("{prefix}{:0width$}", u64::from(start) + u64::from(i)))
         .collect()
@@ -168,7 +184,11 @@ struct CreatedView {
 struct NewReport {
     created: Vec<CreatedView>,
     /// Names that already existed (nothing was written for them).
+    skipped: Vec<String>,
+    /// The same list, under its older name.
     duplicates: Vec<String>,
+    /// Some names were created and some skipped.
+    partial: bool,
     secrets_shown: bool,
     warnings: Vec<String>,
 }
@@ -180,7 +200,7 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
             if last > u64::from(u32::MAX) {
                 return Err(Error::usage("--start + --count is too large"));
             }
-            series_names(&args.prefix, args.start, count, args.width)
+            series_names(&args.prefix, args.start, count, args.width.map(usize::from))
         }
         None => args.names.clone(),
     };
@@ -226,8 +246,7 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
     for w in &warnings {
         ctx.warn(w);
     }
-    let progress = super::progress::for_ctx(ctx);
-    progress.start("creating devices", Some(names.len() as u64));
+    let progress = DeviceCounter::new(ctx, names.len() as u64);
     let mut created = Vec::new();
     let mut duplicates = Vec::new();
     let mut done = 0u64;
@@ -260,19 +279,21 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
         done += chunk.len() as u64;
         progress.update(done);
     }
-    progress.finish("creating devices");
+    drop(progress);
 
-    if created.is_empty() && !duplicates.is_empty() {
+    if created.is_empty() && !duplicates.is_empty() && !args.skip_existing {
         return Err(duplicate_error(&duplicates));
     }
     let report = NewReport {
+        partial: !created.is_empty() && !duplicates.is_empty(),
         created,
+        skipped: duplicates.clone(),
         duplicates: duplicates.clone(),
         secrets_shown: args.show_secrets,
         warnings,
     };
     ctx.emit(&report, |_| render_new(&report, &reg.location()));
-    if duplicates.is_empty() {
+    if duplicates.is_empty() || args.skip_existing {
         Ok(ExitStatus::Success)
     } else {
         let e = duplicate_error(&duplicates);
@@ -280,6 +301,44 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
             ctx.report_error(&e);
         }
         Ok(ExitStatus::Usage)
+    }
+}
+
+/// "N/M devices" on stderr while a series is created (a terminal only):
+/// counts devices, not bytes, and leaves no line behind.
+struct DeviceCounter(Option<indicatif::ProgressBar>);
+
+impl DeviceCounter {
+    fn new(ctx: &Ctx, total: u64) -> DeviceCounter {
+        if !ctx.progress || total < 2 {
+            return DeviceCounter(None);
+        }
+        let b = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "creating devices [{bar:30}] {pos}/{len} devices, ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        DeviceCounter(Some(b))
+    }
+
+    fn update(&self, done: u64) {
+        if let Some(b) = &self.0 {
+            b.set_position(done);
+        }
+    }
+}
+
+impl Drop for DeviceCounter {
+    fn drop(&mut self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
     }
 }
 
@@ -301,7 +360,7 @@ fn duplicate_error(dups: &[String]) -> Error {
         shown.join(", "),
         if dups.len() == 1 { "it" } else { "them" },
     ))
-    .with_help("choose other names, or continue a series with --start N")
+    .with_help("choose other names, continue a series with --start N, or pass --skip-existing")
 }
 
 fn render_new(r: &NewReport, db: &str) -> String {
@@ -340,6 +399,15 @@ fn render_new(r: &NewReport, db: &str) -> String {
         s.push_str(
             "Secrets are not shown; see them with `espmqtt device show NAME --show-secrets`.\n",
         );
+    }
+    if !r.skipped.is_empty() {
+        let shown: Vec<&str> = r.skipped.iter().take(10).map(String::as_str).collect();
+        s.push_str(&format!(
+            "Skipped {} existing: {}{}\n",
+            r.skipped.len(),
+            shown.join(" "),
+            if r.skipped.len() > 10 { " …" } else { "" }
+        ));
     }
     let certs = r.created.iter().filter(|c| c.certificate.is_some()).count();
     if certs > 0 {
@@ -1066,7 +1134,18 @@ mod tests {
 
     #[test]
     fn series_are_padded_to_the_width_of_the_count() {
-        assert_eq!(series_names("s-", 1, 8, None)[..2], ["s-1", "s-2"]);
+        assert_eq!(series_names("s-", 1, 8, None)[..2], ["s-001", "s-002"]);
+        assert_eq!(
+            series_names("sensor-", 6, 5, None),
+            [
+                "sensor-006",
+                "sensor-007",
+                "sensor-008",
+                "sensor-009",
+                "sensor-010"
+            ]
+        );
+        assert_eq!(series_names("x", 999, 2, None), ["x999", "x1000"]);
         let n = series_names("sensor-", 1, 100, None);
         assert_eq!(
             (n[0].as_str(), n[99].as_str()),

@@ -127,8 +127,8 @@ fn names_series_duplicates_and_invalid_names(backend: Backend) {
     for n in [
         "kitchen",
         "garage",
-        "s-1",
-        "s-8",
+        "s-001",
+        "s-008",
         "sensor-001",
         "sensor-100",
         "sensor-101",
@@ -136,7 +136,7 @@ fn names_series_duplicates_and_invalid_names(backend: Backend) {
     ] {
         assert!(names.contains(&n.to_string()), "{n} missing");
     }
-    assert!(!names.contains(&"s-01".to_string()));
+    assert!(!names.contains(&"s-1".to_string()));
     let before = names.len();
 
     // Invalid names: exit 2, nothing created (not even the valid ones).
@@ -190,7 +190,7 @@ fn secrets_are_strong_and_redacted_everywhere_without_show_secrets(backend: Back
     ])
     .assert_code(0);
 
-    let mut secrets: Vec<String> = ["alpha", "beta", "gamma", "delta", "z-1", "z-2", "z-3"]
+    let mut secrets: Vec<String> = ["alpha", "beta", "gamma", "delta", "z-001", "z-002", "z-003"]
         .iter()
         .map(|n| secret_of(&env, n))
         .collect();
@@ -218,10 +218,10 @@ fn secrets_are_strong_and_redacted_everywhere_without_show_secrets(backend: Back
         vec!["device", "export"],
         vec!["device", "export", "--format", "json"],
         vec!["device", "rotate", "gamma"],
-        vec!["device", "rotate", "z-1", "--format", "json"],
-        vec!["device", "revoke", "z-2"],
-        vec!["device", "revoke", "z-2", "--format", "json"],
-        vec!["device", "rotate", "z-2"],
+        vec!["device", "rotate", "z-001", "--format", "json"],
+        vec!["device", "revoke", "z-002"],
+        vec!["device", "revoke", "z-002", "--format", "json"],
+        vec!["device", "rotate", "z-002"],
         vec!["device", "new", "alpha"],
         vec!["device", "new", "alpha", "--format", "json"],
         vec!["broker", "export", "--mosquitto", "out", "--admin", "ops"],
@@ -250,7 +250,7 @@ fn secrets_are_strong_and_redacted_everywhere_without_show_secrets(backend: Back
     }
     // New secrets after rotation, and the old ones, are all checked.
     secrets.push(secret_of(&env, "gamma"));
-    secrets.push(secret_of(&env, "z-1"));
+    secrets.push(secret_of(&env, "z-001"));
     secrets.push(key_body);
     rec.assert_no_secrets(&secrets);
     assert!(rec.runs() > 25);
@@ -272,7 +272,7 @@ fn secrets_are_strong_and_redacted_everywhere_without_show_secrets(backend: Back
         csv.stdout
     );
     // A revoked device has no secret any more; rotation keeps no old secret.
-    let (_, v) = env.run_json(&["device", "show", "z-2", "--show-secrets"]);
+    let (_, v) = env.run_json(&["device", "show", "z-002", "--show-secrets"]);
     assert!(v["secret"].is_null());
     assert_eq!(v["status"], "revoked");
     let (_, v) = env.run_json(&["device", "show", "gamma", "--show-secrets"]);
@@ -666,7 +666,7 @@ fn eight_parallel_processes_create_400_devices(backend: Backend) {
     assert_eq!(u.len(), 400);
     for i in 0..8 {
         for j in 1..=50 {
-            assert!(names.contains(&format!("p{i}-{j:02}")), "p{i}-{j:02} lost");
+            assert!(names.contains(&format!("p{i}-{j:03}")), "p{i}-{j:03} lost");
         }
     }
     let (_, v) = env.run_json(&["device", "export", "--show-secrets"]);
@@ -955,4 +955,131 @@ fn read_only_commands_create_nothing_and_need_no_write_access() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(before, after);
+}
+
+/// One width for a series (3 digits unless --width), and a partial
+/// success that scripts can read: created and skipped names, exit 2 unless
+/// --skip-existing.
+#[test]
+fn series_keep_their_width_and_partial_success_is_scriptable() {
+    let env = Env::new();
+    env.run(&["device", "new", "--prefix", "sensor-", "--count", "5"])
+        .assert_code(0);
+    let (r, v) = env.run_json(&[
+        "device", "new", "--prefix", "sensor-", "--count", "5", "--start", "4",
+    ]);
+    r.assert_code(2);
+    let names = |k: &str| -> Vec<String> {
+        v[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| x["name"].as_str().unwrap().into())
+            })
+            .collect()
+    };
+    assert_eq!(names("created"), ["sensor-006", "sensor-007", "sensor-008"]);
+    assert_eq!(names("skipped"), ["sensor-004", "sensor-005"]);
+    assert_eq!(v["partial"], true);
+    let (r, v) = env.run_json(&[
+        "device",
+        "new",
+        "--prefix",
+        "sensor-",
+        "--count",
+        "10",
+        "--skip-existing",
+    ]);
+    r.assert_code(0);
+    assert_eq!(v["created"].as_array().unwrap().len(), 2);
+    assert_eq!(v["skipped"].as_array().unwrap().len(), 8);
+    let r = env.run(&[
+        "device", "new", "--prefix", "x-", "--count", "2", "--width", "5",
+    ]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("x-00001"), "{}", r.stdout);
+    // All skipped, without --skip-existing: an error, nothing written.
+    env.run(&[
+        "device", "new", "--prefix", "x-", "--count", "2", "--width", "5",
+    ])
+    .assert_code(2);
+}
+
+/// `--client-certs require` names the devices it would lock out and
+/// refuses, unless told to; `--owner` hands the secret files to the
+/// broker's user.
+#[test]
+fn broker_export_refuses_to_lock_out_devices_and_hands_files_to_the_broker_user() {
+    let env = Env::new();
+    env.run(&["ca", "init"]).assert_code(0);
+    env.run(&["device", "new", "with-cert", "--client-cert"])
+        .assert_code(0);
+    env.run(&["device", "new", "no-cert"]).assert_code(0);
+    let r = env.run(&[
+        "broker",
+        "export",
+        "--mosquitto",
+        "b",
+        "--client-certs",
+        "require",
+    ]);
+    r.assert_code(2);
+    assert!(r.stderr.contains("no-cert"), "{}", r.stderr);
+    assert!(!r.stderr.contains("with-cert,"), "{}", r.stderr);
+    assert!(!env.path().join("b").exists(), "nothing was written");
+    env.run(&[
+        "broker",
+        "export",
+        "--mosquitto",
+        "b",
+        "--client-certs",
+        "require",
+        "--lock-out-devices-without-cert",
+    ])
+    .assert_code(0);
+    // --ca is still understood, --ca-file is the name.
+    let ca = env.write("ca.pem", "");
+    let _ = ca;
+    let root = std::fs::read_to_string("/etc/passwd")
+        .map(|t| t.lines().any(|l| l.starts_with("mosquitto:")))
+        .unwrap_or(false)
+        && std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+    if !root {
+        eprintln!("skipping --owner: not root, or no mosquitto user");
+        return;
+    }
+    let r = env.run(&["broker", "export", "--mosquitto", "c"]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("--owner mosquitto"), "{}", r.stderr);
+    let r = env.run(&[
+        "broker",
+        "export",
+        "--mosquitto",
+        "c",
+        "--owner",
+        "mosquitto",
+        "--dynsec",
+        "ds.json",
+    ]);
+    r.assert_code(0);
+    use std::os::unix::fs::MetadataExt;
+    let uid = |p: &str| std::fs::metadata(env.path().join(p)).unwrap().uid();
+    assert_ne!(uid("c/passwd"), 0);
+    assert_ne!(uid("ds.json"), 0);
+    assert_eq!(mode(&env.path().join("c/passwd")), 0o600);
+    env.run(&[
+        "broker",
+        "export",
+        "--mosquitto",
+        "c",
+        "--owner",
+        "no-such-user-x",
+    ])
+    .assert_code(2);
 }
