@@ -17,8 +17,11 @@ use crate::tls::{cert, explain, records};
 /// A fixed "now" (2026-01-01) so a corpus replays the same way every year.
 const NOW: i64 = 1_767_225_600;
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target: its corpus directory name under `fuzz/corpus/` and body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("tls_flight", tls_flight),
     ("tls_handshake", tls_handshake),
     ("cert_pem", cert_pem),
@@ -216,7 +219,11 @@ pub fn project_toml(data: &[u8]) {
 /// commands, at most one per negotiation received; decoding in two pieces
 /// gives what decoding at once gives; escaped data comes back unchanged.
 pub fn rfc2217(data: &[u8]) {
-    let (replies, kept, answers) = rfc2217::replay_server_bytes(data);
+    let rfc2217::ServerReplay {
+        replies,
+        data: kept,
+        answers,
+    } = rfc2217::replay_server_bytes(data);
     assert_eq!(replies.len() % 3, 0);
     for r in replies.chunks(3) {
         assert_eq!(r[0], telnet::IAC);

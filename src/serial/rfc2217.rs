@@ -173,12 +173,22 @@ impl State {
     }
 }
 
-/// What the client makes of `input` from a server, without a socket: the
-/// replies it sends, the data it keeps and the COM-PORT answers it files
-/// (code, payload). For the fuzz target and its corpus replay
-/// (`docs/TESTING.md`, "Fuzzing").
+/// What the client made of a server's bytes ([`replay_server_bytes`]).
 #[doc(hidden)]
-pub fn replay_server_bytes(input: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<(u8, Vec<u8>)>) {
+#[derive(Debug, Default)]
+pub struct ServerReplay {
+    /// Negotiation replies it sent.
+    pub replies: Vec<u8>,
+    /// Data it kept for the reader.
+    pub data: Vec<u8>,
+    /// COM-PORT answers it filed: (command code, payload).
+    pub answers: Vec<(u8, Vec<u8>)>,
+}
+
+/// What the client makes of `input` from a server, without a socket. For the
+/// fuzz target and its corpus replay (`docs/TESTING.md`, "Fuzzing").
+#[doc(hidden)]
+pub fn replay_server_bytes(input: &[u8]) -> ServerReplay {
     let mut st = State::new();
     // As after the opening offer in `negotiate`.
     for opt in [BINARY, SGA, COM_PORT_OPTION] {
@@ -188,7 +198,11 @@ pub fn replay_server_bytes(input: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<(u8, Vec<u8>)
         st.theirs[opt as usize] = Some(true);
     }
     let replies = st.receive(input);
-    (replies, st.data.into_iter().collect(), st.answers)
+    ServerReplay {
+        replies,
+        data: st.data.into_iter().collect(),
+        answers: st.answers,
+    }
 }
 
 fn other(msg: impl Into<String>) -> io::Error {
