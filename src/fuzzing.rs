@@ -46,7 +46,12 @@ pub fn tls_flight(data: &[u8]) {
         let mut p = records::FlightParser::new();
         let split_err = p.feed(&data[..cut]).and_then(|()| p.feed(&data[cut..]));
         assert_eq!(format!("{:?}", p.flight), format!("{flight:?}"));
-        assert_eq!(split_err.err(), err);
+        // The same verdict (a NotTls message quotes what was buffered, so
+        // only the kind of error is compared).
+        assert_eq!(
+            split_err.err().map(|e| std::mem::discriminant(&e)),
+            err.as_ref().map(std::mem::discriminant)
+        );
     }
     let _ = (flight.version(), flight.suite());
     for (i, der) in flight.certificates.iter().enumerate().take(4) {
