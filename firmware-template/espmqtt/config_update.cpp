@@ -127,6 +127,7 @@ const char* update_result_name(UpdateResult r) {
     case UPD_COMMITTED: return "committed";
     case UPD_ROLLED_BACK: return "rolled_back";
     case UPD_REJECTED: return "rejected";
+    case UPD_DUPLICATE: return "duplicate";
     case UPD_NONE: break;
   }
   return "";
@@ -230,10 +231,12 @@ bool ConfigStore::read_view(int slot, uint8_t* s, SlotView* v) {
                    decode_config_blob(s, blob_len, &cfg, NULL, 0) == BLOB_OK &&
                    rd16(s + 6) == blob_len;
     v->kind = blob_ok ? SLOT_RECORD : SLOT_BROKEN;
-  } else if (all_ff(rec, R_HEADER_LEN)) {
-    // No record. Slot A may hold a blob written over serial (maybe up to
-    // the sector's end, over the record area).
-    if (slot == 0 && decode_config_blob(s, kSlotSize, &cfg, NULL, 0) == BLOB_OK) {
+  } else {
+    // No record. Slot A may hold a blob written over serial, which may run
+    // over the record area (a blob written over the air never does).
+    bool bare = slot == 0 && decode_config_blob(s, kSlotSize, &cfg, NULL, 0) == BLOB_OK &&
+                (cfg.length > kSlotRecordOffset || all_ff(rec, R_HEADER_LEN));
+    if (bare) {
       v->kind = SLOT_BARE;
       v->number = cfg.config_version;
       v->blob_len = cfg.length;
@@ -243,8 +246,6 @@ bool ConfigStore::read_view(int slot, uint8_t* s, SlotView* v) {
       v->kind = all_ff(s, kSlotSize) ? SLOT_EMPTY : SLOT_BROKEN;
       v->floor_writable = false;
     }
-  } else {
-    v->kind = SLOT_BROKEN;
   }
   if (v->floor_writable) {
     for (uint8_t i = 0; i < kFloorLogEntries; i++) {
@@ -412,17 +413,12 @@ bool ConfigStore::blob_matches(int slot, const uint8_t* blob, size_t len) {
   return true;
 }
 
-void ConfigStore::reack(int slot, UpdateAck* ack) const {
-  const SlotView& v = views_[slot];
-  if (slot == committed_) {
-    set_ack(ack, UPD_COMMITTED, v.number, "");
-  } else if (v.rolled_back) {
-    char reason[24];
-    decode_reason(v.rollback_word, reason, sizeof(reason));
-    set_ack(ack, UPD_ROLLED_BACK, v.number, reason);
-  } else {
-    set_ack(ack, UPD_STAGED, v.number, "");
-  }
+// The update with this number is the one the device runs, tries or has just
+// rolled back: a retained or QoS 1 redelivery of it changes nothing.
+bool ConfigStore::handled(uint32_t number) const {
+  if (committed_ >= 0 && views_[committed_].number == number) return true;
+  if (latest_ >= 0 && views_[latest_].header_ok && views_[latest_].number == number) return true;
+  return false;
 }
 
 bool ConfigStore::stage(const uint8_t* blob, size_t len, uint32_t number) {
@@ -496,7 +492,8 @@ bool ConfigStore::stage(const uint8_t* blob, size_t len, uint32_t number) {
 
 void ConfigStore::receive(const uint8_t* m, size_t len, const ConfigBlob& current,
                           UpdateAck* ack) {
-  set_ack(ack, UPD_REJECTED, 0, "");
+  set_ack(ack, UPD_NONE, 0, "");
+  if (len == 0) return;  // the retained message was cleared
   // 1. Larger than any message espmqtt sends.
   if (len > kUpdateMaxMessage) {
     set_ack(ack, UPD_REJECTED, 0, "too_large");
@@ -538,22 +535,15 @@ void ConfigStore::receive(const uint8_t* m, size_t len, const ConfigBlob& curren
     set_ack(ack, UPD_REJECTED, number, "bad_mac");
     return;
   }
-  // 6. New. The broker redelivers the retained message after every
-  // reconnect: the very update already handled is answered with its state.
+  // 6. New. The broker delivers the retained message again after every
+  // reconnect: the update already handled is not answered (an ack would
+  // overwrite the retained one that says what became of it).
   if (number <= floor_) {
-    if (number == floor_) {
-      for (int s = 0; s < 2; s++) {
-        const SlotView& v = views_[s];
-        bool holds = (v.kind == SLOT_RECORD || v.kind == SLOT_BARE) && v.number == number &&
-                     v.blob_len == blob_len;
-        bool live = s == committed_ || (views_[s].kind == SLOT_RECORD && latest_ == s);
-        if (holds && live && blob_matches(s, blob, blob_len)) {
-          reack(s, ack);
-          return;
-        }
-      }
+    if (handled(number)) {
+      set_ack(ack, UPD_DUPLICATE, number, "");
+    } else {
+      set_ack(ack, UPD_REJECTED, number, "replayed");
     }
-    set_ack(ack, UPD_REJECTED, number, "replayed");
     return;
   }
   // 7-10. A blob this firmware can run and that keeps updates and trust.

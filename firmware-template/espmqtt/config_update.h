@@ -54,17 +54,24 @@ class FlashIo {
   ~FlashIo() {}
 };
 
-enum UpdateResult { UPD_NONE = 0, UPD_STAGED, UPD_COMMITTED, UPD_ROLLED_BACK, UPD_REJECTED };
+enum UpdateResult {
+  UPD_NONE = 0,
+  UPD_STAGED,
+  UPD_COMMITTED,
+  UPD_ROLLED_BACK,
+  UPD_REJECTED,
+  UPD_DUPLICATE  // the update already handled, delivered again: status line only
+};
 
 // What to publish on <prefix>/<client_id>/config/ack (and print as a status
-// line). result UPD_NONE: nothing.
+// line). UPD_NONE: nothing; UPD_DUPLICATE: a status line, no ack.
 struct UpdateAck {
   UpdateResult result;
   uint32_t number;
   char reason[48];
 };
 
-// "staged", "committed", "rolled_back", "rejected" ("" for UPD_NONE).
+// "staged", "committed", "rolled_back", "rejected", "duplicate" ("" for UPD_NONE).
 const char* update_result_name(UpdateResult r);
 
 // {"update":N,"result":"…","reason":"…"}; returns the length written (without
@@ -152,7 +159,8 @@ class ConfigStore {
   // A message from <prefix>/<client_id>/config. `current` is the committed
   // config (the one the device is connected with). Runs the checks of
   // CONFIG_FORMAT.md in order; stages the blob when all pass. The message
-  // buffer is not modified. `ack` always receives a result.
+  // buffer is not modified. An empty payload (the retained message cleared)
+  // gives UPD_NONE, the update already handled delivered again UPD_DUPLICATE.
   void receive(const uint8_t* msg, size_t len, const ConfigBlob& current, UpdateAck* ack);
 
  private:
@@ -160,9 +168,9 @@ class ConfigStore {
   bool read_view(int slot, uint8_t* scratch, SlotView* v);
   bool write_marker(int slot, uint32_t offset, uint32_t value);
   bool blob_matches(int slot, const uint8_t* blob, size_t len);
+  bool handled(uint32_t number) const;
   bool stage(const uint8_t* blob, size_t len, uint32_t number);
   void pending_ack(UpdateAck* ack) const;
-  void reack(int slot, UpdateAck* ack) const;
   void recompute_floor();
 
   FlashIo& io_;

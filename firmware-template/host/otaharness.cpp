@@ -11,7 +11,8 @@
 //                                          (flash size - 0x6000 .. - 0x4000);
 //                                          BLOB bare into slot A, slot B erased
 //   otaharness FLASH receive CLIENT MSG    a message on <prefix>/CLIENT/config;
-//                                          prints the ack line
+//                                          prints the ack line (nothing for an
+//                                          empty message or a redelivery)
 //   otaharness FLASH connect ok|fail:REASON
 //                                          outcome of the next connection attempt;
 //                                          prints an ack line when that commits,
@@ -135,7 +136,7 @@ uint8_t* read_file(const char* path, size_t* len) {
 
 void print_ack(const UpdateAck& ack) {
   char line[160];
-  if (ack.result == UPD_NONE) return;
+  if (ack.result == UPD_NONE || ack.result == UPD_DUPLICATE) return;
   format_update_ack(ack, line, sizeof(line));
   puts(line);
 }

@@ -17,6 +17,7 @@
 
 mod reader;
 mod status;
+mod update;
 pub mod tables;
 
 use std::sync::OnceLock;

@@ -168,7 +168,7 @@ pub fn mqtt_state(n: i64) -> (&'static str, &'static str) {
         ),
         5 => (
             "MQTT_CONNECT_UNAUTHORIZED",
-            "the broker does not authorise this client: check the broker's ACL and that the device's user exists",
+            "most often a wrong or rotated password (mosquitto answers 5, not 4, for a bad password): re-export the broker password file (`espmqtt broker export`) and reload the broker, or give the device its current password; otherwise the device's user does not exist or the broker's ACL refuses it",
         ),
         _ => ("unknown", "not a PubSubClient state"),
     }
@@ -220,7 +220,10 @@ pub fn bearssl_error(n: i64) -> Option<(&'static str, &'static str)> {
         24 => ("BR_ERR_BAD_FINISHED", "the Finished message did not verify"),
         25 => ("BR_ERR_RESUME_MISMATCH", "session resumption parameters did not match"),
         26 => ("BR_ERR_INVALID_ALGORITHM", "an algorithm the client does not support was used"),
-        27 => ("BR_ERR_BAD_SIGNATURE", "the key exchange signature did not verify"),
+        27 => (
+            "BR_ERR_BAD_SIGNATURE",
+            "in pubkey mode: the pinned key does not match the broker's key (the broker's key changed: stage the new key with the device's update, or flash a config with the new key); otherwise the key exchange signature did not verify",
+        ),
         28 => ("BR_ERR_WRONG_KEY_USAGE", "the server key may not be used this way"),
         29 => (
             "BR_ERR_NO_CLIENT_AUTH",
