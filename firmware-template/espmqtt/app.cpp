@@ -232,7 +232,8 @@ void make_topic(char* out, size_t out_len, const char* leaf) {
 // offset - 0x1000 (slot B), CONFIG_FORMAT.md "Two slots", and decode it.
 bool read_blob_at(uint32_t offset) {
   g_sector_offset = offset;
-  g_store = new (g_store_space) espmqtt::ConfigStore(g_flash, offset, offset - espmqtt::kSlotBOffsetBelowA);
+  g_store = new (g_store_space)
+      espmqtt::ConfigStore(g_flash, offset, offset - espmqtt::kSlotBOffsetBelowA);
   g_flash_read_failed = false;
   // A committed or rolled_back ack that a reset kept from being published
   // goes out after the next successful connection (attempt_succeeded).
@@ -563,10 +564,9 @@ void connect_mqtt() {
       publish_update_ack(ack);
       bool sub = g_mqtt.subscribe(g_topic_cmd);
       StatusLine("subscribed").str("topic", g_topic_cmd).yesno("ok", sub);
-      if (g_cfg.update_key != nullptr) {
-        sub = g_mqtt.subscribe(g_topic_config, 1);
-        StatusLine("subscribed").str("topic", g_topic_config).yesno("ok", sub);
-      }
+      // Also without an update key, so that an update is answered no_update_key.
+      sub = g_mqtt.subscribe(g_topic_config, 1);
+      StatusLine("subscribed").str("topic", g_topic_config).yesno("ok", sub);
       publish_heartbeat();
       return;
     }

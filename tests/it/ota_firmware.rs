@@ -282,3 +282,79 @@ fn shared_update_vectors_replay_through_otaharness() {
         assert_eq!(got, expected.trim_end(), "{name}");
     }
 }
+
+/// `flash --read-config` on an emulated 1 MB module whose two slots went
+/// through otaharness: update 4 committed in slot B, update 5 staged in
+/// slot A. Both copies are shown with their state; the running one is the
+/// staged config, secrets redacted.
+#[test]
+fn read_config_shows_both_slots() {
+    use crate::support::emulator::Emulator;
+    let env = Env::new();
+    let dir = env.path();
+    let k = key(0);
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let flash = dir.join("slots.bin");
+    let dev = write("device.bin", &blob("sensor-001", "home", 2, 3, Some(&k)));
+    assert_eq!(harness(&flash, &["init", &dev]).0, 0);
+    let m4 = write(
+        "m4.msg",
+        &message("sensor-001", 4, &blob("sensor-001", "four", 2, 4, Some(&k)), &k),
+    );
+    assert_eq!(ack(&flash, &["receive", "sensor-001", &m4]), want(4, "staged", ""));
+    assert_eq!(ack(&flash, &["connect", "ok"]), want(4, "committed", ""));
+    let m5 = write(
+        "m5.msg",
+        &message("sensor-001", 5, &blob("sensor-001", "five", 2, 5, Some(&k)), &k),
+    );
+    assert_eq!(ack(&flash, &["receive", "sensor-001", &m5]), want(5, "staged", ""));
+
+    let mut image = vec![0xffu8; 0x100000];
+    image[0xFA000..0xFC000].copy_from_slice(&std::fs::read(&flash).unwrap());
+    let img = write("image.bin", &image);
+    let emu = Emulator::start(
+        &env,
+        &["--baud-model", "off", "--flash-size", "1MB", "--image", &img],
+    );
+    let (run, v) = env.run_json(&[
+        "flash",
+        "--port",
+        &emu.url(),
+        "--read-config",
+        "--after",
+        "no-reset",
+    ]);
+    run.assert_code(0);
+    assert_eq!(v["slot"], "A", "{v}");
+    assert_eq!(v["offset"], 0xFB000);
+    assert_eq!(v["config"]["wifi_ssid"], "five");
+    assert_eq!(v["config"]["config_version"], 5);
+    assert_eq!(v["config"]["update_key"], "<redacted>");
+    let slots = v["slots"].as_array().unwrap();
+    assert_eq!(slots[0]["slot"], "A");
+    assert_eq!(slots[0]["state"], "staged");
+    assert_eq!(slots[0]["active"], true);
+    assert_eq!(slots[0]["update"], 5);
+    assert_eq!(slots[1]["slot"], "B");
+    assert_eq!(slots[1]["offset"], 0xFA000);
+    assert_eq!(slots[1]["state"], "committed");
+    assert_eq!(slots[1]["update"], 4);
+    assert_eq!(slots[1]["tries"], 1);
+    assert!(!run.stdout.contains(&hex::encode(&k)));
+    // Text form names both.
+    let r = env.run(&[
+        "flash",
+        "--port",
+        &emu.url(),
+        "--read-config",
+        "--after",
+        "no-reset",
+    ]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("slot A at 0xfb000: staged, update 5 (running)"), "{}", r.stdout);
+    assert!(r.stdout.contains("slot B at 0xfa000: committed, update 4"), "{}", r.stdout);
+}
