@@ -446,14 +446,13 @@ fn show_config(bytes: &[u8], offset: u32, show_secrets: bool, ctx: &Ctx) -> Resu
                 x.slot,
                 x.offset,
                 x.state,
-                x.update.map(|n| format!(", update {n}")).unwrap_or_default(),
+                x.update
+                    .map(|n| format!(", update {n}"))
+                    .unwrap_or_default(),
                 if x.active { " (running)" } else { "" }
             ));
         }
-        s.push_str(&format!(
-            "config blob at 0x{:x} ({len} bytes)\n",
-            r.offset
-        ));
+        s.push_str(&format!("config blob at 0x{:x} ({len} bytes)\n", r.offset));
         if let Some(map) = r.config.as_object() {
             for (k, v) in map {
                 let v = match v {

@@ -228,7 +228,10 @@ mod tests {
         let mut img = vec![0xffu8; 2 * SLOT_SIZE];
         img[SLOT_SIZE..SLOT_SIZE + a.len()].copy_from_slice(&a);
         let (s, active) = read_slots(&img, 0xFB000);
-        assert_eq!((s[0].kind, s[0].state, active), ("bare", "committed", Some(0)));
+        assert_eq!(
+            (s[0].kind, s[0].state, active),
+            ("bare", "committed", Some(0))
+        );
         assert_eq!(s[1].state, "empty");
         assert_eq!(s[1].offset, 0xFA000);
         record(&mut img[..SLOT_SIZE], &b, 1, 4, &a);
@@ -238,7 +241,10 @@ mod tests {
         img[RECORD_OFFSET + 32..RECORD_OFFSET + 36].fill(0);
         img[RECORD_OFFSET + 44..RECORD_OFFSET + 48].fill(0);
         let (s, active) = read_slots(&img, 0xFB000);
-        assert_eq!((s[0].state, s[1].state, active), ("superseded", "committed", Some(1)));
+        assert_eq!(
+            (s[0].state, s[1].state, active),
+            ("superseded", "committed", Some(1))
+        );
         assert_eq!(s[1].tries, 1);
         assert_eq!(s[1].update, Some(4));
         // A serial write of slot A wins.
@@ -246,7 +252,10 @@ mod tests {
         img[SLOT_SIZE..].fill(0xff);
         img[SLOT_SIZE..SLOT_SIZE + c.len()].copy_from_slice(&c);
         let (s, active) = read_slots(&img, 0xFB000);
-        assert_eq!((s[0].state, s[1].state, active), ("committed", "superseded", Some(0)));
+        assert_eq!(
+            (s[0].state, s[1].state, active),
+            ("committed", "superseded", Some(0))
+        );
         // Rolled back.
         img[SLOT_SIZE..].fill(0xff);
         img[SLOT_SIZE..SLOT_SIZE + a.len()].copy_from_slice(&a);
@@ -256,7 +265,10 @@ mod tests {
         img[..SLOT_SIZE].copy_from_slice(&fresh);
         img[RECORD_OFFSET + 48..RECORD_OFFSET + 52].copy_from_slice(&0x0100_003eu32.to_le_bytes());
         let (s, active) = read_slots(&img, 0xFB000);
-        assert_eq!((s[0].state, s[1].state, active), ("committed", "rolled_back", Some(0)));
+        assert_eq!(
+            (s[0].state, s[1].state, active),
+            ("committed", "rolled_back", Some(0))
+        );
         // Broken blob behind a good header.
         img[3] ^= 0xff;
         let (s, _) = read_slots(&img, 0xFB000);

@@ -17,8 +17,8 @@
 
 mod reader;
 mod status;
-mod update;
 pub mod tables;
+mod update;
 
 use std::sync::OnceLock;
 

@@ -455,14 +455,29 @@ fn config_update_lines() {
     let d = dec("espmqtt: update result=staged number=4");
     assert_eq!(d.event.as_deref(), Some("update"));
     assert_eq!(d.fields["number"], 4);
-    assert!(d.summary.contains("update 4") && d.summary.contains("staged"), "{}", d.summary);
+    assert!(
+        d.summary.contains("update 4") && d.summary.contains("staged"),
+        "{}",
+        d.summary
+    );
     let d = dec("espmqtt: update result=committed number=4");
     assert_eq!(d.severity, Severity::Ok);
     let d = dec("espmqtt: update result=rolled_back number=5 reason=tls:62");
     assert_eq!(d.severity, Severity::Error);
-    assert!(d.fix.as_deref().unwrap().contains("BR_ERR_X509_NOT_TRUSTED"), "{:?}", d.fix);
+    assert!(
+        d.fix
+            .as_deref()
+            .unwrap()
+            .contains("BR_ERR_X509_NOT_TRUSTED"),
+        "{:?}",
+        d.fix
+    );
     let d = dec("espmqtt: update result=rolled_back number=5 reason=mqtt:5");
-    assert!(d.fix.as_deref().unwrap().contains("password"), "{:?}", d.fix);
+    assert!(
+        d.fix.as_deref().unwrap().contains("password"),
+        "{:?}",
+        d.fix
+    );
     let d = dec("espmqtt: update result=rolled_back number=5 reason=wifi");
     assert!(d.fix.as_deref().unwrap().contains("Wi-Fi"), "{:?}", d.fix);
     let d = dec("espmqtt: update result=rejected number=6 reason=bad_mac");
@@ -477,13 +492,37 @@ fn config_update_lines() {
 #[test]
 fn pinned_key_mismatch_and_rotated_password_hints() {
     let d = dec("espmqtt: mqtt_failed state=-2 ssl_error=27 ssl_text=\"x\" trust=pubkey attempt=1 retry_ms=2000");
-    assert!(d.summary.contains("pinned key does not match"), "{}", d.summary);
-    assert!(d.fix.as_deref().unwrap().starts_with("the pinned key does not match"), "{:?}", d.fix);
+    assert!(
+        d.summary.contains("pinned key does not match"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.fix
+            .as_deref()
+            .unwrap()
+            .starts_with("the pinned key does not match"),
+        "{:?}",
+        d.fix
+    );
     // Without the trust key (older firmware) the hint still names it first.
     let d = dec("espmqtt: mqtt_failed state=-2 ssl_error=27 attempt=1 retry_ms=2000");
-    assert!(d.fix.as_deref().unwrap().contains("pinned key does not match"), "{:?}", d.fix);
+    assert!(
+        d.fix
+            .as_deref()
+            .unwrap()
+            .contains("pinned key does not match"),
+        "{:?}",
+        d.fix
+    );
     let d = dec("espmqtt: mqtt_failed state=5 ssl_error=0 attempt=1 retry_ms=2000");
     let fix = d.fix.unwrap();
-    assert!(fix.starts_with("most often a wrong or rotated password"), "{fix}");
-    assert!(fix.find("password").unwrap() < fix.find("ACL").unwrap(), "{fix}");
+    assert!(
+        fix.starts_with("most often a wrong or rotated password"),
+        "{fix}"
+    );
+    assert!(
+        fix.find("password").unwrap() < fix.find("ACL").unwrap(),
+        "{fix}"
+    );
 }

@@ -35,20 +35,27 @@ pub(super) fn update(s: &StatusLine, d: &mut Decoded) {
             d.fix = Some(rejection_fix(reason).to_string());
         }
         other => {
-            d.summary = format!("config update {n}: result \"{other}\" (unknown to this espmqtt version)");
+            d.summary =
+                format!("config update {n}: result \"{other}\" (unknown to this espmqtt version)");
         }
     }
 }
 
 fn rollback_fix(reason: &str) -> String {
-    if let Some(code) = reason.strip_prefix("tls:").and_then(|c| c.parse::<i64>().ok()) {
+    if let Some(code) = reason
+        .strip_prefix("tls:")
+        .and_then(|c| c.parse::<i64>().ok())
+    {
         let code = code.abs();
         return match tables::bearssl_error(code) {
             Some((name, why)) => format!("TLS failed with BearSSL error {code} = {name}: {why}"),
             None => format!("TLS failed with BearSSL error {code}"),
         };
     }
-    if let Some(state) = reason.strip_prefix("mqtt:").and_then(|c| c.parse::<i64>().ok()) {
+    if let Some(state) = reason
+        .strip_prefix("mqtt:")
+        .and_then(|c| c.parse::<i64>().ok())
+    {
         let (name, why) = tables::mqtt_state(state);
         return format!("the broker answered state {state} = {name}: {why}");
     }

@@ -189,7 +189,11 @@ fn otaharness_stages_commits_rolls_back_and_rejects() {
             ack(&flash, &["receive", "sensor-001", &m]),
             want(*n, "rejected", reason)
         );
-        assert_eq!(std::fs::read(&flash).unwrap(), before, "{reason} wrote flash");
+        assert_eq!(
+            std::fs::read(&flash).unwrap(),
+            before,
+            "{reason} wrote flash"
+        );
     }
     // Not this device's topic: it never sees the message.
     let m4 = write("m4.msg", &message("sensor-001", 4, &four, &k));
@@ -197,9 +201,15 @@ fn otaharness_stages_commits_rolls_back_and_rejects() {
     assert_eq!((code, out.as_str()), (0, ""));
 
     // Staged, busy, tried, committed; the retained copy is answered with its state.
-    assert_eq!(ack(&flash, &["receive", "sensor-001", &m4]), want(4, "staged", ""));
+    assert_eq!(
+        ack(&flash, &["receive", "sensor-001", &m4]),
+        want(4, "staged", "")
+    );
     let m5 = write("m5.msg", &message("sensor-001", 5, &four, &k));
-    assert_eq!(ack(&flash, &["receive", "sensor-001", &m5]), want(5, "rejected", "busy"));
+    assert_eq!(
+        ack(&flash, &["receive", "sensor-001", &m5]),
+        want(5, "rejected", "busy")
+    );
     boot("B", "staged");
     assert_eq!(ack(&flash, &["connect", "ok"]), want(4, "committed", ""));
     let v = boot("B", "committed");
@@ -215,7 +225,10 @@ fn otaharness_stages_commits_rolls_back_and_rejects() {
     let k2 = key(0x80);
     let five = blob("sensor-001", "five", 2, 5, Some(&k2));
     let m5 = write("m5b.msg", &message("sensor-001", 5, &five, &k));
-    assert_eq!(ack(&flash, &["receive", "sensor-001", &m5]), want(5, "staged", ""));
+    assert_eq!(
+        ack(&flash, &["receive", "sensor-001", &m5]),
+        want(5, "staged", "")
+    );
     boot("A", "staged");
     assert_eq!(ack(&flash, &["connect", "fail:wifi"]), "");
     assert_eq!(ack(&flash, &["connect", "fail:mqtt:5"]), "");
@@ -229,9 +242,15 @@ fn otaharness_stages_commits_rolls_back_and_rejects() {
     // The rotated key never committed: the old one still authenticates.
     let six = blob("sensor-001", "six", 2, 6, Some(&k));
     let m6 = write("m6.msg", &message("sensor-001", 6, &six, &k2));
-    assert_eq!(ack(&flash, &["receive", "sensor-001", &m6]), want(6, "rejected", "bad_mac"));
+    assert_eq!(
+        ack(&flash, &["receive", "sensor-001", &m6]),
+        want(6, "rejected", "bad_mac")
+    );
     let m6 = write("m6.msg", &message("sensor-001", 6, &six, &k));
-    assert_eq!(ack(&flash, &["receive", "sensor-001", &m6]), want(6, "staged", ""));
+    assert_eq!(
+        ack(&flash, &["receive", "sensor-001", &m6]),
+        want(6, "staged", "")
+    );
     // The rolled-back number stays refused after its slot was reused.
     let m5c = write("m5c.msg", &message("sensor-001", 5, &six, &k));
     assert_eq!(
@@ -303,22 +322,45 @@ fn read_config_shows_both_slots() {
     assert_eq!(harness(&flash, &["init", &dev]).0, 0);
     let m4 = write(
         "m4.msg",
-        &message("sensor-001", 4, &blob("sensor-001", "four", 2, 4, Some(&k)), &k),
+        &message(
+            "sensor-001",
+            4,
+            &blob("sensor-001", "four", 2, 4, Some(&k)),
+            &k,
+        ),
     );
-    assert_eq!(ack(&flash, &["receive", "sensor-001", &m4]), want(4, "staged", ""));
+    assert_eq!(
+        ack(&flash, &["receive", "sensor-001", &m4]),
+        want(4, "staged", "")
+    );
     assert_eq!(ack(&flash, &["connect", "ok"]), want(4, "committed", ""));
     let m5 = write(
         "m5.msg",
-        &message("sensor-001", 5, &blob("sensor-001", "five", 2, 5, Some(&k)), &k),
+        &message(
+            "sensor-001",
+            5,
+            &blob("sensor-001", "five", 2, 5, Some(&k)),
+            &k,
+        ),
     );
-    assert_eq!(ack(&flash, &["receive", "sensor-001", &m5]), want(5, "staged", ""));
+    assert_eq!(
+        ack(&flash, &["receive", "sensor-001", &m5]),
+        want(5, "staged", "")
+    );
 
     let mut image = vec![0xffu8; 0x100000];
     image[0xFA000..0xFC000].copy_from_slice(&std::fs::read(&flash).unwrap());
     let img = write("image.bin", &image);
     let emu = Emulator::start(
         &env,
-        &["--baud-model", "off", "--flash-size", "1MB", "--image", &img],
+        &[
+            "--baud-model",
+            "off",
+            "--flash-size",
+            "1MB",
+            "--image",
+            &img,
+        ],
     );
     let (run, v) = env.run_json(&[
         "flash",
@@ -355,6 +397,15 @@ fn read_config_shows_both_slots() {
         "no-reset",
     ]);
     r.assert_code(0);
-    assert!(r.stdout.contains("slot A at 0xfb000: staged, update 5 (running)"), "{}", r.stdout);
-    assert!(r.stdout.contains("slot B at 0xfa000: committed, update 4"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("slot A at 0xfb000: staged, update 5 (running)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("slot B at 0xfa000: committed, update 4"),
+        "{}",
+        r.stdout
+    );
 }

@@ -79,7 +79,11 @@ fn compile_update_tool(name: &str, main: &str, extra: &[&str]) -> PathBuf {
 pub fn otaharness() -> &'static Path {
     static B: OnceLock<PathBuf> = OnceLock::new();
     B.get_or_init(|| {
-        compile_update_tool("otaharness", "firmware-template/host/otaharness.cpp", SANITIZE)
+        compile_update_tool(
+            "otaharness",
+            "firmware-template/host/otaharness.cpp",
+            SANITIZE,
+        )
     })
 }
 
@@ -92,8 +96,14 @@ pub fn ota_sweep() -> &'static Path {
 
 /// Environment that makes any sanitizer finding a distinct, non-zero exit.
 pub const SANITIZER_ENV: &[(&str, &str)] = &[
-    ("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0:exitcode=66"),
-    ("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitcode=67"),
+    (
+        "ASAN_OPTIONS",
+        "detect_leaks=0:abort_on_error=0:exitcode=66",
+    ),
+    (
+        "UBSAN_OPTIONS",
+        "print_stacktrace=1:halt_on_error=1:exitcode=67",
+    ),
 ];
 
 /// `blobdump` built exactly as the README says (`g++ -std=c++11 …`), once per run.
