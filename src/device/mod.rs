@@ -9,3 +9,4 @@ pub mod ca;
 pub mod dynsec;
 pub mod registry;
 pub mod secret;
+pub mod update;

@@ -15,5 +15,6 @@ mod firmware;
 mod flash;
 mod fleet;
 mod monitor;
+mod ota;
 mod probe;
 mod serial;
