@@ -46,11 +46,17 @@ pub enum DeviceCommand {
     Check,
     /// Write a device's config blob (Wi-Fi, broker, credentials, trust material).
     Config(super::device_config::DeviceConfigArgs),
+    /// Push each device's current config over MQTT as an authenticated update; wait for acks.
+    Push(super::ota::PushArgs),
+    /// Fleet update status: committed, staged and pending update, last ack, last seen.
+    Updates(super::ota::UpdatesArgs),
 }
 
 pub fn run(args: DeviceCommand, ctx: &Ctx) -> Result<ExitStatus> {
     match args {
         DeviceCommand::Config(a) => super::device_config::run(a, ctx),
+        DeviceCommand::Push(a) => super::ota::run_push(a, ctx),
+        DeviceCommand::Updates(a) => super::ota::run_updates(a, ctx),
         DeviceCommand::New(a) => run_new(a, ctx),
         DeviceCommand::List(a) => run_list(a, ctx),
         DeviceCommand::Show(a) => run_show(a, ctx),
@@ -110,10 +116,10 @@ sensor-101 … ; --width sets another width.
 
 Examples:
   espmqtt device new kitchen garage
-  espmqtt device new --prefix sensor- --count 100          # sensor-001 … sensor-100
+  espmqtt device new --prefix sensor- --count 100   # sensor-001 … sensor-100
   espmqtt device new --prefix sensor- --start 101 --count 50
-  espmqtt device new --prefix sensor- --count 120 --skip-existing   # adds 101 … 120
-  espmqtt device new door --client-cert                    # needs `espmqtt ca init`
+  espmqtt device new --prefix sensor- --count 120 --skip-existing  # 101 … 120
+  espmqtt device new door --client-cert             # needs `espmqtt ca init`
   espmqtt device new door --show-secrets --format json")]
 pub struct NewArgs {
     /// Device names.
@@ -423,7 +429,8 @@ fn render_new(r: &NewReport, db: &str) -> String {
 #[command(after_help = "\
 Examples:
   espmqtt device list
-  espmqtt device list --format json | jq '.devices[] | select(.mac == null) | .name'")]
+  espmqtt device list --format json |
+      jq '.devices[] | select(.mac == null) | .name'")]
 pub struct ListArgs {}
 
 #[derive(Serialize)]
@@ -670,14 +677,25 @@ fn render_show(r: &ShowReport) -> String {
 #[command(after_help = "\
 The old secret keeps working until the broker files are exported again:
   espmqtt device rotate sensor-007
-  espmqtt broker export --mosquitto /etc/mosquitto/espmqtt && systemctl reload mosquitto
-  espmqtt flash --config-only --device sensor-007")]
+  espmqtt broker export --mosquitto /etc/mosquitto/espmqtt
+  systemctl reload mosquitto
+  espmqtt flash --config-only --device sensor-007
+Over the air, without a cable (docs/OTA.md; the broker gets the new password
+once the device has staged it):
+  espmqtt device rotate sensor-007 --over-the-air
+  espmqtt broker sync --dynsec mqtts://admin@broker.example.com")]
 pub struct RotateArgs {
     /// Device name.
     pub name: String,
     /// Print the new secret.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "over_the_air")]
     pub show_secrets: bool,
+    /// Deliver the new password as a config update over MQTT; the device keeps
+    /// the old one until the broker accepted the new one.
+    #[arg(long)]
+    pub over_the_air: bool,
+    #[command(flatten)]
+    pub operator: super::ota::OperatorArgs,
 }
 
 #[derive(Serialize)]
@@ -690,6 +708,9 @@ struct RotateReport {
 }
 
 fn run_rotate(args: RotateArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    if args.over_the_air {
+        return super::ota::run_rotate_ota(&args.name, &args.operator, ctx);
+    }
     let (_, reg) = open(ctx)?;
     let d = reg.rotate(&args.name)?;
     let report = RotateReport {
@@ -718,7 +739,8 @@ fn run_rotate(args: RotateArgs, ctx: &Ctx) -> Result<ExitStatus> {
 #[command(after_help = "\
 Examples:
   espmqtt device revoke sensor-007
-  espmqtt broker export --mosquitto /etc/mosquitto/espmqtt && systemctl reload mosquitto")]
+  espmqtt broker export --mosquitto /etc/mosquitto/espmqtt
+  systemctl reload mosquitto")]
 pub struct RevokeArgs {
     /// Device name.
     pub name: String,
@@ -761,7 +783,8 @@ The text format of this command is CSV; --format json gives JSON.
 Examples:
   espmqtt device export > devices.csv
   espmqtt device export --show-secrets --out devices.csv     # file mode 0600
-  espmqtt device export --format json --show-secrets | jq -r '.devices[] | .name + \" \" + .secret'")]
+  espmqtt device export --format json --show-secrets |
+      jq -r '.devices[] | .name + \" \" + .secret'")]
 pub struct ExportArgs {
     /// Include each device's current secret.
     #[arg(long)]
@@ -942,7 +965,8 @@ anything is written, and loaded in one transaction.
 
 Examples:
   espmqtt device export --dump registry.json
-  ESPMQTT_REGISTRY=postgres://espmqtt@db.lab/espmqtt espmqtt device import registry.json")]
+  ESPMQTT_REGISTRY=postgres://espmqtt@db.lab/espmqtt \\
+      espmqtt device import registry.json")]
 pub struct ImportArgs {
     /// A dump written by `espmqtt device export --dump`.
     pub file: PathBuf,
@@ -1025,7 +1049,7 @@ superseded. The firmware loads it with setClientECCert (EC) or setClientRSACert 
 
 Examples:
   espmqtt ca init
-  espmqtt device cert sensor-007 --out certs/      # certs/sensor-007.crt, .key (0600)
+  espmqtt device cert sensor-007 --out certs/  # sensor-007.crt, .key (0600)
   espmqtt device cert sensor-007 --rsa 2048 --days 730")]
 pub struct CertArgs {
     /// Device name.

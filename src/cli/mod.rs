@@ -22,6 +22,7 @@ pub mod flash_args;
 pub mod flash_fleet;
 pub mod init;
 pub mod monitor;
+pub mod ota;
 pub mod ports;
 pub mod probe;
 
@@ -35,7 +36,8 @@ pub use output::{Ctx, Format};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success
-  1  the check ran and failed (incompatible broker, fingerprint mismatch, verify mismatch)
+  1  the check ran and failed (incompatible broker, fingerprint mismatch,
+     verify mismatch)
   2  usage or configuration error
   3  target unreachable (network, TLS handshake, serial port, download mode)
   4  other runtime failure (build failed, I/O error)
@@ -94,6 +96,9 @@ pub enum Command {
     /// Broker-side files for the whole fleet (mosquitto password file, ACL, config).
     #[command(subcommand)]
     Broker(broker::BrokerCommand),
+    /// The broker trust the fleet gets over MQTT: stage the next certificate, retire the old.
+    #[command(subcommand)]
+    Trust(ota::TrustCommand),
     /// Create espmqtt.toml (broker, Wi-Fi, topic prefix, trust mode, board).
     Init(init::InitArgs),
     /// Render the firmware template and compile it with arduino-cli or PlatformIO.
@@ -123,6 +128,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Device(a) => device::run(a, &ctx),
         Command::Ca(a) => ca::run(a, &ctx),
         Command::Broker(a) => broker::run(a, &ctx),
+        Command::Trust(a) => ota::run_trust(a, &ctx),
         Command::Init(a) => init::run(a, &ctx),
         Command::Build(a) => build::run(a, &ctx),
         Command::Flash(a) => flash::run(a, &ctx),

@@ -10,3 +10,4 @@ pub mod dynsec;
 pub mod registry;
 pub mod secret;
 pub mod slots;
+pub mod update;

@@ -328,6 +328,21 @@ void unit() {
     }
   }
 
+  printf("unit: ok (%zu message cases)\n", cases.size());
+}
+
+// The life of updates on one device: stage, commit, key rotation, rollback,
+// floor log, serial override.
+void unit_cycle() {
+  BlobSpec dev;
+  dev.cv = 3;
+  Bytes device = make_blob(dev);
+  BlobSpec next = dev;
+  next.cv = 4;
+  next.ssid = "next";
+  Bytes ok_blob = make_blob(next);
+  Bytes ok = make_msg(4, ok_blob);
+  SimFlash f;
   // No update key in the committed config.
   BlobSpec nokey = dev;
   nokey.has_key = false;
@@ -444,7 +459,7 @@ void unit() {
   snprintf(q.reason, sizeof(q.reason), "a\"b\\c\n");
   expect_ack(q, "{\"update\":7,\"result\":\"rolled_back\",\"reason\":\"a\\\"b\\\\c\\u000a\"}",
              "escaping");
-  printf("unit: ok (%zu message cases)\n", cases.size());
+  printf("unit: ok (update cycle)\n");
 }
 
 // ---------------------------------------------------------------------------
@@ -755,7 +770,10 @@ long powercut() {
 
 int main(int argc, char** argv) {
   std::string which = argc > 1 ? argv[1] : "all";
-  if (which == "all" || which == "unit") unit();
+  if (which == "all" || which == "unit") {
+    unit();
+    unit_cycle();
+  }
   if (which == "all" || which == "corrupt") corrupt();
   if (which == "all" || which == "junk") junk();
   if (which == "all" || which == "powercut") powercut();
