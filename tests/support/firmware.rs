@@ -80,7 +80,7 @@ pub fn otaharness() -> &'static Path {
     static B: OnceLock<PathBuf> = OnceLock::new();
     B.get_or_init(|| {
         compile_update_tool(
-            "otaharness",
+            "otaharness-asan",
             "firmware-template/host/otaharness.cpp",
             SANITIZE,
         )
