@@ -1,5 +1,6 @@
 //! A virtual ESP8266 in download mode on a TCP port (`espmqtt emulate`,
-//! DESIGN §4.4): the CI dry-run target and the test bench of `flash`.
+//! docs/ARCHITECTURE.md, "The emulator"): the CI dry-run target and the test
+//! bench of `flash`.
 //!
 //! Each TCP connection is one session on the chip's UART, starting from a
 //! reset into the ROM loader (ROM state, 115200 baud, flash contents kept).
@@ -204,7 +205,7 @@ pub fn parse_flash_size(s: &str) -> Option<u32> {
 }
 
 /// Flash size encoded in an RDID value (`size_id = id >> 16`, esptool
-/// `DETECTED_FLASH_SIZES`, flashing.md §1.12).
+/// `DETECTED_FLASH_SIZES`, docs/DEVICE.md, "Reading the flash ID").
 pub fn size_from_flash_id(id: u32) -> Option<u32> {
     let size_id = (id >> 16) & 0xFF;
     match size_id {

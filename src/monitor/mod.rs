@@ -1,12 +1,13 @@
-//! Serial console decoding for `espmqtt monitor` (DESIGN §4.3).
+//! Serial console decoding for `espmqtt monitor` (docs/ARCHITECTURE.md,
+//! "Data flow: monitor").
 //!
 //! A module's UART carries three kinds of text that people find hard to read:
 //! the ROM's boot messages (printed at 74880 baud right after reset,
-//! flashing.md §3.4), the Arduino core's crash dumps (`Exception (N):`, the
-//! register line and the `>>>stack>>>` block), and the espmqtt firmware's own
-//! status lines (`espmqtt: <event> key=value …`, firmware-template
-//! STATUS_LINES.md). [`LineDecoder`] turns each console line into a
-//! [`Decoded`] value: what kind of line it is, how bad it is, a one-line
+//! docs/DEVICE.md, "Boot modes and reset"), the Arduino core's crash dumps
+//! (`Exception (N):`, the register line and the `>>>stack>>>` block), and the
+//! espmqtt firmware's own status lines (`espmqtt: <event> key=value …`,
+//! firmware-template STATUS_LINES.md). [`LineDecoder`] turns each console line
+//! into a [`Decoded`] value: what kind of line it is, how bad it is, a one-line
 //! explanation, the fix, and the typed fields (for `--format json`).
 //!
 //! The decoder is fed raw bytes from the wire, so it never panics and never
@@ -33,7 +34,7 @@ use status::decode_status;
 pub use status::{parse_status, StatusLine};
 
 /// Baud rate of the ESP8266 ROM's boot messages with a 26 MHz crystal
-/// (flashing.md §3.4).
+/// (docs/DEVICE.md, "Boot modes and reset").
 pub const ROM_BAUD: u32 = 74_880;
 
 /// The firmware template's status-line prefix (STATUS_LINES.md).
@@ -341,7 +342,7 @@ const CRASH_PREFIX_LINES: &[PrefixLine] = &[
     },
 ];
 
-/// ROM lines with a fixed meaning (flashing.md §3.4).
+/// ROM lines with a fixed meaning (docs/DEVICE.md, "Boot modes and reset").
 const ROM_PREFIX_LINES: &[PrefixLine] = &[
     PrefixLine {
         prefixes: &["flash read err"],
@@ -415,7 +416,7 @@ fn garbage(raw: &[u8]) -> Decoded {
 }
 
 // ---------------------------------------------------------------------------
-// ROM boot messages (flashing.md §3.3, §3.4)
+// ROM boot messages (docs/DEVICE.md, "Boot modes and reset")
 
 fn decode_rom(t: &str) -> Option<Decoded> {
     static BANNER: OnceLock<Regex> = OnceLock::new();
