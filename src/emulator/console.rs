@@ -12,7 +12,7 @@
 //! rate, so both arrive readable.
 //!
 //! This is the piece `espmqtt monitor` is tested against end to end over
-//! `socket://` (issue 7, acceptance 1).
+//! `socket://` (`tests/it/monitor.rs`).
 
 use std::io::{self, Read, Write};
 use std::time::Duration;

@@ -23,10 +23,10 @@ use std::time::Duration;
 use flate2::{Decompress, FlushDecompress, Status};
 use md5::{Digest, Md5};
 
+use super::chip::Chip;
 use super::flash_model::{rom_erase_sectors, EraseCost, Flash, LazyErase, SECTOR};
 use super::registers::Registers;
 use super::timing::TimingModel;
-use super::Chip;
 use crate::flash::protocol::{
     checksum, rom_error, stub_error, Opcode, Request, DIR_RESPONSE, ROM_SYNC_VALUE, SYNC_PAYLOAD,
 };
@@ -911,7 +911,7 @@ mod tests {
 
     /// Arbitrary frames — random opcodes, sizes and words, including
     /// plausible-looking requests — never panic in either personality
-    /// (CONVENTIONS 14).
+    /// (docs/TESTING.md, "Fuzzing").
     #[test]
     fn arbitrary_frames_never_panic() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;

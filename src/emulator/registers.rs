@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::Chip;
+use super::chip::Chip;
 
 /// Chip-detect magic register.
 pub const MAGIC_REG: u32 = 0x4000_1000;

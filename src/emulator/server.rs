@@ -25,10 +25,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::chip::{format_mac, mac_plus, Chip};
+use super::config::{BootMode, EmulatorConfig};
 use super::device::{BootReason, Device, Effect, Mode, Packet, StubFlavour};
 use super::faults::Faults;
 use super::flash_model::Flash;
-use super::{format_mac, mac_plus, BootMode, Chip, EmulatorConfig};
 use crate::flash::slip::{self, SlipDecoder, SlipEvent};
 
 /// What happened, for the event log (`--format json`: one JSON line each).

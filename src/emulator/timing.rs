@@ -1,7 +1,7 @@
 //! The emulator's time model: how long the wire and the SPI flash take.
 //!
 //! The emulator exists to make flashing performance measurable without
-//! hardware (issue 6, `scripts/bench-flash`), so every delay a real ESP-07
+//! hardware (`scripts/bench-flash`, docs/TESTING.md "Benchmarks"), so every delay a real ESP-07
 //! imposes is modelled explicitly and documented here:
 //!
 //! * **Wire:** 10 bits per byte (8N1) at the current baud, in both directions,

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::reader::MAX_LINE;
 use super::*;
 
 fn dec(line: &str) -> Decoded {

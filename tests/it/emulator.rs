@@ -1,5 +1,5 @@
 //! Integration tests: `espmqtt emulate` against the reference client
-//! (esptool from PyPI over `socket://`, CONVENTIONS 12) and against a small
+//! (esptool from PyPI over `socket://`, docs/TESTING.md) and against a small
 //! in-test client for the fault kinds.
 
 use std::io::{Read, Write};
