@@ -532,12 +532,15 @@ fn path_uses(text: &str) -> Vec<PathUse> {
                 segs.push(r[..n].to_string());
                 rest = &r[n..];
             }
-            out.push(PathUse {
-                segs,
-                depth: depth_at(at),
-                public: false,
-                is_use: false,
-            });
+            // `super::{…}` and `super::*` belong to a `use` tree, read above.
+            if segs.len() > 1 {
+                out.push(PathUse {
+                    segs,
+                    depth: depth_at(at),
+                    public: false,
+                    is_use: false,
+                });
+            }
         }
     }
     out
