@@ -211,7 +211,9 @@ pub(super) fn decode_status(rest: &str) -> Decoded {
         "mqtt_connecting" | "mqtt_connected" => mqtt_progress(&s, &mut d),
         "mqtt_failed" | "mqtt_lost" => decode_mqtt_failure(&s, &mut d),
         "subscribed" | "cmd" | "publish_failed" => messages(&s, &mut d),
-        "update" => super::update::update(&s, &mut d),
+        "update" => {
+            super::update::update(s.get("result"), s.shown("number"), s.get("reason"), &mut d)
+        }
         other => {
             d.summary =
                 format!("firmware status \"{other}\" (not an event this espmqtt version knows)");

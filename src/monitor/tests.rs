@@ -463,6 +463,8 @@ fn config_update_lines() {
     );
     let d = dec("espmqtt: update result=committed number=4");
     assert_eq!(d.severity, Severity::Ok);
+    let d = dec("espmqtt: update result=duplicate number=4");
+    assert!(d.summary.contains("handled already"), "{}", d.summary);
     let d = dec("espmqtt: update result=rolled_back number=5 reason=tls:62");
     assert_eq!(d.severity, Severity::Error);
     assert!(

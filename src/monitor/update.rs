@@ -3,13 +3,13 @@
 //! rejection what to do about it (reasons: `firmware-template/CONFIG_FORMAT.md`,
 //! "Config updates over MQTT").
 
-use super::status::StatusLine;
 use super::{tables, Decoded, Severity};
 
-pub(super) fn update(s: &StatusLine, d: &mut Decoded) {
-    let n = s.shown("number");
-    let reason = s.get("reason").unwrap_or("");
-    match s.get("result").unwrap_or("?") {
+/// `result`, `number` and `reason` are the line's values (`number` already
+/// `?` when missing).
+pub(super) fn update(result: Option<&str>, n: &str, reason: Option<&str>, d: &mut Decoded) {
+    let reason = reason.unwrap_or("");
+    match result.unwrap_or("?") {
         "staged" => {
             d.severity = Severity::Info;
             d.summary = format!(
@@ -28,6 +28,12 @@ pub(super) fn update(s: &StatusLine, d: &mut Decoded) {
                 "config update {n} rolled back: the module could not connect with it ({reason}); it is back on its previous config"
             );
             d.fix = Some(rollback_fix(reason));
+        }
+        "duplicate" => {
+            d.severity = Severity::Info;
+            d.summary = format!(
+                "config update {n} delivered again by the broker (retained); it was handled already, nothing changed"
+            );
         }
         "rejected" => {
             d.severity = Severity::Warning;
