@@ -38,9 +38,11 @@ pub const MAX_CLIENT_ID: usize = 128;
 pub const OVERHEAD: usize = 44;
 /// The longest message a device accepts: 44 + 128 + 4096.
 pub const MAX_MESSAGE_LEN: usize = OVERHEAD + MAX_CLIENT_ID + 4096;
-/// The largest blob a device can take over the air: its config sector keeps
-/// room for the slot's state record (`firmware-template/CONFIG_FORMAT.md`).
-pub const MAX_PUSH_BLOB_LEN: usize = 4096;
+/// The largest blob a device can take over the air: each config slot keeps
+/// its last 128 bytes for the slot's state record
+/// (`firmware-template/CONFIG_FORMAT.md`); a device answers a bigger blob
+/// with `bad_blob:too_large`.
+pub const MAX_PUSH_BLOB_LEN: usize = 4096 - 128;
 /// Length of the HMAC-SHA256 tag.
 pub const MAC_LEN: usize = 32;
 
