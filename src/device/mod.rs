@@ -10,3 +10,4 @@ pub mod dynsec;
 pub mod registry;
 pub mod secret;
 pub mod update;
+pub mod update_key;

@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::device::blob::UpdateKey;
 use crate::device::update::{Ack, AckResult};
+use crate::device::update_key::UpdateKey;
 use crate::error::{Error, Result};
 
 /// One device's update state.
