@@ -11,3 +11,4 @@ pub mod registry;
 pub mod secret;
 pub mod slots;
 pub mod update;
+pub mod update_key;

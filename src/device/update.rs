@@ -26,7 +26,7 @@ use sha2::Sha256;
 
 use crate::error::{Error, Result};
 
-use super::blob::UpdateKey;
+use super::update_key::UpdateKey;
 
 /// First four bytes of every update message.
 pub const MAGIC: [u8; 4] = *b"EMQU";
@@ -38,9 +38,13 @@ pub const MAX_CLIENT_ID: usize = 128;
 pub const OVERHEAD: usize = 44;
 /// The longest message a device accepts: 44 + 128 + 4096.
 pub const MAX_MESSAGE_LEN: usize = OVERHEAD + MAX_CLIENT_ID + 4096;
-/// The largest blob a device can take over the air: its config sector keeps
-/// room for the slot's state record (`firmware-template/CONFIG_FORMAT.md`).
-pub const MAX_PUSH_BLOB_LEN: usize = 4096;
+/// The largest blob a device can take over the air: each config slot keeps
+/// its last 128 bytes for the slot's state record
+/// (`firmware-template/CONFIG_FORMAT.md`); a device answers a bigger blob
+/// with `bad_blob:too_large`.
+pub const MAX_PUSH_BLOB_LEN: usize = 4096 - 128;
+/// A blob is at least its 12-byte header (CONFIG_FORMAT.md).
+pub const MIN_BLOB_LEN: usize = 12;
 /// Length of the HMAC-SHA256 tag.
 pub const MAC_LEN: usize = 32;
 
@@ -86,7 +90,7 @@ pub fn encode_message(
             "update number 0 is reserved for serial flashing",
         ));
     }
-    if blob.len() < super::blob::HEADER_LEN {
+    if blob.len() < MIN_BLOB_LEN {
         return Err(Error::usage(format!(
             "a {}-byte config blob is shorter than its own header",
             blob.len()

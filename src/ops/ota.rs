@@ -483,7 +483,7 @@ pub fn desired_config(
     fleet: &Fleet,
     rec: &DeviceRecord,
     next_secret: Option<&str>,
-    key: &crate::device::blob::UpdateKey,
+    key: &crate::device::update_key::UpdateKey,
 ) -> Result<(ConfigBlob, String)> {
     let mut id = DeviceIdentity::from_record(rec)?;
     if let Some(s) = next_secret {
@@ -692,7 +692,7 @@ fn issue_one(
     opts: &PushOptions,
 ) -> Result<(Issued, Option<Vec<u8>>)> {
     let at = now();
-    let mut built: Option<(ConfigBlob, crate::device::blob::UpdateKey)> = None;
+    let mut built: Option<(ConfigBlob, crate::device::update_key::UpdateKey)> = None;
     let mut issued = Issued::UpToDate;
     reg.modify_update(&rec.name, &mut |s| {
         let mut summary = format!("{} trust", fleet.config.tls.trust.as_str());
@@ -700,7 +700,7 @@ fn issue_one(
             s.next_secret = Some(crate::device::secret::generate()?);
         }
         if !opts.dry_run && opts.rotate_key && s.next_key.is_none() {
-            s.next_key = Some(crate::device::blob::UpdateKey::generate()?);
+            s.next_key = Some(crate::device::update_key::UpdateKey::generate()?);
         }
         if s.next_secret.is_some() {
             summary.push_str("; new MQTT password");

@@ -613,3 +613,68 @@ fn update_key_reaches_the_serial_blob_and_stays_secret() {
     }
     assert!(!format!("{key:?}").contains(&hexkey));
 }
+
+/// `device rotate --over-the-air`: the new password travels as an update;
+/// the registry makes it current only once the device holds it, and the
+/// device's committed config carries it.
+#[test]
+fn password_rotation_over_the_air() {
+    let (mut b, _, _) = Bench::new(&["r-1"]);
+    let show = |b: &Bench| {
+        let (r, v) = b.env.run_json(&["device", "show", "r-1", "--show-secrets"]);
+        r.assert_code(0);
+        v["secret"].as_str().unwrap().to_string()
+    };
+    let old = show(&b);
+    let waiter = {
+        let mut c = b.env.cmd();
+        c.args([
+            "device",
+            "rotate",
+            "r-1",
+            "--over-the-air",
+            "--format",
+            "json",
+        ]);
+        std::thread::spawn(move || c.output().unwrap())
+    };
+    // The update is published; until the device answers, nothing changes.
+    let mut m = None;
+    for _ in 0..50 {
+        m = b.retained_update("r-1");
+        if m.is_some() {
+            break;
+        }
+    }
+    let m = m.expect("the rotation's update");
+    assert_eq!(
+        show(&b),
+        old,
+        "the registry switched before the device staged"
+    );
+    let dir = b.env.path().to_path_buf();
+    let staged = b.device("r-1").receive(&dir, &m).unwrap();
+    b.publish_ack("r-1", &staged);
+    let out = waiter.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let new = show(&b);
+    assert_ne!(new, old, "staged: the new password is current");
+    let committed = b.device("r-1").connect("ok").unwrap();
+    b.publish_ack("r-1", &committed);
+    b.updates();
+    assert_eq!(show(&b), new);
+    assert_eq!(
+        b.device("r-1").boot().password.as_deref(),
+        Some(new.as_str())
+    );
+    let r = b.env.run(&["device", "show", "r-1"]);
+    assert!(
+        !r.all().contains(&new),
+        "a secret was printed without --show-secrets"
+    );
+}

@@ -162,6 +162,7 @@ pub struct Model {
     staged: Option<ConfigBlob>,
     highest: u32,
     attempts: u32,
+    rolled_back: Option<u32>,
 }
 
 fn ack(n: u32, result: &str, reason: &str) -> Option<String> {
@@ -177,6 +178,7 @@ impl Model {
             committed,
             staged: None,
             attempts: 0,
+            rolled_back: None,
         }
     }
 
@@ -213,12 +215,17 @@ impl Model {
         if mac(key, &m[..body]) != m[body..] {
             return ack(number, "rejected", "bad_mac");
         }
+        // A redelivery of what it holds (or of what it just rolled back):
+        // no answer, so the retained acknowledgement stays as it is.
         let current = self.config().config_version;
-        if number == current {
-            return None; // a redelivery of what it holds
+        if number == current || Some(number) == self.rolled_back {
+            return None;
         }
         if number <= self.highest {
             return ack(number, "rejected", "replayed");
+        }
+        if l > espmqtt::device::update::MAX_PUSH_BLOB_LEN {
+            return ack(number, "rejected", "bad_blob:too_large");
         }
         let blob = match ConfigBlob::decode(&m[12 + n..12 + n + l]) {
             Ok(b) => b,
@@ -256,6 +263,7 @@ impl Model {
         self.attempts += 1;
         if self.attempts >= 3 {
             self.staged = None;
+            self.rolled_back = Some(n);
             return ack(
                 n,
                 "rolled_back",

@@ -28,9 +28,9 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::project::ProjectPaths;
 
-use super::blob::UpdateKey;
 use super::broker::PasswordEntry;
 use super::ca::IssuedCertificate;
+use super::update_key::UpdateKey;
 use ota::{Transition, TrustItem, UpdateState};
 
 /// A claim made without a lease (by an older espmqtt) and older than this

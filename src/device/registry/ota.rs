@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::device::blob::UpdateKey;
 use crate::device::update::{Ack, AckResult};
+use crate::device::update_key::UpdateKey;
 use crate::error::{Error, Result};
 
 /// One device's update state.
@@ -224,16 +224,30 @@ impl UpdateState {
                 if let Some(k) = self.next_key.take() {
                     self.key = k;
                 }
-                let rotated = self.next_secret.take().is_some();
+                let next = self.next_secret.take();
+                // The staged acknowledgement may never have been seen (a
+                // retained ack holds only the latest): the device uses the
+                // new password now, so it is the current one.
+                let secret = match &next {
+                    Some(new) if *new != self.current_secret => {
+                        self.current_secret = new.clone();
+                        SecretChange::Set(new.clone())
+                    }
+                    _ => SecretChange::None,
+                };
                 self.previous_secret = None;
                 self.pending = None;
                 self.pending_at = None;
                 self.staged = None;
                 let mut d = format!("update {n} committed");
-                if rotated {
+                if let SecretChange::Set(_) = secret {
+                    d.push_str("; its new password is now the current one (sync the broker)");
+                } else if next.is_some() {
                     d.push_str("; the previous password is forgotten");
                 }
-                Transition::event("update-committed", d)
+                let mut t = Transition::event("update-committed", d);
+                t.secret = secret;
+                t
             }
             AckResult::RolledBack if ours || self.staged == Some(n) => {
                 self.pending = None;

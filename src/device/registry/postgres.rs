@@ -569,7 +569,7 @@ fn row_to_device(r: &postgres::Row) -> DeviceRecord {
         claimed_by: r.get(17),
         update_key: r
             .get::<_, Option<String>>(18)
-            .and_then(|k| crate::device::blob::UpdateKey::from_hex(&k)),
+            .and_then(|k| crate::device::update_key::UpdateKey::from_hex(&k)),
     }
 }
 
@@ -648,7 +648,7 @@ fn fill_update_keys(tx: &mut Transaction<'_>) -> TxResult<Result<()>> {
         .map(|r| r.get(0))
         .collect();
     for id in ids {
-        let key = match crate::device::blob::UpdateKey::generate() {
+        let key = match crate::device::update_key::UpdateKey::generate() {
             Ok(k) => k,
             Err(e) => return Ok(Err(e)),
         };

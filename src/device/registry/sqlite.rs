@@ -1155,7 +1155,7 @@ fn row_to_device(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRecord> {
         claimed_by: r.get(17)?,
         update_key: r
             .get::<_, Option<String>>(18)?
-            .and_then(|k| crate::device::blob::UpdateKey::from_hex(&k)),
+            .and_then(|k| crate::device::update_key::UpdateKey::from_hex(&k)),
     })
 }
 
@@ -1222,7 +1222,7 @@ fn fill_update_keys(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for id in ids {
-        let key = crate::device::blob::UpdateKey::generate()
+        let key = crate::device::update_key::UpdateKey::generate()
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         tx.execute(
             "INSERT INTO updates (device_id, update_key) VALUES (?1, ?2)",
