@@ -571,6 +571,27 @@ fn mqtt_findings(
         return;
     }
     match &out.error {
+        Some(e @ SessionError::Protocol { .. }) if out.connack_code.is_none() => {
+            findings.push(
+                Finding::new(
+                    Category::Mqtt,
+                    "not_mqtt",
+                    Severity::Fatal,
+                    format!(
+                        "{e}: the server completes the device's TLS handshake but is not an MQTT \
+                         broker; {who}"
+                    ),
+                    "point the device at the broker's MQTT over TLS listener (a TLS front must \
+                     forward to the broker)",
+                )
+                .state(out.pubsubclient_state)
+                .device(format!(
+                    "connect() returns false without setting a state; {}",
+                    device_text(None, Some(out.pubsubclient_state))
+                )),
+            );
+            return;
+        }
         Some(e) if out.connack_code.is_none() => {
             findings.push(
                 Finding::new(

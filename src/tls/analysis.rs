@@ -1180,7 +1180,26 @@ pub fn explain_refusal(alert: u8, code: i32, d: &Diagnosis, cfg: &DeviceTls) -> 
         );
     }
     let leaf_key = wide.certificates.first().and_then(|l| explain::key_info(l));
-    if let Some(k) = leaf_key.as_ref().filter(|k| !k.device_supported()) {
+    if let Some(k) = leaf_key
+        .as_ref()
+        .filter(|k| !k.device_supported() && k.kind == "ec")
+    {
+        out.push(
+            Finding::new(
+                Category::Chain,
+                "unsupported_curve",
+                Severity::Fatal,
+                format!(
+                    "the broker's certificate key is on the curve {}, which BearSSL does not \
+                     implement (P-256, P-384 and P-521 only); the broker finds no suite the \
+                     device can use with it",
+                    k.curve.as_deref().unwrap_or("(unnamed)")
+                ),
+                "issue the broker certificate with an EC P-256 or RSA-2048 key",
+            )
+            .tls_error(code),
+        );
+    } else if let Some(k) = leaf_key.as_ref().filter(|k| !k.device_supported()) {
         out.push(
             Finding::new(
                 Category::Chain,

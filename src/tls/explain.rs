@@ -119,6 +119,11 @@ fn spki_info(spki: &SubjectPublicKeyInfo<'_>) -> KeyInfo {
                 Some("1.2.840.10045.3.1.7") => ("P-256".to_string(), 256),
                 Some("1.3.132.0.34") => ("P-384".to_string(), 384),
                 Some("1.3.132.0.35") => ("P-521".to_string(), 521),
+                // Curves BearSSL has no code for (bits 0: unsupported).
+                Some("1.3.132.0.10") => ("secp256k1".to_string(), 0),
+                Some("1.3.36.3.3.2.8.1.1.7") => ("brainpoolP256r1".to_string(), 0),
+                Some("1.3.36.3.3.2.8.1.1.11") => ("brainpoolP384r1".to_string(), 0),
+                Some("1.3.36.3.3.2.8.1.1.13") => ("brainpoolP512r1".to_string(), 0),
                 Some(o) => (o.to_string(), 0),
                 None => ("unknown".to_string(), 0),
             };

@@ -16,4 +16,5 @@ mod flash;
 mod fleet;
 mod monitor;
 mod probe;
+mod probe_matrix;
 mod serial;
