@@ -384,31 +384,185 @@ fn fixture() -> Fixture {
     }
 }
 
-/// The table.
+/// The table: every group of cases below.
 fn cases(fx: &Fixture) -> Vec<Case> {
-    let ca = Trust::Ca(fx.ca.clone());
-    let (chain, key) = (fx.pki.cert_file.clone(), fx.pki.key_file.clone());
-    let auth = fx.mosquitto_auth(&fx.acl);
-    let mosq = |(chain, key): (PathBuf, PathBuf), extra: &str| Server::Mosquitto {
-        chain,
-        key,
-        extra: format!("{auth}{extra}"),
-    };
-    let default = || mosq((chain.clone(), key.clone()), "");
-    let front = |(chain, key): (PathBuf, PathBuf), opts: &str| Server::OpensslFront {
+    let t = Tables::new(fx);
+    [
+        trust_cases(&t),
+        name_cases(&t),
+        chain_cases(&t),
+        key_cases(&t),
+        version_cases(&t),
+        client_cases(&t),
+        mqtt_cases(&t),
+        gnutls_cases(&t),
+        unreachable_cases(&t),
+    ]
+    .concat()
+}
+
+/// What the groups of cases share: the fixture, `ca` mode with the test
+/// CA, the default server certificate, an RSA-2048 one, and the servers.
+struct Tables<'a> {
+    fx: &'a Fixture,
+    ca: Trust,
+    rsa2048: (PathBuf, PathBuf),
+}
+
+impl Tables<'_> {
+    fn new(fx: &Fixture) -> Tables<'_> {
+        Tables {
+            fx,
+            ca: Trust::Ca(fx.ca.clone()),
+            rsa2048: fx.rsa_leaf("rsa2048", 2048, |_| {}),
+        }
+    }
+    /// The default server certificate and key (EC P-256).
+    fn pair(&self) -> (PathBuf, PathBuf) {
+        (self.fx.pki.cert_file.clone(), self.fx.pki.key_file.clone())
+    }
+    /// mosquitto with password file and ACL plus `extra` listener lines.
+    fn mosq(&self, (chain, key): (PathBuf, PathBuf), extra: &str) -> Server {
+        Server::Mosquitto {
+            chain,
+            key,
+            extra: format!("{}{extra}", self.fx.mosquitto_auth(&self.fx.acl)),
+        }
+    }
+    fn default(&self) -> Server {
+        self.mosq(self.pair(), "")
+    }
+}
+
+fn front((chain, key): (PathBuf, PathBuf), opts: &str) -> Server {
+    Server::OpensslFront {
         chain,
         key,
         opts: opts.into(),
-    };
-    let gnutls = |(chain, key): (PathBuf, PathBuf), args: &[&str]| Server::Gnutls {
+    }
+}
+
+fn gnutls((chain, key): (PathBuf, PathBuf), args: &[&str]) -> Server {
+    Server::Gnutls {
         chain,
         key,
         args: args.iter().map(|a| a.to_string()).collect(),
-    };
+    }
+}
+
+/// Each trust mode: ok, and the wrong anchor / fingerprint / key.
+fn trust_cases(t: &Tables) -> Vec<Case> {
+    let fx = t.fx;
     let right_fp = fx.pki.leaf_sha1();
     let wrong_fp = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33".to_string();
+    vec![
+        Case::new("ca ok", t.default(), t.ca.clone()),
+        Case::new(
+            "ca wrong anchor",
+            t.default(),
+            Trust::Ca(fx.other_ca.clone()),
+        )
+        .tls_fails(62, "chain_untrusted"),
+        Case::new(
+            "fingerprint ok",
+            t.default(),
+            Trust::Fingerprint(vec![right_fp.clone()]),
+        )
+        .ok_with("fingerprint_renewal"),
+        Case::new(
+            "fingerprint wrong",
+            t.default(),
+            Trust::Fingerprint(vec![wrong_fp.clone()]),
+        )
+        .tls_fails(62, "fingerprint_mismatch"),
+        Case::new(
+            "fingerprint next matches",
+            t.default(),
+            Trust::Fingerprint(vec![wrong_fp.clone(), right_fp.clone()]),
+        ),
+        Case::new(
+            "pubkey ok",
+            t.default(),
+            Trust::Pubkey(fx.pki.cert_file.clone()),
+        ),
+        // br_x509_knownkey compares nothing: the pinned key simply fails to
+        // verify the server's key exchange signature.
+        Case::new(
+            "pubkey wrong key",
+            t.default(),
+            Trust::Pubkey(fx.other_ca.clone()),
+        )
+        .tls_fails(27, "pubkey_mismatch"),
+        Case::new("insecure ok", t.default(), Trust::Insecure).ok_with("insecure_mode"),
+    ]
+}
 
-    // Certificates of the chain cases.
+/// Dates and names.
+fn name_cases(t: &Tables) -> Vec<Case> {
+    let fx = t.fx;
+    let expired = fx.leaf("expired", &["localhost"], Alg::EcP256, |p| {
+        p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    });
+    let expired_fp = sha1_of(&expired.0);
+    vec![
+        Case::new("expired", t.mosq(expired.clone(), ""), t.ca.clone())
+            .tls_fails(54, "certificate_expired"),
+        Case::new(
+            "expired, fingerprint mode",
+            t.mosq(expired, ""),
+            Trust::Fingerprint(vec![expired_fp]),
+        ),
+        Case::new(
+            "not yet valid",
+            t.mosq(
+                fx.leaf("future", &["localhost"], Alg::EcP256, |p| {
+                    p.not_before = rcgen::date_time_ymd(2090, 1, 1);
+                    p.not_after = rcgen::date_time_ymd(2091, 1, 1);
+                }),
+                "",
+            ),
+            t.ca.clone(),
+        )
+        .tls_fails(54, "certificate_not_yet_valid"),
+        Case::new("name mismatch", t.default(), t.ca.clone())
+            .host("127.0.0.1")
+            .flag("--servername", "other.test")
+            .tls_fails(56, "name_mismatch"),
+        Case::new("IP literal, iPAddress SAN", t.default(), t.ca.clone())
+            .host("127.0.0.1")
+            .tls_fails(56, "name_mismatch_ip_san"),
+        Case::new("IP literal, --servername", t.default(), t.ca.clone())
+            .host("127.0.0.1")
+            .flag("--servername", "localhost"),
+        // Without a subjectAltName, BearSSL matches the subject's CN.
+        Case::new(
+            "CN only",
+            t.mosq(fx.leaf("cn-only", &[], Alg::EcP256, |_| {}), ""),
+            t.ca.clone(),
+        ),
+        Case::new(
+            "unknown critical extension",
+            t.mosq(
+                fx.leaf("critical", &["localhost"], Alg::EcP256, |p| {
+                    let mut ext = rcgen::CustomExtension::from_oid_content(
+                        &[1, 3, 6, 1, 4, 1, 99999, 1],
+                        vec![5, 0],
+                    );
+                    ext.set_criticality(true);
+                    p.custom_extensions.push(ext);
+                }),
+                "",
+            ),
+            t.ca.clone(),
+        )
+        .tls_fails(57, "critical_extension"),
+    ]
+}
+
+/// Chains.
+fn chain_cases(t: &Tables) -> Vec<Case> {
+    let fx = t.fx;
     let root = &fx.pki.ca;
     let inter = pki::intermediate("matrix intermediate", Alg::EcP256, root);
     let via_inter = pki::leaf("localhost", &["localhost"], Alg::EcP256, &inter);
@@ -421,131 +575,30 @@ fn cases(fx: &Fixture) -> Vec<Case> {
         p.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
     });
     let under_no_cert_sign = pki::leaf("localhost", &["localhost"], Alg::EcP256, &no_cert_sign);
-    let expired = fx.leaf("expired", &["localhost"], Alg::EcP256, |p| {
-        p.not_before = rcgen::date_time_ymd(2020, 1, 1);
-        p.not_after = rcgen::date_time_ymd(2021, 1, 1);
-    });
-    let expired_fp = sha1_of(&expired.0);
-    let rsa_ku = |stem: &str| {
-        fx.rsa_leaf(stem, 2048, |p| {
-            p.key_usages = vec![rcgen::KeyUsagePurpose::KeyEncipherment];
-        })
-    };
-    let old_tls = "openssl-min-proto-version=TLS1";
-    let rsa2048 = fx.rsa_leaf("rsa2048", 2048, |_| {});
-
     vec![
-        // Each trust mode: ok, and the wrong anchor / fingerprint / key.
-        Case::new("ca ok", default(), ca.clone()),
-        Case::new("ca wrong anchor", default(), Trust::Ca(fx.other_ca.clone()))
-            .tls_fails(62, "chain_untrusted"),
-        Case::new(
-            "fingerprint ok",
-            default(),
-            Trust::Fingerprint(vec![right_fp.clone()]),
-        )
-        .ok_with("fingerprint_renewal"),
-        Case::new(
-            "fingerprint wrong",
-            default(),
-            Trust::Fingerprint(vec![wrong_fp.clone()]),
-        )
-        .tls_fails(62, "fingerprint_mismatch"),
-        Case::new(
-            "fingerprint next matches",
-            default(),
-            Trust::Fingerprint(vec![wrong_fp.clone(), right_fp.clone()]),
-        ),
-        Case::new(
-            "pubkey ok",
-            default(),
-            Trust::Pubkey(fx.pki.cert_file.clone()),
-        ),
-        // br_x509_knownkey compares nothing: the pinned key simply fails to
-        // verify the server's key exchange signature.
-        Case::new(
-            "pubkey wrong key",
-            default(),
-            Trust::Pubkey(fx.other_ca.clone()),
-        )
-        .tls_fails(27, "pubkey_mismatch"),
-        Case::new("insecure ok", default(), Trust::Insecure).ok_with("insecure_mode"),
-        // Dates and names.
-        Case::new("expired", mosq(expired.clone(), ""), ca.clone())
-            .tls_fails(54, "certificate_expired"),
-        Case::new(
-            "expired, fingerprint mode",
-            mosq(expired, ""),
-            Trust::Fingerprint(vec![expired_fp]),
-        ),
-        Case::new(
-            "not yet valid",
-            mosq(
-                fx.leaf("future", &["localhost"], Alg::EcP256, |p| {
-                    p.not_before = rcgen::date_time_ymd(2090, 1, 1);
-                    p.not_after = rcgen::date_time_ymd(2091, 1, 1);
-                }),
-                "",
-            ),
-            ca.clone(),
-        )
-        .tls_fails(54, "certificate_not_yet_valid"),
-        Case::new("name mismatch", default(), ca.clone())
-            .host("127.0.0.1")
-            .flag("--servername", "other.test")
-            .tls_fails(56, "name_mismatch"),
-        Case::new("IP literal, iPAddress SAN", default(), ca.clone())
-            .host("127.0.0.1")
-            .tls_fails(56, "name_mismatch_ip_san"),
-        Case::new("IP literal, --servername", default(), ca.clone())
-            .host("127.0.0.1")
-            .flag("--servername", "localhost"),
-        // Without a subjectAltName, BearSSL matches the subject's CN.
-        Case::new(
-            "CN only",
-            mosq(fx.leaf("cn-only", &[], Alg::EcP256, |_| {}), ""),
-            ca.clone(),
-        ),
-        Case::new(
-            "unknown critical extension",
-            mosq(
-                fx.leaf("critical", &["localhost"], Alg::EcP256, |p| {
-                    let mut ext = rcgen::CustomExtension::from_oid_content(
-                        &[1, 3, 6, 1, 4, 1, 99999, 1],
-                        vec![5, 0],
-                    );
-                    ext.set_criticality(true);
-                    p.custom_extensions.push(ext);
-                }),
-                "",
-            ),
-            ca.clone(),
-        )
-        .tls_fails(57, "critical_extension"),
-        // Chains.
         Case::new(
             "intermediate sent",
-            mosq(fx.server("inter-ok", &[&via_inter, &inter], &via_inter), ""),
-            ca.clone(),
+            t.mosq(fx.server("inter-ok", &[&via_inter, &inter], &via_inter), ""),
+            t.ca.clone(),
         ),
         Case::new(
             "intermediate missing",
-            mosq(fx.server("inter-missing", &[&via_inter], &via_inter), ""),
-            ca.clone(),
+            t.mosq(fx.server("inter-missing", &[&via_inter], &via_inter), ""),
+            t.ca.clone(),
         )
         .tls_fails(62, "chain_untrusted"),
         Case::new(
             "intermediate misordered",
-            mosq(
+            t.mosq(
                 fx.server("inter-misordered", &[&via_inter, root, &inter], &via_inter),
                 "",
             ),
-            ca.clone(),
+            t.ca.clone(),
         )
         .tls_fails(55, "chain_out_of_order"),
         Case::new(
             "pathlen violated",
-            mosq(
+            t.mosq(
                 fx.server(
                     "pathlen",
                     &[&too_deep, &under_pathlen0, &pathlen0],
@@ -553,12 +606,12 @@ fn cases(fx: &Fixture) -> Vec<Case> {
                 ),
                 "",
             ),
-            ca.clone(),
+            t.ca.clone(),
         )
         .tls_fails(58, "path_length_exceeded"),
         Case::new(
             "CA without keyCertSign",
-            mosq(
+            t.mosq(
                 fx.server(
                     "ca-ku",
                     &[&under_no_cert_sign, &no_cert_sign],
@@ -566,57 +619,68 @@ fn cases(fx: &Fixture) -> Vec<Case> {
                 ),
                 "",
             ),
-            ca.clone(),
+            t.ca.clone(),
         )
         .tls_fails(59, "ca_key_usage"),
-        // Keys.
+    ]
+}
+
+/// Keys.
+fn key_cases(t: &Tables) -> Vec<Case> {
+    let fx = t.fx;
+    let rsa_ku = |stem: &str| {
+        fx.rsa_leaf(stem, 2048, |p| {
+            p.key_usages = vec![rcgen::KeyUsagePurpose::KeyEncipherment];
+        })
+    };
+    vec![
         Case::new(
             "key usage vs ECDHE suite",
-            mosq(rsa_ku("ku-ecdhe"), "ciphers ECDHE-RSA-AES128-GCM-SHA256\n"),
-            ca.clone(),
+            t.mosq(rsa_ku("ku-ecdhe"), "ciphers ECDHE-RSA-AES128-GCM-SHA256\n"),
+            t.ca.clone(),
         )
         .tls_fails(28, "leaf_key_usage"),
         Case::new(
             "key usage allows RSA key exchange",
-            mosq(rsa_ku("ku-rsa"), "ciphers AES128-GCM-SHA256\n"),
-            ca.clone(),
+            t.mosq(rsa_ku("ku-rsa"), "ciphers AES128-GCM-SHA256\n"),
+            t.ca.clone(),
         ),
         Case::new(
             "RSA-1024 leaf",
             front(fx.openssl_leaf("rsa1024", &pki::rsa_pem_cached(1024)), ""),
-            ca.clone(),
+            t.ca.clone(),
         ),
-        Case::new("RSA-2048 leaf", mosq(rsa2048.clone(), ""), ca.clone()),
+        Case::new("RSA-2048 leaf", t.mosq(t.rsa2048.clone(), ""), t.ca.clone()),
         Case::new(
             "RSA-4096 leaf",
-            mosq(fx.rsa_leaf("rsa4096", 4096, |_| {}), ""),
-            ca.clone(),
+            t.mosq(fx.rsa_leaf("rsa4096", 4096, |_| {}), ""),
+            t.ca.clone(),
         ),
         Case::new(
             "RSA-8192 leaf",
-            mosq(fx.openssl_leaf("rsa8192", &pki::rsa_pem_cached(8192)), ""),
-            ca.clone(),
+            t.mosq(fx.openssl_leaf("rsa8192", &pki::rsa_pem_cached(8192)), ""),
+            t.ca.clone(),
         )
         .tls_fails(50, "rsa_key_too_large"),
         Case::new(
             "P-384 leaf",
-            mosq(fx.leaf("p384", &["localhost"], Alg::EcP384, |_| {}), ""),
-            ca.clone(),
+            t.mosq(fx.leaf("p384", &["localhost"], Alg::EcP384, |_| {}), ""),
+            t.ca.clone(),
         ),
         Case::new(
             "P-521 leaf",
-            mosq(
+            t.mosq(
                 fx.openssl_leaf(
                     "p521",
                     &pki::openssl_key(&["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"]),
                 ),
                 "",
             ),
-            ca.clone(),
+            t.ca.clone(),
         ),
         Case::new(
             "secp256k1 leaf",
-            mosq(
+            t.mosq(
                 fx.openssl_leaf(
                     "k256",
                     &pki::openssl_key(&[
@@ -628,132 +692,160 @@ fn cases(fx: &Fixture) -> Vec<Case> {
                 ),
                 "",
             ),
-            ca.clone(),
+            t.ca.clone(),
         )
         .tls_fails(296, "unsupported_curve"),
-        Case::new("Ed25519 leaf", mosq(ed25519_leaf(fx), ""), ca.clone())
+        Case::new("Ed25519 leaf", t.mosq(ed25519_leaf(fx), ""), t.ca.clone())
             .tls_fails(296, "unsupported_key_type"),
-        // Versions and suites.
+    ]
+}
+
+/// Versions and suites.
+fn version_cases(t: &Tables) -> Vec<Case> {
+    let old_tls = "openssl-min-proto-version=TLS1";
+    vec![
         Case::new(
             "DHE only",
-            mosq(
-                rsa2048.clone(),
+            t.mosq(
+                t.rsa2048.clone(),
                 "tls_version tlsv1.2\nciphers DHE-RSA-AES128-GCM-SHA256\n",
             ),
-            ca.clone(),
+            t.ca.clone(),
         )
         .tls_fails(296, "no_common_suite"),
         Case::new(
             "TLS 1.3 only",
-            mosq((chain.clone(), key.clone()), "tls_version tlsv1.3\n"),
-            ca.clone(),
+            t.mosq(t.pair(), "tls_version tlsv1.3\n"),
+            t.ca.clone(),
         )
         .tls_fails(326, "tls13_only"),
         Case::new(
             "TLS 1.0 only",
             front(
-                (chain.clone(), key.clone()),
+                t.pair(),
                 &format!("{old_tls},openssl-max-proto-version=TLS1"),
             ),
-            ca.clone(),
+            t.ca.clone(),
         )
         .ok_with("old_tls_version"),
         Case::new(
             "TLS 1.1 only",
             front(
-                (chain.clone(), key.clone()),
+                t.pair(),
                 &format!("{old_tls},openssl-max-proto-version=TLS1.1"),
             ),
-            ca.clone(),
+            t.ca.clone(),
         )
         .ok_with("old_tls_version"),
         Case::new(
             "TLS 1.0-1.1 broker, device set to 1.2",
             front(
-                (chain.clone(), key.clone()),
+                t.pair(),
                 &format!("{old_tls},openssl-max-proto-version=TLS1.1"),
             ),
-            ca.clone(),
+            t.ca.clone(),
         )
         .flag("--tls-versions", "1.2")
         .tls_fails(3, "version_out_of_range"),
         Case::new(
             "CBC only",
-            mosq(
-                (chain.clone(), key.clone()),
+            t.mosq(
+                t.pair(),
                 "tls_version tlsv1.2\nciphers ECDHE-ECDSA-AES128-SHA256\n",
             ),
-            ca.clone(),
+            t.ca.clone(),
         ),
-        Case::new("basic ciphers, EC broker", default(), ca.clone())
+        Case::new("basic ciphers, EC broker", t.default(), t.ca.clone())
             .flag("--ciphers", "basic")
             .tls_fails(296, "no_common_suite"),
-        // Client certificates.
+    ]
+}
+
+/// Client certificates.
+fn client_cases(t: &Tables) -> Vec<Case> {
+    let fx = t.fx;
+    vec![
         Case::new(
             "client cert required, none",
-            mosq((chain.clone(), key.clone()), "require_certificate true\n"),
-            ca.clone(),
+            t.mosq(t.pair(), "require_certificate true\n"),
+            t.ca.clone(),
         )
         .tls_fails(296, "client_certificate_required"),
         Case::new(
             "client cert required, given",
-            mosq((chain.clone(), key.clone()), "require_certificate true\n"),
-            ca.clone(),
+            t.mosq(t.pair(), "require_certificate true\n"),
+            t.ca.clone(),
         )
         .client(&fx.client.0, &fx.client.1),
         Case::new(
             "client cert from an unknown CA",
-            mosq((chain.clone(), key.clone()), "require_certificate true\n"),
-            ca.clone(),
+            t.mosq(t.pair(), "require_certificate true\n"),
+            t.ca.clone(),
         )
         .client(&fx.client_unknown_ca.0, &fx.client_unknown_ca.1)
         .tls_fails(304, "client_certificate_rejected"),
-        // MQTT.
-        Case::new("wrong password", default(), ca.clone())
+    ]
+}
+
+/// MQTT.
+fn mqtt_cases(t: &Tables) -> Vec<Case> {
+    let fx = t.fx;
+    vec![
+        Case::new("wrong password", t.default(), t.ca.clone())
             .login(Some((USER, "wrong")))
             .mqtt(5, "bad_credentials"),
-        Case::new("unknown user", default(), ca.clone())
+        Case::new("unknown user", t.default(), t.ca.clone())
             .login(Some(("nobody", PASS)))
             .mqtt(5, "bad_credentials"),
-        Case::new("anonymous, not allowed", default(), ca.clone())
+        Case::new("anonymous, not allowed", t.default(), t.ca.clone())
             .login(None)
             .mqtt(5, "bad_credentials"),
         Case::new(
             "ACL denies the topics",
-            mosq((chain.clone(), key.clone()), "")
+            t.mosq(t.pair(), "")
                 .with_acl(&fx.mosquitto_auth(&fx.acl_other_topics)),
-            ca.clone(),
+            t.ca.clone(),
         )
         .timeout("2")
         .mqtt(0, "publish_not_delivered"),
         Case::new(
             "broker closes after CONNECT",
             Server::ClosesAfterConnect,
-            ca.clone(),
+            t.ca.clone(),
         )
         .mqtt(-4, "closed_after_connect"),
-        Case::new("TLS echo server, not a broker", Server::TlsEcho, ca.clone())
-            .mqtt(-1, "not_mqtt"),
-        // gnutls-serv.
+        Case::new(
+            "TLS echo server, not a broker",
+            Server::TlsEcho,
+            t.ca.clone(),
+        )
+        .mqtt(-1, "not_mqtt"),
+    ]
+}
+
+/// gnutls-serv.
+fn gnutls_cases(t: &Tables) -> Vec<Case> {
+    let fx = t.fx;
+    vec![
         // gnutls-serv's echo answers lines, so the CONNECT stays
         // unanswered: TLS works, PubSubClient times out (-4).
         Case::new(
             "gnutls: optional client cert, none",
-            gnutls((chain.clone(), key.clone()), &[]),
-            ca.clone(),
+            gnutls(t.pair(), &[]),
+            t.ca.clone(),
         )
         .timeout("2")
         .mqtt(-4, "no_connack"),
         Case::new(
             "gnutls: client cert required, none",
-            gnutls((chain.clone(), key.clone()), &["--require-client-cert"]),
-            ca.clone(),
+            gnutls(t.pair(), &["--require-client-cert"]),
+            t.ca.clone(),
         )
         .tls_fails(306, "client_certificate_required"),
         Case::new(
             "gnutls: client cert required, given",
             gnutls(
-                (chain.clone(), key.clone()),
+                t.pair(),
                 &[
                     "--require-client-cert",
                     "--verify-client-cert",
@@ -761,7 +853,7 @@ fn cases(fx: &Fixture) -> Vec<Case> {
                     &s(&fx.ca),
                 ],
             ),
-            ca.clone(),
+            t.ca.clone(),
         )
         .client(&fx.client.0, &fx.client.1)
         .timeout("2")
@@ -769,7 +861,7 @@ fn cases(fx: &Fixture) -> Vec<Case> {
         Case::new(
             "gnutls: client cert from an unknown CA",
             gnutls(
-                (chain.clone(), key.clone()),
+                t.pair(),
                 &[
                     "--require-client-cert",
                     "--verify-client-cert",
@@ -777,40 +869,41 @@ fn cases(fx: &Fixture) -> Vec<Case> {
                     &s(&fx.ca),
                 ],
             ),
-            ca.clone(),
+            t.ca.clone(),
         )
         .client(&fx.client_unknown_ca.0, &fx.client_unknown_ca.1)
         .tls_fails(305, "client_certificate_rejected"),
         Case::new(
             "gnutls: TLS 1.3 only",
-            gnutls(
-                (chain.clone(), key.clone()),
-                &["--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"],
-            ),
-            ca.clone(),
+            gnutls(t.pair(), &["--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"]),
+            t.ca.clone(),
         )
         .tls_fails(296, "tls13_only"),
         Case::new(
             "gnutls: DHE only",
-            gnutls(rsa2048.clone(), &["--priority", "NORMAL:-KX-ALL:+DHE-RSA"]),
-            ca.clone(),
+            gnutls(
+                t.rsa2048.clone(),
+                &["--priority", "NORMAL:-KX-ALL:+DHE-RSA"],
+            ),
+            t.ca.clone(),
         )
         .tls_fails(296, "no_common_suite"),
-        Case::new(
-            "gnutls: MFLN 1024",
-            gnutls((chain.clone(), key.clone()), &[]),
-            ca.clone(),
-        )
-        .flag("--mfln", "1024")
-        .timeout("2")
-        .mqtt(-4, "no_connack"),
+        Case::new("gnutls: MFLN 1024", gnutls(t.pair(), &[]), t.ca.clone())
+            .flag("--mfln", "1024")
+            .timeout("2")
+            .mqtt(-4, "no_connack"),
         Case::new(
             "gnutls: wrong anchor",
-            gnutls((chain.clone(), key.clone()), &[]),
+            gnutls(t.pair(), &[]),
             Trust::Ca(fx.other_ca.clone()),
         )
         .tls_fails(62, "chain_untrusted"),
-        // Nothing TLS answers: exit 3.
+    ]
+}
+
+/// Nothing TLS answers: exit 3.
+fn unreachable_cases(_: &Tables) -> Vec<Case> {
+    vec![
         Case::new("plain MQTT port", Server::PlainMqtt, Trust::Insecure)
             .unreachable(Some(31), "closed_without_answer"),
         Case::new("refused port", Server::Refused, Trust::Insecure).unreachable(None, "tcp_failed"),
