@@ -14,12 +14,19 @@ use super::Ctx;
 #[derive(Debug, clap::Subcommand)]
 pub enum BrokerCommand {
     /// Write mosquitto's passwd, ACL and a TLS listener snippet for the fleet.
+    #[command(override_usage = "\
+espmqtt broker export --mosquitto <DIR> [OPTIONS]
+       espmqtt broker export --dynsec <FILE> [OPTIONS]
+       espmqtt broker export --amqtt <DIR> [OPTIONS]")]
     #[command(after_help = "\
 Writes, each atomically (temporary file + rename):
-  DIR/passwd          $7$ PBKDF2-SHA512 lines (mode 0600); revoked devices are left out
-  DIR/acl             each device reads/writes only <prefix>/<name>/#; --admin gets #
-  DIR/mosquitto.conf  a TLS listener with absolute paths; require_certificate +
-                      use_identity_as_username when the devices use client certificates
+  DIR/passwd          $7$ PBKDF2-SHA512 lines (mode 0600); revoked devices
+                      are left out
+  DIR/acl             each device reads/writes only <prefix>/<name>/#;
+                      --admin gets #
+  DIR/mosquitto.conf  a TLS listener with absolute paths; require_certificate
+                      + use_identity_as_username when the devices use client
+                      certificates
 Then reload mosquitto (SIGHUP) to apply them.
 
 Examples:
@@ -43,8 +50,8 @@ The admin password comes from the variable named by --password-env
 
 Examples:
   espmqtt broker sync --dynsec mqtts://admin@broker.example.com:8883 --dry-run
-  ESPMQTT_DYNSEC_PASSWORD=… espmqtt broker sync --dynsec mqtts://admin@10.0.0.5 \\
-      --ca-file ca.crt --format json")]
+  ESPMQTT_DYNSEC_PASSWORD=… espmqtt broker sync \\
+      --dynsec mqtts://admin@10.0.0.5 --ca-file ca.crt --format json")]
     Sync(SyncArgs),
 }
 
@@ -425,7 +432,9 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
         device_ca_pem,
     };
     let report = broker::export(&spec, &entries)?;
+    // Both files are 0600 and the broker reads both.
     chown(&report.dir.join("passwd"), owner)?;
+    chown(&report.dir.join("acl"), owner)?;
     reg.log_event(
         None,
         "broker-export",

@@ -32,18 +32,21 @@ use super::Ctx;
 const AFTER_HELP: &str = "\
 Trust modes (how the device checks the broker):
   ca           chain to --ca-file, dates (NTP) and host name; survives renewals
-  pubkey       the broker's public key (--pubkey-file); survives renewals that keep the key
-  fingerprint  SHA-1 of the broker's certificate (--fingerprint, up to two: current and next);
-               breaks at every renewal
+  pubkey       the broker's public key (--pubkey-file); survives renewals
+               that keep the key
+  fingerprint  SHA-1 of the broker's certificate (--fingerprint, up to two:
+               current and next); breaks at every renewal
   insecure     no check at all
 
 Examples:
   espmqtt init
-  espmqtt init --broker broker.example.com:8883 --wifi-ssid Home --wifi-password-env WIFI_PW \\
-               --trust ca --ca-file ca.pem --board esp07s
+  espmqtt init --broker broker.example.com:8883 --wifi-ssid Home \\
+               --wifi-password-env WIFI_PW --trust ca --ca-file ca.pem \\
+               --board esp07s
   espmqtt init --broker 192.168.1.10:8883 --wifi-ssid Lab \\
                --wifi-password 'correct horse' --trust fingerprint \\
-               --fingerprint \"$(espmqtt fingerprint 192.168.1.10 -q)\" --non-interactive
+               --fingerprint \"$(espmqtt fingerprint 192.168.1.10 -q)\" \\
+               --non-interactive
   espmqtt init --from-broker broker.example.com --wifi-ssid Home \\
                --wifi-password-env WIFI_PW
 

@@ -35,7 +35,8 @@ pub use output::{Ctx, Format};
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success
-  1  the check ran and failed (incompatible broker, fingerprint mismatch, verify mismatch)
+  1  the check ran and failed (incompatible broker, fingerprint mismatch,
+     verify mismatch)
   2  usage or configuration error
   3  target unreachable (network, TLS handshake, serial port, download mode)
   4  other runtime failure (build failed, I/O error)

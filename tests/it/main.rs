@@ -14,6 +14,8 @@ mod fingerprint;
 mod firmware;
 mod flash;
 mod fleet;
+mod hardening;
+mod help;
 mod monitor;
 mod probe;
 mod probe_matrix;
