@@ -88,6 +88,12 @@ struct Want {
     exit: i32,
     /// A finding that must be there (fatal when the verdict is not ok).
     finding: Option<&'static str>,
+    /// More findings that must be there (any severity), and ones that
+    /// must not.
+    notes: Vec<&'static str>,
+    absent: Vec<&'static str>,
+    /// The max_fragment_length the server echoed (`Some(None)`: none).
+    mfln_echoed: Option<Option<u16>>,
 }
 
 #[derive(Clone, Debug)]
@@ -123,6 +129,9 @@ impl Case {
                 state: 0,
                 exit: 0,
                 finding: None,
+                notes: Vec::new(),
+                absent: Vec::new(),
+                mfln_echoed: None,
             },
         }
     }
@@ -153,6 +162,7 @@ impl Case {
             state: -2,
             exit: 1,
             finding: Some(finding),
+            ..self.want
         };
         self
     }
@@ -163,7 +173,19 @@ impl Case {
             state,
             exit: 1,
             finding: Some(finding),
+            ..self.want
         };
+        self
+    }
+    /// These findings must be there too (any severity), those not at all.
+    fn notes(mut self, present: &[&'static str], absent: &[&'static str]) -> Self {
+        self.want.notes.extend(present);
+        self.want.absent.extend(absent);
+        self
+    }
+    /// The server must echo this max_fragment_length (`None`: no echo).
+    fn mfln_echo(mut self, echoed: Option<u16>) -> Self {
+        self.want.mfln_echoed = Some(echoed);
         self
     }
     /// Everything works, and this finding is among the notes.
@@ -177,6 +199,7 @@ impl Case {
             state: -2,
             exit: 3,
             finding: Some(finding),
+            ..self.want
         };
         self
     }
@@ -456,7 +479,7 @@ fn trust_cases(t: &Tables) -> Vec<Case> {
     let right_fp = fx.pki.leaf_sha1();
     let wrong_fp = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33".to_string();
     vec![
-        Case::new("ca ok", t.default(), t.ca.clone()),
+        Case::new("ca ok", t.default(), t.ca.clone()).mfln_echo(Some(512)),
         Case::new(
             "ca wrong anchor",
             t.default(),
@@ -746,7 +769,8 @@ fn version_cases(t: &Tables) -> Vec<Case> {
             t.ca.clone(),
         )
         .flag("--tls-versions", "1.2")
-        .tls_fails(3, "version_out_of_range"),
+        .tls_fails(3, "version_out_of_range")
+        .notes(&[], &["tls13_only"]),
         Case::new(
             "CBC only",
             t.mosq(
@@ -835,7 +859,11 @@ fn gnutls_cases(t: &Tables) -> Vec<Case> {
             t.ca.clone(),
         )
         .timeout("2")
-        .mqtt(-4, "no_connack"),
+        .mqtt(-4, "no_connack")
+        .notes(
+            &["client_certificate_optional"],
+            &["client_certificate_required"],
+        ),
         Case::new(
             "gnutls: client cert required, none",
             gnutls(t.pair(), &["--require-client-cert"]),
@@ -880,6 +908,22 @@ fn gnutls_cases(t: &Tables) -> Vec<Case> {
         )
         .tls_fails(296, "tls13_only"),
         Case::new(
+            "gnutls: TLS 1.0 only",
+            gnutls(t.pair(), &["--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.0"]),
+            t.ca.clone(),
+        )
+        .timeout("2")
+        .mqtt(-4, "no_connack")
+        .notes(&["old_tls_version"], &[]),
+        Case::new(
+            "gnutls: TLS 1.0 only, device set to 1.2",
+            gnutls(t.pair(), &["--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.0"]),
+            t.ca.clone(),
+        )
+        .flag("--tls-versions", "1.2")
+        .tls_fails(3, "version_out_of_range")
+        .notes(&[], &["tls13_only"]),
+        Case::new(
             "gnutls: DHE only",
             gnutls(
                 t.rsa2048.clone(),
@@ -891,7 +935,8 @@ fn gnutls_cases(t: &Tables) -> Vec<Case> {
         Case::new("gnutls: MFLN 1024", gnutls(t.pair(), &[]), t.ca.clone())
             .flag("--mfln", "1024")
             .timeout("2")
-            .mqtt(-4, "no_connack"),
+            .mqtt(-4, "no_connack")
+            .mfln_echo(Some(1024)),
         Case::new(
             "gnutls: wrong anchor",
             gnutls(t.pair(), &[]),
@@ -1086,6 +1131,25 @@ fn run_case(case: &Case, fx: &Fixture, env: &Env) -> Outcome {
                 .problems
                 .push(format!("{id} is {}, not fatal", f.severity)),
             Some(_) => {}
+        }
+    }
+    for id in &w.notes {
+        if report.finding(id).is_none() {
+            out.problems.push(format!("no finding {id}"));
+        }
+    }
+    for id in &w.absent {
+        if report.finding(id).is_some() {
+            out.problems
+                .push(format!("finding {id} should not be there"));
+        }
+    }
+    if let Some(echo) = w.mfln_echoed {
+        if report.tls.mfln_echoed != echo {
+            out.problems.push(format!(
+                "MFLN echo {:?}, wanted {echo:?}",
+                report.tls.mfln_echoed
+            ));
         }
     }
     if report.exit_code as i32 != run.code {
