@@ -11,11 +11,9 @@ use x509_parser::prelude::*;
 
 use super::cert;
 use super::engine::{Anchor, DeviceTls};
-use super::names::bearssl_error_name;
+use super::names::algorithm_name;
+use super::names::{bearssl_error_name, OID_EC, OID_RSA};
 use super::TrustMode;
-
-const OID_RSA: &str = "1.2.840.113549.1.1.1";
-const OID_EC: &str = "1.2.840.10045.2.1";
 
 /// An explanation: stable id, message and fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,29 +28,6 @@ fn ex(id: &'static str, message: String, fix: impl Into<String>) -> Explained {
         id,
         message,
         fix: fix.into(),
-    }
-}
-
-/// Readable name of a signature or key algorithm OID.
-pub fn algorithm_name(oid: &str) -> String {
-    match oid {
-        "1.2.840.113549.1.1.4" => "md5WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.14" => "sha224WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.10" => "RSASSA-PSS".into(),
-        "1.2.840.10045.4.1" => "ecdsa-with-SHA1".into(),
-        "1.2.840.10045.4.3.1" => "ecdsa-with-SHA224".into(),
-        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256".into(),
-        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384".into(),
-        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512".into(),
-        "1.3.101.112" => "Ed25519".into(),
-        "1.3.101.113" => "Ed448".into(),
-        OID_RSA => "RSA".into(),
-        OID_EC => "EC".into(),
-        other => other.to_string(),
     }
 }
 
