@@ -5,7 +5,9 @@
 //! * the lower modules (every module but `cli/` and `ops/`) never import
 //!   `cli/` or `ops/`, and `ops/` never imports `cli/`;
 //! * no function longer than [`MAX_FN_LINES`] lines, except those in
-//!   [`LONG_FN_ALLOWLIST`], each with its reason.
+//!   [`LONG_FN_ALLOWLIST`], each with its reason;
+//! * comments and templates cite files of this repository, not design notes
+//!   outside it.
 //!
 //! The scanner is deliberately small: it strips comments and literals, then
 //! reads `use` trees and `crate::`/`super::`/`self::` paths, and matches
@@ -70,7 +72,14 @@ fn no_import_cycles_between_files() {
             ));
         }
     }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{}\n\nBreak a cycle by moving what both files need into a file of its own \
+         (a `mod.rs` that re-exports its children must not define items they use). \
+         If that cannot be done now, add the files to CYCLE_ALLOWLIST in \
+         tests/it/house.rs with the reason.",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -129,11 +138,82 @@ fn no_function_longer_than_the_limit() {
     for (file, name, reason) in LONG_FN_ALLOWLIST {
         if !seen.contains(&(file.to_string(), name.to_string())) {
             problems.push(format!(
-                "LONG_FN_ALLOWLIST entry src/{file} fn {name} ({reason}) is within the limit now: remove it"
+                "LONG_FN_ALLOWLIST entry src/{file} fn {name} ({reason}) is within the limit now \
+                 (or gone): remove it"
             ));
         }
     }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{}\n\nSplit a long function along its steps (a struct for the state they share \
+         rather than a long argument list). If that cannot be done now, add it to \
+         LONG_FN_ALLOWLIST in tests/it/house.rs with the reason.",
+        problems.join("\n")
+    );
+}
+
+/// Code, tests, templates and scripts cite documents of this repository
+/// only (`docs/DEVICE.md, "Flash layout"`), never design notes a person who
+/// clones the project does not have.
+#[test]
+fn citations_point_into_the_repository() {
+    // Spelled in pieces so this file does not match itself.
+    let outside = [
+        ["DESIGN", " §"].concat(),
+        ["flashing", ".md"].concat(),
+        ["esp8266-tls", ".md"].concat(),
+        ["CONVENTIONS", " "].concat(),
+        ["../", "shared/"].concat(),
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [
+        "src",
+        "tests",
+        "firmware-template",
+        "templates",
+        "scripts",
+        "docs",
+    ] {
+        collect_files(&root.join(dir), &mut files);
+    }
+    files.push(root.join("README.md"));
+    let mut problems = Vec::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue; // binary test data
+        };
+        for (n, line) in text.lines().enumerate() {
+            if let Some(what) = outside.iter().find(|w| line.contains(w.as_str())) {
+                let rel = file.strip_prefix(root).unwrap_or(&file);
+                problems.push(format!(
+                    "{}:{}: cites {what}: {}",
+                    rel.display(),
+                    n + 1,
+                    line.trim()
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "cite a file of this repository instead (usually a section of docs/DEVICE.md):\n{}",
+        problems.join("\n")
+    );
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            collect_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
 }
 
 /// The scanner must see what it claims to see; a regression here would make
