@@ -163,23 +163,29 @@ impl ProjectConfig {
     /// Parse `espmqtt.toml`. An error names the line and column
     /// (`3:7: …`, 1-based) where the parser stopped.
     pub fn from_toml(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|span| {
-                    let (line, col) = line_col(text, span.start);
-                    format!("{line}:{col}: ")
-                })
-                .unwrap_or_default();
-            Error::usage(format!("{at}{}", e.message().trim()))
-                .with_help("fix the file, or re-create it with `espmqtt init --force`")
-        })
+        toml::from_str(text).map_err(|e| toml_error(text, &e))
     }
 
     pub fn to_toml(&self) -> Result<String> {
         toml::to_string_pretty(self)
             .map_err(|e| Error::runtime(format!("cannot serialise configuration: {e}")))
     }
+}
+
+/// A TOML error in `espmqtt.toml` as `L:C: message` (1-based line and
+/// column where the parser stopped), with the usual help line. Every reader
+/// of the file reports through here, so a broken file reads the same
+/// whichever command found it.
+pub fn toml_error(text: &str, e: &toml::de::Error) -> Error {
+    let at = e
+        .span()
+        .map(|span| {
+            let (line, col) = line_col(text, span.start);
+            format!("{line}:{col}: ")
+        })
+        .unwrap_or_default();
+    Error::usage(format!("{at}{}", e.message().trim()))
+        .with_help("fix the file, or re-create it with `espmqtt init --force`")
 }
 
 /// 1-based line and column (in characters) of byte offset `at` in `text`.

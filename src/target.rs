@@ -125,16 +125,32 @@ pub fn parse(input: &str) -> Result<Target, TargetError> {
     if host.is_empty() {
         return Err(TargetError(format!("`{input}`: the host is empty")));
     }
-    if host
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '@' | '[' | ']'))
-    {
+    if !is_host_name(host) {
         return Err(TargetError(format!("`{host}` is not a host name")));
     }
     Ok(Target {
         host: host.to_string(),
         port,
     })
+}
+
+/// A DNS name or IPv4 address as a resolver takes it: labels of letters,
+/// digits, `-` and `_` (non-ASCII letters for internationalised names)
+/// separated by dots, none empty and none starting or ending with `-` (a
+/// leading `-` would also read as an option to whoever sees the name next).
+fn is_host_name(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.chars().count() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        })
 }
 
 fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
@@ -173,6 +189,8 @@ mod tests {
         assert_eq!(ok("[::1]"), ("::1".into(), 8883));
         assert_eq!(ok("::1"), ("::1".into(), 8883));
         assert_eq!(ok("fe80::1%eth0"), ("fe80::1%eth0".into(), 8883));
+        assert_eq!(ok("my_host.example."), ("my_host.example.".into(), 8883));
+        assert_eq!(ok("bücher.example:1"), ("bücher.example".into(), 1));
         for bad in [
             "",
             ":::",
@@ -188,6 +206,14 @@ mod tests {
             "h:-1",
             ":8883",
             "[nothost]:1",
+            "-x",
+            "-x:1",
+            "a/b:1",
+            "host name",
+            "a..b",
+            "a\"b",
+            "a;b:1",
+            "-",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} must be refused");
         }

@@ -1,8 +1,8 @@
 //! `espmqtt device`: per-device identities and secrets in the registry.
 //!
 //! Every renderer here redacts secrets unless `--show-secrets` is given
-//! (CONVENTIONS 9); the registry's record type has no `Serialize`, so each
-//! view below chooses explicitly what leaves the process.
+//! (README, the `device` commands); the registry's record type has no
+//! `Serialize`, so each view below chooses explicitly what leaves the process.
 
 use std::path::PathBuf;
 
@@ -110,10 +110,10 @@ sensor-101 … ; --width sets another width.
 
 Examples:
   espmqtt device new kitchen garage
-  espmqtt device new --prefix sensor- --count 100          # sensor-001 … sensor-100
+  espmqtt device new --prefix sensor- --count 100   # sensor-001 … sensor-100
   espmqtt device new --prefix sensor- --start 101 --count 50
-  espmqtt device new --prefix sensor- --count 120 --skip-existing   # adds 101 … 120
-  espmqtt device new door --client-cert                    # needs `espmqtt ca init`
+  espmqtt device new --prefix sensor- --count 120 --skip-existing  # 101 … 120
+  espmqtt device new door --client-cert             # needs `espmqtt ca init`
   espmqtt device new door --show-secrets --format json")]
 pub struct NewArgs {
     /// Device names.
@@ -423,7 +423,8 @@ fn render_new(r: &NewReport, db: &str) -> String {
 #[command(after_help = "\
 Examples:
   espmqtt device list
-  espmqtt device list --format json | jq '.devices[] | select(.mac == null) | .name'")]
+  espmqtt device list --format json |
+      jq '.devices[] | select(.mac == null) | .name'")]
 pub struct ListArgs {}
 
 #[derive(Serialize)]
@@ -670,7 +671,8 @@ fn render_show(r: &ShowReport) -> String {
 #[command(after_help = "\
 The old secret keeps working until the broker files are exported again:
   espmqtt device rotate sensor-007
-  espmqtt broker export --mosquitto /etc/mosquitto/espmqtt && systemctl reload mosquitto
+  espmqtt broker export --mosquitto /etc/mosquitto/espmqtt
+  systemctl reload mosquitto
   espmqtt flash --config-only --device sensor-007")]
 pub struct RotateArgs {
     /// Device name.
@@ -718,7 +720,8 @@ fn run_rotate(args: RotateArgs, ctx: &Ctx) -> Result<ExitStatus> {
 #[command(after_help = "\
 Examples:
   espmqtt device revoke sensor-007
-  espmqtt broker export --mosquitto /etc/mosquitto/espmqtt && systemctl reload mosquitto")]
+  espmqtt broker export --mosquitto /etc/mosquitto/espmqtt
+  systemctl reload mosquitto")]
 pub struct RevokeArgs {
     /// Device name.
     pub name: String,
@@ -761,7 +764,8 @@ The text format of this command is CSV; --format json gives JSON.
 Examples:
   espmqtt device export > devices.csv
   espmqtt device export --show-secrets --out devices.csv     # file mode 0600
-  espmqtt device export --format json --show-secrets | jq -r '.devices[] | .name + \" \" + .secret'")]
+  espmqtt device export --format json --show-secrets |
+      jq -r '.devices[] | .name + \" \" + .secret'")]
 pub struct ExportArgs {
     /// Include each device's current secret.
     #[arg(long)]
@@ -942,7 +946,8 @@ anything is written, and loaded in one transaction.
 
 Examples:
   espmqtt device export --dump registry.json
-  ESPMQTT_REGISTRY=postgres://espmqtt@db.lab/espmqtt espmqtt device import registry.json")]
+  ESPMQTT_REGISTRY=postgres://espmqtt@db.lab/espmqtt \\
+      espmqtt device import registry.json")]
 pub struct ImportArgs {
     /// A dump written by `espmqtt device export --dump`.
     pub file: PathBuf,
@@ -1025,7 +1030,7 @@ superseded. The firmware loads it with setClientECCert (EC) or setClientRSACert 
 
 Examples:
   espmqtt ca init
-  espmqtt device cert sensor-007 --out certs/      # certs/sensor-007.crt, .key (0600)
+  espmqtt device cert sensor-007 --out certs/  # sensor-007.crt, .key (0600)
   espmqtt device cert sensor-007 --rsa 2048 --days 730")]
 pub struct CertArgs {
     /// Device name.

@@ -33,17 +33,22 @@ Faults (--fault, repeatable; N counts from 1 over the emulator's lifetime; each
 fires once; @OP limits counting to one opcode, e.g. @0x11 or @flash-defl-data):
   drop-reply:N[@OP]      the Nth reply is not sent (the command still runs)
   corrupt-reply:N[@OP]   the Nth reply's last payload byte (or value) is garbled
-  stall:N[@OP][:MS]      stop answering before the Nth reply (MS ms, default forever)
-  bad-checksum:N[@OP]    the Nth data block arrives damaged (checksum error reply)
+  stall:N[@OP][:MS]      stop answering before the Nth reply (for MS ms,
+                         default forever)
+  bad-checksum:N[@OP]    the Nth data block arrives damaged (checksum error
+                         reply)
   close-after:BYTES      close the connection after BYTES received bytes
   flip-bit:N             flip one bit of the flash after the Nth block write
 
 Examples:
   espmqtt emulate --listen 127.0.0.1:0
   espmqtt emulate --listen 127.0.0.1:5555 --flash-size 4MB --save flash.bin
-  espmqtt emulate --listen 127.0.0.1:0 --baud-model off --fault drop-reply:5@flash-defl-data
-  espmqtt emulate --boot-mode flash --console boot.txt   # then: espmqtt monitor --port socket://ADDR
-  esptool --port socket://127.0.0.1:5555 --before no-reset --after no-reset flash-id";
+  espmqtt emulate --listen 127.0.0.1:0 --baud-model off \\
+      --fault drop-reply:5@flash-defl-data
+  espmqtt emulate --boot-mode flash --console boot.txt
+      # then: espmqtt monitor --port socket://ADDR
+  esptool --port socket://127.0.0.1:5555 --before no-reset --after no-reset \\
+      flash-id";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OnOff {

@@ -31,9 +31,10 @@ Examples:
   espmqtt flash --port /dev/ttyUSB0 --read-config
   espmqtt flash --port socket://127.0.0.1:4000 --firmware fw.bin --format json
   espmqtt flash --port rfc2217://bench-pi:4001 --device sensor-007 --config-only
-  espmqtt flash --no-stub --firmware fw.bin        # ROM loader only, 115200 baud
-  espmqtt flash --port /dev/ttyUSB0 --port /dev/ttyUSB1 --devices sensor-001..sensor-100 \\
-      --firmware fw.bin --wait                     # a fleet, one worker per port
+  espmqtt flash --no-stub --firmware fw.bin     # ROM loader only, 115200 baud
+  espmqtt flash --port /dev/ttyUSB0 --port /dev/ttyUSB1 \\
+      --devices sensor-001..sensor-100 \\
+      --firmware fw.bin --wait                  # a fleet, one worker per port
 
 Without --port the only USB serial port is used. A port on another machine:
 rfc2217://HOST:PORT (ser2net `telnet(rfc2217)`), or socket://HOST:PORT for a

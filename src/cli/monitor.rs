@@ -40,8 +40,10 @@ Examples:
   espmqtt monitor --port /dev/ttyUSB0
   espmqtt monitor --port /dev/ttyUSB0 --reset --baud 74880
   espmqtt monitor --port rfc2217://bench-pi:4001 --reset
-  espmqtt monitor --port socket://127.0.0.1:5555 --until 'espmqtt: mqtt_connected' --timeout 60
-  espmqtt monitor --port /dev/ttyUSB0 --format json | jq 'select(.severity == \"error\")'";
+  espmqtt monitor --port socket://127.0.0.1:5555 \\
+      --until 'espmqtt: mqtt_connected' --timeout 60
+  espmqtt monitor --port /dev/ttyUSB0 --format json |
+      jq 'select(.severity == \"error\")'";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]

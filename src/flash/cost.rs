@@ -36,7 +36,13 @@ use super::layout;
 use super::loader::{rom_erase_size, Stub};
 use super::protocol::{ROM_BLOCK_SIZE, SECTOR_SIZE, STUB_BLOCK_SIZE};
 use super::slip;
-use super::Region;
+
+/// One range the plan writes.
+#[derive(Debug, Clone, Copy)]
+pub struct Span<'a> {
+    pub offset: u32,
+    pub data: &'a [u8],
+}
 
 /// ROM loader baud (the ESP8266 ROM cannot change it).
 const ROM_BAUD: u32 = 115_200;
@@ -112,7 +118,7 @@ impl PathChoice {
 
 /// What the plan looks like to the model.
 pub struct Inputs<'a> {
-    pub regions: &'a [Region],
+    pub regions: Vec<Span<'a>>,
     pub flash_size: u32,
     /// Baud the stub would write at.
     pub baud: u32,
@@ -132,7 +138,7 @@ pub fn decide(inp: &Inputs, requested: WritePath) -> PathChoice {
     let stub_seconds = stub_cost(inp);
     let big = inp.regions.iter().any(|r| r.data.len() > ROM_CANDIDATE_MAX);
     let rom_seconds = (!inp.stub_running).then(|| rom_cost(inp));
-    let extra = rom_over_erase(inp.regions, inp.flash_size);
+    let extra = rom_over_erase(&inp.regions, inp.flash_size);
     let harmless = extra
         .iter()
         .all(|&(a, b)| a == rf_cal_sector(inp.flash_size) && b == a + SECTOR_SIZE);
@@ -258,7 +264,7 @@ fn stub_cost(inp: &Inputs) -> f64 {
     if inp.baud != baud {
         t += wire(request_bytes(8, 0) + REPLY_BYTES, baud) + BAUD_SETTLE_S + 2.0 * TURNAROUND_S;
     }
-    for r in inp.regions {
+    for r in &inp.regions {
         let len = r.data.len();
         if !inp.force {
             t += md5_time(len.min(SECTOR_SIZE as usize), inp.baud);
@@ -269,9 +275,9 @@ fn stub_cost(inp: &Inputs) -> f64 {
         // report), else at its raw size: an upper bound that only matters
         // against a ROM path it beats anyway.
         let z = if len <= ROM_CANDIDATE_MAX {
-            Some(deflate::compressed(&r.data))
+            Some(deflate::compressed(r.data))
         } else {
-            deflate::cached(&r.data)
+            deflate::cached(r.data)
         };
         let (sent, esc) = match z {
             Some(z) => (z.len(), escapes(&z)),
@@ -292,7 +298,7 @@ fn stub_cost(inp: &Inputs) -> f64 {
 fn rom_cost(inp: &Inputs) -> f64 {
     let block = ROM_BLOCK_SIZE as usize;
     let mut t = 0.0;
-    for r in inp.regions {
+    for r in &inp.regions {
         let (first, count) = rom_erased_sectors(r.offset, r.data.len() as u32);
         t += erase_time(first, count) + wire(request_bytes(16, 0) + REPLY_BYTES, ROM_BAUD);
         t += TURNAROUND_S;
@@ -317,7 +323,7 @@ fn rom_erased_sectors(offset: u32, len: u32) -> (u32, u32) {
 }
 
 /// Byte ranges the ROM path erases beyond the regions themselves.
-pub fn rom_over_erase(regions: &[Region], flash_size: u32) -> Vec<(u32, u32)> {
+pub fn rom_over_erase(regions: &[Span], flash_size: u32) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     for r in regions {
         let (first, count) = rom_erased_sectors(r.offset, r.data.len() as u32);
@@ -334,17 +340,31 @@ pub fn rom_over_erase(regions: &[Region], flash_size: u32) -> Vec<(u32, u32)> {
 mod tests {
     use super::*;
 
+    struct Region {
+        offset: u32,
+        data: Vec<u8>,
+    }
+
     fn config(len: usize, flash_size: u32) -> Vec<Region> {
         vec![Region {
-            label: "config".into(),
             offset: layout::config_offset(flash_size),
             data: (0..len).map(|i| (i * 7 + i / 13) as u8).collect(),
         }]
     }
 
+    fn spans(regions: &[Region]) -> Vec<Span<'_>> {
+        regions
+            .iter()
+            .map(|r| Span {
+                offset: r.offset,
+                data: &r.data,
+            })
+            .collect()
+    }
+
     fn inputs(regions: &[Region]) -> Inputs<'_> {
         Inputs {
-            regions,
+            regions: spans(regions),
             flash_size: 0x100000,
             baud: 460_800,
             stub_running: false,
@@ -374,7 +394,6 @@ mod tests {
     #[test]
     fn firmware_goes_through_the_stub() {
         let fw = vec![Region {
-            label: "firmware".into(),
             offset: 0,
             data: vec![0x5A; 300 * 1024],
         }];
@@ -382,7 +401,6 @@ mod tests {
         assert_eq!(c.chosen, Loader::Stub, "{c:?}");
         // 20 KiB: the ROM would need longer than the stub's upload.
         let fw = vec![Region {
-            label: "firmware".into(),
             offset: 0,
             data: (0..20 * 1024).map(|i| (i * 31 % 251) as u8).collect(),
         }];
@@ -393,7 +411,6 @@ mod tests {
     fn a_quirk_that_reaches_other_data_keeps_the_stub() {
         // Three sectors at 0x10000: the ROM would erase a fourth.
         let r = vec![Region {
-            label: "firmware".into(),
             offset: 0x10000,
             data: vec![1; 3 * 4096],
         }];
@@ -418,11 +435,10 @@ mod tests {
     #[test]
     fn over_erase_follows_the_quirk_model() {
         let even = vec![Region {
-            label: "x".into(),
             offset: 0,
             data: vec![0; 2 * 4096],
         }];
-        assert!(rom_over_erase(&even, 0x100000).is_empty());
+        assert!(rom_over_erase(&spans(&even), 0x100000).is_empty());
         assert_eq!(rom_erased_sectors(0xFB000, 4096), (0xFB, 2));
     }
 }

@@ -7,12 +7,13 @@
 //! output format are the caller's business: this module only writes bytes
 //! and proves they arrived.
 //!
-//! Sequence (DESIGN §4.3): open → reset/sync → refuse non-ESP8266 → MAC,
-//! flash ID → stub → CHANGE_BAUDRATE → per region: MD5 (skip if equal unless
-//! `force`) → FLASH_DEFL_* → MD5 verify (one rewrite on mismatch) → reset.
-//! `--no-stub`: ROM writes at 115200, then the stub is started only to verify
-//! the MD5 of every region — the ROM itself cannot (flashing.md §1.4), and a
-//! flash that is not verified is never reported as a success.
+//! Sequence (docs/ARCHITECTURE.md, "Data flow: flash"): open → reset/sync →
+//! refuse non-ESP8266 → MAC, flash ID → stub → CHANGE_BAUDRATE → per region:
+//! MD5 (skip if equal unless `force`) → FLASH_DEFL_* → MD5 verify (one rewrite
+//! on mismatch) → reset. `--no-stub`: ROM writes at 115200, then the stub is
+//! started only to verify the MD5 of every region — the ROM itself cannot
+//! (docs/DEVICE.md, "Commands"), and a flash that is not verified is never
+//! reported as a success.
 
 use std::time::{Duration, Instant};
 
@@ -311,7 +312,7 @@ impl Session {
     /// Unless `force`, the stub first checks which regions already match
     /// (the ROM has no MD5); if some do not, the stub reboots the chip —
     /// GPIO0 is still strapped low, so it comes back in the ROM loader
-    /// (flashing.md §2.8) — and the ROM writes only those.
+    /// (docs/DEVICE.md, "Leaving the stub") — and the ROM writes only those.
     pub fn write_rom(
         &mut self,
         regions: &[Region],
@@ -356,8 +357,9 @@ impl Session {
             rep.verify = Verify::Md5;
             out.push(rep);
         }
-        // The ROM has no MD5 (flashing.md §1.4): verify through the stub, at
-        // the ROM's baud so `--no-stub` still works on links that fail faster.
+        // The ROM has no MD5 (docs/DEVICE.md, "Commands"): verify through the
+        // stub, at the ROM's baud so `--no-stub` still works on links that fail
+        // faster.
         progress.message("verifying with the flasher stub");
         self.start_stub(self.loader.baud, progress)?;
         for (r, rep) in todo.iter().copied().zip(out.iter_mut().skip(skipped)) {
@@ -621,7 +623,14 @@ pub fn flash_on_session(
     let connect_seconds = t0.elapsed().as_secs_f64();
     let mut path = None;
     let inputs = cost::Inputs {
-        regions: &plan.regions,
+        regions: plan
+            .regions
+            .iter()
+            .map(|r| cost::Span {
+                offset: r.offset,
+                data: &r.data,
+            })
+            .collect(),
         flash_size,
         baud: opts.baud,
         stub_running: session.is_stub(),

@@ -1,5 +1,5 @@
 //! Flashing: the loader protocol, board profiles and flash layout
-//! (DESIGN §4.3).
+//! (docs/ARCHITECTURE.md, "Data flow: flash").
 //!
 //! Layers, bottom up: [`slip`] + [`protocol`] (bytes and packets, shared with
 //! the emulator) → [`crate::serial`] (serial port or `socket://`) →

@@ -98,6 +98,122 @@ struct State {
     closed: bool,
 }
 
+impl State {
+    fn new() -> State {
+        State {
+            decoder: telnet::Decoder::new(),
+            data: VecDeque::new(),
+            answers: Vec::new(),
+            ours: [None; 256],
+            theirs: [None; 256],
+            com_port: false,
+            no_control: None,
+            scratch: vec![0u8; 16 * 1024],
+            closed: false,
+        }
+    }
+
+    /// Decode bytes from the server: data to the buffer, COM-PORT answers
+    /// filed; returns the negotiation replies to send.
+    fn receive(&mut self, input: &[u8]) -> Vec<u8> {
+        let mut data = Vec::new();
+        let mut controls = Vec::new();
+        self.decoder.feed(input, &mut data, &mut controls);
+        self.data.extend(data);
+        let mut replies = Vec::new();
+        for c in controls {
+            if let Some(reply) = self.control(c) {
+                replies.extend_from_slice(&reply);
+            }
+        }
+        replies
+    }
+
+    /// Answer the server's option negotiation; file COM-PORT answers.
+    fn control(&mut self, c: Control) -> Option<[u8; 3]> {
+        match c {
+            Control::Negotiate { verb, option } => {
+                let i = option as usize;
+                let (side, on) = match verb {
+                    DO => {
+                        if option == COM_PORT_OPTION {
+                            self.com_port = true;
+                        }
+                        (
+                            &mut self.ours,
+                            matches!(option, BINARY | SGA | COM_PORT_OPTION),
+                        )
+                    }
+                    // BINARY and SGA are welcome; ECHO (and anything else)
+                    // is refused: an echoing server would send our own
+                    // bytes back as if the module had said them.
+                    WILL => (&mut self.theirs, matches!(option, BINARY | SGA)),
+                    DONT => (&mut self.ours, false),
+                    WONT => (&mut self.theirs, false),
+                    _ => return None,
+                };
+                if side[i] != Some(on) {
+                    side[i] = Some(on);
+                    let reply = match (verb, on) {
+                        (DO | DONT, true) => WILL,
+                        (DO | DONT, false) => WONT,
+                        (_, true) => DO,
+                        (_, false) => DONT,
+                    };
+                    return Some(telnet::negotiate(reply, option));
+                }
+            }
+            Control::Subnegotiation { option, data } => {
+                if option != COM_PORT_OPTION {
+                    return None;
+                }
+                if let Some((&code, payload)) = data.split_first() {
+                    // Answers to our commands are code + 100; line and modem
+                    // state notifications (106, 107) and flow-control
+                    // requests (108, 109) carry nothing the loader needs.
+                    if (SERVER_OFFSET + SET_BAUDRATE..=SERVER_OFFSET + SET_CONTROL).contains(&code)
+                    {
+                        self.answers.push((code - SERVER_OFFSET, payload.to_vec()));
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// What the client made of a server's bytes ([`replay_server_bytes`]).
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct ServerReplay {
+    /// Negotiation replies it sent.
+    pub replies: Vec<u8>,
+    /// Data it kept for the reader.
+    pub data: Vec<u8>,
+    /// COM-PORT answers it filed: (command code, payload).
+    pub answers: Vec<(u8, Vec<u8>)>,
+}
+
+/// What the client makes of `input` from a server, without a socket. For the
+/// fuzz target and its corpus replay (`docs/TESTING.md`, "Fuzzing").
+#[doc(hidden)]
+pub fn replay_server_bytes(input: &[u8]) -> ServerReplay {
+    let mut st = State::new();
+    // As after the opening offer in `negotiate`.
+    for opt in [BINARY, SGA, COM_PORT_OPTION] {
+        st.ours[opt as usize] = Some(true);
+    }
+    for opt in [BINARY, SGA] {
+        st.theirs[opt as usize] = Some(true);
+    }
+    let replies = st.receive(input);
+    ServerReplay {
+        replies,
+        data: st.data.into_iter().collect(),
+        answers: st.answers,
+    }
+}
+
 fn other(msg: impl Into<String>) -> io::Error {
     io::Error::other(msg.into())
 }
@@ -110,17 +226,7 @@ impl Rfc2217Port {
         let port = Rfc2217Port {
             stream,
             url: url.clone(),
-            st: Mutex::new(State {
-                decoder: telnet::Decoder::new(),
-                data: VecDeque::new(),
-                answers: Vec::new(),
-                ours: [None; 256],
-                theirs: [None; 256],
-                com_port: false,
-                no_control: None,
-                scratch: vec![0u8; 16 * 1024],
-                closed: false,
-            }),
+            st: Mutex::new(State::new()),
             timeout: Duration::from_millis(100),
             baud,
             data_bits: DataBits::Eight,
@@ -264,71 +370,16 @@ impl Rfc2217Port {
         Ok(true)
     }
 
-    /// Decode `st.scratch[..n]`: data to the buffer, controls handled.
+    /// Decode `st.scratch[..n]`: data to the buffer, controls handled, the
+    /// negotiation replies sent.
     fn absorb(&self, st: &mut State, n: usize) -> io::Result<()> {
-        let mut data = Vec::new();
-        let mut controls = Vec::new();
-        let State {
-            decoder, scratch, ..
-        } = st;
-        decoder.feed(&scratch[..n], &mut data, &mut controls);
-        st.data.extend(data);
-        for c in controls {
-            self.control(st, c)?;
+        let scratch = std::mem::take(&mut st.scratch);
+        let replies = st.receive(&scratch[..n]);
+        st.scratch = scratch;
+        if replies.is_empty() {
+            return Ok(());
         }
-        Ok(())
-    }
-
-    /// Answer the server's option negotiation; file COM-PORT answers.
-    fn control(&self, st: &mut State, c: Control) -> io::Result<()> {
-        match c {
-            Control::Negotiate { verb, option } => {
-                let i = option as usize;
-                let (side, on) = match verb {
-                    DO => {
-                        if option == COM_PORT_OPTION {
-                            st.com_port = true;
-                        }
-                        (
-                            &mut st.ours,
-                            matches!(option, BINARY | SGA | COM_PORT_OPTION),
-                        )
-                    }
-                    // BINARY and SGA are welcome; ECHO (and anything else)
-                    // is refused: an echoing server would send our own
-                    // bytes back as if the module had said them.
-                    WILL => (&mut st.theirs, matches!(option, BINARY | SGA)),
-                    DONT => (&mut st.ours, false),
-                    WONT => (&mut st.theirs, false),
-                    _ => return Ok(()),
-                };
-                if side[i] != Some(on) {
-                    side[i] = Some(on);
-                    let reply = match (verb, on) {
-                        (DO | DONT, true) => WILL,
-                        (DO | DONT, false) => WONT,
-                        (_, true) => DO,
-                        (_, false) => DONT,
-                    };
-                    self.send_raw(&telnet::negotiate(reply, option))?;
-                }
-            }
-            Control::Subnegotiation { option, data } => {
-                if option != COM_PORT_OPTION {
-                    return Ok(());
-                }
-                if let Some((&code, payload)) = data.split_first() {
-                    // Answers to our commands are code + 100; line and modem
-                    // state notifications (106, 107) and flow-control
-                    // requests (108, 109) carry nothing the loader needs.
-                    if (SERVER_OFFSET + SET_BAUDRATE..=SERVER_OFFSET + SET_CONTROL).contains(&code)
-                    {
-                        st.answers.push((code - SERVER_OFFSET, payload.to_vec()));
-                    }
-                }
-            }
-        }
-        Ok(())
+        self.send_raw(&replies)
     }
 
     /// Wait for the server's answer to `code` whose payload `accept`s.

@@ -1,6 +1,6 @@
 //! Integration tests: `espmqtt flash` and `espmqtt ports` against
 //! `espmqtt emulate` on loopback, cross-checked with esptool where it is
-//! installed (CONVENTIONS 12).
+//! installed (docs/TESTING.md, "Real peers and what they check").
 
 use std::path::PathBuf;
 use std::process::Command;

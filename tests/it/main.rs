@@ -1,4 +1,4 @@
-//! The one integration-test binary (CONVENTIONS 10): every test runs the real
+//! The one integration-test binary (docs/TESTING.md): every test runs the real
 //! `espmqtt` binary against real peers on loopback.
 
 #[path = "../support/mod.rs"]
@@ -14,6 +14,9 @@ mod fingerprint;
 mod firmware;
 mod flash;
 mod fleet;
+mod hardening;
+mod help;
+mod house;
 mod monitor;
 mod probe;
 mod serial;

@@ -417,17 +417,20 @@ impl Location {
 /// The `registry` key of `espmqtt.toml`, read on its own so that device
 /// commands work in a project whose other settings are incomplete.
 fn registry_key(paths: &ProjectPaths) -> Result<Option<String>> {
-    let text = match std::fs::read_to_string(&paths.config_file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(&paths.config_file, e)),
-    };
+    if !paths.config_file.exists() {
+        return Ok(None);
+    }
+    let text = crate::files::read_input_text(
+        &paths.config_file,
+        crate::files::MAX_TEXT_INPUT,
+        "espmqtt.toml",
+    )?;
     let table: toml::Table = toml::from_str(&text).map_err(|e| {
-        Error::usage(format!(
-            "{}: invalid configuration: {}",
-            paths.config_file.display(),
-            e.message().trim()
-        ))
+        let e = crate::project::toml_error(&text, &e);
+        Error {
+            message: format!("{}:{}", paths.config_file.display(), e.message),
+            ..e
+        }
     })?;
     match table.get("registry") {
         None => Ok(None),
