@@ -294,18 +294,59 @@ fn garbage(raw: &[u8]) -> Decoded {
 // ---------------------------------------------------------------------------
 // ROM boot messages (docs/DEVICE.md, "Boot modes and reset")
 
-fn decode_rom(t: &str) -> Option<Decoded> {
+fn decode_rom(line: &str) -> Option<Decoded> {
+    if let Some(decoded) = decode_rom_banner(line)
+        .or_else(|| decode_rom_load(line))
+        .or_else(|| decode_rom_checksum(line))
+    {
+        return Some(decoded);
+    }
+    if line.contains("csum err") || line.starts_with("ets_main.c") {
+        return Some(
+            Decoded::new(
+                LineKind::RomOther,
+                Severity::Error,
+                "the ROM rejected the firmware image: its checksum does not match (corrupt or partly written flash)",
+            )
+            .fix(
+                "flash the firmware again (`espmqtt flash --port PORT --firmware FILE` verifies what it writes); if it repeats, \
+                 try --flash-mode dout and check the module's 3.3 V supply",
+            ),
+        );
+    }
+    if let Some(decoded) = match_prefix(line, ROM_PREFIX_LINES) {
+        return Some(decoded);
+    }
+    if line == "~ld" {
+        return Some(Decoded::new(
+            LineKind::RomOther,
+            Severity::Info,
+            "eboot (the Arduino core's second-stage loader) is starting the application",
+        ));
+    }
+    if line.len() == 9 && line.starts_with('v') && line[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Some(Decoded::new(
+            LineKind::RomOther,
+            Severity::Info,
+            "eboot version (the Arduino core's second-stage loader)",
+        ));
+    }
+    None
+}
+
+/// `ets Jan  8 2013,rst cause:2, boot mode:(3,6)`: why and how the chip
+/// started.
+fn decode_rom_banner(line: &str) -> Option<Decoded> {
     static BANNER: OnceLock<Regex> = OnceLock::new();
-    static LOAD: OnceLock<Regex> = OnceLock::new();
-    static CK: OnceLock<Regex> = OnceLock::new();
     // `rst cause:2` (most logs) and `rst cause 1` (esptool docs) both occur.
     let banner = re(
         &BANNER,
         r"ets ([A-Z][a-z]{2} +\d{1,2} +\d{4}),\s*rst cause[: ]\s*(\d{1,3}),\s*boot mode:\((\d{1,3}),(\d{1,3})\)",
     );
-    if let Some(c) = banner.captures(t) {
+    if let Some(caps) = banner.captures(line) {
         let num = |i: usize| {
-            c.get(i)
+            caps.get(i)
                 .and_then(|m| m.as_str().parse::<u32>().ok())
                 .unwrap_or(0)
         };
@@ -319,7 +360,7 @@ fn decode_rom(t: &str) -> Option<Decoded> {
         } else {
             Severity::Info
         };
-        let mut d = Decoded::new(
+        let mut decoded = Decoded::new(
             LineKind::RomBoot,
             severity,
             format!(
@@ -327,41 +368,48 @@ fn decode_rom(t: &str) -> Option<Decoded> {
                  {mode_name}: {mode_why}"
             ),
         )
-        .field("rom_date", c.get(1).map(|m| m.as_str()).unwrap_or(""))
+        .field("rom_date", caps.get(1).map(|m| m.as_str()).unwrap_or(""))
         .field("rst_cause", cause)
         .field("rst_cause_name", cause_name)
         .field("boot_mode", Value::from(vec![x, y]))
         .field("boot_mode_name", mode_name)
         .field("download_mode", download);
         if download {
-            d.summary.push_str(
+            decoded.summary.push_str(
                 "; this means the module is in download mode: it waits for `espmqtt flash`",
             );
-            d = d.fix(
+            decoded = decoded.fix(
                 "to run the firmware, release GPIO0 (pull-up to 3.3 V) and reset; to flash, run \
                  `espmqtt flash --port PORT` now",
             );
         } else if x & 7 >= 4 {
-            d = d.fix("GPIO15 must be pulled low (10 kΩ to GND) for a flash boot");
+            decoded = decoded.fix("GPIO15 must be pulled low (10 kΩ to GND) for a flash boot");
         } else if !flash {
-            d = d.fix("GPIO2 must be high (floating with its pull-up, or 10 kΩ to 3.3 V) at reset");
+            decoded = decoded
+                .fix("GPIO2 must be high (floating with its pull-up, or 10 kΩ to 3.3 V) at reset");
         } else if cause == 4 {
-            d = d.fix(
+            decoded = decoded.fix(
                 "the previous run hung; look for a Soft WDT or exception report before this line",
             );
         }
-        return Some(d);
+        return Some(decoded);
     }
+    None
+}
+
+/// `load 0x4010f000, len 1384, room 16`: a segment the ROM copies to RAM.
+fn decode_rom_load(line: &str) -> Option<Decoded> {
+    static LOAD: OnceLock<Regex> = OnceLock::new();
     let load = re(
         &LOAD,
         r"^load[: ]\s*0x([0-9a-fA-F]{1,8}),\s*len[: ]\s*(\d{1,10})(?:,\s*room[: ]\s*(\d{1,10}))?",
     );
-    if let Some(c) = load.captures(t) {
-        let addr = c
+    if let Some(caps) = load.captures(line) {
+        let addr = caps
             .get(1)
             .and_then(|m| u32::from_str_radix(m.as_str(), 16).ok())
             .unwrap_or(0);
-        let len = c
+        let len = caps
             .get(2)
             .and_then(|m| m.as_str().parse::<u64>().ok())
             .unwrap_or(0);
@@ -370,7 +418,7 @@ fn decode_rom(t: &str) -> Option<Decoded> {
             0x3ffe_8000..=0x3fff_ffff => "DRAM",
             _ => "memory",
         };
-        let mut d = Decoded::new(
+        let mut decoded = Decoded::new(
             LineKind::RomLoad,
             Severity::Info,
             format!("the ROM copies a {len}-byte image segment from flash into {region} at 0x{addr:08x}"),
@@ -378,51 +426,27 @@ fn decode_rom(t: &str) -> Option<Decoded> {
         .field("address", format!("0x{addr:08x}"))
         .field("len", len)
         .field("region", region);
-        if let Some(room) = c.get(3).and_then(|m| m.as_str().parse::<u64>().ok()) {
-            d = d.field("room", room);
+        if let Some(room) = caps.get(3).and_then(|m| m.as_str().parse::<u64>().ok()) {
+            decoded = decoded.field("room", room);
         }
-        return Some(d);
+        return Some(decoded);
     }
+    None
+}
+
+/// `tail 8`, `chksum 0x..`, `csum 0x..`: the ROM's image checksums.
+fn decode_rom_checksum(line: &str) -> Option<Decoded> {
+    static CK: OnceLock<Regex> = OnceLock::new();
     let ck = re(&CK, r"^(tail|chksum|csum)\s+(0x[0-9a-fA-F]{1,8}|\d{1,10})$");
-    if let Some(c) = ck.captures(t) {
-        let what = c.get(1).map(|m| m.as_str()).unwrap_or("");
-        let val = c.get(2).map(|m| m.as_str()).unwrap_or("");
+    if let Some(caps) = ck.captures(line) {
+        let what = caps.get(1).map(|m| m.as_str()).unwrap_or("");
+        let val = caps.get(2).map(|m| m.as_str()).unwrap_or("");
         // Only the final csum is worth a sentence; tail/chksum are fields.
         let summary = match what {
             "csum" => "the ROM's checksum over the whole image; matching the last chksum means flash read correctly",
             _ => "",
         };
         return Some(Decoded::new(LineKind::RomOther, Severity::Info, summary).field(what, val));
-    }
-    if t.contains("csum err") || t.starts_with("ets_main.c") {
-        return Some(
-            Decoded::new(
-                LineKind::RomOther,
-                Severity::Error,
-                "the ROM rejected the firmware image: its checksum does not match (corrupt or partly written flash)",
-            )
-            .fix(
-                "flash the firmware again (`espmqtt flash --port PORT --firmware FILE` verifies what it writes); if it repeats, \
-                 try --flash-mode dout and check the module's 3.3 V supply",
-            ),
-        );
-    }
-    if let Some(d) = match_prefix(t, ROM_PREFIX_LINES) {
-        return Some(d);
-    }
-    if t == "~ld" {
-        return Some(Decoded::new(
-            LineKind::RomOther,
-            Severity::Info,
-            "eboot (the Arduino core's second-stage loader) is starting the application",
-        ));
-    }
-    if t.len() == 9 && t.starts_with('v') && t[1..].bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Some(Decoded::new(
-            LineKind::RomOther,
-            Severity::Info,
-            "eboot version (the Arduino core's second-stage loader)",
-        ));
     }
     None
 }

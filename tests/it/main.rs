@@ -19,4 +19,5 @@ mod help;
 mod house;
 mod monitor;
 mod probe;
+mod probe_matrix;
 mod serial;
