@@ -21,4 +21,5 @@ mod monitor;
 mod ota;
 mod ota_firmware;
 mod probe;
+mod probe_matrix;
 mod serial;
