@@ -262,13 +262,19 @@ fn export_dynsec(
     reg: &Registry,
     prefix: &str,
 ) -> Result<DynsecExportReport> {
-    let existing = match std::fs::read_to_string(file) {
-        Ok(t) => Some(serde_json::from_str::<serde_json::Value>(&t).map_err(|e| {
+    // Bounded like every input: --dynsec /dev/zero is an error, not a hang.
+    let existing = if file.exists() {
+        let t = crate::files::read_input_text(
+            file,
+            crate::files::MAX_IMAGE_INPUT,
+            "dynamic-security.json",
+        )?;
+        Some(serde_json::from_str::<serde_json::Value>(&t).map_err(|e| {
             Error::usage(format!("{} is not a JSON file: {e}", file.display()))
                 .with_help("point --dynsec at mosquitto's dynamic-security.json, or at a new file")
-        })?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(file, e)),
+        })?)
+    } else {
+        None
     };
     let devices = dynsec_devices(reg)?;
     let doc = dynsec::render_file(existing.as_ref(), &devices, prefix)?;
@@ -452,59 +458,70 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
     for w in &report.warnings {
         ctx.warn(w);
     }
-    ctx.emit(&report, |_| {
-        let mut s = format!(
-            "Wrote mosquitto files for {} device{} to {}:\n",
-            report.devices,
-            if report.devices == 1 { "" } else { "s" },
-            report.dir.display()
-        );
-        s.push_str(&format!(
-            "  passwd          $7$ PBKDF2-SHA512, {} iterations (mosquitto {}), mode 0600\n",
-            report.iterations,
-            if report.iterations == 101 {
-                "2.0"
-            } else {
-                "2.1"
-            }
-        ));
-        s.push_str(&format!(
-            "  acl             each device: {}/<name>/#{}\n",
-            report.topic_prefix,
-            report
-                .admin
-                .as_deref()
-                .map(|a| format!("; {a}: #"))
-                .unwrap_or_default()
-        ));
-        s.push_str(&format!(
-            "  mosquitto.conf  TLS listener on port {}{}\n",
-            a.port,
-            if report.require_client_certs {
-                ", client certificates required (username = certificate CN)"
-            } else {
-                ", username + password"
-            }
-        ));
-        if let Some(r) = &amqtt_report {
+    ctx.wrote(&report.passwd, crate::files::PRIVATE);
+    ctx.wrote(&report.acl, crate::files::PRIVATE);
+    ctx.wrote(&report.conf, crate::files::PUBLIC);
+    if let Some(ca) = &report.ca_bundle {
+        ctx.wrote(ca, crate::files::PUBLIC);
+    }
+    let dir = format!("{}\n", report.dir.display());
+    ctx.emit_result(
+        &report,
+        || dir,
+        |_| {
+            let mut s = format!(
+                "Wrote mosquitto files for {} device{} to {}:\n",
+                report.devices,
+                if report.devices == 1 { "" } else { "s" },
+                report.dir.display()
+            );
             s.push_str(&format!(
-                "  {}  amqtt passwd (Argon2id) and amqtt.yaml for {} devices\n",
-                r.dir.display(),
-                r.devices
+                "  passwd          $7$ PBKDF2-SHA512, {} iterations (mosquitto {}), mode 0600\n",
+                report.iterations,
+                if report.iterations == 101 {
+                    "2.0"
+                } else {
+                    "2.1"
+                }
             ));
-        }
-        if let Some(d) = &dynsec_report {
             s.push_str(&format!(
-                "  {}  dynamic security: {} clients and roles, mode 0600\n",
-                d.file.display(),
-                d.devices
+                "  acl             each device: {}/<name>/#{}\n",
+                report.topic_prefix,
+                report
+                    .admin
+                    .as_deref()
+                    .map(|a| format!("; {a}: #"))
+                    .unwrap_or_default()
             ));
-        }
-        s.push_str(
+            s.push_str(&format!(
+                "  mosquitto.conf  TLS listener on port {}{}\n",
+                a.port,
+                if report.require_client_certs {
+                    ", client certificates required (username = certificate CN)"
+                } else {
+                    ", username + password"
+                }
+            ));
+            if let Some(r) = &amqtt_report {
+                s.push_str(&format!(
+                    "  {}  amqtt passwd (Argon2id) and amqtt.yaml for {} devices\n",
+                    r.dir.display(),
+                    r.devices
+                ));
+            }
+            if let Some(d) = &dynsec_report {
+                s.push_str(&format!(
+                    "  {}  dynamic security: {} clients and roles, mode 0600\n",
+                    d.file.display(),
+                    d.devices
+                ));
+            }
+            s.push_str(
             "Next: include mosquitto.conf in the broker's configuration and reload it (SIGHUP).\n",
         );
-        s
-    });
+            s
+        },
+    );
     Ok(ExitStatus::Success)
 }
 

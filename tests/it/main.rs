@@ -16,6 +16,8 @@ mod flash;
 mod fleet;
 mod hardening;
 mod help;
+mod interactive;
 mod monitor;
 mod probe;
 mod serial;
+mod sweep;
