@@ -16,6 +16,8 @@ pub mod error;
 pub mod files;
 pub mod firmware;
 pub mod flash;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod monitor;
 pub mod mqtt;
 pub mod ops;

@@ -11,7 +11,8 @@
 // (format: ../CONFIG_FORMAT.md). Each state change prints one status line in
 // the format of ../STATUS_LINES.md, which `espmqtt monitor` explains.
 //
-// References cited as "§n" are sections of the project's esp8266-tls.md.
+// Facts about the core, BearSSL and PubSubClient cited below are sections of
+// the espmqtt repository's docs/DEVICE.md.
 
 #include <ESP8266WiFi.h>
 #include <PubSubClient.h>
@@ -26,7 +27,7 @@ using espmqtt::ConfigBlob;
 
 // Start of the Arduino EEPROM sector, from the linker script; the core's
 // EEPROM library computes its sector the same way (flash offset =
-// address - 0x40200000). flashing.md §4.4: flash_size - 0x5000.
+// address - 0x40200000). DEVICE.md "Flash layout": flash_size - 0x5000.
 extern "C" uint32_t _EEPROM_start;
 
 namespace {
@@ -37,15 +38,15 @@ const uint32_t kWifiTimeoutMs = 20000;
 const uint32_t kNtpTimeoutMs = 20000;
 const uint32_t kUnprovisionedRepeatMs = 60000;
 // 2021-01-01: before the first SNTP sync time() counts seconds since boot
-// (§2.7), which never reaches this.
+// ("Clock"), which never reaches this.
 const time_t kClockSetAfter = 1609459200;
-// BR_ERR_X509_NOT_TRUSTED: what a fingerprint mismatch reports (§2.3).
+// BR_ERR_X509_NOT_TRUSTED: what a fingerprint mismatch reports ("Fingerprint rules").
 const int kSslNotTrusted = 62;
-// BR_ERR_X509_EXPIRED: validity check failed, typically an unset clock (§2.7).
+// BR_ERR_X509_EXPIRED: validity check failed, typically an unset clock ("Clock").
 const int kSslExpired = 54;
 
 // The blob stays in RAM for the program's lifetime: the decoded strings point
-// into it, and PubSubClient keeps the server-name pointer (§8.3).
+// into it, and PubSubClient keeps the server-name pointer ("PubSubClient 2.8").
 uint8_t g_blob[espmqtt::kBlobMaxLen] __attribute__((aligned(4)));
 ConfigBlob g_cfg;
 bool g_provisioned = false;
@@ -54,7 +55,8 @@ espmqtt::BlobStatus g_blob_status = espmqtt::BLOB_TRUNCATED;
 char g_blob_why[96];
 bool g_flash_read_failed = false;
 
-// Trust material must outlive the client: the setters keep pointers (§2.1).
+// Trust material must outlive the client: the setters keep pointers
+// ("Trust modes and the calls behind them").
 BearSSL::X509List* g_anchors = nullptr;
 BearSSL::PublicKey* g_pubkey = nullptr;
 BearSSL::X509List* g_client_chain = nullptr;
@@ -168,7 +170,8 @@ bool clock_is_set() { return time(nullptr) > kClockSetAfter; }
 
 const char* connect_name() {
   // The core cannot send an SNI that differs from the name it resolves
-  // (connect(name) does both, §2.2), so a configured SNI is the name used.
+  // (connect(name) does both, "Trust modes and the calls behind them"), so a
+  // configured SNI is the name used.
   return g_cfg.broker_sni != nullptr ? g_cfg.broker_sni : g_cfg.broker_host;
 }
 
@@ -252,8 +255,9 @@ void report_config() {
 }
 
 // Install the trust mode, client certificate and buffer sizes once. The order
-// matters only in that each trust setter clears the others (§2.3, last call
-// wins) while client credentials survive them (§2.6).
+// matters only in that each trust setter clears the others (last call wins,
+// "Trust modes and the calls behind them") while client credentials survive
+// them ("Client certificates").
 void configure_tls() {
   switch (g_cfg.trust_mode) {
     case espmqtt::TRUST_CA:
@@ -282,14 +286,15 @@ void configure_tls() {
     }
     g_client_key = new BearSSL::PrivateKey(g_cfg.client_key.data, g_cfg.client_key.len);
     if (g_client_key->isEC()) {
-      // The issuer key type only matters below TLS 1.2 (§2.6).
+      // The issuer key type only matters below TLS 1.2 ("Client certificates").
       g_tls.setClientECCert(g_client_chain, g_client_key, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN,
                             BR_KEYTYPE_EC);
     } else {
       g_tls.setClientRSACert(g_client_chain, g_client_key);
     }
   }
-  // Must precede connect(); equal buffers make BearSSL request that MFL (§4.1).
+  // Must precede connect(); equal buffers make BearSSL request that MFL
+  // ("Buffers and max fragment length").
   g_tls.setBufferSizes(g_cfg.tls_rx_buffer, g_cfg.tls_tx_buffer);
   g_tls.setSSLVersion(g_cfg.tls_min_version, g_cfg.tls_max_version);
 }
@@ -301,8 +306,8 @@ void configure_mqtt() {
   make_topic(g_topic_cmd, sizeof(g_topic_cmd), "cmd");
   make_topic(g_topic_heartbeat, sizeof(g_topic_heartbeat), "heartbeat");
 
-  // PubSubClient needs the whole CONNECT in its buffer (§8.4) and refuses
-  // publishes larger than the buffer (§8.5): size it for our topics.
+  // PubSubClient needs the whole CONNECT in its buffer and refuses publishes
+  // larger than the buffer ("PubSubClient 2.8"): size it for our topics.
   size_t user_len = g_cfg.username ? strlen(g_cfg.username) : 0;
   size_t pass_len = g_cfg.password ? strlen(g_cfg.password) : 0;
   size_t connect_len = 5 + 7 + 1 + 2 + (2 + strlen(g_cfg.client_id)) +
@@ -315,7 +320,8 @@ void configure_mqtt() {
   if (want < 256) want = 256;
   g_mqtt.setBufferSize(static_cast<uint16_t>(want + 16));
 
-  // The domain pointer is kept, not copied (§8.3): it points into g_blob.
+  // The domain pointer is kept, not copied ("PubSubClient 2.8"): it points into
+  // g_blob.
   g_mqtt.setServer(connect_name(), g_cfg.broker_port);
   g_mqtt.setKeepAlive(g_cfg.keepalive);
   g_mqtt.setCallback(on_message);
@@ -358,7 +364,7 @@ void on_message(char* topic, uint8_t* payload, unsigned int len) {
 }
 
 // Wait (bounded) for SNTP before the first `ca`-mode connection: certificate
-// dates are checked against time(), which starts at 1970 (§2.7).
+// dates are checked against time(), which starts at 1970 ("Clock").
 void wait_for_clock() {
   if (g_cfg.trust_mode != espmqtt::TRUST_CA || clock_is_set() || g_ntp_done) return;
   char servers[3 * 65];
@@ -428,13 +434,14 @@ void connect_mqtt() {
 
     // Read the BearSSL error now: stop() (ours, or the next connect()) frees
     // the engine and the error with it. PubSubClient does not call stop() on
-    // the connect-failed path (§6.1, §1.9).
+    // the connect-failed path ("BearSSL error numbers").
     char ssl_text[96];
     ssl_text[0] = '\0';
     int ssl_error = g_tls.getLastSSLError(ssl_text, sizeof(ssl_text));
     int state = g_mqtt.state();
     // A fingerprint mismatch is BearSSL error 62; only then is the other
-    // fingerprint worth trying at once (DESIGN §4.1: current and next).
+    // fingerprint worth trying at once (current and next; docs/ARCHITECTURE.md,
+    // "Trust modes").
     bool try_next = fingerprint_mode && k + 1 < tries && ssl_error == kSslNotTrusted;
     uint32_t retry = try_next ? 0 : backoff_ms(g_mqtt_attempt, 2000, 300000);
     {
@@ -444,7 +451,7 @@ void connect_mqtt() {
       line.unum("attempt", g_mqtt_attempt).unum("retry_ms", retry);
     }
     // Error 54 (certificate expired or not yet valid) in ca mode usually
-    // means the clock is still unset: wait for NTP again next time (§2.7).
+    // means the clock is still unset: wait for NTP again next time ("Clock").
     if (ssl_error == kSslExpired) g_ntp_done = false;
     g_tls.stop();
     if (!try_next) {
@@ -524,13 +531,13 @@ void app_setup() {
   configure_mqtt();
 
   // Core 3 does not persist Wi-Fi settings by default; say so explicitly so
-  // begin() never writes flash (§9.1). Reconnects are ours, with back-off.
+  // begin() never writes flash ("Wi-Fi status values"). Reconnects are ours, with back-off.
   WiFi.persistent(false);
   WiFi.mode(WIFI_STA);
   WiFi.setAutoReconnect(false);
 
   if (g_cfg.trust_mode == espmqtt::TRUST_CA) {
-    // The server names stay valid for the program's lifetime (§9.4): g_blob.
+    // The server names stay valid for the program's lifetime ("Clock"): g_blob.
     configTime("UTC0", g_cfg.ntp_servers[0],
                g_cfg.ntp_server_count > 1 ? g_cfg.ntp_servers[1] : nullptr,
                g_cfg.ntp_server_count > 2 ? g_cfg.ntp_servers[2] : nullptr);

@@ -1,8 +1,8 @@
 //! `espmqtt device`: per-device identities and secrets in the registry.
 //!
 //! Every renderer here redacts secrets unless `--show-secrets` is given
-//! (CONVENTIONS 9); the registry's record type has no `Serialize`, so each
-//! view below chooses explicitly what leaves the process.
+//! (README, the `device` commands); the registry's record type has no
+//! `Serialize`, so each view below chooses explicitly what leaves the process.
 
 use std::path::PathBuf;
 

@@ -4,6 +4,7 @@
 //! The library below never prints; every subcommand file turns its arguments
 //! into library calls and hands a report value to [`output::Ctx`].
 
+mod live;
 pub mod output;
 pub mod progress;
 
@@ -111,6 +112,28 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
+}
+
+impl Ctx {
+    /// The context for this invocation: the global flags, the environment
+    /// (`NO_COLOR`, `CI`) and which streams are terminals.
+    pub fn from_global(g: &GlobalArgs) -> Self {
+        use std::io::IsTerminal;
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+        let stderr_tty = std::io::stderr().is_terminal();
+        let stdout_tty = std::io::stdout().is_terminal();
+        Ctx {
+            format: g.format,
+            quiet: g.quiet,
+            verbose: g.verbose,
+            color: !g.no_color && !no_color_env && stdout_tty && g.format == Format::Text,
+            interactive: !g.non_interactive && !ci && std::io::stdin().is_terminal() && stderr_tty,
+            progress: stderr_tty && g.format == Format::Text && !g.quiet,
+            config: g.config.clone(),
+            started: std::time::Instant::now(),
+        }
+    }
 }
 
 /// Run the parsed command line. Returns the exit status of a command that

@@ -1,10 +1,8 @@
 //! indicatif implementation of [`crate::progress::Progress`], drawn on stderr
 //! only when [`super::Ctx::progress`] allows it.
 //!
-//! The bar being drawn is also known process-wide, so that the output
-//! context can print notes above it ([`suspend`]) and remove it before the
-//! report or an error is printed ([`clear`]): a spinner never leaves a stale
-//! line behind the report, whichever path the command takes.
+//! The bar being drawn is registered with [`super::live`], which prints notes
+//! above it and removes it before the report or an error.
 
 use std::sync::Mutex;
 
@@ -12,38 +10,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::progress::{NoProgress, Progress};
 
+use super::live::{err_line, set_live};
 use super::Ctx;
-
-/// The bar currently drawn, if any (indicatif bars are cheap handles).
-static LIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
-
-fn live() -> Option<ProgressBar> {
-    LIVE.lock().ok().and_then(|g| g.clone())
-}
-
-fn set_live(bar: Option<ProgressBar>) {
-    if let Ok(mut g) = LIVE.lock() {
-        *g = bar;
-    }
-}
-
-/// Run `f` (which writes to stderr) with the live bar hidden, then redraw it.
-pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
-    match live() {
-        Some(b) if !b.is_finished() => b.suspend(f),
-        _ => f(),
-    }
-}
-
-/// Remove the live bar from the terminal (before a report or an error).
-pub fn clear() {
-    if let Some(b) = live() {
-        if !b.is_finished() {
-            b.finish_and_clear();
-        }
-    }
-    set_live(None);
-}
 
 /// A progress bar on stderr.
 pub struct BarProgress {
@@ -111,7 +79,7 @@ impl Progress for BarProgress {
     fn message(&self, message: &str) {
         if self.verbose {
             // Printed above the live bar (see `suspend`).
-            super::output::err_line(message);
+            err_line(message);
         }
     }
     fn finish(&self, _label: &str) {

@@ -1,5 +1,6 @@
 //! The device config blob: the per-device settings the firmware reads from the
-//! Arduino EEPROM sector (DESIGN §4.2; format in `firmware-template/CONFIG_FORMAT.md`).
+//! Arduino EEPROM sector (docs/ARCHITECTURE.md, "Per-device configuration in
+//! flash"; format in `firmware-template/CONFIG_FORMAT.md`).
 //!
 //! One firmware build serves a whole fleet, so everything device-specific
 //! travels in this blob. The C++ decoder in `firmware-template/espmqtt/
@@ -38,7 +39,7 @@ pub const MAX_BLOB_LEN: usize = 4096;
 
 /// Flash offset of the Arduino EEPROM sector, where the blob lives: the last
 /// 20 KB of flash are EEPROM, RF calibration and SDK Wi-Fi settings, and the
-/// EEPROM sector is the first of them (flashing.md §4.4).
+/// EEPROM sector is the first of them (docs/DEVICE.md, "Flash layout").
 pub fn eeprom_offset(flash_size: u32) -> u32 {
     flash_size.saturating_sub(0x5000)
 }
@@ -183,7 +184,8 @@ pub struct ConfigBlob {
     pub client_cert: Vec<Vec<u8>>,
     /// Client private key (DER).
     pub client_key: Option<Vec<u8>>,
-    /// `setBufferSizes(rx, tx)` (esp8266-tls.md §4.1).
+    /// `setBufferSizes(rx, tx)` (docs/DEVICE.md, "Buffers and max fragment
+    /// length").
     pub tls_rx_buffer: u16,
     pub tls_tx_buffer: u16,
     /// `setSSLVersion(min, max)` as BearSSL numbers (0x0301…0x0303).
@@ -1016,9 +1018,9 @@ impl TrustMaterial {
     }
 }
 
-/// `setBufferSizes` arguments for a configured MFLN value (esp8266-tls.md
-/// §4.1): equal buffers request that fragment length; 16384 keeps the core's
-/// default (16384, 512).
+/// `setBufferSizes` arguments for a configured MFLN value (docs/DEVICE.md,
+/// "Buffers and max fragment length"): equal buffers request that fragment
+/// length; 16384 keeps the core's default (16384, 512).
 pub fn buffers_for_mfln(mfln: u16) -> (u16, u16) {
     if mfln >= 16384 {
         (16384, 512)

@@ -1,5 +1,5 @@
-//! Per-device identity: the registry (DESIGN §4.5), secrets, the local CA for
-//! client certificates, the broker-side artefacts made from them, and the
+//! Per-device identity: the registry (docs/REGISTRY.md), secrets, the local CA
+//! for client certificates, the broker-side artefacts made from them, and the
 //! config blob written to the module.
 
 pub mod amqtt;

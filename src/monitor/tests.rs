@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::reader::MAX_LINE;
 use super::*;
 
 fn dec(line: &str) -> Decoded {
@@ -159,8 +160,8 @@ fn wifi_and_mqtt_codes() {
 
 #[test]
 fn alert_number_quirk() {
-    // esp8266-tls.md §6.1: 40 with the alert prefix is handshake_failure,
-    // not BR_ERR_X509_EXTRA_ELEMENT.
+    // docs/DEVICE.md, "BearSSL error numbers": 40 with the alert prefix is
+    // handshake_failure, not BR_ERR_X509_EXTRA_ELEMENT.
     let d = dec(
         r#"espmqtt: mqtt_failed state=-2 ssl_error=40 ssl_text="SSL received fatal alert - X.509 extra element" attempt=1 retry_ms=5000"#,
     );

@@ -11,8 +11,9 @@
 //!   flow control are set, and the server's confirmation of each is awaited;
 //! * a baud change: one SET-BAUDRATE, confirmed before the call returns (the
 //!   loader sends its next command at the new rate right after);
-//! * DTR/RTS: one SET-CONTROL each, confirmed within 1 s. A server that does
-//!   not confirm, or confirms another state (ser2net in front of a pty
+//! * DTR/RTS: one SET-CONTROL each, confirmed within four round trips of
+//!   the open's settings (at most 1 s). A server that does not confirm, or
+//!   confirms another state (ser2net in front of a pty
 //!   cannot drive the lines and stays silent), marks the port as unable to
 //!   drive DTR/RTS: every later request fails at once without network
 //!   traffic, and the caller says so once (pyserial's `ign_set_control`
@@ -53,8 +54,14 @@ const CONTROL_RTS_OFF: u8 = 12;
 
 /// How long the server may take to agree to RFC 2217 and confirm settings.
 const NEGOTIATION_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long a DTR/RTS change may take to be confirmed.
+/// How long a DTR/RTS change may take to be confirmed, at most. A server
+/// that can drive the line confirms as fast as it confirmed the serial
+/// settings at open; one that cannot (ser2net in front of a pty) never
+/// does, and each flash or monitor run would wait this long for nothing.
+/// So the wait is four times the settings' round trip plus 100 ms, within
+/// [`CONTROL_TIMEOUT_MIN`, `CONTROL_TIMEOUT`].
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(1);
+const CONTROL_TIMEOUT_MIN: Duration = Duration::from_millis(150);
 
 /// A serial port behind an RFC 2217 server.
 pub struct Rfc2217Port {
@@ -68,6 +75,8 @@ pub struct Rfc2217Port {
     data_bits: DataBits,
     parity: Parity,
     stop_bits: StopBits,
+    /// The wait for a DTR/RTS confirmation (see [`CONTROL_TIMEOUT`]).
+    control_timeout: Duration,
 }
 
 struct State {
@@ -89,6 +98,122 @@ struct State {
     closed: bool,
 }
 
+impl State {
+    fn new() -> State {
+        State {
+            decoder: telnet::Decoder::new(),
+            data: VecDeque::new(),
+            answers: Vec::new(),
+            ours: [None; 256],
+            theirs: [None; 256],
+            com_port: false,
+            no_control: None,
+            scratch: vec![0u8; 16 * 1024],
+            closed: false,
+        }
+    }
+
+    /// Decode bytes from the server: data to the buffer, COM-PORT answers
+    /// filed; returns the negotiation replies to send.
+    fn receive(&mut self, input: &[u8]) -> Vec<u8> {
+        let mut data = Vec::new();
+        let mut controls = Vec::new();
+        self.decoder.feed(input, &mut data, &mut controls);
+        self.data.extend(data);
+        let mut replies = Vec::new();
+        for c in controls {
+            if let Some(reply) = self.control(c) {
+                replies.extend_from_slice(&reply);
+            }
+        }
+        replies
+    }
+
+    /// Answer the server's option negotiation; file COM-PORT answers.
+    fn control(&mut self, c: Control) -> Option<[u8; 3]> {
+        match c {
+            Control::Negotiate { verb, option } => {
+                let i = option as usize;
+                let (side, on) = match verb {
+                    DO => {
+                        if option == COM_PORT_OPTION {
+                            self.com_port = true;
+                        }
+                        (
+                            &mut self.ours,
+                            matches!(option, BINARY | SGA | COM_PORT_OPTION),
+                        )
+                    }
+                    // BINARY and SGA are welcome; ECHO (and anything else)
+                    // is refused: an echoing server would send our own
+                    // bytes back as if the module had said them.
+                    WILL => (&mut self.theirs, matches!(option, BINARY | SGA)),
+                    DONT => (&mut self.ours, false),
+                    WONT => (&mut self.theirs, false),
+                    _ => return None,
+                };
+                if side[i] != Some(on) {
+                    side[i] = Some(on);
+                    let reply = match (verb, on) {
+                        (DO | DONT, true) => WILL,
+                        (DO | DONT, false) => WONT,
+                        (_, true) => DO,
+                        (_, false) => DONT,
+                    };
+                    return Some(telnet::negotiate(reply, option));
+                }
+            }
+            Control::Subnegotiation { option, data } => {
+                if option != COM_PORT_OPTION {
+                    return None;
+                }
+                if let Some((&code, payload)) = data.split_first() {
+                    // Answers to our commands are code + 100; line and modem
+                    // state notifications (106, 107) and flow-control
+                    // requests (108, 109) carry nothing the loader needs.
+                    if (SERVER_OFFSET + SET_BAUDRATE..=SERVER_OFFSET + SET_CONTROL).contains(&code)
+                    {
+                        self.answers.push((code - SERVER_OFFSET, payload.to_vec()));
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// What the client made of a server's bytes ([`replay_server_bytes`]).
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct ServerReplay {
+    /// Negotiation replies it sent.
+    pub replies: Vec<u8>,
+    /// Data it kept for the reader.
+    pub data: Vec<u8>,
+    /// COM-PORT answers it filed: (command code, payload).
+    pub answers: Vec<(u8, Vec<u8>)>,
+}
+
+/// What the client makes of `input` from a server, without a socket. For the
+/// fuzz target and its corpus replay (`docs/TESTING.md`, "Fuzzing").
+#[doc(hidden)]
+pub fn replay_server_bytes(input: &[u8]) -> ServerReplay {
+    let mut st = State::new();
+    // As after the opening offer in `negotiate`.
+    for opt in [BINARY, SGA, COM_PORT_OPTION] {
+        st.ours[opt as usize] = Some(true);
+    }
+    for opt in [BINARY, SGA] {
+        st.theirs[opt as usize] = Some(true);
+    }
+    let replies = st.receive(input);
+    ServerReplay {
+        replies,
+        data: st.data.into_iter().collect(),
+        answers: st.answers,
+    }
+}
+
 fn other(msg: impl Into<String>) -> io::Error {
     io::Error::other(msg.into())
 }
@@ -101,24 +226,16 @@ impl Rfc2217Port {
         let port = Rfc2217Port {
             stream,
             url: url.clone(),
-            st: Mutex::new(State {
-                decoder: telnet::Decoder::new(),
-                data: VecDeque::new(),
-                answers: Vec::new(),
-                ours: [None; 256],
-                theirs: [None; 256],
-                com_port: false,
-                no_control: None,
-                scratch: vec![0u8; 16 * 1024],
-                closed: false,
-            }),
+            st: Mutex::new(State::new()),
             timeout: Duration::from_millis(100),
             baud,
             data_bits: DataBits::Eight,
             parity: Parity::None,
             stop_bits: StopBits::One,
+            control_timeout: CONTROL_TIMEOUT,
         };
-        port.negotiate(baud).map_err(|e| match e.kind() {
+        let mut port = port;
+        let rtt = port.negotiate(baud).map_err(|e| match e.kind() {
             io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => other(format!(
                 "{} closed the connection during RFC 2217 negotiation (the server could not \
                  open its serial device, or another client holds it)",
@@ -126,6 +243,8 @@ impl Rfc2217Port {
             )),
             _ => e,
         })?;
+        port.control_timeout =
+            (rtt * 4 + Duration::from_millis(100)).clamp(CONTROL_TIMEOUT_MIN, CONTROL_TIMEOUT);
         Ok(port)
     }
 
@@ -133,7 +252,9 @@ impl Rfc2217Port {
         self.st.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn negotiate(&self, baud: u32) -> io::Result<()> {
+    /// Agree on RFC 2217 and set the line; returns how long the server
+    /// took to confirm the settings.
+    fn negotiate(&self, baud: u32) -> io::Result<Duration> {
         let mut st = self.state();
         let mut hello = Vec::new();
         for (verb, opt) in [
@@ -184,6 +305,7 @@ impl Rfc2217Port {
             p.extend(payload);
             settings.extend(telnet::subnegotiation(COM_PORT_OPTION, &p));
         }
+        let sent = Instant::now();
         self.send_raw(&settings)?;
         for code in [SET_BAUDRATE, SET_DATASIZE, SET_PARITY, SET_STOPSIZE] {
             if self
@@ -199,7 +321,7 @@ impl Rfc2217Port {
                 ));
             }
         }
-        Ok(())
+        Ok(sent.elapsed())
     }
 
     fn send_raw(&self, bytes: &[u8]) -> io::Result<()> {
@@ -248,71 +370,16 @@ impl Rfc2217Port {
         Ok(true)
     }
 
-    /// Decode `st.scratch[..n]`: data to the buffer, controls handled.
+    /// Decode `st.scratch[..n]`: data to the buffer, controls handled, the
+    /// negotiation replies sent.
     fn absorb(&self, st: &mut State, n: usize) -> io::Result<()> {
-        let mut data = Vec::new();
-        let mut controls = Vec::new();
-        let State {
-            decoder, scratch, ..
-        } = st;
-        decoder.feed(&scratch[..n], &mut data, &mut controls);
-        st.data.extend(data);
-        for c in controls {
-            self.control(st, c)?;
+        let scratch = std::mem::take(&mut st.scratch);
+        let replies = st.receive(&scratch[..n]);
+        st.scratch = scratch;
+        if replies.is_empty() {
+            return Ok(());
         }
-        Ok(())
-    }
-
-    /// Answer the server's option negotiation; file COM-PORT answers.
-    fn control(&self, st: &mut State, c: Control) -> io::Result<()> {
-        match c {
-            Control::Negotiate { verb, option } => {
-                let i = option as usize;
-                let (side, on) = match verb {
-                    DO => {
-                        if option == COM_PORT_OPTION {
-                            st.com_port = true;
-                        }
-                        (
-                            &mut st.ours,
-                            matches!(option, BINARY | SGA | COM_PORT_OPTION),
-                        )
-                    }
-                    // BINARY and SGA are welcome; ECHO (and anything else)
-                    // is refused: an echoing server would send our own
-                    // bytes back as if the module had said them.
-                    WILL => (&mut st.theirs, matches!(option, BINARY | SGA)),
-                    DONT => (&mut st.ours, false),
-                    WONT => (&mut st.theirs, false),
-                    _ => return Ok(()),
-                };
-                if side[i] != Some(on) {
-                    side[i] = Some(on);
-                    let reply = match (verb, on) {
-                        (DO | DONT, true) => WILL,
-                        (DO | DONT, false) => WONT,
-                        (_, true) => DO,
-                        (_, false) => DONT,
-                    };
-                    self.send_raw(&telnet::negotiate(reply, option))?;
-                }
-            }
-            Control::Subnegotiation { option, data } => {
-                if option != COM_PORT_OPTION {
-                    return Ok(());
-                }
-                if let Some((&code, payload)) = data.split_first() {
-                    // Answers to our commands are code + 100; line and modem
-                    // state notifications (106, 107) and flow-control
-                    // requests (108, 109) carry nothing the loader needs.
-                    if (SERVER_OFFSET + SET_BAUDRATE..=SERVER_OFFSET + SET_CONTROL).contains(&code)
-                    {
-                        st.answers.push((code - SERVER_OFFSET, payload.to_vec()));
-                    }
-                }
-            }
-        }
-        Ok(())
+        self.send_raw(&replies)
     }
 
     /// Wait for the server's answer to `code` whose payload `accept`s.
@@ -348,7 +415,7 @@ impl Rfc2217Port {
         // Answers for this line only (request, on, off): a late answer about
         // flow control or the other line is not a verdict on this one.
         let family = [values.0 - 1, values.0, values.1];
-        let deadline = Instant::now() + CONTROL_TIMEOUT;
+        let deadline = Instant::now() + self.control_timeout;
         let answer = self.await_answer(&mut st, SET_CONTROL, deadline, |p| {
             p.first().is_some_and(|v| family.contains(v))
         })?;
@@ -356,8 +423,8 @@ impl Rfc2217Port {
             Some([v]) if *v == value => return Ok(()),
             Some(_) => format!("the server cannot set {name} (it answered with another state)"),
             None => format!(
-                "the server did not confirm {name} within {} s",
-                CONTROL_TIMEOUT.as_secs()
+                "the server did not confirm {name} within {} ms",
+                self.control_timeout.as_millis()
             ),
         };
         st.no_control = Some(why.clone());
