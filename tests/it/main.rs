@@ -20,4 +20,5 @@ mod house;
 mod monitor;
 mod probe;
 mod probe_matrix;
+mod registry;
 mod serial;
