@@ -21,5 +21,6 @@ mod interactive;
 mod monitor;
 mod probe;
 mod probe_matrix;
+mod registry;
 mod serial;
 mod sweep;
