@@ -169,7 +169,7 @@ pub fn mqtt_state(n: i64) -> (&'static str, &'static str) {
         ),
         5 => (
             "MQTT_CONNECT_UNAUTHORIZED",
-            "most often a wrong or rotated password (mosquitto answers 5, not 4, for a bad password): re-export the broker password file (`espmqtt broker export`) and reload the broker, or give the device its current password; otherwise the device's user does not exist or the broker's ACL refuses it",
+            "most often a wrong or rotated password (mosquitto answers 5, not 4, for a bad password): flash the device's current config (`espmqtt flash --device NAME --config-only`) or re-export the broker's password file and reload it; else the user is missing on the broker, or its ACL refuses this client id",
         ),
         _ => ("unknown", "not a PubSubClient state"),
     }
