@@ -279,7 +279,7 @@ fn capture_chain(
             certificate: None,
             message: format!(
                 "{}: no ESP8266 can connect (`espmqtt probe` fails with tls13_only)",
-                crate::tls::analysis::tls13_only_message()
+                crate::tls::names::tls13_only_message()
             ),
         });
     }

@@ -201,21 +201,28 @@ fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
     let cfg = paths.load_config()?;
     let f = &mut args.flags;
     if args.target.is_none() && !cfg.broker.host.is_empty() {
-        args.target = Some(
-            crate::target::Target {
-                host: cfg
-                    .broker
+        // The firmware connects to its connect_name() (app.cpp): the
+        // configured server name when there is one — the core resolves the
+        // name it sends as SNI — else the host. So does the probe.
+        let host = cfg
+            .broker
+            .servername
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| {
+                cfg.broker
                     .host
                     .trim_start_matches('[')
                     .trim_end_matches(']')
-                    .to_string(),
+                    .to_string()
+            });
+        args.target = Some(
+            crate::target::Target {
+                host,
                 port: cfg.broker.port,
             }
             .display(),
         );
-        if f.servername.is_none() {
-            f.servername = cfg.broker.servername.clone();
-        }
     }
     let rel = |p: &std::path::Path| {
         if p.is_absolute() {

@@ -20,4 +20,5 @@ mod house;
 mod monitor;
 mod ota;
 mod probe;
+mod probe_matrix;
 mod serial;
