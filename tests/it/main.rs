@@ -21,4 +21,5 @@ mod monitor;
 mod ota;
 mod probe;
 mod probe_matrix;
+mod registry;
 mod serial;
