@@ -548,6 +548,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Baud rate for writing with the flasher stub (the ROM always uses 115200)')
             [CompletionResult]::new('--baud', '--baud', [CompletionResultType]::ParameterName, 'Baud rate for writing with the flasher stub (the ROM always uses 115200)')
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Which loader writes: auto (the cheaper by the modelled wire and flash time: the ROM for a config blob, the stub for firmware), stub (compressed, MD5-verified), rom (115200, each block checked by the ROM)')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Firmware image (.bin) to write at 0x0')
             [CompletionResult]::new('--firmware', '--firmware', [CompletionResultType]::ParameterName, 'Firmware image (.bin) to write at 0x0')
             [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Also write this device''s config blob (from the registry) at flash_size - 0x5000')

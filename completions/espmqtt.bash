@@ -1273,7 +1273,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__flash)
-            opts="-p -b -f -q -v -h -V --port --baud --no-stub --firmware --device --config-only --read-config --flash-mode --flash-size --after --force --rebind --show-secrets --devices --wait --wait-timeout --poll --attempts --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-p -b -f -q -v -h -V --port --baud --no-stub --path --firmware --device --config-only --read-config --flash-mode --flash-size --after --force --rebind --show-secrets --devices --wait --wait-timeout --poll --attempts --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1293,6 +1293,10 @@ _espmqtt() {
                     ;;
                 -b)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -W "auto stub rom" -- "${cur}"))
                     return 0
                     ;;
                 --firmware)

@@ -503,6 +503,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --port 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once'
             cand -b 'Baud rate for writing with the flasher stub (the ROM always uses 115200)'
             cand --baud 'Baud rate for writing with the flasher stub (the ROM always uses 115200)'
+            cand --path 'Which loader writes: auto (the cheaper by the modelled wire and flash time: the ROM for a config blob, the stub for firmware), stub (compressed, MD5-verified), rom (115200, each block checked by the ROM)'
             cand -f 'Firmware image (.bin) to write at 0x0'
             cand --firmware 'Firmware image (.bin) to write at 0x0'
             cand --device 'Also write this device''s config blob (from the registry) at flash_size - 0x5000'

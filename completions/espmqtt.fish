@@ -370,6 +370,9 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s h -l help -d '
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s p -l port -d 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s b -l baud -d 'Baud rate for writing with the flasher stub (the ROM always uses 115200)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l path -d 'Which loader writes: auto (the cheaper by the modelled wire and flash time: the ROM for a config blob, the stub for firmware), stub (compressed, MD5-verified), rom (115200, each block checked by the ROM)' -r -f -a "auto\t'The cheaper of the two by the model'
+stub\t'The flasher stub: compressed, MD5 of every region on the module'
+rom\t'The ROM loader alone at 115200: each block checked by the ROM'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s f -l firmware -d 'Firmware image (.bin) to write at 0x0' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l device -d 'Also write this device\'s config blob (from the registry) at flash_size - 0x5000' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l flash-mode -d 'Flash mode to put in the image header (esptool --flash-mode)' -r -f -a "keep\t''

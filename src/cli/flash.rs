@@ -97,6 +97,15 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
             registry_updated = true;
         }
     }
+    if let Some(path) = &report.path {
+        ctx.detail(path.describe());
+        if path.chosen == crate::flash::cost::Loader::Rom && !path.rom_also_erases.is_empty() {
+            ctx.detail(format!(
+                "the ROM's erase quirk also erased {} (docs/DEVICE.md)",
+                path.rom_also_erases.join(", ")
+            ));
+        }
+    }
     for w in &report.warnings {
         ctx.warn(w);
     }
@@ -184,8 +193,13 @@ fn render(out: &FlashOutput) -> String {
                 g.sent, g.seconds, g.attempts
             ),
             RegionAction::Written => format!(
-                "written ({} bytes sent) in {:.1} s, verified",
-                g.sent, g.seconds
+                "written ({} bytes sent) in {:.1} s, verified{}",
+                g.sent,
+                g.seconds,
+                match g.verify {
+                    flasher::Verify::Md5 => "",
+                    flasher::Verify::RomReadback => " block by block by the ROM",
+                }
             ),
         };
         s.push_str(&format!(

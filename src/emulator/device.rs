@@ -266,6 +266,11 @@ impl Device {
         Self::packet(op, self.value_field(), data, &self.status_ok())
     }
 
+    /// The ROM's answer to a block whose read-back differs (`flip-bit`).
+    pub fn read_back_failed(&self, op: u8) -> Packet {
+        self.err(op, rom_error::FLASH_WRITE_ERROR)
+    }
+
     fn err(&self, op: u8, code: u8) -> Packet {
         Self::packet(op, self.value_field(), &[], &self.status_err(code))
     }
@@ -594,6 +599,13 @@ impl Device {
         else {
             return self.one(self.err(req.op, rom_error::FLASH_WRITE_ERROR));
         };
+        // The ROM reads the block back (docs/DEVICE.md, "Error codes",
+        // 0x08): programming over bits that were not erased shows here.
+        let a = addr as usize;
+        if self.flash.contents().get(a..a + payload.len()) != Some(payload) {
+            self.dirty = true;
+            return self.one(self.err(req.op, rom_error::FLASH_WRITE_ERROR));
+        }
         self.dirty = true;
         self.wrote_any = true;
         Step {

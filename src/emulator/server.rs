@@ -558,7 +558,7 @@ impl Session<'_> {
             return Ok(());
         }
         self.last_t0 = t0;
-        let step = self.device.handle(&frame);
+        let mut step = self.device.handle(&frame);
         let ready = t0 + step.pre;
         self.busy_until = ready + step.post;
         for e in &step.effects {
@@ -568,6 +568,22 @@ impl Session<'_> {
                 // new rate from now on (the reply itself still goes out at
                 // the old one).
                 self.baud.store(*b, Ordering::SeqCst);
+            }
+        }
+        if let Some((addr, len)) = step.wrote {
+            if lock(faults).on_flash_write() {
+                // Flip a bit in the middle of what was just written.
+                self.device.flash.flip_bit(addr + len / 2, (addr % 8) as u8);
+                self.device.dirty = true;
+                self.report_faults();
+                if !matches!(self.device.mode, Mode::Stub(_)) {
+                    // The ROM reads each block back after programming it
+                    // and answers 0x08 on a mismatch (docs/DEVICE.md,
+                    // "Error codes"); the stub acknowledges before writing.
+                    for p in &mut step.replies {
+                        *p = self.device.read_back_failed(p.reply_to.unwrap_or(0));
+                    }
+                }
             }
         }
         for mut p in step.replies {
@@ -586,14 +602,6 @@ impl Session<'_> {
                 self.corrupt(&mut p);
             }
             self.send_at(ready, &p)?;
-        }
-        if let Some((addr, len)) = step.wrote {
-            if lock(faults).on_flash_write() {
-                // Flip a bit in the middle of what was just written.
-                self.device.flash.flip_bit(addr + len / 2, (addr % 8) as u8);
-                self.device.dirty = true;
-                self.report_faults();
-            }
         }
         for e in step.effects {
             match e {

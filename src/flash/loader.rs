@@ -711,9 +711,9 @@ impl Loader {
         })
     }
 
-    /// Write `data` at `offset` with the stub: zlib level 9 (as esptool),
-    /// FLASH_DEFL_* in 16 KiB blocks; the closing FLASH_DEFL_END surfaces the
-    /// last block's error (the stub acknowledges a block before writing it,
+    /// Write `data` at `offset` with the stub: `compressed` is its zlib
+    /// stream (`deflate.rs`), sent as FLASH_DEFL_* in 16 KiB blocks; the
+    /// closing FLASH_DEFL_END surfaces the last block's error (the stub acknowledges a block before writing it,
     /// docs/DEVICE.md, "How the stub differs from the ROM"). `on_progress` gets
     /// uncompressed bytes done.
     pub fn write_deflated(
@@ -752,13 +752,13 @@ impl Loader {
     /// KiB FLASH_DATA blocks padded with 0xFF (docs/DEVICE.md, "Checksum").
     /// Trailing blocks that are all 0xFF are not sent: FLASH_BEGIN already
     /// erased them. No FLASH_END — it would make the ROM leave the loader
-    /// (docs/DEVICE.md, "Commands").
+    /// (docs/DEVICE.md, "Commands"). Returns the block bytes sent.
     pub fn write_rom(
         &mut self,
         offset: u32,
         data: &[u8],
         on_progress: &mut dyn FnMut(u64),
-    ) -> FlashResult<()> {
+    ) -> FlashResult<usize> {
         let block = ROM_BLOCK_SIZE as usize;
         let total_blocks = data.len().div_ceil(block);
         let used = data
@@ -792,7 +792,7 @@ impl Loader {
             on_progress(((seq + 1) * block).min(data.len()) as u64);
         }
         on_progress(data.len() as u64);
-        Ok(())
+        Ok(used * block)
     }
 
     /// READ_FLASH with the stub's acknowledgement flow (docs/DEVICE.md, "MD5
@@ -877,16 +877,6 @@ impl Loader {
 pub fn md5_of(data: &[u8]) -> [u8; 16] {
     use md5::{Digest, Md5};
     Md5::digest(data).into()
-}
-
-/// zlib level 9, as esptool (`zlib.compress(image, 9)`, docs/DEVICE.md,
-/// "Compressed writes").
-pub fn compress(data: &[u8]) -> Vec<u8> {
-    use flate2::{write::ZlibEncoder, Compression};
-    let mut enc = ZlibEncoder::new(Vec::with_capacity(data.len() / 2), Compression::best());
-    // Writing into a Vec cannot fail.
-    let _ = enc.write_all(data);
-    enc.finish().unwrap_or_default()
 }
 
 #[cfg(test)]

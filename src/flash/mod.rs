@@ -7,6 +7,8 @@
 //! verified report out; what the CLI and fleet flashing call). [`image`] and
 //! [`layout`] know the ESP8266 image header and where things live in flash.
 
+pub mod cost;
+pub mod deflate;
 pub mod error;
 pub mod flasher;
 pub mod image;
