@@ -57,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--min-days', '--min-days', [CompletionResultType]::ParameterName, 'Exit 1 when the leaf expires within N days')
             [CompletionResult]::new('--warn-days', '--warn-days', [CompletionResultType]::ParameterName, 'Warn when the leaf expires within N days')
             [CompletionResult]::new('--emit', '--emit', [CompletionResultType]::ParameterName, 'Print paste-ready configuration instead of the summary: C++ for the ESP8266 Arduino core (all three trust modes) or Tasmota commands')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'With --emit arduino: PEM bundle the chain''s root is looked up in before the system store (a private CA, or the root the server does not send), so the `ca` block pins the root and not an intermediate')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('--no-sni', '--no-sni', [CompletionResultType]::ParameterName, 'Send no SNI: what a device that connects by IP address is shown')

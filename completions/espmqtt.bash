@@ -1223,7 +1223,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__fingerprint)
-            opts="-q -v -h -V --servername --no-sni --tls12 --timeout --file --expect --min-days --warn-days --emit --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --servername --no-sni --tls12 --timeout --file --expect --min-days --warn-days --emit --ca-file --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1255,6 +1255,10 @@ _espmqtt() {
                     ;;
                 --emit)
                     COMPREPLY=($(compgen -W "arduino tasmota" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)

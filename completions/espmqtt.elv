@@ -53,6 +53,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --min-days 'Exit 1 when the leaf expires within N days'
             cand --warn-days 'Warn when the leaf expires within N days'
             cand --emit 'Print paste-ready configuration instead of the summary: C++ for the ESP8266 Arduino core (all three trust modes) or Tasmota commands'
+            cand --ca-file 'With --emit arduino: PEM bundle the chain''s root is looked up in before the system store (a private CA, or the root the server does not send), so the `ca` block pins the root and not an intermediate'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand --no-sni 'Send no SNI: what a device that connects by IP address is shown'

@@ -55,6 +55,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l min-days
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l warn-days -d 'Warn when the leaf expires within N days' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l emit -d 'Print paste-ready configuration instead of the summary: C++ for the ESP8266 Arduino core (all three trust modes) or Tasmota commands' -r -f -a "arduino\t'C++ for the ESP8266 Arduino core: setFingerprint, setKnownKey, setTrustAnchors'
 tasmota\t'Tasmota\'s public-key fingerprint (MqttFingerprint1/2 commands)'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l ca-file -d 'With --emit arduino: PEM bundle the chain\'s root is looked up in before the system store (a private CA, or the root the server does not send), so the `ca` block pins the root and not an intermediate' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F

@@ -262,13 +262,19 @@ fn export_dynsec(
     reg: &Registry,
     prefix: &str,
 ) -> Result<DynsecExportReport> {
-    let existing = match std::fs::read_to_string(file) {
-        Ok(t) => Some(serde_json::from_str::<serde_json::Value>(&t).map_err(|e| {
+    // Bounded like every input: --dynsec /dev/zero is an error, not a hang.
+    let existing = if file.exists() {
+        let t = crate::files::read_input_text(
+            file,
+            crate::files::MAX_IMAGE_INPUT,
+            "dynamic-security.json",
+        )?;
+        Some(serde_json::from_str::<serde_json::Value>(&t).map_err(|e| {
             Error::usage(format!("{} is not a JSON file: {e}", file.display()))
                 .with_help("point --dynsec at mosquitto's dynamic-security.json, or at a new file")
-        })?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(file, e)),
+        })?)
+    } else {
+        None
     };
     let devices = dynsec_devices(reg)?;
     let doc = dynsec::render_file(existing.as_ref(), &devices, prefix)?;
@@ -325,14 +331,26 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
     for w in &report.warnings {
         ctx.warn(w);
     }
-    ctx.emit(&report, |_| {
-        mosquitto_text(
-            &report,
-            a.port,
-            amqtt_report.as_ref(),
-            dynsec_report.as_ref(),
-        )
-    });
+    ctx.wrote(&report.passwd, crate::files::PRIVATE);
+    ctx.wrote(&report.acl, crate::files::PRIVATE);
+    ctx.wrote(&report.conf, crate::files::PUBLIC);
+    if let Some(ca) = &report.ca_bundle {
+        ctx.wrote(ca, crate::files::PUBLIC);
+    }
+    // `-q`: the directory alone.
+    let dir = format!("{}\n", report.dir.display());
+    ctx.emit_result(
+        &report,
+        || dir,
+        |_| {
+            mosquitto_text(
+                &report,
+                a.port,
+                amqtt_report.as_ref(),
+                dynsec_report.as_ref(),
+            )
+        },
+    );
     Ok(ExitStatus::Success)
 }
 

@@ -292,7 +292,12 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
         secrets_shown: args.show_secrets,
         warnings,
     };
-    ctx.emit(&report, |_| render_new(&report, &reg.location()));
+    let names: String = report
+        .created
+        .iter()
+        .map(|d| format!("{}\n", d.name))
+        .collect();
+    ctx.emit_result(&report, || names, |_| render_new(&report, &reg.location()));
     if duplicates.is_empty() || args.skip_existing {
         Ok(ExitStatus::Success)
     } else {
@@ -961,7 +966,9 @@ struct ImportReport {
 }
 
 fn run_import(args: ImportArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let text = std::fs::read_to_string(&args.file).map_err(|e| Error::io(&args.file, e))?;
+    // A dump holds a few KiB per device; the bound keeps /dev/zero from
+    // exhausting memory.
+    let text = crate::files::read_input_text(&args.file, 256 << 20, "registry dump")?;
     let dump = Dump::parse(&text).map_err(|e| e.context(args.file.display().to_string()))?;
     let (_, reg) = open(ctx)?;
     reg.load(&dump)?;

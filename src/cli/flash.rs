@@ -426,12 +426,29 @@ fn show_config(bytes: &[u8], offset: u32, show_secrets: bool, ctx: &Ctx) -> Resu
     struct ReadConfig {
         offset: u32,
         config: serde_json::Value,
+        /// The certificates in the blob, summarised (`config` has the DER).
+        certificates: BlobCertificates,
     }
-    let r = ReadConfig { offset, config };
-    ctx.emit(&r, |_| {
+    let certificates = BlobCertificates::of(&blob);
+    let r = ReadConfig {
+        offset,
+        config,
+        certificates,
+    };
+    ctx.emit(&r, |c| {
         let mut s = format!("config blob at 0x{offset:x} ({len} bytes)\n");
         if let Some(map) = r.config.as_object() {
             for (k, v) in map {
+                let summaries = match k.as_str() {
+                    "trust_anchors" => Some(&r.certificates.trust_anchors),
+                    "client_cert" => Some(&r.certificates.client_cert),
+                    _ => None,
+                };
+                // Certificates as people read them; the DER hex only with -v.
+                if let Some(list) = summaries.filter(|_| c.verbose == 0) {
+                    s.push_str(&render_certificates(k, list));
+                    continue;
+                }
                 let v = match v {
                     serde_json::Value::String(t) => t.clone(),
                     other => other.to_string(),
@@ -442,4 +459,59 @@ fn show_config(bytes: &[u8], offset: u32, show_secrets: bool, ctx: &Ctx) -> Resu
         s
     });
     Ok(ExitStatus::Success)
+}
+
+/// Summaries of the certificates a config blob carries.
+#[derive(serde::Serialize)]
+struct BlobCertificates {
+    trust_anchors: Vec<crate::tls::cert::CertSummary>,
+    client_cert: Vec<crate::tls::cert::CertSummary>,
+}
+
+impl BlobCertificates {
+    fn of(blob: &crate::device::blob::ConfigBlob) -> Self {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let summarize = |ders: &[Vec<u8>]| {
+            ders.iter()
+                .enumerate()
+                .map(|(i, der)| crate::tls::cert::summarize(i, der, now))
+                .collect()
+        };
+        BlobCertificates {
+            trust_anchors: summarize(&blob.trust_anchors),
+            client_cert: summarize(&blob.client_cert),
+        }
+    }
+}
+
+/// `trust_anchors` / `client_cert` of `--read-config` in text: subject,
+/// issuer, validity and SHA-256 per certificate.
+fn render_certificates(key: &str, list: &[crate::tls::cert::CertSummary]) -> String {
+    if list.is_empty() {
+        return format!("  {key:<16} none\n");
+    }
+    let mut s = format!(
+        "  {key:<16} {} certificate{}\n",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" }
+    );
+    for c in list {
+        if let Some(e) = &c.parse_error {
+            s.push_str(&format!("    #{} does not parse: {e}\n", c.index));
+        } else {
+            s.push_str(&format!("    #{} subject  {}\n", c.index, c.subject));
+            s.push_str(&format!("       issuer   {}\n", c.issuer));
+            let left = if c.days_left < 0 {
+                format!("expired {} days ago", -c.days_left)
+            } else {
+                format!("{} days left", c.days_left)
+            };
+            s.push_str(&format!(
+                "       valid    {} → {} ({left})\n",
+                c.not_before, c.not_after
+            ));
+        }
+        s.push_str(&format!("       SHA-256  {}\n", c.sha256));
+    }
+    s
 }

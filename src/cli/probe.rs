@@ -158,7 +158,12 @@ pub fn run(mut args: ProbeArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let opts = options(args)?;
     let progress = super::progress::for_ctx(ctx);
     let report = probe::run(opts, progress.as_ref());
-    ctx.emit(&report, |c| render(&report, c));
+    // `-q`: the verdict word alone; the exit code says the same.
+    let verdict = serde_json::to_value(report.verdict)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| format!("{s}\n")))
+        .unwrap_or_default();
+    ctx.emit_result(&report, || verdict, |c| render(&report, c));
     Ok(match report.verdict {
         Verdict::Ok => ExitStatus::Success,
         Verdict::Fail => ExitStatus::CheckFailed,

@@ -30,6 +30,15 @@ impl BarProgress {
 
 impl Progress for BarProgress {
     fn start(&self, label: &str, total: Option<u64>) {
+        // The previous bar leaves the screen before the next one draws its
+        // first frame; drawn the other way round, the new line lands after
+        // the old one and the old one is never cleared.
+        if let Ok(mut g) = self.bar.lock() {
+            if let Some(old) = g.take() {
+                finish(&old);
+            }
+        }
+        set_live(None);
         let bar = match total {
             Some(t) => {
                 let b = ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr());
@@ -48,15 +57,14 @@ impl Progress for BarProgress {
                     ProgressStyle::with_template("{spinner} {msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
-                b.enable_steady_tick(std::time::Duration::from_millis(120));
                 b
             }
         };
         bar.set_message(label.to_string());
+        if total.is_none() {
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
         if let Ok(mut g) = self.bar.lock() {
-            if let Some(old) = g.take() {
-                finish(&old);
-            }
             *g = Some(bar.clone());
         }
         set_live(Some(bar));

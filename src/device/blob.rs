@@ -158,8 +158,8 @@ impl From<BlobError> for Error {
 /// The decoded (or to-be-encoded) settings of one device.
 ///
 /// [`ConfigBlob::to_json`] produces exactly the JSON object `blobdump` prints,
-/// with binary values as lower-case hex.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// with binary values as lower-case hex. `Debug` leaves the secrets out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConfigBlob {
     pub device_name: Option<String>,
     pub wifi_ssid: String,
@@ -196,6 +196,41 @@ pub struct ConfigBlob {
     pub heartbeat: u32,
     /// MQTT keepalive in seconds.
     pub keepalive: u16,
+}
+
+/// `<redacted>` for a secret that is set, `None` when it is not.
+fn redacted<T>(v: &Option<T>) -> Option<&'static str> {
+    v.as_ref().map(|_| "<redacted>")
+}
+
+impl std::fmt::Debug for ConfigBlob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigBlob")
+            .field("device_name", &self.device_name)
+            .field("wifi_ssid", &self.wifi_ssid)
+            .field("wifi_password", &redacted(&self.wifi_password))
+            .field("broker_host", &self.broker_host)
+            .field("broker_port", &self.broker_port)
+            .field("broker_sni", &self.broker_sni)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &redacted(&self.password))
+            .field("topic_prefix", &self.topic_prefix)
+            .field("trust", &self.trust)
+            .field("fingerprints", &self.fingerprints.len())
+            .field("pubkey", &self.pubkey.as_ref().map(Vec::len))
+            .field("trust_anchors", &self.trust_anchors.len())
+            .field("client_cert", &self.client_cert.len())
+            .field("client_key", &redacted(&self.client_key))
+            .field("tls_rx_buffer", &self.tls_rx_buffer)
+            .field("tls_tx_buffer", &self.tls_tx_buffer)
+            .field("tls_min_version", &self.tls_min_version)
+            .field("tls_max_version", &self.tls_max_version)
+            .field("ntp_servers", &self.ntp_servers)
+            .field("heartbeat", &self.heartbeat)
+            .field("keepalive", &self.keepalive)
+            .finish()
+    }
 }
 
 impl Default for ConfigBlob {
@@ -806,7 +841,8 @@ impl ConfigBlob {
 /// The per-device half of a blob: what the registry holds for one device.
 /// Built by the caller from `crate::device::registry::DeviceRecord` (PEM → DER
 /// conversion: [`DeviceIdentity::from_pem`]) or directly in tests.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `Debug` leaves the password and the key out.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct DeviceIdentity {
     pub name: String,
     pub client_id: String,
@@ -816,6 +852,19 @@ pub struct DeviceIdentity {
     pub client_cert_der: Vec<Vec<u8>>,
     /// Client private key, DER.
     pub client_key_der: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for DeviceIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceIdentity")
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &redacted(&self.password))
+            .field("client_cert_der", &self.client_cert_der.len())
+            .field("client_key_der", &redacted(&self.client_key_der))
+            .finish()
+    }
 }
 
 impl DeviceIdentity {
@@ -1062,6 +1111,33 @@ impl DeviceIdentity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_leaves_every_secret_out() {
+        let blob = ConfigBlob {
+            wifi_password: Some("wifi-secret-1".into()),
+            password: Some("mqtt-secret-2".into()),
+            client_key: Some(b"key-secret-3".to_vec()),
+            ..ConfigBlob::default()
+        };
+        let id = DeviceIdentity {
+            name: "d".into(),
+            password: Some("mqtt-secret-2".into()),
+            client_key_der: Some(b"key-secret-3".to_vec()),
+            ..DeviceIdentity::default()
+        };
+        for text in [format!("{blob:?}"), format!("{blob:#?}"), format!("{id:?}")] {
+            for secret in [
+                "wifi-secret-1",
+                "mqtt-secret-2",
+                "key-secret-3",
+                "107, 101, 121",
+            ] {
+                assert!(!text.contains(secret), "{text}");
+            }
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+    }
 
     fn sample() -> ConfigBlob {
         ConfigBlob {

@@ -169,7 +169,7 @@ pub fn mqtt_state(n: i64) -> (&'static str, &'static str) {
         ),
         5 => (
             "MQTT_CONNECT_UNAUTHORIZED",
-            "the broker does not authorise this client: check the broker's ACL and that the device's user exists",
+            "the broker does not authorise this client; mosquitto answers so for a wrong password too, so first suspect a wrong or rotated password: flash the device's current config (`espmqtt flash --device NAME --config-only`) or re-export the broker's password file and reload it; else the user is missing on the broker, or its ACL refuses this client id",
         ),
         _ => ("unknown", "not a PubSubClient state"),
     }

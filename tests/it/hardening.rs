@@ -656,3 +656,208 @@ fn broker_export_owner_lets_a_dropping_mosquitto_read_its_files() {
         && crate::support::still_running(&mut child);
     assert!(up, "mosquitto could not read the exported files");
 }
+
+/// `flash --read-config` shows the blob's certificates as subject, issuer,
+/// validity and SHA-256; the DER hex only with `-v`; JSON has both.
+#[test]
+fn read_config_summarises_certificates() {
+    let env = Env::new();
+    let pki = TestPki::new(env.path(), Alg::EcP256);
+    env.run(&[
+        "init",
+        "--broker",
+        "localhost:8883",
+        "--wifi-ssid",
+        "home",
+        "--wifi-password",
+        "correct-horse",
+        "--topic-prefix",
+        "t",
+        "--trust",
+        "ca",
+        "--ca-file",
+        &pki.ca_file.display().to_string(),
+    ])
+    .assert_code(0);
+    env.run(&["ca", "init"]).assert_code(0);
+    env.run(&["device", "new", "d1", "--client-cert"])
+        .assert_code(0);
+    let emu = crate::support::emulator::Emulator::start(&env, &["--baud-model", "off"]);
+    let url = emu.url();
+    env.run(&["flash", "--port", &url, "--device", "d1", "--config-only"])
+        .assert_code(0);
+    let r = env.run(&["flash", "--port", &url, "--read-config"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains("subject  CN=espmqtt test CA"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("subject  CN=d1"), "{}", r.stdout);
+    assert!(r.stdout.contains("SHA-256  "), "{}", r.stdout);
+    assert!(r.stdout.contains("days left"), "{}", r.stdout);
+    // DER starts with 30 82 (SEQUENCE, two length bytes).
+    assert!(!r.stdout.contains("\"3082"), "{}", r.stdout);
+    assert!(!r.stdout.contains("correct-horse"), "{}", r.stdout);
+    let r = env.run(&["flash", "--port", &url, "--read-config", "-v"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("\"3082"), "{}", r.stdout);
+    let (r, v) = env.run_json(&["flash", "--port", &url, "--read-config"]);
+    r.assert_code(0);
+    let ta = &v["certificates"]["trust_anchors"][0];
+    assert_eq!(ta["subject"], "CN=espmqtt test CA");
+    assert!(ta["sha256"].as_str().is_some_and(|h| h.len() == 95), "{ta}");
+    assert_eq!(v["certificates"]["client_cert"][0]["subject"], "CN=d1");
+    assert!(v["config"]["trust_anchors"][0]
+        .as_str()
+        .is_some_and(|h| h.starts_with("3082")));
+}
+
+/// `-q` prints only the result (`X=$(espmqtt … -q)` captures just that, and
+/// nothing lands on stderr); `-v` adds the files touched, with their mode.
+#[test]
+fn quiet_prints_only_the_result_and_verbose_the_files_touched() {
+    let env = Env::new();
+    let q = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.push("-q");
+        let r = env.run(&a);
+        assert!(r.stderr.is_empty(), "{args:?} -q: {}", r.stderr);
+        r
+    };
+    let r = q(&[
+        "init",
+        "--broker",
+        "127.0.0.1:8883",
+        "--wifi-ssid",
+        "home",
+        "--wifi-password",
+        "correct-horse",
+        "--topic-prefix",
+        "t",
+        "--trust",
+        "insecure",
+    ]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.trim_end().ends_with("espmqtt.toml"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.stdout.lines().count(), 1);
+    let r = q(&["device", "new", "qa", "qb"]);
+    r.assert_code(0);
+    assert_eq!(r.stdout, "qa\nqb\n");
+    let r = q(&["device", "config", "qa", "--out", "qa.bin"]);
+    r.assert_code(0);
+    assert_eq!(r.stdout.trim_end(), "qa.bin");
+    let r = q(&["broker", "export", "--mosquitto", "b"]);
+    r.assert_code(0);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    assert!(r.stdout.trim_end().ends_with('b'), "{}", r.stdout);
+    let r = q(&["probe", "127.0.0.1:1"]);
+    r.assert_code(3);
+    assert_eq!(r.stdout, "unreachable\n");
+    let cert = pki::self_signed("q.example", &["q.example"], Alg::EcP256, |_| {});
+    let (crt, key) = cert.write(env.path(), "q");
+    let server = OpensslServer::start(&[
+        "-cert",
+        &crt.display().to_string(),
+        "-key",
+        &key.display().to_string(),
+    ]);
+    let r = q(&["fingerprint", &server.addr()]);
+    r.assert_code(0);
+    let fp = r.stdout.trim_end();
+    assert_eq!(fp.len(), 59, "{fp}");
+    assert_eq!(fp.matches(':').count(), 19, "{fp}");
+
+    // -v: every file written, with its mode.
+    let r = env.run(&["broker", "export", "--mosquitto", "b", "-v"]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("passwd (mode 0600)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("mosquitto.conf (mode 0644)"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["device", "config", "qa", "--out", "qa.bin", "-v"]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("qa.bin (mode 0600)"), "{}", r.stderr);
+    let r = env.run(&["fingerprint", &server.addr(), "-v"]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("TLS handshake"), "{}", r.stderr);
+}
+
+/// `ca` trust pins the root when it can be found (system store, --ca-file),
+/// and warns when only an intermediate is available: `fingerprint --emit
+/// arduino` and `init --from-broker` alike.
+#[test]
+fn ca_trust_pins_the_root_or_warns_about_the_intermediate() {
+    let env = Env::new();
+    let root = pki::ca("hardening root", Alg::EcP256);
+    let inter = pki::intermediate("hardening intermediate", Alg::EcP256, &root);
+    let leaf = pki::leaf("localhost", &["localhost"], Alg::EcP256, &inter);
+    let (root_crt, _) = root.write(env.path(), "root");
+    let (inter_crt, _) = inter.write(env.path(), "inter");
+    let (leaf_crt, leaf_key) = leaf.write(env.path(), "leaf");
+    let p = |x: &Path| x.display().to_string();
+    // The server sends leaf + intermediate, never the root.
+    let server = OpensslServer::start(&[
+        "-cert",
+        &p(&leaf_crt),
+        "-key",
+        &p(&leaf_key),
+        "-cert_chain",
+        &p(&inter_crt),
+    ]);
+    let addr = format!("localhost:{}", server.port);
+    let root_line = root.cert_pem.lines().nth(1).unwrap().to_string();
+    let r = env.run(&["fingerprint", &addr, "--emit", "arduino"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("intermediate"), "{}", r.stdout);
+    assert!(r.stdout.contains("--ca-file"), "{}", r.stdout);
+    let r = env.run(&[
+        "fingerprint",
+        &addr,
+        "--emit",
+        "arduino",
+        "--ca-file",
+        &p(&root_crt),
+    ]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains(&root_line),
+        "root not pinned:\n{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("NOT a root"), "{}", r.stdout);
+
+    let init = |dir: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "init",
+            "--from-broker",
+            &addr,
+            "--wifi-ssid",
+            "h",
+            "--wifi-password",
+            "12345678",
+            "--topic-prefix",
+            "t",
+            "--trust",
+            "ca",
+        ];
+        a.extend_from_slice(extra);
+        espmqtt(&env).current_dir(dir).args(a).run()
+    };
+    let d1 = tempfile::tempdir().unwrap();
+    let r = init(d1.path(), &[]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("intermediate"), "{}", r.stderr);
+    let d2 = tempfile::tempdir().unwrap();
+    let r = init(d2.path(), &["--ca-file", &p(&root_crt)]);
+    r.assert_code(0);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    let toml = std::fs::read_to_string(d2.path().join("espmqtt.toml")).unwrap();
+    assert!(toml.contains("root.crt"), "{toml}");
+}

@@ -309,7 +309,7 @@ fn tls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
     };
     if let Some(file) = std::env::var_os("PGSSLROOTCERT").filter(|v| !v.is_empty()) {
         let file = std::path::PathBuf::from(file);
-        let pem = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+        let pem = crate::files::read_input(&file, crate::files::MAX_TEXT_INPUT, "CA certificate")?;
         let mut n = 0;
         for c in rustls_pemfile::certs(&mut pem.as_slice()) {
             let c =
