@@ -455,6 +455,12 @@ fn probe_device_leaves_no_file_under_espmqtt_tmp() {
         .map(|d| d.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "left behind: {left:?}");
+    // A device without a certificate: the fix names the command that issues one.
+    env.run(&["device", "new", "d2"]).assert_code(0);
+    let (run, r) = probe(&env, &["--device", "d2"]);
+    run.assert_code(1);
+    let f = r.expect_finding("client_certificate_required", "fatal");
+    assert!(f.fix.contains("espmqtt device cert"), "{}", f.fix);
 }
 
 /// `probe --username` without `--client-id` connects as the user name

@@ -188,6 +188,13 @@ fn hostile_values_never_panic() {
     let addr_in_use = holder.local_addr().unwrap().to_string();
     let mut cases = VecDeque::new();
     let mut swept_args = 0;
+    // Global flags (`--config`, `--format`) are swept on every command.
+    let globals: Vec<(String, Kind)> = espmqtt::cli::command()
+        .get_arguments()
+        .filter(|a| a.is_global_set() && a.get_action().takes_values())
+        .filter_map(|a| Some((format!("--{}", a.get_long()?), kind_of(a))))
+        .collect();
+    assert!(globals.iter().any(|(f, _)| f == "--config"), "{globals:?}");
     for path in command_paths() {
         let cmd = find_command(&path);
         if path.is_empty() || cmd.has_subcommands() {
@@ -221,6 +228,18 @@ fn hostile_values_never_panic() {
                         may_run_on,
                     });
                 }
+            }
+        }
+        for (flag, kind) in &globals {
+            for value in values_for(*kind) {
+                let mut args = path.clone();
+                args.extend(base(&key, &addr_in_use).swap_remove(0).concat());
+                args.push(format!("{flag}={value}"));
+                cases.push_back(Case {
+                    dir: env.clone(),
+                    args,
+                    may_run_on: key == "emulate",
+                });
             }
         }
     }
