@@ -21,7 +21,9 @@
 //! A fleet run writes the same image to every module: [`compressed`] keeps
 //! each stream keyed by the SHA-256 of its input, so the image is
 //! compressed once per process, not once per module, and workers asking for
-//! the same image at once wait for the one computation.
+//! the same image at once wait for the one computation. The streams are not
+//! kept on disk: at 0.36 s of CPU hidden behind the stub upload, a cache
+//! under `.espmqtt/` would save no wall time and add a file to keep fresh.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
