@@ -184,6 +184,14 @@ int main(int argc, char** argv) {
   printf("%lu", (unsigned long)b.heartbeat);
   key("keepalive");
   printf("%u", (unsigned)b.keepalive);
+  key("config_version");
+  printf("%lu", (unsigned long)b.config_version);
+  key("update_key");
+  if (b.update_key != NULL) {
+    json_hex(b.update_key, kUpdateKeyLen);
+  } else {
+    fputs("null", stdout);
+  }
   puts("}");
   free(data);
   return 0;

@@ -46,11 +46,17 @@ pub enum DeviceCommand {
     Check,
     /// Write a device's config blob (Wi-Fi, broker, credentials, trust material).
     Config(super::device_config::DeviceConfigArgs),
+    /// Push each device's current config over MQTT as an authenticated update; wait for acks.
+    Push(super::ota::PushArgs),
+    /// Fleet update status: committed, staged and pending update, last ack, last seen.
+    Updates(super::ota::UpdatesArgs),
 }
 
 pub fn run(args: DeviceCommand, ctx: &Ctx) -> Result<ExitStatus> {
     match args {
         DeviceCommand::Config(a) => super::device_config::run(a, ctx),
+        DeviceCommand::Push(a) => super::ota::run_push(a, ctx),
+        DeviceCommand::Updates(a) => super::ota::run_updates(a, ctx),
         DeviceCommand::New(a) => run_new(a, ctx),
         DeviceCommand::List(a) => run_list(a, ctx),
         DeviceCommand::Show(a) => run_show(a, ctx),
@@ -678,13 +684,23 @@ The old secret keeps working until the broker files are exported again:
   espmqtt device rotate sensor-007
   espmqtt broker export --mosquitto /etc/mosquitto/espmqtt
   systemctl reload mosquitto
-  espmqtt flash --config-only --device sensor-007")]
+  espmqtt flash --config-only --device sensor-007
+Over the air, without a cable (docs/OTA.md; the broker gets the new password
+once the device has staged it):
+  espmqtt device rotate sensor-007 --over-the-air
+  espmqtt broker sync --dynsec mqtts://admin@broker.example.com")]
 pub struct RotateArgs {
     /// Device name.
     pub name: String,
     /// Print the new secret.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "over_the_air")]
     pub show_secrets: bool,
+    /// Deliver the new password as a config update over MQTT; the device keeps
+    /// the old one until the broker accepted the new one.
+    #[arg(long)]
+    pub over_the_air: bool,
+    #[command(flatten)]
+    pub operator: super::ota::OperatorArgs,
 }
 
 #[derive(Serialize)]
@@ -697,6 +713,9 @@ struct RotateReport {
 }
 
 fn run_rotate(args: RotateArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    if args.over_the_air {
+        return super::ota::run_rotate_ota(&args.name, &args.operator, ctx);
+    }
     let (_, reg) = open(ctx)?;
     let d = reg.rotate(&args.name)?;
     let report = RotateReport {

@@ -492,6 +492,7 @@ fn config_from_args(a: &InitArgs, root: &Path, material: &[Material]) -> Result<
             name: a.board.unwrap_or(Board::Esp07).to_string(),
         },
         ntp: Default::default(),
+        operator: None,
     })
 }
 

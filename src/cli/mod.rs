@@ -23,6 +23,7 @@ pub mod flash_args;
 pub mod flash_fleet;
 pub mod init;
 pub mod monitor;
+pub mod ota;
 pub mod ports;
 pub mod probe;
 
@@ -96,6 +97,9 @@ pub enum Command {
     /// Broker-side files for the whole fleet (mosquitto password file, ACL, config).
     #[command(subcommand)]
     Broker(broker::BrokerCommand),
+    /// The broker trust the fleet gets over MQTT: stage the next certificate, retire the old.
+    #[command(subcommand)]
+    Trust(ota::TrustCommand),
     /// Create espmqtt.toml (broker, Wi-Fi, topic prefix, trust mode, board).
     Init(init::InitArgs),
     /// Render the firmware template and compile it with arduino-cli or PlatformIO.
@@ -147,6 +151,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Device(a) => device::run(a, &ctx),
         Command::Ca(a) => ca::run(a, &ctx),
         Command::Broker(a) => broker::run(a, &ctx),
+        Command::Trust(a) => ota::run_trust(a, &ctx),
         Command::Init(a) => init::run(a, &ctx),
         Command::Build(a) => build::run(a, &ctx),
         Command::Flash(a) => flash::run(a, &ctx),

@@ -63,6 +63,13 @@ pub struct ProbeFlags {
     /// Take the settings of a registered device (needs the device registry).
     #[arg(long, value_name = "NAME")]
     pub device: Option<String>,
+    /// Check the device's (or, with --all, every device's) committed and staged
+    /// trust against the broker and the staged next certificate (docs/OTA.md).
+    #[arg(long)]
+    pub staged_trust: bool,
+    /// With --staged-trust: every active device.
+    #[arg(long, requires = "staged_trust", conflicts_with = "device")]
+    pub all: bool,
     /// MQTT user name.
     #[arg(long, short = 'u')]
     pub username: Option<String>,
@@ -154,6 +161,9 @@ fn parse_versions(s: &str) -> std::result::Result<(u16, u16), String> {
 }
 
 pub fn run(mut args: ProbeArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    if args.flags.staged_trust {
+        return super::ota::run_forecast(&args.target, &args.flags.device, args.flags.timeout, ctx);
+    }
     apply_project_defaults(&mut args, ctx)?;
     let opts = options(args)?;
     let progress = super::progress::for_ctx(ctx);

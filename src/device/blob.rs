@@ -67,7 +67,11 @@ pub mod entry {
     pub const HEARTBEAT: u8 = 19;
     pub const KEEPALIVE: u8 = 20;
     pub const DEVICE_NAME: u8 = 21;
+    pub const CONFIG_VERSION: u8 = 22;
+    pub const UPDATE_KEY: u8 = 23;
 }
+
+pub use super::update_key::{UpdateKey, UPDATE_KEY_LEN};
 
 /// Repeat limits (must match config_blob.h).
 pub const MAX_FINGERPRINTS: usize = 2;
@@ -196,6 +200,10 @@ pub struct ConfigBlob {
     pub heartbeat: u32,
     /// MQTT keepalive in seconds.
     pub keepalive: u16,
+    /// The update number that produced this config (0: written over serial).
+    pub config_version: u32,
+    /// Key for config updates over MQTT (`None`: the device takes none).
+    pub update_key: Option<UpdateKey>,
 }
 
 /// `<redacted>` for a secret that is set, `None` when it is not.
@@ -259,6 +267,8 @@ impl Default for ConfigBlob {
             ntp_servers: default_ntp(),
             heartbeat: 60,
             keepalive: 15,
+            config_version: 0,
+            update_key: None,
         }
     }
 }
@@ -295,6 +305,8 @@ struct BlobJson<'a> {
     ntp_servers: &'a [String],
     heartbeat: u32,
     keepalive: u16,
+    config_version: u32,
+    update_key: Option<String>,
 }
 
 /// "1.0" / "1.1" / "1.2" for a BearSSL version number.
@@ -354,6 +366,8 @@ fn field_name(t: u8) -> &'static str {
         entry::HEARTBEAT => "heartbeat",
         entry::KEEPALIVE => "keepalive",
         entry::DEVICE_NAME => "device_name",
+        entry::CONFIG_VERSION => "config_version",
+        entry::UPDATE_KEY => "update_key",
         _ => "unknown",
     }
 }
@@ -493,6 +507,13 @@ impl ConfigBlob {
         }
         w.entry(entry::HEARTBEAT, &self.heartbeat.to_le_bytes())?;
         w.entry(entry::KEEPALIVE, &self.keepalive.to_le_bytes())?;
+        // Absent means 0, so a blob written over serial stays as it was.
+        if self.config_version != 0 {
+            w.entry(entry::CONFIG_VERSION, &self.config_version.to_le_bytes())?;
+        }
+        if let Some(k) = &self.update_key {
+            w.entry(entry::UPDATE_KEY, &k.0)?;
+        }
 
         let len = w.out.len();
         if len > MAX_BLOB_LEN {
@@ -757,6 +778,15 @@ impl ConfigBlob {
                     let a = <[u8; 2]>::try_from(v).map_err(|_| bad("size is not 2"))?;
                     b.keepalive = u16::from_le_bytes(a);
                 }
+                entry::CONFIG_VERSION => {
+                    let a = <[u8; 4]>::try_from(v).map_err(|_| bad("size is not 4"))?;
+                    b.config_version = u32::from_le_bytes(a);
+                }
+                entry::UPDATE_KEY => {
+                    let k =
+                        <[u8; UPDATE_KEY_LEN]>::try_from(v).map_err(|_| bad("size is not 32"))?;
+                    b.update_key = Some(UpdateKey(k));
+                }
                 _ => {}
             }
         }
@@ -810,16 +840,19 @@ impl ConfigBlob {
             ntp_servers: &self.ntp_servers,
             heartbeat: self.heartbeat,
             keepalive: self.keepalive,
+            config_version: self.config_version,
+            update_key: self.update_key.as_ref().map(UpdateKey::to_hex),
         };
         serde_json::to_value(j).unwrap_or(serde_json::Value::Null)
     }
 
     /// [`ConfigBlob::to_json`] with the secrets (Wi-Fi password, MQTT
-    /// password, client key) replaced by `"<redacted>"`: for `flash
-    /// --read-config` and anything else printed without `--show-secrets`.
+    /// password, client key, update key) replaced by `"<redacted>"`: for
+    /// `flash --read-config` and anything else printed without
+    /// `--show-secrets`.
     pub fn to_json_redacted(&self, length: usize) -> serde_json::Value {
         let mut v = self.to_json(length);
-        for key in ["wifi_password", "password", "client_key"] {
+        for key in ["wifi_password", "password", "client_key", "update_key"] {
             if let Some(slot) = v.get_mut(key) {
                 if !slot.is_null() {
                     *slot = serde_json::Value::String("<redacted>".into());
@@ -852,6 +885,8 @@ pub struct DeviceIdentity {
     pub client_cert_der: Vec<Vec<u8>>,
     /// Client private key, DER.
     pub client_key_der: Option<Vec<u8>>,
+    /// Key for config updates over MQTT (`docs/OTA.md`).
+    pub update_key: Option<UpdateKey>,
 }
 
 impl std::fmt::Debug for DeviceIdentity {
@@ -897,6 +932,7 @@ impl DeviceIdentity {
             password: password.map(str::to_string),
             client_cert_der,
             client_key_der,
+            update_key: None,
         })
     }
 }
@@ -1087,6 +1123,8 @@ pub fn build_blob(
             .collect(),
         heartbeat: config.mqtt.heartbeat,
         keepalive: config.mqtt.keepalive,
+        config_version: 0,
+        update_key: device.update_key.clone(),
     };
     // Encode once so every limit (and the 4 KB ceiling) is checked here.
     blob.encode()?;
@@ -1097,14 +1135,16 @@ impl DeviceIdentity {
     /// The identity of a registry record (username and password are the
     /// registry's; certificate and key are converted from PEM to DER).
     pub fn from_record(rec: &crate::device::registry::DeviceRecord) -> Result<Self> {
-        DeviceIdentity::from_pem(
+        let mut id = DeviceIdentity::from_pem(
             &rec.name,
             &rec.client_id,
             Some(&rec.username),
             Some(&rec.secret),
             rec.client_cert_pem.as_deref(),
             rec.client_key_pem.as_deref(),
-        )
+        )?;
+        id.update_key = rec.update_key.clone();
+        Ok(id)
     }
 }
 

@@ -9,3 +9,5 @@ pub mod ca;
 pub mod dynsec;
 pub mod registry;
 pub mod secret;
+pub mod update;
+pub mod update_key;

@@ -19,6 +19,7 @@ mod help;
 mod house;
 mod interactive;
 mod monitor;
+mod ota;
 mod probe;
 mod probe_matrix;
 mod registry;
