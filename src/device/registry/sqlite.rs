@@ -1610,6 +1610,48 @@ mod tests {
     }
 
     #[test]
+    fn migration_3_gives_existing_devices_an_update_key() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("registry.db");
+        {
+            // A registry as schema 2 left it, with one device.
+            let c = Connection::open(&p).unwrap();
+            for m in &MIGRATIONS[..2] {
+                c.execute_batch(m).unwrap();
+            }
+            c.pragma_update(None, "user_version", 2u32).unwrap();
+            c.execute(
+                "INSERT INTO devices (name, client_id, username, created_at) VALUES ('old', 'old', 'old', 't')",
+                [],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO credentials (device_id, secret, created_at) VALUES (1, 's', 't')",
+                [],
+            )
+            .unwrap();
+        }
+        let r = SqliteRegistry::open(&p).unwrap();
+        let k1 = r
+            .device("old")
+            .unwrap()
+            .update_key
+            .expect("a key after migration");
+        assert_ne!(k1.0, [0; 32]);
+        r.create_devices(&[NewDevice::generate("new").unwrap()])
+            .unwrap();
+        let k2 = r.device("new").unwrap().update_key.unwrap();
+        assert_ne!(k1, k2);
+        let s = r.update_state("old").unwrap();
+        assert_eq!((s.issued, s.committed, s.pending), (0, 0, None));
+        // The dump carries the key; loading it elsewhere keeps it.
+        let dump = r.dump().unwrap();
+        let (_d2, r2) = temp();
+        r2.load(&dump).unwrap();
+        assert_eq!(r2.device("old").unwrap().update_key, Some(k1));
+    }
+
+    #[test]
     fn foreign_file_is_refused_untouched() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("registry.db");
