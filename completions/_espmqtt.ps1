@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('device', 'device', [CompletionResultType]::ParameterValue, 'Per-device identities and secrets (registry)')
             [CompletionResult]::new('ca', 'ca', [CompletionResultType]::ParameterValue, 'Local certificate authority for device client certificates')
             [CompletionResult]::new('broker', 'broker', [CompletionResultType]::ParameterValue, 'Broker-side files for the whole fleet (mosquitto password file, ACL, config)')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'The broker trust the fleet gets over MQTT: stage the next certificate, retire the old')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create espmqtt.toml (broker, Wi-Fi, topic prefix, trust mode, board)')
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Render the firmware template and compile it with arduino-cli or PlatformIO')
             [CompletionResult]::new('flash', 'flash', [CompletionResultType]::ParameterValue, 'Write firmware and/or a device''s configuration to a module over serial')
@@ -57,6 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--min-days', '--min-days', [CompletionResultType]::ParameterName, 'Exit 1 when the leaf expires within N days')
             [CompletionResult]::new('--warn-days', '--warn-days', [CompletionResultType]::ParameterName, 'Warn when the leaf expires within N days')
             [CompletionResult]::new('--emit', '--emit', [CompletionResultType]::ParameterName, 'Print paste-ready configuration instead of the summary: C++ for the ESP8266 Arduino core (all three trust modes) or Tasmota commands')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'With --emit arduino: PEM bundle the chain''s root is looked up in before the system store (a private CA, or the root the server does not send), so the `ca` block pins the root and not an intermediate')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('--no-sni', '--no-sni', [CompletionResultType]::ParameterName, 'Send no SNI: what a device that connects by IP address is shown')
@@ -94,6 +96,8 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this many seconds (whole probe, DNS included)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--staged-trust', '--staged-trust', [CompletionResultType]::ParameterName, 'Check the device''s (or, with --all, every device''s) committed and staged trust against the broker and the staged next certificate (docs/OTA.md)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'With --staged-trust: every active device')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
@@ -129,6 +133,8 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the registry: SQLite integrity and that every active device is whole')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Push each device''s current config over MQTT as an authenticated update; wait for acks')
+            [CompletionResult]::new('updates', 'updates', [CompletionResultType]::ParameterValue, 'Fleet update status: committed, staged and pending update, last ack, last seen')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -188,9 +194,14 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;device;rotate' {
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'Broker to publish to (default: [operator] broker, else [broker] host:port)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Operator''s MQTT username (default: [operator] username)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Variable holding the operator''s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'CA file for the broker''s certificate (default: [operator] ca_file, else [tls] ca_file)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('--show-secrets', '--show-secrets', [CompletionResultType]::ParameterName, 'Print the new secret')
+            [CompletionResult]::new('--over-the-air', '--over-the-air', [CompletionResultType]::ParameterName, 'Deliver the new password as a config update over MQTT; the device keeps the old one until the broker accepted the new one')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
@@ -301,6 +312,50 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'espmqtt;device;push' {
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'What to wait for before exiting')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the devices'' acknowledgements (e.g. 90s, 5m)')
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'Broker to publish to (default: [operator] broker, else [broker] host:port)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Operator''s MQTT username (default: [operator] username)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Variable holding the operator''s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'CA file for the broker''s certificate (default: [operator] ca_file, else [tls] ca_file)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every active device in the registry')
+            [CompletionResult]::new('--rotate-key', '--rotate-key', [CompletionResultType]::ParameterName, 'Also give the devices a new update key')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be published; change nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;device;updates' {
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Listen to the broker this long first (e.g. 3s)')
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'Broker to publish to (default: [operator] broker, else [broker] host:port)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Operator''s MQTT username (default: [operator] username)')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Variable holding the operator''s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'CA file for the broker''s certificate (default: [operator] ca_file, else [tls] ca_file)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'espmqtt;device;help' {
             [CompletionResult]::new('new', 'new', [CompletionResultType]::ParameterValue, 'Create devices: a name, a secret from the OS random generator, optionally a certificate')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List devices (no secrets)')
@@ -312,6 +367,8 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the registry: SQLite integrity and that every active device is whole')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Push each device''s current config over MQTT as an authenticated update; wait for acks')
+            [CompletionResult]::new('updates', 'updates', [CompletionResultType]::ParameterValue, 'Fleet update status: committed, staged and pending update, last ack, last seen')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -343,6 +400,12 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;device;help;config' {
+            break
+        }
+        'espmqtt;device;help;push' {
+            break
+        }
+        'espmqtt;device;help;updates' {
             break
         }
         'espmqtt;device;help;help' {
@@ -497,6 +560,92 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
         'espmqtt;broker;help;help' {
             break
         }
+        'espmqtt;trust' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the trust the project serves: current, next (staged) and retired')
+            [CompletionResult]::new('stage', 'stage', [CompletionResultType]::ParameterValue, 'Stage the broker''s next certificate (file or staging listener) for the whole fleet')
+            [CompletionResult]::new('retire', 'retire', [CompletionResultType]::ParameterValue, 'After the broker switched: make the staged trust current and stop serving the old one')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'espmqtt;trust;show' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;trust;stage' {
+            [CompletionResult]::new('--pem', '--pem', [CompletionResultType]::ParameterName, 'PEM file with the next certificate chain (leaf first), or in ca mode the next root')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'A listener that already serves the next certificate (HOST:PORT)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;trust;retire' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Retire even though some devices have not committed the staged trust')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honoured: the NO_COLOR environment variable)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt (implied when stdin is not a terminal or CI is set)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'espmqtt;trust;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the trust the project serves: current, next (staged) and retired')
+            [CompletionResult]::new('stage', 'stage', [CompletionResultType]::ParameterValue, 'Stage the broker''s next certificate (file or staging listener) for the whole fleet')
+            [CompletionResult]::new('retire', 'retire', [CompletionResultType]::ParameterValue, 'After the broker switched: make the staged trust current and stop serving the old one')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'espmqtt;trust;help;show' {
+            break
+        }
+        'espmqtt;trust;help;stage' {
+            break
+        }
+        'espmqtt;trust;help;retire' {
+            break
+        }
+        'espmqtt;trust;help;help' {
+            break
+        }
         'espmqtt;init' {
             [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'Broker the devices connect to (port defaults to 8883)')
             [CompletionResult]::new('--wifi-ssid', '--wifi-ssid', [CompletionResultType]::ParameterName, 'Wi-Fi network name')
@@ -548,6 +697,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Baud rate for writing with the flasher stub (the ROM always uses 115200)')
             [CompletionResult]::new('--baud', '--baud', [CompletionResultType]::ParameterName, 'Baud rate for writing with the flasher stub (the ROM always uses 115200)')
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Which loader writes: auto (the cheaper by the modelled wire and flash time: the ROM for a config blob, the stub for firmware), stub (compressed, MD5-verified), rom (115200, each block checked by the ROM)')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Firmware image (.bin) to write at 0x0')
             [CompletionResult]::new('--firmware', '--firmware', [CompletionResultType]::ParameterName, 'Firmware image (.bin) to write at 0x0')
             [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Also write this device''s config blob (from the registry) at flash_size - 0x5000')
@@ -684,6 +834,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('device', 'device', [CompletionResultType]::ParameterValue, 'Per-device identities and secrets (registry)')
             [CompletionResult]::new('ca', 'ca', [CompletionResultType]::ParameterValue, 'Local certificate authority for device client certificates')
             [CompletionResult]::new('broker', 'broker', [CompletionResultType]::ParameterValue, 'Broker-side files for the whole fleet (mosquitto password file, ACL, config)')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'The broker trust the fleet gets over MQTT: stage the next certificate, retire the old')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create espmqtt.toml (broker, Wi-Fi, topic prefix, trust mode, board)')
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Render the firmware template and compile it with arduino-cli or PlatformIO')
             [CompletionResult]::new('flash', 'flash', [CompletionResultType]::ParameterValue, 'Write firmware and/or a device''s configuration to a module over serial')
@@ -712,6 +863,8 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('cert', 'cert', [CompletionResultType]::ParameterValue, 'Issue a client certificate to a device from the local CA')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check the registry: SQLite integrity and that every active device is whole')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Push each device''s current config over MQTT as an authenticated update; wait for acks')
+            [CompletionResult]::new('updates', 'updates', [CompletionResultType]::ParameterValue, 'Fleet update status: committed, staged and pending update, last ack, last seen')
             break
         }
         'espmqtt;help;device;new' {
@@ -744,6 +897,12 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
         'espmqtt;help;device;config' {
             break
         }
+        'espmqtt;help;device;push' {
+            break
+        }
+        'espmqtt;help;device;updates' {
+            break
+        }
         'espmqtt;help;ca' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the local CA')
@@ -764,6 +923,21 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;help;broker;sync' {
+            break
+        }
+        'espmqtt;help;trust' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the trust the project serves: current, next (staged) and retired')
+            [CompletionResult]::new('stage', 'stage', [CompletionResultType]::ParameterValue, 'Stage the broker''s next certificate (file or staging listener) for the whole fleet')
+            [CompletionResult]::new('retire', 'retire', [CompletionResultType]::ParameterValue, 'After the broker switched: make the staged trust current and stop serving the old one')
+            break
+        }
+        'espmqtt;help;trust;show' {
+            break
+        }
+        'espmqtt;help;trust;stage' {
+            break
+        }
+        'espmqtt;help;trust;retire' {
             break
         }
         'espmqtt;help;init' {

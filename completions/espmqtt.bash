@@ -58,6 +58,9 @@ _espmqtt() {
             espmqtt,probe)
                 cmd="espmqtt__subcmd__probe"
                 ;;
+            espmqtt,trust)
+                cmd="espmqtt__subcmd__trust"
+                ;;
             espmqtt__subcmd__broker,export)
                 cmd="espmqtt__subcmd__broker__subcmd__export"
                 ;;
@@ -118,6 +121,9 @@ _espmqtt() {
             espmqtt__subcmd__device,new)
                 cmd="espmqtt__subcmd__device__subcmd__new"
                 ;;
+            espmqtt__subcmd__device,push)
+                cmd="espmqtt__subcmd__device__subcmd__push"
+                ;;
             espmqtt__subcmd__device,revoke)
                 cmd="espmqtt__subcmd__device__subcmd__revoke"
                 ;;
@@ -126,6 +132,9 @@ _espmqtt() {
                 ;;
             espmqtt__subcmd__device,show)
                 cmd="espmqtt__subcmd__device__subcmd__show"
+                ;;
+            espmqtt__subcmd__device,updates)
+                cmd="espmqtt__subcmd__device__subcmd__updates"
                 ;;
             espmqtt__subcmd__device__subcmd__help,cert)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__cert"
@@ -151,6 +160,9 @@ _espmqtt() {
             espmqtt__subcmd__device__subcmd__help,new)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__new"
                 ;;
+            espmqtt__subcmd__device__subcmd__help,push)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__push"
+                ;;
             espmqtt__subcmd__device__subcmd__help,revoke)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__revoke"
                 ;;
@@ -159,6 +171,9 @@ _espmqtt() {
                 ;;
             espmqtt__subcmd__device__subcmd__help,show)
                 cmd="espmqtt__subcmd__device__subcmd__help__subcmd__show"
+                ;;
+            espmqtt__subcmd__device__subcmd__help,updates)
+                cmd="espmqtt__subcmd__device__subcmd__help__subcmd__updates"
                 ;;
             espmqtt__subcmd__help,broker)
                 cmd="espmqtt__subcmd__help__subcmd__broker"
@@ -202,6 +217,9 @@ _espmqtt() {
             espmqtt__subcmd__help,probe)
                 cmd="espmqtt__subcmd__help__subcmd__probe"
                 ;;
+            espmqtt__subcmd__help,trust)
+                cmd="espmqtt__subcmd__help__subcmd__trust"
+                ;;
             espmqtt__subcmd__help__subcmd__broker,export)
                 cmd="espmqtt__subcmd__help__subcmd__broker__subcmd__export"
                 ;;
@@ -235,6 +253,9 @@ _espmqtt() {
             espmqtt__subcmd__help__subcmd__device,new)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__new"
                 ;;
+            espmqtt__subcmd__help__subcmd__device,push)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__push"
+                ;;
             espmqtt__subcmd__help__subcmd__device,revoke)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__revoke"
                 ;;
@@ -244,6 +265,42 @@ _espmqtt() {
             espmqtt__subcmd__help__subcmd__device,show)
                 cmd="espmqtt__subcmd__help__subcmd__device__subcmd__show"
                 ;;
+            espmqtt__subcmd__help__subcmd__device,updates)
+                cmd="espmqtt__subcmd__help__subcmd__device__subcmd__updates"
+                ;;
+            espmqtt__subcmd__help__subcmd__trust,retire)
+                cmd="espmqtt__subcmd__help__subcmd__trust__subcmd__retire"
+                ;;
+            espmqtt__subcmd__help__subcmd__trust,show)
+                cmd="espmqtt__subcmd__help__subcmd__trust__subcmd__show"
+                ;;
+            espmqtt__subcmd__help__subcmd__trust,stage)
+                cmd="espmqtt__subcmd__help__subcmd__trust__subcmd__stage"
+                ;;
+            espmqtt__subcmd__trust,help)
+                cmd="espmqtt__subcmd__trust__subcmd__help"
+                ;;
+            espmqtt__subcmd__trust,retire)
+                cmd="espmqtt__subcmd__trust__subcmd__retire"
+                ;;
+            espmqtt__subcmd__trust,show)
+                cmd="espmqtt__subcmd__trust__subcmd__show"
+                ;;
+            espmqtt__subcmd__trust,stage)
+                cmd="espmqtt__subcmd__trust__subcmd__stage"
+                ;;
+            espmqtt__subcmd__trust__subcmd__help,help)
+                cmd="espmqtt__subcmd__trust__subcmd__help__subcmd__help"
+                ;;
+            espmqtt__subcmd__trust__subcmd__help,retire)
+                cmd="espmqtt__subcmd__trust__subcmd__help__subcmd__retire"
+                ;;
+            espmqtt__subcmd__trust__subcmd__help,show)
+                cmd="espmqtt__subcmd__trust__subcmd__help__subcmd__show"
+                ;;
+            espmqtt__subcmd__trust__subcmd__help,stage)
+                cmd="espmqtt__subcmd__trust__subcmd__help__subcmd__stage"
+                ;;
             *)
                 ;;
         esac
@@ -251,7 +308,7 @@ _espmqtt() {
 
     case "${cmd}" in
         espmqtt)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version fingerprint probe device ca broker init build flash monitor ports emulate demo completions help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -691,7 +748,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device)
-            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export import cert check config help"
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version new list show rotate revoke export import cert check config push updates help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -829,7 +886,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__help)
-            opts="new list show rotate revoke export import cert check config help"
+            opts="new list show rotate revoke export import cert check config push updates help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -954,6 +1011,20 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__device__subcmd__help__subcmd__revoke)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -983,6 +1054,20 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__help__subcmd__updates)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1086,6 +1171,52 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__device__subcmd__push)
+            opts="-q -v -h -V --all --wait --timeout --rotate-key --dry-run --broker --user --password-env --ca-file --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --wait)
+                    COMPREPLY=($(compgen -W "none staged committed" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --broker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__device__subcmd__revoke)
             opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1109,12 +1240,28 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__rotate)
-            opts="-q -v -h -V --show-secrets --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --show-secrets --over-the-air --broker --user --password-env --ca-file --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --broker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1137,6 +1284,48 @@ _espmqtt() {
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__device__subcmd__updates)
+            opts="-q -v -h -V --refresh --broker --user --password-env --ca-file --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --refresh)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --broker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1223,7 +1412,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__fingerprint)
-            opts="-q -v -h -V --servername --no-sni --tls12 --timeout --file --expect --min-days --warn-days --emit --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --servername --no-sni --tls12 --timeout --file --expect --min-days --warn-days --emit --ca-file --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1257,6 +1446,10 @@ _espmqtt() {
                     COMPREPLY=($(compgen -W "arduino tasmota" -- "${cur}"))
                     return 0
                     ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1273,7 +1466,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__flash)
-            opts="-p -b -f -q -v -h -V --port --baud --no-stub --firmware --device --config-only --read-config --flash-mode --flash-size --after --force --rebind --show-secrets --devices --wait --wait-timeout --poll --attempts --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-p -b -f -q -v -h -V --port --baud --no-stub --path --firmware --device --config-only --read-config --flash-mode --flash-size --after --force --rebind --show-secrets --devices --wait --wait-timeout --poll --attempts --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1293,6 +1486,10 @@ _espmqtt() {
                     ;;
                 -b)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -W "auto stub rom" -- "${cur}"))
                     return 0
                     ;;
                 --firmware)
@@ -1351,7 +1548,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help)
-            opts="fingerprint probe device ca broker init build flash monitor ports emulate demo completions help"
+            opts="fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1491,7 +1688,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device)
-            opts="new list show rotate revoke export import cert check config"
+            opts="new list show rotate revoke export import cert check config push updates"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1602,6 +1799,20 @@ _espmqtt() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         espmqtt__subcmd__help__subcmd__device__subcmd__revoke)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1631,6 +1842,20 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__help__subcmd__device__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__device__subcmd__updates)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1745,6 +1970,62 @@ _espmqtt() {
         espmqtt__subcmd__help__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__trust)
+            opts="show stage retire"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__trust__subcmd__retire)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__trust__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__help__subcmd__trust__subcmd__stage)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1883,7 +2164,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__probe)
-            opts="-u -q -v -h -V --device --username --password --password-env --client-id --trust --ca-file --fingerprint --pubkey-file --cert --key --servername --topic-prefix --mfln --tls-versions --ciphers --timeout --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-u -q -v -h -V --device --staged-trust --all --username --password --password-env --client-id --trust --ca-file --fingerprint --pubkey-file --cert --key --servername --topic-prefix --mfln --tls-versions --ciphers --timeout --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1958,6 +2239,172 @@ _espmqtt() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__trust)
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version show stage retire help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__trust__subcmd__help)
+            opts="show stage retire help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__trust__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__trust__subcmd__help__subcmd__retire)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__trust__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__trust__subcmd__help__subcmd__stage)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__trust__subcmd__retire)
+            opts="-q -v -h -V --force --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__trust__subcmd__show)
+            opts="-q -v -h -V --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        espmqtt__subcmd__trust__subcmd__stage)
+            opts="-q -v -h -V --pem --from --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --pem)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

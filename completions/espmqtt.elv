@@ -35,6 +35,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand device 'Per-device identities and secrets (registry)'
             cand ca 'Local certificate authority for device client certificates'
             cand broker 'Broker-side files for the whole fleet (mosquitto password file, ACL, config)'
+            cand trust 'The broker trust the fleet gets over MQTT: stage the next certificate, retire the old'
             cand init 'Create espmqtt.toml (broker, Wi-Fi, topic prefix, trust mode, board)'
             cand build 'Render the firmware template and compile it with arduino-cli or PlatformIO'
             cand flash 'Write firmware and/or a device''s configuration to a module over serial'
@@ -53,6 +54,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --min-days 'Exit 1 when the leaf expires within N days'
             cand --warn-days 'Warn when the leaf expires within N days'
             cand --emit 'Print paste-ready configuration instead of the summary: C++ for the ESP8266 Arduino core (all three trust modes) or Tasmota commands'
+            cand --ca-file 'With --emit arduino: PEM bundle the chain''s root is looked up in before the system store (a private CA, or the root the server does not send), so the `ca` block pins the root and not an intermediate'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand --no-sni 'Send no SNI: what a device that connects by IP address is shown'
@@ -89,6 +91,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --timeout 'Give up after this many seconds (whole probe, DNS included)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --staged-trust 'Check the device''s (or, with --all, every device''s) committed and staged trust against the broker and the staged next certificate (docs/OTA.md)'
+            cand --all 'With --staged-trust: every active device'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
@@ -123,6 +127,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand cert 'Issue a client certificate to a device from the local CA'
             cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
+            cand push 'Push each device''s current config over MQTT as an authenticated update; wait for acks'
+            cand updates 'Fleet update status: committed, staged and pending update, last ack, last seen'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;device;new'= {
@@ -178,9 +184,14 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;device;rotate'= {
+            cand --broker 'Broker to publish to (default: [operator] broker, else [broker] host:port)'
+            cand --user 'Operator''s MQTT username (default: [operator] username)'
+            cand --password-env 'Variable holding the operator''s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)'
+            cand --ca-file 'CA file for the broker''s certificate (default: [operator] ca_file, else [tls] ca_file)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand --show-secrets 'Print the new secret'
+            cand --over-the-air 'Deliver the new password as a config update over MQTT; the device keeps the old one until the broker accepted the new one'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
@@ -284,6 +295,48 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'espmqtt;device;push'= {
+            cand --wait 'What to wait for before exiting'
+            cand --timeout 'How long to wait for the devices'' acknowledgements (e.g. 90s, 5m)'
+            cand --broker 'Broker to publish to (default: [operator] broker, else [broker] host:port)'
+            cand --user 'Operator''s MQTT username (default: [operator] username)'
+            cand --password-env 'Variable holding the operator''s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)'
+            cand --ca-file 'CA file for the broker''s certificate (default: [operator] ca_file, else [tls] ca_file)'
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --all 'Every active device in the registry'
+            cand --rotate-key 'Also give the devices a new update key'
+            cand --dry-run 'Show what would be published; change nothing'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;device;updates'= {
+            cand --refresh 'Listen to the broker this long first (e.g. 3s)'
+            cand --broker 'Broker to publish to (default: [operator] broker, else [broker] host:port)'
+            cand --user 'Operator''s MQTT username (default: [operator] username)'
+            cand --password-env 'Variable holding the operator''s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)'
+            cand --ca-file 'CA file for the broker''s certificate (default: [operator] ca_file, else [tls] ca_file)'
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'espmqtt;device;help'= {
             cand new 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
             cand list 'List devices (no secrets)'
@@ -295,6 +348,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand cert 'Issue a client certificate to a device from the local CA'
             cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
+            cand push 'Push each device''s current config over MQTT as an authenticated update; wait for acks'
+            cand updates 'Fleet update status: committed, staged and pending update, last ack, last seen'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'espmqtt;device;help;new'= {
@@ -316,6 +371,10 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;device;help;check'= {
         }
         &'espmqtt;device;help;config'= {
+        }
+        &'espmqtt;device;help;push'= {
+        }
+        &'espmqtt;device;help;updates'= {
         }
         &'espmqtt;device;help;help'= {
         }
@@ -454,6 +513,83 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         }
         &'espmqtt;broker;help;help'= {
         }
+        &'espmqtt;trust'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Show the trust the project serves: current, next (staged) and retired'
+            cand stage 'Stage the broker''s next certificate (file or staging listener) for the whole fleet'
+            cand retire 'After the broker switched: make the staged trust current and stop serving the old one'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'espmqtt;trust;show'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;trust;stage'= {
+            cand --pem 'PEM file with the next certificate chain (leaf first), or in ca mode the next root'
+            cand --from 'A listener that already serves the next certificate (HOST:PORT)'
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;trust;retire'= {
+            cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
+            cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --force 'Retire even though some devices have not committed the staged trust'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'Print more detail (repeat for more)'
+            cand --verbose 'Print more detail (repeat for more)'
+            cand --no-color 'Disable colours (also honoured: the NO_COLOR environment variable)'
+            cand --non-interactive 'Never prompt (implied when stdin is not a terminal or CI is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'espmqtt;trust;help'= {
+            cand show 'Show the trust the project serves: current, next (staged) and retired'
+            cand stage 'Stage the broker''s next certificate (file or staging listener) for the whole fleet'
+            cand retire 'After the broker switched: make the staged trust current and stop serving the old one'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'espmqtt;trust;help;show'= {
+        }
+        &'espmqtt;trust;help;stage'= {
+        }
+        &'espmqtt;trust;help;retire'= {
+        }
+        &'espmqtt;trust;help;help'= {
+        }
         &'espmqtt;init'= {
             cand --broker 'Broker the devices connect to (port defaults to 8883)'
             cand --wifi-ssid 'Wi-Fi network name'
@@ -503,6 +639,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --port 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once'
             cand -b 'Baud rate for writing with the flasher stub (the ROM always uses 115200)'
             cand --baud 'Baud rate for writing with the flasher stub (the ROM always uses 115200)'
+            cand --path 'Which loader writes: auto (the cheaper by the modelled wire and flash time: the ROM for a config blob, the stub for firmware), stub (compressed, MD5-verified), rom (115200, each block checked by the ROM)'
             cand -f 'Firmware image (.bin) to write at 0x0'
             cand --firmware 'Firmware image (.bin) to write at 0x0'
             cand --device 'Also write this device''s config blob (from the registry) at flash_size - 0x5000'
@@ -633,6 +770,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand device 'Per-device identities and secrets (registry)'
             cand ca 'Local certificate authority for device client certificates'
             cand broker 'Broker-side files for the whole fleet (mosquitto password file, ACL, config)'
+            cand trust 'The broker trust the fleet gets over MQTT: stage the next certificate, retire the old'
             cand init 'Create espmqtt.toml (broker, Wi-Fi, topic prefix, trust mode, board)'
             cand build 'Render the firmware template and compile it with arduino-cli or PlatformIO'
             cand flash 'Write firmware and/or a device''s configuration to a module over serial'
@@ -658,6 +796,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand cert 'Issue a client certificate to a device from the local CA'
             cand check 'Check the registry: SQLite integrity and that every active device is whole'
             cand config 'Write a device''s config blob (Wi-Fi, broker, credentials, trust material)'
+            cand push 'Push each device''s current config over MQTT as an authenticated update; wait for acks'
+            cand updates 'Fleet update status: committed, staged and pending update, last ack, last seen'
         }
         &'espmqtt;help;device;new'= {
         }
@@ -679,6 +819,10 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         }
         &'espmqtt;help;device;config'= {
         }
+        &'espmqtt;help;device;push'= {
+        }
+        &'espmqtt;help;device;updates'= {
+        }
         &'espmqtt;help;ca'= {
             cand init 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
             cand show 'Show the local CA'
@@ -694,6 +838,17 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
         &'espmqtt;help;broker;export'= {
         }
         &'espmqtt;help;broker;sync'= {
+        }
+        &'espmqtt;help;trust'= {
+            cand show 'Show the trust the project serves: current, next (staged) and retired'
+            cand stage 'Stage the broker''s next certificate (file or staging listener) for the whole fleet'
+            cand retire 'After the broker switched: make the staged trust current and stop serving the old one'
+        }
+        &'espmqtt;help;trust;show'= {
+        }
+        &'espmqtt;help;trust;stage'= {
+        }
+        &'espmqtt;help;trust;retire'= {
         }
         &'espmqtt;help;init'= {
         }

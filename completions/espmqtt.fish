@@ -38,6 +38,7 @@ complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "probe" -d 'Check en
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "device" -d 'Per-device identities and secrets (registry)'
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "ca" -d 'Local certificate authority for device client certificates'
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "broker" -d 'Broker-side files for the whole fleet (mosquitto password file, ACL, config)'
+complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "trust" -d 'The broker trust the fleet gets over MQTT: stage the next certificate, retire the old'
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "init" -d 'Create espmqtt.toml (broker, Wi-Fi, topic prefix, trust mode, board)'
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "build" -d 'Render the firmware template and compile it with arduino-cli or PlatformIO'
 complete -c espmqtt -n "__fish_espmqtt_needs_command" -f -a "flash" -d 'Write firmware and/or a device\'s configuration to a module over serial'
@@ -55,6 +56,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l min-days
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l warn-days -d 'Warn when the leaf expires within N days' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l emit -d 'Print paste-ready configuration instead of the summary: C++ for the ESP8266 Arduino core (all three trust modes) or Tasmota commands' -r -f -a "arduino\t'C++ for the ESP8266 Arduino core: setFingerprint, setKnownKey, setTrustAnchors'
 tasmota\t'Tasmota\'s public-key fingerprint (MqttFingerprint1/2 commands)'"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l ca-file -d 'With --emit arduino: PEM bundle the chain\'s root is looked up in before the system store (a private CA, or the root the server does not send), so the `ca` block pins the root and not an intermediate' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand fingerprint" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
@@ -90,32 +92,36 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l timeout -d 'Gi
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l staged-trust -d 'Check the device\'s (or, with --all, every device\'s) committed and staged trust against the broker and the staged next certificate (docs/OTA.md)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l all -d 'With --staged-trust: every active device'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -s q -l quiet -d 'Print only results and errors'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -s h -l help -d 'Print help'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "list" -d 'List devices (no secrets)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "export" -d 'Export the registry for other systems: CSV (default), JSON (--format json), or a whole-registry dump (--dump)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "import" -d 'Load a dump (`device export --dump`) into an empty registry of either backend'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "check" -d 'Check the registry: SQLite integrity and that every active device is whole'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "list" -d 'List devices (no secrets)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "rotate" -d 'Give a device a new secret (the old one stops working at the next `broker export`)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "revoke" -d 'Revoke a device: its secret and certificate are retired; exports leave it out'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "export" -d 'Export the registry for other systems: CSV (default), JSON (--format json), or a whole-registry dump (--dump)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "import" -d 'Load a dump (`device export --dump`) into an empty registry of either backend'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "check" -d 'Check the registry: SQLite integrity and that every active device is whole'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "push" -d 'Push each device\'s current config over MQTT as an authenticated update; wait for acks'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "updates" -d 'Fleet update status: committed, staged and pending update, last ack, last seen'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and not __fish_seen_subcommand_from new list show rotate revoke export import cert check config push updates help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l prefix -d 'Name prefix of a numbered series' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l count -d 'Create a numbered series of this many devices: PREFIX + number, zero-padded to 3 digits (or --width)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from new" -l start -d 'First number of the series (to continue one)' -r
@@ -153,10 +159,15 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l broker -d 'Broker to publish to (default: [operator] broker, else [broker] host:port)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l user -d 'Operator\'s MQTT username (default: [operator] username)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l password-env -d 'Variable holding the operator\'s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l ca-file -d 'CA file for the broker\'s certificate (default: [operator] ca_file, else [tls] ca_file)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l show-secrets -d 'Print the new secret'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l over-the-air -d 'Deliver the new password as a config update over MQTT; the device keeps the old one until the broker accepted the new one'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
@@ -224,6 +235,40 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from config" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l wait -d 'What to wait for before exiting' -r -f -a "none\t''
+staged\t''
+committed\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l timeout -d 'How long to wait for the devices\' acknowledgements (e.g. 90s, 5m)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l broker -d 'Broker to publish to (default: [operator] broker, else [broker] host:port)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l user -d 'Operator\'s MQTT username (default: [operator] username)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l password-env -d 'Variable holding the operator\'s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l ca-file -d 'CA file for the broker\'s certificate (default: [operator] ca_file, else [tls] ca_file)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l all -d 'Every active device in the registry'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l rotate-key -d 'Also give the devices a new update key'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l dry-run -d 'Show what would be published; change nothing'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -l refresh -d 'Listen to the broker this long first (e.g. 3s)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -l broker -d 'Broker to publish to (default: [operator] broker, else [broker] host:port)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -l user -d 'Operator\'s MQTT username (default: [operator] username)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -l password-env -d 'Variable holding the operator\'s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -l ca-file -d 'CA file for the broker\'s certificate (default: [operator] ca_file, else [tls] ca_file)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from updates" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "list" -d 'List devices (no secrets)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
@@ -234,6 +279,8 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check the registry: SQLite integrity and that every active device is whole'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "push" -d 'Push each device\'s current config over MQTT as an authenticated update; wait for acks'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "updates" -d 'Fleet update status: committed, staged and pending update, last ack, last seen'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand ca; and not __fish_seen_subcommand_from init show help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"
@@ -327,6 +374,53 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "sync" -d 'Bring a running mosquitto\'s dynamic security plugin to the registry\'s state'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -f -a "show" -d 'Show the trust the project serves: current, next (staged) and retired'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -f -a "stage" -d 'Stage the broker\'s next certificate (file or staging listener) for the whole fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -f -a "retire" -d 'After the broker switched: make the staged trust current and stop serving the old one'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and not __fish_seen_subcommand_from show stage retire help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from show" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from show" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from show" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from show" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -l pem -d 'PEM file with the next certificate chain (leaf first), or in ca mode the next root' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -l from -d 'A listener that already serves the next certificate (HOST:PORT)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from retire" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
+json\t''"
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from retire" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from retire" -l force -d 'Retire even though some devices have not committed the staged trust'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from retire" -s q -l quiet -d 'Print only results and errors'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from retire" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from retire" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from retire" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from retire" -s h -l help -d 'Print help'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from retire" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the trust the project serves: current, next (staged) and retired'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "stage" -d 'Stage the broker\'s next certificate (file or staging listener) for the whole fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "retire" -d 'After the broker switched: make the staged trust current and stop serving the old one'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l broker -d 'Broker the devices connect to (port defaults to 8883)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-ssid -d 'Wi-Fi network name' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand init" -l wifi-password -d 'Wi-Fi password (WPA2: 8 to 63 characters), stored in espmqtt.toml, which is then mode 0600 (use \'\' for an open network)' -r
@@ -370,6 +464,9 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s h -l help -d '
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand build" -s V -l version -d 'Print version'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s p -l port -d 'Serial port (`/dev/ttyUSB0`, `COM3`), `rfc2217://HOST:PORT` or `socket://HOST:PORT`; repeat it (or `auto`) with --devices to flash a fleet on several ports at once' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s b -l baud -d 'Baud rate for writing with the flasher stub (the ROM always uses 115200)' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l path -d 'Which loader writes: auto (the cheaper by the modelled wire and flash time: the ROM for a config blob, the stub for firmware), stub (compressed, MD5-verified), rom (115200, each block checked by the ROM)' -r -f -a "auto\t'The cheaper of the two by the model'
+stub\t'The flasher stub: compressed, MD5 of every region on the module'
+rom\t'The ROM loader alone at 115200: each block checked by the ROM'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -s f -l firmware -d 'Firmware image (.bin) to write at 0x0' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l device -d 'Also write this device\'s config blob (from the registry) at flash_size - 0x5000' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand flash" -l flash-mode -d 'Flash mode to put in the image header (esptool --flash-mode)' -r -f -a "keep\t''
@@ -472,20 +569,21 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand completions" -l no-color
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand completions" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "fingerprint" -d 'Show a broker\'s certificate chain, fingerprints and pins; check them in CI'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "probe" -d 'Check end to end, from the host, whether a device can connect to a broker'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "device" -d 'Per-device identities and secrets (registry)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "ca" -d 'Local certificate authority for device client certificates'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "broker" -d 'Broker-side files for the whole fleet (mosquitto password file, ACL, config)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "init" -d 'Create espmqtt.toml (broker, Wi-Fi, topic prefix, trust mode, board)'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "build" -d 'Render the firmware template and compile it with arduino-cli or PlatformIO'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "flash" -d 'Write firmware and/or a device\'s configuration to a module over serial'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "monitor" -d 'Serial console that explains boot messages, crashes and firmware status lines'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "ports" -d 'List serial ports with their USB bridge chip'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "emulate" -d 'Run a virtual ESP8266 serial bootloader on a TCP port'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "demo" -d 'Run the whole job on this machine: local broker, emulator, provision, flash, probe'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker init build flash monitor ports emulate demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "fingerprint" -d 'Show a broker\'s certificate chain, fingerprints and pins; check them in CI'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "probe" -d 'Check end to end, from the host, whether a device can connect to a broker'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "device" -d 'Per-device identities and secrets (registry)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "ca" -d 'Local certificate authority for device client certificates'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "broker" -d 'Broker-side files for the whole fleet (mosquitto password file, ACL, config)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "trust" -d 'The broker trust the fleet gets over MQTT: stage the next certificate, retire the old'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "init" -d 'Create espmqtt.toml (broker, Wi-Fi, topic prefix, trust mode, board)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "build" -d 'Render the firmware template and compile it with arduino-cli or PlatformIO'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "flash" -d 'Write firmware and/or a device\'s configuration to a module over serial'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "monitor" -d 'Serial console that explains boot messages, crashes and firmware status lines'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "ports" -d 'List serial ports with their USB bridge chip'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "emulate" -d 'Run a virtual ESP8266 serial bootloader on a TCP port'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "demo" -d 'Run the whole job on this machine: local broker, emulator, provision, flash, probe'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and not __fish_seen_subcommand_from fingerprint probe device ca broker trust init build flash monitor ports emulate demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "new" -d 'Create devices: a name, a secret from the OS random generator, optionally a certificate'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "list" -d 'List devices (no secrets)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "show" -d 'Show one device: identity, flash record, certificate, history'
@@ -496,7 +594,12 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_su
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "cert" -d 'Issue a client certificate to a device from the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "check" -d 'Check the registry: SQLite integrity and that every active device is whole'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "config" -d 'Write a device\'s config blob (Wi-Fi, broker, credentials, trust material)'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "push" -d 'Push each device\'s current config over MQTT as an authenticated update; wait for acks'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from device" -f -a "updates" -d 'Fleet update status: committed, staged and pending update, last ack, last seen'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "init" -d 'Create the local CA in .espmqtt/ca/ (EC P-256 unless --rsa)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from ca" -f -a "show" -d 'Show the local CA'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from broker" -f -a "export" -d 'Write mosquitto\'s passwd, ACL and a TLS listener snippet for the fleet'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from broker" -f -a "sync" -d 'Bring a running mosquitto\'s dynamic security plugin to the registry\'s state'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from trust" -f -a "show" -d 'Show the trust the project serves: current, next (staged) and retired'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from trust" -f -a "stage" -d 'Stage the broker\'s next certificate (file or staging listener) for the whole fleet'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand help; and __fish_seen_subcommand_from trust" -f -a "retire" -d 'After the broker switched: make the staged trust current and stop serving the old one'

@@ -157,6 +157,29 @@ pub struct ProjectConfig {
     pub board: BoardConfig,
     #[serde(default)]
     pub ntp: NtpConfig,
+    /// The MQTT identity `device push` publishes updates with (`docs/OTA.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorConfig>,
+}
+
+/// `[operator]`: who publishes config updates. The password never lives
+/// here: it comes from the environment variable `password_env` names
+/// (default `ESPMQTT_OPERATOR_PASSWORD`) or a prompt.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// PEM file with the CA the broker's certificate chains to (default:
+    /// `[tls] ca_file`, else the Mozilla roots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Broker address when the operator reaches it by another name than
+    /// the devices (`HOST[:PORT]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broker: Option<String>,
 }
 
 impl ProjectConfig {

@@ -35,7 +35,9 @@ enum EntryType {
   E_HEARTBEAT = 19,
   E_KEEPALIVE = 20,
   E_DEVICE_NAME = 21,
-  E_LAST_KNOWN = 21
+  E_CONFIG_VERSION = 22,
+  E_UPDATE_KEY = 23,
+  E_LAST_KNOWN = 23
 };
 
 const char* field_name(uint8_t t) {
@@ -61,6 +63,8 @@ const char* field_name(uint8_t t) {
     case E_HEARTBEAT: return "heartbeat";
     case E_KEEPALIVE: return "keepalive";
     case E_DEVICE_NAME: return "device_name";
+    case E_CONFIG_VERSION: return "config_version";
+    case E_UPDATE_KEY: return "update_key";
     default: return "unknown";
   }
 }
@@ -405,6 +409,20 @@ BlobStatus decode_config_blob(const uint8_t* buf, size_t len, ConfigBlob* out, c
                       (long)vlen);
         }
         out->keepalive = rd16(v);
+        break;
+      case E_CONFIG_VERSION:
+        if (vlen != 4) {
+          return fail(BLOB_BAD_VALUE, why, why_len, "invalid value for %s: size %ld", field,
+                      (long)vlen);
+        }
+        out->config_version = rd32(v);
+        break;
+      case E_UPDATE_KEY:
+        if (vlen != kUpdateKeyLen) {
+          return fail(BLOB_BAD_VALUE, why, why_len, "invalid value for %s: size %ld", field,
+                      (long)vlen);
+        }
+        out->update_key = v;
         break;
       default:
         break;

@@ -25,6 +25,7 @@ static const size_t kMaxFingerprints = 2;
 static const size_t kMaxTrustAnchors = 8;
 static const size_t kMaxClientCerts = 4;
 static const size_t kMaxNtpServers = 3;
+static const size_t kUpdateKeyLen = 32;
 
 static const uint16_t kTls10 = 0x0301;
 static const uint16_t kTls11 = 0x0302;
@@ -84,6 +85,8 @@ struct ConfigBlob {
   uint8_t ntp_server_count;
   uint32_t heartbeat;
   uint16_t keepalive;
+  uint32_t config_version;    // update number that produced this config; 0 = serial
+  const uint8_t* update_key;  // kUpdateKeyLen bytes; NULL: no updates over the air
 };
 
 // Decode `len` bytes at `buf` (may be a whole 4 KB sector: bytes after the

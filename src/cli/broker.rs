@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::device::amqtt::{AmqttAccount, AmqttListener};
+use crate::device::amqtt::{AmqttAccount, AmqttListener, AmqttReport};
 use crate::device::broker::{self, ExportSpec, ListenerSpec, MosquittoVersion};
 use crate::device::dynsec::{self, DynsecDevice};
 use crate::device::registry::Registry;
@@ -262,13 +262,19 @@ fn export_dynsec(
     reg: &Registry,
     prefix: &str,
 ) -> Result<DynsecExportReport> {
-    let existing = match std::fs::read_to_string(file) {
-        Ok(t) => Some(serde_json::from_str::<serde_json::Value>(&t).map_err(|e| {
+    // Bounded like every input: --dynsec /dev/zero is an error, not a hang.
+    let existing = if file.exists() {
+        let t = crate::files::read_input_text(
+            file,
+            crate::files::MAX_IMAGE_INPUT,
+            "dynamic-security.json",
+        )?;
+        Some(serde_json::from_str::<serde_json::Value>(&t).map_err(|e| {
             Error::usage(format!("{} is not a JSON file: {e}", file.display()))
                 .with_help("point --dynsec at mosquitto's dynamic-security.json, or at a new file")
-        })?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(file, e)),
+        })?)
+    } else {
+        None
     };
     let devices = dynsec_devices(reg)?;
     let doc = dynsec::render_file(existing.as_ref(), &devices, prefix)?;
@@ -287,6 +293,69 @@ fn export_dynsec(
 fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let topic_prefix = topic_prefix(a.topic_prefix.clone(), &paths)?;
+    let owner = export_owner(&a)?;
+    if let Some(n) = owner_note(&a.owner).filter(|_| a.mosquitto.is_some() || a.dynsec.is_some()) {
+        ctx.warn(n);
+    }
+    let reg = Registry::open(&paths)?;
+    let export = Export {
+        args: &a,
+        paths,
+        reg,
+        topic_prefix,
+        owner,
+    };
+    export.check_client_certs()?;
+    let amqtt_report = match &a.amqtt {
+        Some(dir) => {
+            let r = export.amqtt(dir)?;
+            if a.mosquitto.is_none() && a.dynsec.is_none() {
+                ctx.emit(&r, |_| export.amqtt_text(&r));
+                return Ok(ExitStatus::Success);
+            }
+            Some(r)
+        }
+        None => None,
+    };
+    let Some(mosquitto_dir) = a.mosquitto.clone() else {
+        let file = a.dynsec.as_deref().unwrap_or(std::path::Path::new(""));
+        let report = export.dynsec(file)?;
+        ctx.emit(&report, |_| dynsec_text(&report));
+        return Ok(ExitStatus::Success);
+    };
+    let dynsec_report = match &a.dynsec {
+        Some(f) => Some(export.dynsec(f)?),
+        None => None,
+    };
+    let report = export.mosquitto(mosquitto_dir)?;
+    for w in &report.warnings {
+        ctx.warn(w);
+    }
+    ctx.wrote(&report.passwd, crate::files::PRIVATE);
+    ctx.wrote(&report.acl, crate::files::PRIVATE);
+    ctx.wrote(&report.conf, crate::files::PUBLIC);
+    if let Some(ca) = &report.ca_bundle {
+        ctx.wrote(ca, crate::files::PUBLIC);
+    }
+    // `-q`: the directory alone.
+    let dir = format!("{}\n", report.dir.display());
+    ctx.emit_result(
+        &report,
+        || dir,
+        |_| {
+            mosquitto_text(
+                &report,
+                a.port,
+                amqtt_report.as_ref(),
+                dynsec_report.as_ref(),
+            )
+        },
+    );
+    Ok(ExitStatus::Success)
+}
+
+/// `--owner USER[:GROUP]`, refused when only root could hand the files over.
+fn export_owner(a: &ExportArgs) -> Result<Option<(u32, u32)>> {
     let owner = a.owner.as_deref().map(resolve_owner).transpose()?;
     if let Some((uid, _)) = owner {
         let me = std::fs::metadata("/proc/self")
@@ -299,213 +368,239 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
             );
         }
     }
-    if let Some(n) = owner_note(&a.owner).filter(|_| a.mosquitto.is_some() || a.dynsec.is_some()) {
-        ctx.warn(n);
-    }
-    let reg = Registry::open(&paths)?;
-    if a.client_certs == ClientCerts::Require && a.mosquitto.is_some() {
-        let missing: Vec<String> = reg
+    Ok(owner)
+}
+
+/// One `broker export`: what every output format needs.
+struct Export<'a> {
+    args: &'a ExportArgs,
+    paths: ProjectPaths,
+    reg: Registry,
+    topic_prefix: String,
+    owner: Option<(u32, u32)>,
+}
+
+impl Export<'_> {
+    /// `--client-certs require` must not silently lock out active devices
+    /// that have no certificate.
+    fn check_client_certs(&self) -> Result<()> {
+        let a = self.args;
+        if a.client_certs != ClientCerts::Require || a.mosquitto.is_none() {
+            return Ok(());
+        }
+        let missing: Vec<String> = self
+            .reg
             .devices()?
             .into_iter()
             .filter(|d| !d.revoked && d.client_cert_pem.is_none())
             .map(|d| d.name)
             .collect();
-        if !missing.is_empty() && !a.lock_out_devices_without_cert {
-            let shown: Vec<&str> = missing.iter().take(10).map(String::as_str).collect();
-            return Err(Error::usage(format!(
-                "--client-certs require would lock out {} active device(s) without a client certificate: {}{}; nothing was written",
-                missing.len(),
-                shown.join(", "),
-                if missing.len() > 10 { ", …" } else { "" }
-            ))
-            .with_help(
-                "issue them certificates (`espmqtt device cert NAME`), use --client-certs auto, \
-                 or pass --lock-out-devices-without-cert",
-            ));
+        if missing.is_empty() || a.lock_out_devices_without_cert {
+            return Ok(());
         }
+        let shown: Vec<&str> = missing.iter().take(10).map(String::as_str).collect();
+        Err(Error::usage(format!(
+            "--client-certs require would lock out {} active device(s) without a client certificate: {}{}; nothing was written",
+            missing.len(),
+            shown.join(", "),
+            if missing.len() > 10 { ", …" } else { "" }
+        ))
+        .with_help(
+            "issue them certificates (`espmqtt device cert NAME`), use --client-certs auto, \
+             or pass --lock-out-devices-without-cert",
+        ))
     }
-    let amqtt_report = match &a.amqtt {
-        Some(dir) => {
-            let accounts: Vec<AmqttAccount> = reg
-                .devices()?
-                .into_iter()
-                .filter(|d| !d.revoked)
-                .map(|d| AmqttAccount {
-                    username: d.username,
-                    client_id: d.client_id,
-                    secret: d.secret,
-                })
-                .collect();
-            let listener = AmqttListener {
-                bind: a.bind.clone().unwrap_or_else(|| "0.0.0.0".into()),
-                port: a.port,
-                server_cert: a.server_cert.clone(),
-                server_key: a.server_key.clone(),
-            };
-            let r = crate::device::amqtt::export(dir, &accounts, &topic_prefix, &listener)?;
-            reg.log_event(
+
+    /// `--amqtt DIR`: amqtt's password file and configuration.
+    fn amqtt(&self, dir: &std::path::Path) -> Result<AmqttReport> {
+        let a = self.args;
+        let accounts: Vec<AmqttAccount> = self
+            .reg
+            .devices()?
+            .into_iter()
+            .filter(|d| !d.revoked)
+            .map(|d| AmqttAccount {
+                username: d.username,
+                client_id: d.client_id,
+                secret: d.secret,
+            })
+            .collect();
+        let listener = AmqttListener {
+            bind: a.bind.clone().unwrap_or_else(|| "0.0.0.0".into()),
+            port: a.port,
+            server_cert: a.server_cert.clone(),
+            server_key: a.server_key.clone(),
+        };
+        let r = crate::device::amqtt::export(dir, &accounts, &self.topic_prefix, &listener)?;
+        self.reg.log_event(
+            None,
+            "broker-export",
+            &format!("{} devices to {} (amqtt)", r.devices, r.dir.display()),
+        )?;
+        Ok(r)
+    }
+
+    fn amqtt_text(&self, r: &AmqttReport) -> String {
+        format!(
+            "Wrote amqtt files for {} device{} to {}:\n  passwd      Argon2id, mode 0600\n  \
+             amqtt.yaml  {} listener on port {}; each device: {}/<client-id>/#\n\
+             Next: amqtt -c {}\n",
+            r.devices,
+            if r.devices == 1 { "" } else { "s" },
+            r.dir.display(),
+            if r.tls {
+                "TLS"
+            } else {
+                "plain TCP (no --server-cert)"
+            },
+            self.args.port,
+            self.topic_prefix,
+            r.config.display()
+        )
+    }
+
+    /// `--dynsec FILE`: mosquitto's dynamic-security file.
+    fn dynsec(&self, file: &std::path::Path) -> Result<DynsecExportReport> {
+        let report = export_dynsec(file, &self.reg, &self.topic_prefix)?;
+        chown(file, self.owner)?;
+        if self.args.mosquitto.is_none() {
+            self.reg.log_event(
                 None,
                 "broker-export",
-                &format!("{} devices to {} (amqtt)", r.devices, r.dir.display()),
+                &format!(
+                    "{} devices to {} (dynamic security)",
+                    report.devices,
+                    file.display()
+                ),
             )?;
-            if a.mosquitto.is_none() && a.dynsec.is_none() {
-                ctx.emit(&r, |_| {
-                    format!(
-                        "Wrote amqtt files for {} device{} to {}:\n  passwd      Argon2id, mode 0600\n  \
-                         amqtt.yaml  {} listener on port {}; each device: {}/<client-id>/#\n\
-                         Next: amqtt -c {}\n",
-                        r.devices,
-                        if r.devices == 1 { "" } else { "s" },
-                        r.dir.display(),
-                        if r.tls { "TLS" } else { "plain TCP (no --server-cert)" },
-                        a.port,
-                        topic_prefix,
-                        r.config.display()
-                    )
-                });
-                return Ok(ExitStatus::Success);
-            }
-            Some(r)
         }
-        None => None,
-    };
-    let Some(mosquitto_dir) = a.mosquitto.clone() else {
-        let file = a.dynsec.as_deref().unwrap_or(std::path::Path::new(""));
-        let report = export_dynsec(file, &reg, &topic_prefix)?;
-        chown(file, owner)?;
-        reg.log_event(
+        Ok(report)
+    }
+
+    /// `--mosquitto DIR`: password file, ACL and configuration snippet.
+    fn mosquitto(&self, dir: PathBuf) -> Result<broker::ExportReport> {
+        let a = self.args;
+        let entries = self
+            .reg
+            .password_entries(a.mosquitto_version.iterations())?;
+        let require = match a.client_certs {
+            ClientCerts::Require => true,
+            ClientCerts::Off => false,
+            ClientCerts::Auto => !entries.is_empty() && entries.iter().all(|e| e.has_cert),
+        };
+        let device_ca_pem = if require {
+            Some(crate::device::ca::load(&self.paths)?.cert_pem)
+        } else {
+            None
+        };
+        let spec = ExportSpec {
+            dir,
+            version: a.mosquitto_version,
+            topic_prefix: self.topic_prefix.clone(),
+            admin: a.admin.clone(),
+            listener: ListenerSpec {
+                port: a.port,
+                bind: a.bind.clone(),
+                server_cert: a.server_cert.clone(),
+                server_key: a.server_key.clone(),
+                ca: a.ca.clone(),
+            },
+            require_client_certs: require,
+            device_ca_pem,
+        };
+        let report = broker::export(&spec, &entries)?;
+        // Both files are 0600 and the broker reads both.
+        chown(&report.dir.join("passwd"), self.owner)?;
+        chown(&report.dir.join("acl"), self.owner)?;
+        self.reg.log_event(
             None,
             "broker-export",
             &format!(
-                "{} devices to {} (dynamic security)",
+                "{} devices to {} (mosquitto {}, {} iterations)",
                 report.devices,
-                file.display()
+                report.dir.display(),
+                match report.mosquitto_version {
+                    MosquittoVersion::V2_0 => "2.0",
+                    MosquittoVersion::V2_1 => "2.1",
+                },
+                report.iterations
             ),
         )?;
-        ctx.emit(&report, |_| {
-            format!(
-                "Wrote {} client{} and role{} ({}/<client-id>/#) to {} (mode 0600); {} revoked device(s) left out.\n\
-                 Next: start mosquitto with this file as the plugin's config (plugin_opt_config_file); \
-                 for a running broker use `espmqtt broker sync --dynsec mqtts://ADMIN@HOST`.\n",
-                report.devices,
-                if report.devices == 1 { "" } else { "s" },
-                if report.devices == 1 { "" } else { "s" },
-                report.topic_prefix,
-                report.file.display(),
-                report.revoked_left_out
-            )
-        });
-        return Ok(ExitStatus::Success);
-    };
-    let dynsec_report = match &a.dynsec {
-        Some(f) => {
-            let r = export_dynsec(f, &reg, &topic_prefix)?;
-            chown(f, owner)?;
-            Some(r)
-        }
-        None => None,
-    };
-    let entries = reg.password_entries(a.mosquitto_version.iterations())?;
-    let require = match a.client_certs {
-        ClientCerts::Require => true,
-        ClientCerts::Off => false,
-        ClientCerts::Auto => !entries.is_empty() && entries.iter().all(|e| e.has_cert),
-    };
-    let device_ca_pem = if require {
-        Some(crate::device::ca::load(&paths)?.cert_pem)
-    } else {
-        None
-    };
-    let spec = ExportSpec {
-        dir: mosquitto_dir,
-        version: a.mosquitto_version,
-        topic_prefix,
-        admin: a.admin.clone(),
-        listener: ListenerSpec {
-            port: a.port,
-            bind: a.bind.clone(),
-            server_cert: a.server_cert.clone(),
-            server_key: a.server_key.clone(),
-            ca: a.ca.clone(),
-        },
-        require_client_certs: require,
-        device_ca_pem,
-    };
-    let report = broker::export(&spec, &entries)?;
-    // Both files are 0600 and the broker reads both.
-    chown(&report.dir.join("passwd"), owner)?;
-    chown(&report.dir.join("acl"), owner)?;
-    reg.log_event(
-        None,
-        "broker-export",
-        &format!(
-            "{} devices to {} (mosquitto {}, {} iterations)",
-            report.devices,
-            report.dir.display(),
-            match report.mosquitto_version {
-                MosquittoVersion::V2_0 => "2.0",
-                MosquittoVersion::V2_1 => "2.1",
-            },
-            report.iterations
-        ),
-    )?;
-    for w in &report.warnings {
-        ctx.warn(w);
+        Ok(report)
     }
-    ctx.emit(&report, |_| {
-        let mut s = format!(
-            "Wrote mosquitto files for {} device{} to {}:\n",
-            report.devices,
-            if report.devices == 1 { "" } else { "s" },
-            report.dir.display()
-        );
-        s.push_str(&format!(
-            "  passwd          $7$ PBKDF2-SHA512, {} iterations (mosquitto {}), mode 0600\n",
-            report.iterations,
-            if report.iterations == 101 {
-                "2.0"
-            } else {
-                "2.1"
-            }
-        ));
-        s.push_str(&format!(
-            "  acl             each device: {}/<name>/#{}\n",
-            report.topic_prefix,
-            report
-                .admin
-                .as_deref()
-                .map(|a| format!("; {a}: #"))
-                .unwrap_or_default()
-        ));
-        s.push_str(&format!(
-            "  mosquitto.conf  TLS listener on port {}{}\n",
-            a.port,
-            if report.require_client_certs {
-                ", client certificates required (username = certificate CN)"
-            } else {
-                ", username + password"
-            }
-        ));
-        if let Some(r) = &amqtt_report {
-            s.push_str(&format!(
-                "  {}  amqtt passwd (Argon2id) and amqtt.yaml for {} devices\n",
-                r.dir.display(),
-                r.devices
-            ));
+}
+
+fn dynsec_text(report: &DynsecExportReport) -> String {
+    format!(
+        "Wrote {} client{} and role{} ({}/<client-id>/#) to {} (mode 0600); {} revoked device(s) left out.\n\
+         Next: start mosquitto with this file as the plugin's config (plugin_opt_config_file); \
+         for a running broker use `espmqtt broker sync --dynsec mqtts://ADMIN@HOST`.\n",
+        report.devices,
+        if report.devices == 1 { "" } else { "s" },
+        if report.devices == 1 { "" } else { "s" },
+        report.topic_prefix,
+        report.file.display(),
+        report.revoked_left_out
+    )
+}
+
+fn mosquitto_text(
+    report: &broker::ExportReport,
+    port: u16,
+    amqtt: Option<&AmqttReport>,
+    dynsec: Option<&DynsecExportReport>,
+) -> String {
+    let mut s = format!(
+        "Wrote mosquitto files for {} device{} to {}:\n",
+        report.devices,
+        if report.devices == 1 { "" } else { "s" },
+        report.dir.display()
+    );
+    s.push_str(&format!(
+        "  passwd          $7$ PBKDF2-SHA512, {} iterations (mosquitto {}), mode 0600\n",
+        report.iterations,
+        if report.iterations == 101 {
+            "2.0"
+        } else {
+            "2.1"
         }
-        if let Some(d) = &dynsec_report {
-            s.push_str(&format!(
-                "  {}  dynamic security: {} clients and roles, mode 0600\n",
-                d.file.display(),
-                d.devices
-            ));
+    ));
+    s.push_str(&format!(
+        "  acl             each device: {}/<name>/#{}\n",
+        report.topic_prefix,
+        report
+            .admin
+            .as_deref()
+            .map(|a| format!("; {a}: #"))
+            .unwrap_or_default()
+    ));
+    s.push_str(&format!(
+        "  mosquitto.conf  TLS listener on port {}{}\n",
+        port,
+        if report.require_client_certs {
+            ", client certificates required (username = certificate CN)"
+        } else {
+            ", username + password"
         }
-        s.push_str(
-            "Next: include mosquitto.conf in the broker's configuration and reload it (SIGHUP).\n",
-        );
-        s
-    });
-    Ok(ExitStatus::Success)
+    ));
+    if let Some(r) = amqtt {
+        s.push_str(&format!(
+            "  {}  amqtt passwd (Argon2id) and amqtt.yaml for {} devices\n",
+            r.dir.display(),
+            r.devices
+        ));
+    }
+    if let Some(d) = dynsec {
+        s.push_str(&format!(
+            "  {}  dynamic security: {} clients and roles, mode 0600\n",
+            d.file.display(),
+            d.devices
+        ));
+    }
+    s.push_str(
+        "Next: include mosquitto.conf in the broker's configuration and reload it (SIGHUP).\n",
+    );
+    s
 }
 
 fn run_sync(a: SyncArgs, ctx: &Ctx) -> Result<ExitStatus> {

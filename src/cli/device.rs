@@ -1,8 +1,8 @@
 //! `espmqtt device`: per-device identities and secrets in the registry.
 //!
 //! Every renderer here redacts secrets unless `--show-secrets` is given
-//! (CONVENTIONS 9); the registry's record type has no `Serialize`, so each
-//! view below chooses explicitly what leaves the process.
+//! (README, the `device` commands); the registry's record type has no
+//! `Serialize`, so each view below chooses explicitly what leaves the process.
 
 use std::path::PathBuf;
 
@@ -46,11 +46,17 @@ pub enum DeviceCommand {
     Check,
     /// Write a device's config blob (Wi-Fi, broker, credentials, trust material).
     Config(super::device_config::DeviceConfigArgs),
+    /// Push each device's current config over MQTT as an authenticated update; wait for acks.
+    Push(super::ota::PushArgs),
+    /// Fleet update status: committed, staged and pending update, last ack, last seen.
+    Updates(super::ota::UpdatesArgs),
 }
 
 pub fn run(args: DeviceCommand, ctx: &Ctx) -> Result<ExitStatus> {
     match args {
         DeviceCommand::Config(a) => super::device_config::run(a, ctx),
+        DeviceCommand::Push(a) => super::ota::run_push(a, ctx),
+        DeviceCommand::Updates(a) => super::ota::run_updates(a, ctx),
         DeviceCommand::New(a) => run_new(a, ctx),
         DeviceCommand::List(a) => run_list(a, ctx),
         DeviceCommand::Show(a) => run_show(a, ctx),
@@ -292,7 +298,12 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
         secrets_shown: args.show_secrets,
         warnings,
     };
-    ctx.emit(&report, |_| render_new(&report, &reg.location()));
+    let names: String = report
+        .created
+        .iter()
+        .map(|d| format!("{}\n", d.name))
+        .collect();
+    ctx.emit_result(&report, || names, |_| render_new(&report, &reg.location()));
     if duplicates.is_empty() || args.skip_existing {
         Ok(ExitStatus::Success)
     } else {
@@ -673,13 +684,23 @@ The old secret keeps working until the broker files are exported again:
   espmqtt device rotate sensor-007
   espmqtt broker export --mosquitto /etc/mosquitto/espmqtt
   systemctl reload mosquitto
-  espmqtt flash --config-only --device sensor-007")]
+  espmqtt flash --config-only --device sensor-007
+Over the air, without a cable (docs/OTA.md; the broker gets the new password
+once the device has staged it):
+  espmqtt device rotate sensor-007 --over-the-air
+  espmqtt broker sync --dynsec mqtts://admin@broker.example.com")]
 pub struct RotateArgs {
     /// Device name.
     pub name: String,
     /// Print the new secret.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "over_the_air")]
     pub show_secrets: bool,
+    /// Deliver the new password as a config update over MQTT; the device keeps
+    /// the old one until the broker accepted the new one.
+    #[arg(long)]
+    pub over_the_air: bool,
+    #[command(flatten)]
+    pub operator: super::ota::OperatorArgs,
 }
 
 #[derive(Serialize)]
@@ -692,6 +713,9 @@ struct RotateReport {
 }
 
 fn run_rotate(args: RotateArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    if args.over_the_air {
+        return super::ota::run_rotate_ota(&args.name, &args.operator, ctx);
+    }
     let (_, reg) = open(ctx)?;
     let d = reg.rotate(&args.name)?;
     let report = RotateReport {
@@ -961,7 +985,9 @@ struct ImportReport {
 }
 
 fn run_import(args: ImportArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let text = std::fs::read_to_string(&args.file).map_err(|e| Error::io(&args.file, e))?;
+    // A dump holds a few KiB per device; the bound keeps /dev/zero from
+    // exhausting memory.
+    let text = crate::files::read_input_text(&args.file, 256 << 20, "registry dump")?;
     let dump = Dump::parse(&text).map_err(|e| e.context(args.file.display().to_string()))?;
     let (_, reg) = open(ctx)?;
     reg.load(&dump)?;

@@ -313,7 +313,17 @@ fn check_save_path(path: &Path) -> Result<()> {
         .to_string_lossy()
         .into_owned();
     let probe = path.with_file_name(format!(".{name}.probe-{}", std::process::id()));
-    crate::files::write_file_atomic(&probe, b"", 0o600).map_err(|e| fail(e.message))?;
+    crate::files::write_file_atomic(&probe, b"", 0o600).map_err(|e| {
+        // Name the directory, not the trial file.
+        match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(d) if !d.is_dir() => fail(format!("the directory {} does not exist", d.display())),
+            _ => fail(
+                e.message
+                    .replace(&format!("{}: ", probe.display()), "")
+                    .replace(&probe.display().to_string(), &path.display().to_string()),
+            ),
+        }
+    })?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
 }

@@ -39,6 +39,7 @@ Examples:
   espmqtt fingerprint [::1]:8883 --no-sni
   espmqtt fingerprint broker.example.com --tls12    # what an ESP8266 sees
   espmqtt fingerprint broker.example.com --emit arduino > broker_trust.h
+  espmqtt fingerprint 192.0.2.10 --emit arduino --ca-file private-root.pem
   espmqtt fingerprint broker.example.com --emit tasmota
   espmqtt fingerprint --file fullchain.pem
   espmqtt fingerprint broker.example.com --expect 'AB:CD:…' --min-days 14";
@@ -80,6 +81,44 @@ pub struct FingerprintArgs {
     /// ESP8266 Arduino core (all three trust modes) or Tasmota commands.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub emit: Option<EmitFormat>,
+    /// With --emit arduino: PEM bundle the chain's root is looked up in
+    /// before the system store (a private CA, or the root the server does
+    /// not send), so the `ca` block pins the root and not an intermediate.
+    #[arg(long, value_name = "FILE", requires = "emit")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// `--emit`: the `ca` anchor is the chain's root, looked up in --ca-file
+/// first, then in the system store.
+fn render_emit(
+    format: EmitFormat,
+    report: &FingerprintReport,
+    ders: &[Vec<u8>],
+    ca_file: Option<&std::path::Path>,
+) -> Result<String> {
+    use crate::tls::anchor::{self, Bundle};
+    let mut bundles = Vec::new();
+    if let Some(p) = ca_file {
+        let bytes = crate::files::read_input(p, crate::files::MAX_TEXT_INPUT, "CA certificate")?;
+        let certs = crate::tls::cert::load_certificates(&bytes)
+            .map_err(|e| e.context(format!("--ca-file {}", p.display())))?;
+        bundles.push(Bundle {
+            origin: format!("--ca-file {}", p.display()),
+            certs,
+        });
+    }
+    bundles.push(Bundle::system());
+    let anchor = match format {
+        EmitFormat::Arduino => anchor::choose(ders, &bundles),
+        EmitFormat::Tasmota => None,
+    };
+    Ok(emit::render_with_anchor(
+        format,
+        &origin_label(report),
+        ders,
+        &report.chain,
+        anchor.as_ref(),
+    ))
 }
 
 fn parse_timeout(s: &str) -> std::result::Result<f64, String> {
@@ -183,12 +222,12 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
     check_expectations(&mut report, &expected, origin);
     check_min_days(&mut report, args.min_days, now);
     if let Some(format) = args.emit {
-        report.emitted = Some(emit::render(
+        report.emitted = Some(render_emit(
             format,
-            &origin_label(&report),
+            &report,
             &ders,
-            &report.chain,
-        ));
+            args.ca_file.as_deref(),
+        )?);
     }
     ctx.emit(&report, |ctx| render_text(&report, ctx));
     Ok(if report.ok {
@@ -279,7 +318,7 @@ fn capture_chain(
             certificate: None,
             message: format!(
                 "{}: no ESP8266 can connect (`espmqtt probe` fails with tls13_only)",
-                crate::tls::analysis::tls13_only_message()
+                crate::tls::names::tls13_only_message()
             ),
         });
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::flash::cost::WritePath;
 use crate::flash::flasher::{self, After, FlashOptions, HeaderSize};
 use crate::flash::image::{self, FlashMode};
 
@@ -53,8 +54,13 @@ pub struct FlashArgs {
     #[arg(long, short = 'b', default_value_t = flasher::DEFAULT_BAUD)]
     pub baud: u32,
     /// Use the ROM loader only: slower (115200, uncompressed), for modules the stub fails on.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "path")]
     pub no_stub: bool,
+    /// Which loader writes: auto (the cheaper by the modelled wire and
+    /// flash time: the ROM for a config blob, the stub for firmware), stub
+    /// (compressed, MD5-verified), rom (115200, each block checked by the ROM).
+    #[arg(long, value_enum, default_value_t = WritePath::Auto)]
+    pub path: WritePath,
     /// Firmware image (.bin) to write at 0x0.
     #[arg(long, short = 'f', value_name = "FILE.bin")]
     pub firmware: Option<PathBuf>,
@@ -152,6 +158,7 @@ pub fn options(args: &FlashArgs) -> Result<FlashOptions> {
         after: args.after,
         flash_mode,
         flash_size,
+        path: args.path,
         ..FlashOptions::default()
     })
 }

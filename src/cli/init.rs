@@ -492,6 +492,7 @@ fn config_from_args(a: &InitArgs, root: &Path, material: &[Material]) -> Result<
             name: a.board.unwrap_or(Board::Esp07).to_string(),
         },
         ntp: Default::default(),
+        operator: None,
     })
 }
 
@@ -504,8 +505,19 @@ fn prompt_missing(
     material: &mut Vec<Material>,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
+    prompt_broker_and_wifi(a)?;
+    prompt_choices(a)?;
+    prompt_trust_material(a, root, ctx, material, warnings)
+}
+
+fn prompt_failed(e: dialoguer::Error) -> Error {
+    Error::runtime(format!("prompt failed: {e}"))
+}
+
+/// The broker address, the Wi-Fi network and where its password comes from.
+fn prompt_broker_and_wifi(a: &mut InitArgs) -> Result<()> {
     use dialoguer::{Input, Select};
-    let io = |e: dialoguer::Error| Error::runtime(format!("prompt failed: {e}"));
+    let io = prompt_failed;
     if a.broker.is_none() {
         let v: String = Input::new()
             .with_prompt("Broker host[:port]")
@@ -573,6 +585,13 @@ fn prompt_missing(
             _ => a.wifi_password = Some(String::new()),
         }
     }
+    Ok(())
+}
+
+/// Topic prefix, module and trust mode.
+fn prompt_choices(a: &mut InitArgs) -> Result<()> {
+    use dialoguer::{Input, Select};
+    let io = prompt_failed;
     if a.topic_prefix.is_none() {
         let v: String = Input::new()
             .with_prompt("Topic prefix")
@@ -611,6 +630,19 @@ fn prompt_missing(
             .map_err(io)?;
         a.trust = Some(modes[i]);
     }
+    Ok(())
+}
+
+/// The file (or fingerprint) the chosen trust mode needs.
+fn prompt_trust_material(
+    a: &mut InitArgs,
+    root: &Path,
+    ctx: &Ctx,
+    material: &mut Vec<Material>,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    use dialoguer::{Input, Select};
+    let io = prompt_failed;
     let ask_file = |prompt: &str, check: &dyn Fn(&Path) -> Result<()>| -> Result<PathBuf> {
         let v: String = Input::new()
             .with_prompt(prompt)

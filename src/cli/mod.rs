@@ -4,6 +4,7 @@
 //! The library below never prints; every subcommand file turns its arguments
 //! into library calls and hands a report value to [`output::Ctx`].
 
+mod live;
 pub mod output;
 pub mod progress;
 
@@ -22,6 +23,7 @@ pub mod flash_args;
 pub mod flash_fleet;
 pub mod init;
 pub mod monitor;
+pub mod ota;
 pub mod ports;
 pub mod probe;
 
@@ -95,6 +97,9 @@ pub enum Command {
     /// Broker-side files for the whole fleet (mosquitto password file, ACL, config).
     #[command(subcommand)]
     Broker(broker::BrokerCommand),
+    /// The broker trust the fleet gets over MQTT: stage the next certificate, retire the old.
+    #[command(subcommand)]
+    Trust(ota::TrustCommand),
     /// Create espmqtt.toml (broker, Wi-Fi, topic prefix, trust mode, board).
     Init(init::InitArgs),
     /// Render the firmware template and compile it with arduino-cli or PlatformIO.
@@ -113,6 +118,28 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
 }
 
+impl Ctx {
+    /// The context for this invocation: the global flags, the environment
+    /// (`NO_COLOR`, `CI`) and which streams are terminals.
+    pub fn from_global(g: &GlobalArgs) -> Self {
+        use std::io::IsTerminal;
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+        let stderr_tty = std::io::stderr().is_terminal();
+        let stdout_tty = std::io::stdout().is_terminal();
+        Ctx {
+            format: g.format,
+            quiet: g.quiet,
+            verbose: g.verbose,
+            color: !g.no_color && !no_color_env && stdout_tty && g.format == Format::Text,
+            interactive: !g.non_interactive && !ci && std::io::stdin().is_terminal() && stderr_tty,
+            progress: stderr_tty && g.format == Format::Text && !g.quiet,
+            config: g.config.clone(),
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
 /// Run the parsed command line. Returns the exit status of a command that
 /// completed (possibly "check failed"); errors carry their own status.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
@@ -124,6 +151,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Device(a) => device::run(a, &ctx),
         Command::Ca(a) => ca::run(a, &ctx),
         Command::Broker(a) => broker::run(a, &ctx),
+        Command::Trust(a) => ota::run_trust(a, &ctx),
         Command::Init(a) => init::run(a, &ctx),
         Command::Build(a) => build::run(a, &ctx),
         Command::Flash(a) => flash::run(a, &ctx),

@@ -26,8 +26,6 @@ use serde::Serialize;
 
 use crate::error::{Error, ExitStatus};
 
-use super::GlobalArgs;
-
 /// Write to stdout, ignoring a closed or broken pipe.
 pub fn out(s: &str) {
     let mut o = std::io::stdout().lock();
@@ -35,16 +33,7 @@ pub fn out(s: &str) {
     let _ = o.flush();
 }
 
-/// Write one line to stderr above any progress bar, ignoring a closed or
-/// broken pipe.
-pub fn err_line(s: &str) {
-    super::progress::suspend(|| {
-        let mut e = std::io::stderr().lock();
-        let _ = e.write_all(s.as_bytes());
-        let _ = e.write_all(b"\n");
-        let _ = e.flush();
-    });
-}
+pub use super::live::err_line;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -69,23 +58,6 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn from_global(g: &GlobalArgs) -> Self {
-        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-        let stderr_tty = std::io::stderr().is_terminal();
-        let stdout_tty = std::io::stdout().is_terminal();
-        Ctx {
-            format: g.format,
-            quiet: g.quiet,
-            verbose: g.verbose,
-            color: !g.no_color && !no_color_env && stdout_tty && g.format == Format::Text,
-            interactive: !g.non_interactive && !ci && std::io::stdin().is_terminal() && stderr_tty,
-            progress: stderr_tty && g.format == Format::Text && !g.quiet,
-            config: g.config.clone(),
-            started: Instant::now(),
-        }
-    }
-
     /// A context for library-level tests and embedding: text, no colour, no prompts.
     pub fn plain() -> Self {
         Ctx {
@@ -107,7 +79,7 @@ impl Ctx {
     /// Render a report: JSON document, or the text the closure produces.
     /// Any progress bar is cleared first, so no stale line is left above it.
     pub fn emit<T: Serialize>(&self, report: &T, text: impl FnOnce(&Ctx) -> String) {
-        super::progress::clear();
+        super::live::clear();
         match self.format {
             Format::Json => out(&format!("{}\n", to_json(report))),
             Format::Text => {
@@ -233,7 +205,7 @@ impl Ctx {
 
     /// Report an error: JSON object on stdout (`--format json`) or text on stderr.
     pub fn report_error(&self, err: &Error) {
-        super::progress::clear();
+        super::live::clear();
         match self.format {
             Format::Json => out(&format!("{}\n", to_json(&err.report()))),
             Format::Text => {

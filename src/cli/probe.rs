@@ -63,6 +63,13 @@ pub struct ProbeFlags {
     /// Take the settings of a registered device (needs the device registry).
     #[arg(long, value_name = "NAME")]
     pub device: Option<String>,
+    /// Check the device's (or, with --all, every device's) committed and staged
+    /// trust against the broker and the staged next certificate (docs/OTA.md).
+    #[arg(long)]
+    pub staged_trust: bool,
+    /// With --staged-trust: every active device.
+    #[arg(long, requires = "staged_trust", conflicts_with = "device")]
+    pub all: bool,
     /// MQTT user name.
     #[arg(long, short = 'u')]
     pub username: Option<String>,
@@ -154,11 +161,19 @@ fn parse_versions(s: &str) -> std::result::Result<(u16, u16), String> {
 }
 
 pub fn run(mut args: ProbeArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    if args.flags.staged_trust {
+        return super::ota::run_forecast(&args.target, &args.flags.device, args.flags.timeout, ctx);
+    }
     apply_project_defaults(&mut args, ctx)?;
     let opts = options(args)?;
     let progress = super::progress::for_ctx(ctx);
     let report = probe::run(opts, progress.as_ref());
-    ctx.emit(&report, |c| render(&report, c));
+    // `-q`: the verdict word alone; the exit code says the same.
+    let verdict = serde_json::to_value(report.verdict)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| format!("{s}\n")))
+        .unwrap_or_default();
+    ctx.emit_result(&report, || verdict, |c| render(&report, c));
     Ok(match report.verdict {
         Verdict::Ok => ExitStatus::Success,
         Verdict::Fail => ExitStatus::CheckFailed,
@@ -191,21 +206,28 @@ fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
     let cfg = paths.load_config()?;
     let f = &mut args.flags;
     if args.target.is_none() && !cfg.broker.host.is_empty() {
-        args.target = Some(
-            crate::target::Target {
-                host: cfg
-                    .broker
+        // The firmware connects to its connect_name() (app.cpp): the
+        // configured server name when there is one — the core resolves the
+        // name it sends as SNI — else the host. So does the probe.
+        let host = cfg
+            .broker
+            .servername
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| {
+                cfg.broker
                     .host
                     .trim_start_matches('[')
                     .trim_end_matches(']')
-                    .to_string(),
+                    .to_string()
+            });
+        args.target = Some(
+            crate::target::Target {
+                host,
                 port: cfg.broker.port,
             }
             .display(),
         );
-        if f.servername.is_none() {
-            f.servername = cfg.broker.servername.clone();
-        }
     }
     let rel = |p: &std::path::Path| {
         if p.is_absolute() {

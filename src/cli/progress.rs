@@ -1,10 +1,8 @@
 //! indicatif implementation of [`crate::progress::Progress`], drawn on stderr
 //! only when [`super::Ctx::progress`] allows it.
 //!
-//! The bar being drawn is also known process-wide, so that the output
-//! context can print notes above it ([`suspend`]) and remove it before the
-//! report or an error is printed ([`clear`]): a spinner never leaves a stale
-//! line behind the report, whichever path the command takes.
+//! The bar being drawn is registered with [`super::live`], which prints notes
+//! above it and removes it before the report or an error.
 
 use std::sync::Mutex;
 
@@ -12,38 +10,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::progress::{NoProgress, Progress};
 
+use super::live::{err_line, set_live};
 use super::Ctx;
-
-/// The bar currently drawn, if any (indicatif bars are cheap handles).
-static LIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
-
-fn live() -> Option<ProgressBar> {
-    LIVE.lock().ok().and_then(|g| g.clone())
-}
-
-fn set_live(bar: Option<ProgressBar>) {
-    if let Ok(mut g) = LIVE.lock() {
-        *g = bar;
-    }
-}
-
-/// Run `f` (which writes to stderr) with the live bar hidden, then redraw it.
-pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
-    match live() {
-        Some(b) if !b.is_finished() => b.suspend(f),
-        _ => f(),
-    }
-}
-
-/// Remove the live bar from the terminal (before a report or an error).
-pub fn clear() {
-    if let Some(b) = live() {
-        if !b.is_finished() {
-            b.finish_and_clear();
-        }
-    }
-    set_live(None);
-}
 
 /// A progress bar on stderr.
 pub struct BarProgress {
@@ -62,6 +30,15 @@ impl BarProgress {
 
 impl Progress for BarProgress {
     fn start(&self, label: &str, total: Option<u64>) {
+        // The previous bar leaves the screen before the next one draws its
+        // first frame; drawn the other way round, the new line lands after
+        // the old one and the old one is never cleared.
+        if let Ok(mut g) = self.bar.lock() {
+            if let Some(old) = g.take() {
+                finish(&old);
+            }
+        }
+        set_live(None);
         let bar = match total {
             Some(t) => {
                 let b = ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr());
@@ -80,15 +57,14 @@ impl Progress for BarProgress {
                     ProgressStyle::with_template("{spinner} {msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
-                b.enable_steady_tick(std::time::Duration::from_millis(120));
                 b
             }
         };
         bar.set_message(label.to_string());
+        if total.is_none() {
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
         if let Ok(mut g) = self.bar.lock() {
-            if let Some(old) = g.take() {
-                finish(&old);
-            }
             *g = Some(bar.clone());
         }
         set_live(Some(bar));
@@ -103,7 +79,7 @@ impl Progress for BarProgress {
     fn message(&self, message: &str) {
         if self.verbose {
             // Printed above the live bar (see `suspend`).
-            super::output::err_line(message);
+            err_line(message);
         }
     }
     fn finish(&self, _label: &str) {

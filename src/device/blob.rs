@@ -1,5 +1,6 @@
 //! The device config blob: the per-device settings the firmware reads from the
-//! Arduino EEPROM sector (DESIGN §4.2; format in `firmware-template/CONFIG_FORMAT.md`).
+//! Arduino EEPROM sector (docs/ARCHITECTURE.md, "Per-device configuration in
+//! flash"; format in `firmware-template/CONFIG_FORMAT.md`).
 //!
 //! One firmware build serves a whole fleet, so everything device-specific
 //! travels in this blob. The C++ decoder in `firmware-template/espmqtt/
@@ -38,7 +39,7 @@ pub const MAX_BLOB_LEN: usize = 4096;
 
 /// Flash offset of the Arduino EEPROM sector, where the blob lives: the last
 /// 20 KB of flash are EEPROM, RF calibration and SDK Wi-Fi settings, and the
-/// EEPROM sector is the first of them (flashing.md §4.4).
+/// EEPROM sector is the first of them (docs/DEVICE.md, "Flash layout").
 pub fn eeprom_offset(flash_size: u32) -> u32 {
     flash_size.saturating_sub(0x5000)
 }
@@ -66,7 +67,11 @@ pub mod entry {
     pub const HEARTBEAT: u8 = 19;
     pub const KEEPALIVE: u8 = 20;
     pub const DEVICE_NAME: u8 = 21;
+    pub const CONFIG_VERSION: u8 = 22;
+    pub const UPDATE_KEY: u8 = 23;
 }
+
+pub use super::update_key::{UpdateKey, UPDATE_KEY_LEN};
 
 /// Repeat limits (must match config_blob.h).
 pub const MAX_FINGERPRINTS: usize = 2;
@@ -157,8 +162,8 @@ impl From<BlobError> for Error {
 /// The decoded (or to-be-encoded) settings of one device.
 ///
 /// [`ConfigBlob::to_json`] produces exactly the JSON object `blobdump` prints,
-/// with binary values as lower-case hex.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// with binary values as lower-case hex. `Debug` leaves the secrets out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConfigBlob {
     pub device_name: Option<String>,
     pub wifi_ssid: String,
@@ -183,7 +188,8 @@ pub struct ConfigBlob {
     pub client_cert: Vec<Vec<u8>>,
     /// Client private key (DER).
     pub client_key: Option<Vec<u8>>,
-    /// `setBufferSizes(rx, tx)` (esp8266-tls.md §4.1).
+    /// `setBufferSizes(rx, tx)` (docs/DEVICE.md, "Buffers and max fragment
+    /// length").
     pub tls_rx_buffer: u16,
     pub tls_tx_buffer: u16,
     /// `setSSLVersion(min, max)` as BearSSL numbers (0x0301…0x0303).
@@ -194,6 +200,45 @@ pub struct ConfigBlob {
     pub heartbeat: u32,
     /// MQTT keepalive in seconds.
     pub keepalive: u16,
+    /// The update number that produced this config (0: written over serial).
+    pub config_version: u32,
+    /// Key for config updates over MQTT (`None`: the device takes none).
+    pub update_key: Option<UpdateKey>,
+}
+
+/// `<redacted>` for a secret that is set, `None` when it is not.
+fn redacted<T>(v: &Option<T>) -> Option<&'static str> {
+    v.as_ref().map(|_| "<redacted>")
+}
+
+impl std::fmt::Debug for ConfigBlob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigBlob")
+            .field("device_name", &self.device_name)
+            .field("wifi_ssid", &self.wifi_ssid)
+            .field("wifi_password", &redacted(&self.wifi_password))
+            .field("broker_host", &self.broker_host)
+            .field("broker_port", &self.broker_port)
+            .field("broker_sni", &self.broker_sni)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &redacted(&self.password))
+            .field("topic_prefix", &self.topic_prefix)
+            .field("trust", &self.trust)
+            .field("fingerprints", &self.fingerprints.len())
+            .field("pubkey", &self.pubkey.as_ref().map(Vec::len))
+            .field("trust_anchors", &self.trust_anchors.len())
+            .field("client_cert", &self.client_cert.len())
+            .field("client_key", &redacted(&self.client_key))
+            .field("tls_rx_buffer", &self.tls_rx_buffer)
+            .field("tls_tx_buffer", &self.tls_tx_buffer)
+            .field("tls_min_version", &self.tls_min_version)
+            .field("tls_max_version", &self.tls_max_version)
+            .field("ntp_servers", &self.ntp_servers)
+            .field("heartbeat", &self.heartbeat)
+            .field("keepalive", &self.keepalive)
+            .finish()
+    }
 }
 
 impl Default for ConfigBlob {
@@ -222,6 +267,8 @@ impl Default for ConfigBlob {
             ntp_servers: default_ntp(),
             heartbeat: 60,
             keepalive: 15,
+            config_version: 0,
+            update_key: None,
         }
     }
 }
@@ -258,6 +305,8 @@ struct BlobJson<'a> {
     ntp_servers: &'a [String],
     heartbeat: u32,
     keepalive: u16,
+    config_version: u32,
+    update_key: Option<String>,
 }
 
 /// "1.0" / "1.1" / "1.2" for a BearSSL version number.
@@ -317,6 +366,8 @@ fn field_name(t: u8) -> &'static str {
         entry::HEARTBEAT => "heartbeat",
         entry::KEEPALIVE => "keepalive",
         entry::DEVICE_NAME => "device_name",
+        entry::CONFIG_VERSION => "config_version",
+        entry::UPDATE_KEY => "update_key",
         _ => "unknown",
     }
 }
@@ -456,6 +507,13 @@ impl ConfigBlob {
         }
         w.entry(entry::HEARTBEAT, &self.heartbeat.to_le_bytes())?;
         w.entry(entry::KEEPALIVE, &self.keepalive.to_le_bytes())?;
+        // Absent means 0, so a blob written over serial stays as it was.
+        if self.config_version != 0 {
+            w.entry(entry::CONFIG_VERSION, &self.config_version.to_le_bytes())?;
+        }
+        if let Some(k) = &self.update_key {
+            w.entry(entry::UPDATE_KEY, &k.0)?;
+        }
 
         let len = w.out.len();
         if len > MAX_BLOB_LEN {
@@ -720,6 +778,15 @@ impl ConfigBlob {
                     let a = <[u8; 2]>::try_from(v).map_err(|_| bad("size is not 2"))?;
                     b.keepalive = u16::from_le_bytes(a);
                 }
+                entry::CONFIG_VERSION => {
+                    let a = <[u8; 4]>::try_from(v).map_err(|_| bad("size is not 4"))?;
+                    b.config_version = u32::from_le_bytes(a);
+                }
+                entry::UPDATE_KEY => {
+                    let k =
+                        <[u8; UPDATE_KEY_LEN]>::try_from(v).map_err(|_| bad("size is not 32"))?;
+                    b.update_key = Some(UpdateKey(k));
+                }
                 _ => {}
             }
         }
@@ -773,16 +840,19 @@ impl ConfigBlob {
             ntp_servers: &self.ntp_servers,
             heartbeat: self.heartbeat,
             keepalive: self.keepalive,
+            config_version: self.config_version,
+            update_key: self.update_key.as_ref().map(UpdateKey::to_hex),
         };
         serde_json::to_value(j).unwrap_or(serde_json::Value::Null)
     }
 
     /// [`ConfigBlob::to_json`] with the secrets (Wi-Fi password, MQTT
-    /// password, client key) replaced by `"<redacted>"`: for `flash
-    /// --read-config` and anything else printed without `--show-secrets`.
+    /// password, client key, update key) replaced by `"<redacted>"`: for
+    /// `flash --read-config` and anything else printed without
+    /// `--show-secrets`.
     pub fn to_json_redacted(&self, length: usize) -> serde_json::Value {
         let mut v = self.to_json(length);
-        for key in ["wifi_password", "password", "client_key"] {
+        for key in ["wifi_password", "password", "client_key", "update_key"] {
             if let Some(slot) = v.get_mut(key) {
                 if !slot.is_null() {
                     *slot = serde_json::Value::String("<redacted>".into());
@@ -804,7 +874,8 @@ impl ConfigBlob {
 /// The per-device half of a blob: what the registry holds for one device.
 /// Built by the caller from `crate::device::registry::DeviceRecord` (PEM → DER
 /// conversion: [`DeviceIdentity::from_pem`]) or directly in tests.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `Debug` leaves the password and the key out.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct DeviceIdentity {
     pub name: String,
     pub client_id: String,
@@ -814,6 +885,21 @@ pub struct DeviceIdentity {
     pub client_cert_der: Vec<Vec<u8>>,
     /// Client private key, DER.
     pub client_key_der: Option<Vec<u8>>,
+    /// Key for config updates over MQTT (`docs/OTA.md`).
+    pub update_key: Option<UpdateKey>,
+}
+
+impl std::fmt::Debug for DeviceIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceIdentity")
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &redacted(&self.password))
+            .field("client_cert_der", &self.client_cert_der.len())
+            .field("client_key_der", &redacted(&self.client_key_der))
+            .finish()
+    }
 }
 
 impl DeviceIdentity {
@@ -846,6 +932,7 @@ impl DeviceIdentity {
             password: password.map(str::to_string),
             client_cert_der,
             client_key_der,
+            update_key: None,
         })
     }
 }
@@ -967,9 +1054,9 @@ impl TrustMaterial {
     }
 }
 
-/// `setBufferSizes` arguments for a configured MFLN value (esp8266-tls.md
-/// §4.1): equal buffers request that fragment length; 16384 keeps the core's
-/// default (16384, 512).
+/// `setBufferSizes` arguments for a configured MFLN value (docs/DEVICE.md,
+/// "Buffers and max fragment length"): equal buffers request that fragment
+/// length; 16384 keeps the core's default (16384, 512).
 pub fn buffers_for_mfln(mfln: u16) -> (u16, u16) {
     if mfln >= 16384 {
         (16384, 512)
@@ -1036,6 +1123,8 @@ pub fn build_blob(
             .collect(),
         heartbeat: config.mqtt.heartbeat,
         keepalive: config.mqtt.keepalive,
+        config_version: 0,
+        update_key: device.update_key.clone(),
     };
     // Encode once so every limit (and the 4 KB ceiling) is checked here.
     blob.encode()?;
@@ -1046,20 +1135,49 @@ impl DeviceIdentity {
     /// The identity of a registry record (username and password are the
     /// registry's; certificate and key are converted from PEM to DER).
     pub fn from_record(rec: &crate::device::registry::DeviceRecord) -> Result<Self> {
-        DeviceIdentity::from_pem(
+        let mut id = DeviceIdentity::from_pem(
             &rec.name,
             &rec.client_id,
             Some(&rec.username),
             Some(&rec.secret),
             rec.client_cert_pem.as_deref(),
             rec.client_key_pem.as_deref(),
-        )
+        )?;
+        id.update_key = rec.update_key.clone();
+        Ok(id)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_leaves_every_secret_out() {
+        let blob = ConfigBlob {
+            wifi_password: Some("wifi-secret-1".into()),
+            password: Some("mqtt-secret-2".into()),
+            client_key: Some(b"key-secret-3".to_vec()),
+            ..ConfigBlob::default()
+        };
+        let id = DeviceIdentity {
+            name: "d".into(),
+            password: Some("mqtt-secret-2".into()),
+            client_key_der: Some(b"key-secret-3".to_vec()),
+            ..DeviceIdentity::default()
+        };
+        for text in [format!("{blob:?}"), format!("{blob:#?}"), format!("{id:?}")] {
+            for secret in [
+                "wifi-secret-1",
+                "mqtt-secret-2",
+                "key-secret-3",
+                "107, 101, 121",
+            ] {
+                assert!(!text.contains(secret), "{text}");
+            }
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+    }
 
     fn sample() -> ConfigBlob {
         ConfigBlob {

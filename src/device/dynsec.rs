@@ -255,152 +255,174 @@ pub fn plan(
 ) -> (Vec<Step>, Vec<String>) {
     let mut steps = Vec::new();
     let mut conflicts = Vec::new();
-    let client = |u: &str| {
-        state
+    for device in devices {
+        let existing = state
             .clients
             .iter()
-            .find(|c| c["username"].as_str() == Some(u))
-    };
-    let role = |r: &str| {
-        state
-            .roles
-            .iter()
-            .find(|x| x["rolename"].as_str() == Some(r))
-    };
-    for d in devices {
-        let name = Some(d.name.as_str());
-        let existing = client(&d.username);
-        if let Some(c) = existing {
-            if !managed_client(c) {
-                if !d.revoked {
-                    conflicts.push(d.username.clone());
+            .find(|c| c["username"].as_str() == Some(device.username.as_str()));
+        if let Some(client) = existing {
+            if !managed_client(client) {
+                if !device.revoked {
+                    conflicts.push(device.username.clone());
                 }
                 continue;
             }
         }
-        if d.revoked {
-            if let Some(c) = existing {
-                if !c["disabled"].as_bool().unwrap_or(false) {
-                    steps.push(Step::new(
-                        name,
-                        format!("disable client {} (revoked)", d.username),
-                        json!({"command": "disableClient", "username": d.username}),
-                    ));
-                }
-            }
+        if device.revoked {
+            steps.extend(revoked_steps(device, existing));
             continue;
         }
-        let rname = role_name(&d.username);
-        let want_acls = role_acls(prefix, &d.client_id);
-        match role(&rname) {
-            None => steps.push(Step::new(
-                name,
-                format!("create role {rname} ({prefix}/{}/#)", d.client_id),
-                json!({
-                    "command": "createRole",
-                    "rolename": rname,
-                    "textname": format!("espmqtt device {}", d.name),
-                    "acls": want_acls,
-                }),
-            )),
-            Some(r) => {
-                let have: Vec<Value> = r["acls"].as_array().cloned().unwrap_or_default();
-                let have_keys: Vec<_> = have.iter().map(acl_key).collect();
-                let want_keys: Vec<_> = want_acls.iter().map(acl_key).collect();
-                for (a, k) in have.iter().zip(&have_keys) {
-                    if !want_keys.contains(k) {
-                        steps.push(Step::new(
-                            name,
-                            format!("remove {} {} from role {rname}", k.0, k.1),
-                            json!({"command": "removeRoleACL", "rolename": rname,
-                                   "acltype": a["acltype"], "topic": a["topic"]}),
-                        ));
-                    }
-                }
-                for (a, k) in want_acls.iter().zip(&want_keys) {
-                    if !have_keys.contains(k) {
-                        let mut c = a.clone();
-                        c["command"] = json!("addRoleACL");
-                        c["rolename"] = json!(rname);
-                        steps.push(Step::new(
-                            name,
-                            format!("allow {} {} in role {rname}", k.0, k.1),
-                            c,
-                        ));
-                    }
-                }
-            }
-        }
-        let mark = credential_mark(&d.secret_created_at);
-        match existing {
-            None => steps.push(Step::new(
-                name,
-                format!("create client {} with role {rname}", d.username),
-                json!({
-                    "command": "createClient",
-                    "username": d.username,
-                    "password": d.secret,
-                    "textname": CLIENT_TEXTNAME,
-                    "textdescription": mark,
-                    "roles": [{"rolename": rname}],
-                }),
-            )),
-            Some(c) => {
-                if c["textdescription"].as_str() != Some(mark.as_str()) {
-                    steps.push(Step::new(
-                        name,
-                        format!("set the current password of {}", d.username),
-                        json!({"command": "setClientPassword", "username": d.username,
-                               "password": d.secret}),
-                    ));
-                    steps.push(Step::new(
-                        name,
-                        format!(
-                            "mark {} as holding the secret of {}",
-                            d.username, d.secret_created_at
-                        ),
-                        json!({"command": "modifyClient", "username": d.username,
-                               "textdescription": mark}),
-                    ));
-                }
-                let has_role = c["roles"]
-                    .as_array()
-                    .is_some_and(|rs| rs.iter().any(|r| r["rolename"].as_str() == Some(&rname)));
-                if !has_role {
-                    steps.push(Step::new(
-                        name,
-                        format!("give {} its role {rname}", d.username),
-                        json!({"command": "addClientRole", "username": d.username, "rolename": rname}),
-                    ));
-                }
-                if c["disabled"].as_bool().unwrap_or(false) {
-                    steps.push(Step::new(
-                        name,
-                        format!("enable client {}", d.username),
-                        json!({"command": "enableClient", "username": d.username}),
-                    ));
-                }
-            }
-        }
+        let rolename = role_name(&device.username);
+        let role = state
+            .roles
+            .iter()
+            .find(|r| r["rolename"].as_str() == Some(rolename.as_str()));
+        steps.extend(role_steps(device, role, &rolename, prefix));
+        steps.extend(client_steps(device, existing, &rolename));
     }
-    // Managed clients the registry does not know: disabled, not deleted
-    // (another registry may own them; deleting is for a person to decide).
-    for c in &state.clients {
-        let Some(u) = c["username"].as_str() else {
-            continue;
-        };
-        if managed_client(c)
-            && !c["disabled"].as_bool().unwrap_or(false)
-            && !devices.iter().any(|d| d.username == u)
-        {
+    steps.extend(orphan_steps(state, devices));
+    (steps, conflicts)
+}
+
+/// A revoked device's client is disabled (kept, so it can be re-enabled).
+fn revoked_steps(device: &DynsecDevice, existing: Option<&Value>) -> Vec<Step> {
+    match existing {
+        Some(client) if !client["disabled"].as_bool().unwrap_or(false) => vec![Step::new(
+            Some(device.name.as_str()),
+            format!("disable client {} (revoked)", device.username),
+            json!({"command": "disableClient", "username": device.username}),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// Create the device's role, or bring its ACLs to exactly the wanted ones.
+fn role_steps(
+    device: &DynsecDevice,
+    role: Option<&Value>,
+    rolename: &str,
+    prefix: &str,
+) -> Vec<Step> {
+    let name = Some(device.name.as_str());
+    let want_acls = role_acls(prefix, &device.client_id);
+    let Some(role) = role else {
+        return vec![Step::new(
+            name,
+            format!("create role {rolename} ({prefix}/{}/#)", device.client_id),
+            json!({
+                "command": "createRole",
+                "rolename": rolename,
+                "textname": format!("espmqtt device {}", device.name),
+                "acls": want_acls,
+            }),
+        )];
+    };
+    let mut steps = Vec::new();
+    let have: Vec<Value> = role["acls"].as_array().cloned().unwrap_or_default();
+    let have_keys: Vec<_> = have.iter().map(acl_key).collect();
+    let want_keys: Vec<_> = want_acls.iter().map(acl_key).collect();
+    for (acl, key) in have.iter().zip(&have_keys) {
+        if !want_keys.contains(key) {
             steps.push(Step::new(
-                None,
-                format!("disable client {u} (not in the registry)"),
-                json!({"command": "disableClient", "username": u}),
+                name,
+                format!("remove {} {} from role {rolename}", key.0, key.1),
+                json!({"command": "removeRoleACL", "rolename": rolename,
+                       "acltype": acl["acltype"], "topic": acl["topic"]}),
             ));
         }
     }
-    (steps, conflicts)
+    for (acl, key) in want_acls.iter().zip(&want_keys) {
+        if !have_keys.contains(key) {
+            let mut command = acl.clone();
+            command["command"] = json!("addRoleACL");
+            command["rolename"] = json!(rolename);
+            steps.push(Step::new(
+                name,
+                format!("allow {} {} in role {rolename}", key.0, key.1),
+                command,
+            ));
+        }
+    }
+    steps
+}
+
+/// Create the device's client, or bring its password, role and enabled
+/// state up to date.
+fn client_steps(device: &DynsecDevice, existing: Option<&Value>, rolename: &str) -> Vec<Step> {
+    let name = Some(device.name.as_str());
+    let mark = credential_mark(&device.secret_created_at);
+    let Some(client) = existing else {
+        return vec![Step::new(
+            name,
+            format!("create client {} with role {rolename}", device.username),
+            json!({
+                "command": "createClient",
+                "username": device.username,
+                "password": device.secret,
+                "textname": CLIENT_TEXTNAME,
+                "textdescription": mark,
+                "roles": [{"rolename": rolename}],
+            }),
+        )];
+    };
+    let mut steps = Vec::new();
+    if client["textdescription"].as_str() != Some(mark.as_str()) {
+        steps.push(Step::new(
+            name,
+            format!("set the current password of {}", device.username),
+            json!({"command": "setClientPassword", "username": device.username,
+                   "password": device.secret}),
+        ));
+        steps.push(Step::new(
+            name,
+            format!(
+                "mark {} as holding the secret of {}",
+                device.username, device.secret_created_at
+            ),
+            json!({"command": "modifyClient", "username": device.username,
+                   "textdescription": mark}),
+        ));
+    }
+    let has_role = client["roles"]
+        .as_array()
+        .is_some_and(|rs| rs.iter().any(|r| r["rolename"].as_str() == Some(rolename)));
+    if !has_role {
+        steps.push(Step::new(
+            name,
+            format!("give {} its role {rolename}", device.username),
+            json!({"command": "addClientRole", "username": device.username, "rolename": rolename}),
+        ));
+    }
+    if client["disabled"].as_bool().unwrap_or(false) {
+        steps.push(Step::new(
+            name,
+            format!("enable client {}", device.username),
+            json!({"command": "enableClient", "username": device.username}),
+        ));
+    }
+    steps
+}
+
+/// Managed clients the registry does not know: disabled, not deleted
+/// (another registry may own them; deleting is for a person to decide).
+fn orphan_steps(state: &BrokerState, devices: &[DynsecDevice]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for client in &state.clients {
+        let Some(username) = client["username"].as_str() else {
+            continue;
+        };
+        if managed_client(client)
+            && !client["disabled"].as_bool().unwrap_or(false)
+            && !devices.iter().any(|d| d.username == username)
+        {
+            steps.push(Step::new(
+                None,
+                format!("disable client {username} (not in the registry)"),
+                json!({"command": "disableClient", "username": username}),
+            ));
+        }
+    }
+    steps
 }
 
 #[cfg(test)]

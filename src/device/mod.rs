@@ -1,5 +1,5 @@
-//! Per-device identity: the registry (DESIGN §4.5), secrets, the local CA for
-//! client certificates, the broker-side artefacts made from them, and the
+//! Per-device identity: the registry (docs/REGISTRY.md), secrets, the local CA
+//! for client certificates, the broker-side artefacts made from them, and the
 //! config blob written to the module.
 
 pub mod amqtt;
@@ -9,3 +9,6 @@ pub mod ca;
 pub mod dynsec;
 pub mod registry;
 pub mod secret;
+pub mod slots;
+pub mod update;
+pub mod update_key;

@@ -1,6 +1,6 @@
 //! What the ESP8266 ROM prints at 74880 baud when it boots from flash
 //! (`--boot-mode flash`), computed from the flash contents
-//! (flashing.md §3.4, §4.1).
+//! (docs/DEVICE.md, "Boot modes and reset", "Firmware image format").
 //!
 //! Modelled: the `ets Jan  8 2013,rst cause:…, boot mode:(3,6)` banner and,
 //! for a valid image at offset 0, one `load …, len …, room …` / `tail …` /

@@ -2,17 +2,17 @@
 //! what a module that boots from flash prints on its UART.
 //!
 //! A real ESP8266 first prints the ROM's boot banner at 74880 baud
-//! (flashing.md §3.4: `ets Jan  8 2013,rst cause:N, boot mode:(3,6)`, the
-//! `load …`/`chksum` lines, eboot's `~ld`), then the firmware talks at its
-//! own rate (115200 for the template). [`serve_console`] sends the same on a
-//! plain stream: one banner chunk, then the transcript line by line. Inside
-//! the emulator, [`ConsoleReplay`] supplies only the transcript: the
-//! emulator writes the ROM log itself from the flash image (`boot.rs`) at
-//! 74880 and then switches its wire model to 115200. A TCP connection has
-//! no baud rate, so both arrive readable.
+//! (docs/DEVICE.md, "Boot modes and reset": `ets Jan  8 2013,rst cause:N, boot
+//! mode:(3,6)`, the `load …`/`chksum` lines, eboot's `~ld`), then the firmware
+//! talks at its own rate (115200 for the template). [`serve_console`] sends the
+//! same on a plain stream: one banner chunk, then the transcript line by line.
+//! Inside the emulator, [`ConsoleReplay`] supplies only the transcript: the
+//! emulator writes the ROM log itself from the flash image (`boot.rs`) at 74880
+//! and then switches its wire model to 115200. A TCP connection has no baud
+//! rate, so both arrive readable.
 //!
 //! This is the piece `espmqtt monitor` is tested against end to end over
-//! `socket://` (issue 7, acceptance 1).
+//! `socket://` (`tests/it/monitor.rs`).
 
 use std::io::{self, Read, Write};
 use std::time::Duration;
@@ -20,7 +20,8 @@ use std::time::Duration;
 /// How the replay behaves.
 #[derive(Debug, Clone)]
 pub struct ConsoleOptions {
-    /// `rst cause:N` in the banner (1 = power-on, 2 = reset pin; flashing.md §3.3).
+    /// `rst cause:N` in the banner (1 = power-on, 2 = reset pin;
+    /// docs/DEVICE.md, "Boot modes and reset").
     pub rst_cause: u8,
     /// `boot mode:(X,Y)`; (3,6) = boot from flash.
     pub boot_mode: (u8, u8),

@@ -3,11 +3,12 @@
 //! turns [`Step`]s into bytes on the wire at the right time.
 //!
 //! Two personalities share one register file and one flash:
-//! * **ROM** (flashing.md §1, §8): opcodes 0x02–0x0A only, status `01 xx`
-//!   on failure, 8 replies to SYNC with a non-zero value, FLASH_BEGIN
-//!   erases up front with the over-erase bug, FLASH_DATA writes at
+//! * **ROM** (docs/DEVICE.md, "ROM loader protocol"): opcodes 0x02–0x0A only,
+//!   status `01 xx` on failure, 8 replies to SYNC with a non-zero value,
+//!   FLASH_BEGIN erases up front with the over-erase bug, FLASH_DATA writes at
 //!   `offset + seq × block_size`.
-//! * **Stub** (flashing.md §2, legacy semantics that espflash 2.1 expects;
+//! * **Stub** (docs/DEVICE.md, "The flasher stub"; legacy semantics that
+//!   espflash 2.1 expects;
 //!   esptool 5.x's v2 stub differs only where noted): the error code in the
 //!   first status byte, FLASH_BEGIN word 0 = exact byte count (extra data is
 //!   silently dropped), just-in-time erase, writes pipelined behind the
@@ -22,16 +23,17 @@ use std::time::Duration;
 use flate2::{Decompress, FlushDecompress, Status};
 use md5::{Digest, Md5};
 
+use super::chip::Chip;
 use super::flash_model::{rom_erase_sectors, EraseCost, Flash, LazyErase, SECTOR};
 use super::registers::Registers;
 use super::timing::TimingModel;
-use super::Chip;
 use crate::flash::protocol::{
     checksum, rom_error, stub_error, Opcode, Request, DIR_RESPONSE, ROM_SYNC_VALUE, SYNC_PAYLOAD,
 };
 
-/// Which uploaded stub is "running" (decided by the text address of the
-/// first MEM_BEGIN, flashing.md §2.1). They differ in the status layout.
+/// Which uploaded stub is "running" (decided by the text address of the first
+/// MEM_BEGIN, docs/DEVICE.md, "The flasher stub"). They differ in the status
+/// layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StubFlavour {
@@ -43,7 +45,7 @@ pub enum StubFlavour {
     V2,
 }
 
-/// esptool 5.x v2 stub text address (flashing.md §2.1).
+/// esptool 5.x v2 stub text address (docs/DEVICE.md, "The flasher stub").
 const V2_STUB_TEXT: u32 = 0x4010_C500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +101,8 @@ pub struct Step {
     /// Busy time before the replies can go out (ROM erase/write, MD5, …).
     pub pre: Duration,
     /// Background busy time after replying (the stub writes a block after
-    /// acknowledging it, flashing.md §2.3); the next command waits for it.
+    /// acknowledging it, docs/DEVICE.md, "How the stub differs from the ROM");
+    /// the next command waits for it.
     pub post: Duration,
     pub replies: Vec<Packet>,
     pub effects: Vec<Effect>,
@@ -162,8 +165,8 @@ pub struct Device {
     mem: Option<MemLoad>,
     flavour_hint: Option<StubFlavour>,
     read: Option<FlashRead>,
-    /// The ESP8266 ROM leaves stale data in the `value` field of replies
-    /// other than READ_REG / SYNC (flashing.md §1.3); mimic that so hosts
+    /// The ESP8266 ROM leaves stale data in the `value` field of replies other
+    /// than READ_REG / SYNC (docs/DEVICE.md, "Packets"); mimic that so hosts
     /// that wrongly check it fail here rather than on hardware.
     leftover: u32,
     /// Flash changed since the last save.
@@ -222,7 +225,7 @@ impl Device {
 
     fn status_ok(&self) -> Vec<u8> {
         match self.chip {
-            // ESP32 ROMs send 4 status bytes (flashing.md §1.3).
+            // ESP32 ROMs send 4 status bytes (docs/DEVICE.md, "Packets").
             Chip::Esp32 if self.mode == Mode::Rom => vec![0, 0, 0, 0],
             _ => vec![0, 0],
         }
@@ -261,6 +264,11 @@ impl Device {
 
     fn ok_data(&self, op: u8, data: &[u8]) -> Packet {
         Self::packet(op, self.value_field(), data, &self.status_ok())
+    }
+
+    /// The ROM's answer to a block whose read-back differs (`flip-bit`).
+    pub fn read_back_failed(&self, op: u8) -> Packet {
+        self.err(op, rom_error::FLASH_WRITE_ERROR)
     }
 
     fn err(&self, op: u8, code: u8) -> Packet {
@@ -312,7 +320,8 @@ impl Device {
         }
         if let Some(read) = &mut self.read {
             // READ_FLASH acknowledgements are raw 4-byte frames carrying
-            // the number of bytes received so far (flashing.md §2.6).
+            // the number of bytes received so far (docs/DEVICE.md, "MD5 and
+            // READ_FLASH").
             if frame.len() == 4 {
                 let n = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
                 read.acked = read.acked.max(n.min(read.end - read.start));
@@ -400,7 +409,8 @@ impl Device {
     }
 
     fn write_reg(&mut self, req: &Request) -> Step {
-        // ROM: one 16-byte entry; stubs: any number (flashing.md §2.3).
+        // ROM: one 16-byte entry; stubs: any number (docs/DEVICE.md, "How the
+        // stub differs from the ROM").
         let n = req.data.len() / 16;
         let bad = req.data.is_empty()
             || !req.data.len().is_multiple_of(16)
@@ -492,7 +502,7 @@ impl Device {
         self.mem = None;
         if no_exec == 0 && entry != 0 {
             // The uploaded code is a flasher stub: it greets with OHAI
-            // once running (flashing.md §2.2).
+            // once running (docs/DEVICE.md, "Uploading the stub").
             let flavour = self.flavour_hint.take().unwrap_or(StubFlavour::Legacy);
             self.mode = Mode::Stub(flavour);
             self.rom_write = None;
@@ -527,7 +537,7 @@ impl Device {
     fn handle_rom(&mut self, req: &Request) -> Step {
         let Some(op) = Opcode::from_u8(req.op).filter(|o| o.in_esp8266_rom()) else {
             // Not a ROM command (GET_SECURITY_INFO 0x14, stub opcodes…):
-            // same opcode, status 01 05 (flashing.md §1.13 case a).
+            // same opcode, status 01 05 (docs/DEVICE.md, "Chip detection").
             return self.one(self.err(req.op, rom_error::INVALID_MESSAGE));
         };
         match op {
@@ -551,7 +561,7 @@ impl Device {
             return self.one(self.err(req.op, rom_error::INVALID_MESSAGE));
         };
         if erase == 0 && blocks == 0 {
-            // FLASH_BEGIN(0, 0) only attaches the SPI flash (§1.8).
+            // FLASH_BEGIN(0, 0) only attaches the SPI flash (docs/DEVICE.md, "Commands").
             self.rom_write = Some(RomWrite { offset, block_size });
             return self.one(self.ok(req.op));
         }
@@ -589,6 +599,13 @@ impl Device {
         else {
             return self.one(self.err(req.op, rom_error::FLASH_WRITE_ERROR));
         };
+        // The ROM reads the block back (docs/DEVICE.md, "Error codes",
+        // 0x08): programming over bits that were not erased shows here.
+        let a = addr as usize;
+        if self.flash.contents().get(a..a + payload.len()) != Some(payload) {
+            self.dirty = true;
+            return self.one(self.err(req.op, rom_error::FLASH_WRITE_ERROR));
+        }
         self.dirty = true;
         self.wrote_any = true;
         Step {
@@ -601,7 +618,8 @@ impl Device {
 
     /// FLASH_END (ROM and stub) and FLASH_DEFL_END (stub).
     fn flash_end(&mut self, req: &Request) -> Step {
-        // esptool sends a u32, espflash 2.1 a single byte (§1.9); both
+        // esptool sends a u32, espflash 2.1 a single byte (docs/DEVICE.md,
+        // "espflash 2.1.0 on the ESP8266"); both
         // carry the flag in the first byte.
         let Some(&flag) = req.data.first() else {
             return self.one(self.err(req.op, self.bad_len()));
@@ -684,7 +702,7 @@ impl Device {
             Opcode::EraseRegion => self.erase_region(req),
             Opcode::ReadFlash => self.read_flash(req),
             Opcode::RunUserCode => Step {
-                // No reply (flashing.md §2.8).
+                // No reply (docs/DEVICE.md, "Leaving the stub").
                 effects: vec![Effect::RunUserCode],
                 ..Default::default()
             },
@@ -694,7 +712,7 @@ impl Device {
     fn change_baud(&mut self, req: &Request) -> Step {
         match req.word(0) {
             Some(new) if req.data.len() == 8 && (300..=5_000_000).contains(&new) => {
-                // Reply at the old rate, then switch (§2.5).
+                // Reply at the old rate, then switch (docs/DEVICE.md, "Baud change").
                 let mut s = self.one(self.ok(req.op));
                 s.effects.push(Effect::SetBaud(new));
                 s
@@ -704,7 +722,8 @@ impl Device {
     }
 
     fn stub_flash_begin(&mut self, req: &Request, deflate: bool) -> Step {
-        // 16 bytes, or 20 with esptool 5.x's encrypt flag (§2.3).
+        // 16 bytes, or 20 with esptool 5.x's encrypt flag (docs/DEVICE.md,
+        // "How the stub differs from the ROM").
         if req.data.len() != 16 && req.data.len() != 20 {
             return self.one(self.err(req.op, stub_error::BAD_DATA_LEN));
         }
@@ -773,8 +792,8 @@ impl Device {
             }
         };
         // Data beyond the announced size is silently dropped (legacy stub,
-        // flashing.md §2.3 — this is what truncates espflash 2.1's stub
-        // writes).
+        // docs/DEVICE.md, "Erase-size quirk of the ROM" — this is what
+        // truncates espflash 2.1's stub writes).
         let n = (data.len() as u32).min(w.remaining);
         let addr = w.cursor;
         let cost = w.erase.erase_until(&mut self.flash, addr + n);
@@ -904,7 +923,7 @@ mod tests {
 
     /// Arbitrary frames — random opcodes, sizes and words, including
     /// plausible-looking requests — never panic in either personality
-    /// (CONVENTIONS 14).
+    /// (docs/TESTING.md, "Fuzzing").
     #[test]
     fn arbitrary_frames_never_panic() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -1066,7 +1085,7 @@ mod tests {
         let s = d.handle(&Request::words(Opcode::ChangeBaudrate, &[921_600, 115_200]).to_bytes());
         assert_eq!(s.replies.len(), 1);
         assert_eq!(s.effects, vec![Effect::SetBaud(921_600)]);
-        // The ROM has no CHANGE_BAUDRATE (flashing.md §1.4).
+        // The ROM has no CHANGE_BAUDRATE (docs/DEVICE.md, "Commands").
         let mut r = dev();
         let s = r.handle(&Request::words(Opcode::ChangeBaudrate, &[921_600, 0]).to_bytes());
         assert_eq!(&s.replies[0].bytes[8..], &[1, 5]);

@@ -122,8 +122,8 @@ impl Flash {
 }
 
 /// The erase the legacy stub performs just ahead of the data it writes
-/// (flashing.md §2.3: "erasure happens just in time, with 64 KB block
-/// erases when aligned and 4 KB sector erases otherwise").
+/// (docs/DEVICE.md, "How the stub differs from the ROM": just in time, 64 KiB
+/// blocks when aligned, 4 KiB sectors otherwise).
 #[derive(Debug, Clone)]
 pub struct LazyErase {
     /// Next sector not yet erased.
@@ -163,7 +163,8 @@ impl LazyErase {
     }
 }
 
-/// The ESP8266 ROM's FLASH_BEGIN over-erase (esptool#33, flashing.md §1.8):
+/// The ESP8266 ROM's FLASH_BEGIN over-erase (esptool#33, docs/DEVICE.md,
+/// "Erase-size quirk of the ROM"):
 /// given the erase-size parameter and the offset, the number of sectors the
 /// ROM actually erases. With erase parameter e sectors, start sector s and
 /// head = 16 − (s mod 16): 2e sectors when e ≤ head, e + head otherwise.
@@ -196,7 +197,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rom_bug_table_from_flashing_md() {
+    fn rom_bug_table_from_device_md() {
         // offset, size, erase parameter, sectors the model erases.
         for (off, size, param, erased) in [
             (0x0, 0x10000, 0x8000, 16),

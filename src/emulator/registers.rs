@@ -1,10 +1,11 @@
 //! The register file READ_REG / WRITE_REG see: chip magic, eFuse (MAC),
 //! UART divider and the SPI0 user-command engine that both esptool and
-//! espflash 2.1 drive to read the flash ID (flashing.md §1.11, §1.12).
+//! espflash 2.1 drive to read the flash ID (docs/DEVICE.md, "Registers",
+//! "Reading the flash ID").
 
 use std::collections::HashMap;
 
-use super::Chip;
+use super::chip::Chip;
 
 /// Chip-detect magic register.
 pub const MAGIC_REG: u32 = 0x4000_1000;
@@ -31,9 +32,9 @@ const SPI_USR_ADDR: u32 = 1 << 30;
 /// UART clock with the ESP-07's 26 MHz crystal (APB = 2 × 26 MHz).
 pub const UART_CLOCK_HZ: u32 = 52_000_000;
 
-/// eFuse words that make esptool/espflash report `mac` (inverse of
-/// esptool `ESP8266ROM.read_mac`, flashing.md §1.11). The defaults come
-/// from a real chip (esptool#293): MAC 5c:cf:7f:c8:cd:8d.
+/// eFuse words that make esptool/espflash report `mac` (inverse of esptool
+/// `ESP8266ROM.read_mac`, docs/DEVICE.md, "Registers"). The defaults come from
+/// a real chip (esptool#293): MAC 5c:cf:7f:c8:cd:8d.
 pub fn efuses_for_mac(mac: [u8; 6]) -> [u32; 4] {
     // Keep the rest of the real trace's bits (chip id bits, no ESP8285
     // flags: bit 4 and bit 80 clear → "ESP8266EX").
@@ -54,7 +55,8 @@ pub fn efuses_for_mac(mac: [u8; 6]) -> [u32; 4] {
 
 /// The SFDP table served to `RDSFDP` (0x5A): a JEDEC header with two
 /// parameter headers, the second one carrying the vendor id, like
-/// Winbond parts. esptool's XMC check reads byte 0x10 (flashing.md §1.12).
+/// Winbond parts. esptool's XMC check reads byte 0x10 (docs/DEVICE.md,
+/// "Reading the flash ID").
 fn sfdp_byte(vendor: u8, addr: u32) -> u8 {
     const HDR: [u8; 24] = [
         b'S', b'F', b'D', b'P', 0x05, 0x01, 0x01, 0xFF, // signature, rev 1.5, 2 headers
@@ -109,7 +111,7 @@ impl Registers {
     /// WRITE_REG semantics: `reg = (reg & !mask) | (value & mask)`.
     /// Writing CMD with `SPI_CMD_USR` runs the user command at once, so the
     /// bit reads back clear (both in CMD, which esptool polls, and USR,
-    /// which espflash 2.1 polls — flashing.md §1.12, §8).
+    /// which espflash 2.1 polls — docs/DEVICE.md, "Reading the flash ID").
     pub fn write(&mut self, addr: u32, value: u32, mask: u32, flash: &[u8]) {
         let old = self.read(addr);
         let new = (old & !mask) | (value & mask);
@@ -236,7 +238,7 @@ mod tests {
     fn rdid_via_esptools_register_sequence() {
         let mut r = Registers::new(Chip::Esp8266, [0; 6], 0x1440EF);
         let f = [0xFFu8; 16];
-        // Observed esptool 5.6 writes (flashing.md §1.12).
+        // Observed esptool 5.6 writes (docs/DEVICE.md, "Reading the flash ID").
         r.write(SPI_USR1, 0x1700, !0, &f);
         r.write(SPI_USR, 0x9000_0000, !0, &f);
         r.write(SPI_USR2, 0x7000_009F, !0, &f);

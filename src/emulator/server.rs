@@ -1,10 +1,11 @@
 //! Sockets, the wire-time model, modules, saving and the event log.
 //!
-//! Per connection two threads run: a reader that timestamps every byte as
-//! it would arrive on a UART at the current baud (so bytes keep "arriving"
-//! while the chip is busy writing flash — what lets a pipelining host win,
-//! flashing.md §2.3), and the session thread that feeds frames to the
-//! [`Device`] and sends its replies no earlier than the modelled time.
+//! Per connection two threads run: a reader that timestamps every byte as it
+//! would arrive on a UART at the current baud (so bytes keep "arriving" while
+//! the chip is busy writing flash — what lets a pipelining host win,
+//! docs/DEVICE.md, "How the stub differs from the ROM"), and the session thread
+//! that feeds frames to the [`Device`] and sends its replies no earlier than
+//! the modelled time.
 //!
 //! Times: a frame is handled at `max(its last byte arrived, chip idle)`;
 //! replies leave after the step's `pre` time and take their own wire time;
@@ -24,10 +25,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::chip::{format_mac, mac_plus, Chip};
+use super::config::{BootMode, EmulatorConfig};
 use super::device::{BootReason, Device, Effect, Mode, Packet, StubFlavour};
 use super::faults::Faults;
 use super::flash_model::Flash;
-use super::{format_mac, mac_plus, BootMode, Chip, EmulatorConfig};
 use crate::flash::slip::{self, SlipDecoder, SlipEvent};
 
 /// What happened, for the event log (`--format json`: one JSON line each).
@@ -556,7 +558,7 @@ impl Session<'_> {
             return Ok(());
         }
         self.last_t0 = t0;
-        let step = self.device.handle(&frame);
+        let mut step = self.device.handle(&frame);
         let ready = t0 + step.pre;
         self.busy_until = ready + step.post;
         for e in &step.effects {
@@ -566,6 +568,22 @@ impl Session<'_> {
                 // new rate from now on (the reply itself still goes out at
                 // the old one).
                 self.baud.store(*b, Ordering::SeqCst);
+            }
+        }
+        if let Some((addr, len)) = step.wrote {
+            if lock(faults).on_flash_write() {
+                // Flip a bit in the middle of what was just written.
+                self.device.flash.flip_bit(addr + len / 2, (addr % 8) as u8);
+                self.device.dirty = true;
+                self.report_faults();
+                if !matches!(self.device.mode, Mode::Stub(_)) {
+                    // The ROM reads each block back after programming it
+                    // and answers 0x08 on a mismatch (docs/DEVICE.md,
+                    // "Error codes"); the stub acknowledges before writing.
+                    for p in &mut step.replies {
+                        *p = self.device.read_back_failed(p.reply_to.unwrap_or(0));
+                    }
+                }
             }
         }
         for mut p in step.replies {
@@ -584,14 +602,6 @@ impl Session<'_> {
                 self.corrupt(&mut p);
             }
             self.send_at(ready, &p)?;
-        }
-        if let Some((addr, len)) = step.wrote {
-            if lock(faults).on_flash_write() {
-                // Flip a bit in the middle of what was just written.
-                self.device.flash.flip_bit(addr + len / 2, (addr % 8) as u8);
-                self.device.dirty = true;
-                self.report_faults();
-            }
         }
         for e in step.effects {
             match e {
@@ -696,7 +706,8 @@ impl Session<'_> {
         self.emit(Event::UserCode { reason });
         if reason == BootReason::PowerOn {
             // A reset with GPIO0 high: the ROM prints its boot log at
-            // 74880 baud before the firmware takes over (flashing.md §3.4).
+            // 74880 baud before the firmware takes over (docs/DEVICE.md,
+            // "Boot modes and reset").
             // rst cause 2 = reset pin: a new connection is a reset.
             let log = super::boot::rom_boot_log(self.device.flash.contents(), 2);
             self.device.set_baud(super::boot::ROM_LOG_BAUD);

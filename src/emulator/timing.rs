@@ -1,21 +1,22 @@
 //! The emulator's time model: how long the wire and the SPI flash take.
 //!
 //! The emulator exists to make flashing performance measurable without
-//! hardware (issue 6, `scripts/bench-flash`), so every delay a real ESP-07
+//! hardware (`scripts/bench-flash`, docs/TESTING.md "Benchmarks"), so every delay a real ESP-07
 //! imposes is modelled explicitly and documented here:
 //!
 //! * **Wire:** 10 bits per byte (8N1) at the current baud, in both directions,
 //!   counted on the SLIP-encoded bytes. The ROM always runs at 115200 (the
-//!   ESP8266 ROM has no CHANGE_BAUDRATE, flashing.md §1.4); the stub switches
-//!   after replying to CHANGE_BAUDRATE (§2.5).
+//!   ESP8266 ROM has no CHANGE_BAUDRATE, docs/DEVICE.md, "Commands"); the stub
+//!   switches after replying to CHANGE_BAUDRATE ("Baud change").
 //! * **SPI flash:** datasheet typical values of a Winbond W25Q80DV/W25Q32 class
-//!   part, the flash found on ESP-07/07S modules (flashing.md §1.12):
+//!   part, the flash found on ESP-07/07S modules (docs/DEVICE.md, "Reading
+//!   the flash ID"):
 //!   4 KiB sector erase 30 ms, 64 KiB block erase 150 ms (used for aligned
 //!   whole blocks, like the ROM's `SPIEraseArea` and the stub's
 //!   `start_next_erase`), 256-byte page program 0.7 ms.
 //! * **MD5:** 0.25 s per MiB hashed (flash read plus MD5 on an 80 MHz core).
 //! * **Stub start:** OHAI 50 ms after the MEM_END reply (a real ESP8266 took
-//!   54 ms, esptool#620 via flashing.md §1.10).
+//!   54 ms, esptool#620; docs/DEVICE.md, "Uploading the stub").
 //! * Inflating FLASH_DEFL_DATA and RAM writes are not charged.
 //!
 //! With `--baud-model off` every duration is zero (fast functional tests).

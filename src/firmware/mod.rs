@@ -1,5 +1,7 @@
 //! Firmware: render the sketch template for a board and compile it with
-//! arduino-cli or PlatformIO (DESIGN §2 `build`, §4.2).
+//! arduino-cli or PlatformIO (`espmqtt build`; the sketch reads its per-device
+//! settings from flash, docs/ARCHITECTURE.md, "Per-device configuration in
+//! flash").
 //!
 //! The sketch (`firmware-template/`) and the builder files (`templates/`) are
 //! compiled into the binary, so `espmqtt build` works from any directory and
@@ -7,7 +9,8 @@
 //! Rendering writes `.espmqtt/build/<board>/`:
 //!
 //! ```text
-//! espmqtt/            the sketch (espmqtt.ino, app.cpp, config_blob.*, build_info.h, sketch.yaml)
+//! espmqtt/            the sketch (espmqtt.ino, app.cpp, config_blob.*, config_update.*,
+//!                     build_info.h, sketch.yaml)
 //! platformio.ini      PlatformIO project (src_dir = espmqtt)
 //! firmware.bin        the image, copied from the builder's output
 //! build-stamp.json    hash of the inputs of the last successful build
@@ -47,6 +50,14 @@ pub const SKETCH_FILES: &[(&str, &str)] = &[
         "config_blob.cpp",
         include_str!("../../firmware-template/espmqtt/config_blob.cpp"),
     ),
+    (
+        "config_update.h",
+        include_str!("../../firmware-template/espmqtt/config_update.h"),
+    ),
+    (
+        "config_update.cpp",
+        include_str!("../../firmware-template/espmqtt/config_update.cpp"),
+    ),
 ];
 
 const PLATFORMIO_INI: &str = include_str!("../../templates/platformio.ini.j2");
@@ -56,7 +67,8 @@ const BUILD_INFO_H: &str = include_str!("../../templates/build_info.h.j2");
 /// Name of the sketch folder inside the build directory.
 pub const SKETCH_DIR: &str = "espmqtt";
 
-/// The modules `build` knows (esp8266-tls.md §10; flashing.md §4.4–4.5).
+/// The modules `build` knows (docs/DEVICE.md, "Module hardware", "Flash
+/// layout", "Arduino board settings").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Board {
@@ -101,8 +113,8 @@ impl Board {
 
     pub fn info(self) -> BoardInfo {
         match self {
-            // 1 MB with a 64 KB filesystem: the generic board's default layout
-            // (esp8266-tls.md §10.3), leaving ~470 KB for OTA.
+            // 1 MB with a 64 KB filesystem: the generic board's default layout (docs/DEVICE.md,
+            // "Arduino board settings"), leaving ~470 KB for OTA.
             Board::Esp07 => BoardInfo {
                 name: "esp07",
                 description: "ESP-07, 1 MB flash",
@@ -112,7 +124,7 @@ impl Board {
                 pio_board: "esp07",
                 ldscript: "eagle.flash.1m64.ld",
                 eeprom_offset: crate::device::blob::eeprom_offset(0x10_0000),
-                // (1024 - 64 FS - 20 reserved) KB - 4112 (flashing.md §4.4).
+                // (1024 - 64 FS - 20 reserved) KB - 4112 (docs/DEVICE.md, "Flash layout").
                 max_sketch: 958_448,
             },
             // 4 MB with a 2 MB filesystem; the sketch area is the same 1 MB.
@@ -132,9 +144,10 @@ impl Board {
         }
     }
 
-    /// arduino-cli FQBN: Generic ESP8266 Module, 160 MHz (the docs recommend
-    /// it for TLS, esp8266-tls.md §6.2), the board's flash layout, and the
-    /// cipher build (`all` unless the project asks for `basic`).
+    /// arduino-cli FQBN: Generic ESP8266 Module, 160 MHz (the docs recommend it
+    /// for TLS, docs/DEVICE.md, "Arduino board settings"), the board's flash
+    /// layout, and the cipher build (`all` unless the project asks for
+    /// `basic`).
     pub fn fqbn(self, ciphers: &str) -> String {
         format!(
             "esp8266:esp8266:generic:xtal=160,eesz={},ssl={}",

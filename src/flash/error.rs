@@ -1,6 +1,7 @@
 //! Errors of the flasher, each with its exit code and a help line.
 //!
-//! Exit codes follow DESIGN §5 and issue 6's fault rule: anything that means
+//! Exit codes follow the README's table (docs/ARCHITECTURE.md, "Output and
+//! exit codes"), with one rule for the flasher: anything that means
 //! "we lost the module" (no SYNC, timeouts, closed connection) is 3, anything
 //! the module or the verification reported against us is 1 — so a failed
 //! flash is never exit 0, and a caller (fleet flashing) can tell a wiring
@@ -10,7 +11,8 @@ use crate::error::Error;
 
 use crate::serial::transport::OpenError;
 
-/// The wiring a bare ESP-07 needs to enter the ROM loader (flashing.md §3.3, §3.4).
+/// The wiring a bare ESP-07 needs to enter the ROM loader (docs/DEVICE.md,
+/// "Module hardware", "Boot modes and reset").
 pub const ESP07_WIRING_HELP: &str = "\
 the module is not in download mode or not wired for it. A bare ESP-07/07S has no \
 auto-reset circuit: connect GPIO0 to GND, GPIO15 to GND (through 10k), EN/CH_PD and \
@@ -99,7 +101,8 @@ impl From<FlashError> for Error {
     }
 }
 
-/// Meaning of an error code from the ROM or the stub (flashing.md §1.14).
+/// Meaning of an error code from the ROM or the stub (docs/DEVICE.md, "Error
+/// codes").
 pub fn error_meaning(code: u8) -> &'static str {
     match code {
         0x01 => "invalid input parameter",

@@ -7,15 +7,18 @@
 //! output format are the caller's business: this module only writes bytes
 //! and proves they arrived.
 //!
-//! Sequence (DESIGN §4.3): open → reset/sync → refuse non-ESP8266 → MAC,
-//! flash ID → stub → CHANGE_BAUDRATE → per region: MD5 (skip if equal unless
-//! `force`) → FLASH_DEFL_* → MD5 verify (one rewrite on mismatch) → reset.
-//! `--no-stub`: ROM writes at 115200, then the stub is started only to verify
-//! the MD5 of every region — the ROM itself cannot (flashing.md §1.4), and a
-//! flash that is not verified is never reported as a success.
+//! Sequence (docs/ARCHITECTURE.md, "Data flow: flash"): open → reset/sync →
+//! refuse non-ESP8266 → MAC, flash ID → stub → CHANGE_BAUDRATE → per region:
+//! MD5 (skip if equal unless `force`) → FLASH_DEFL_* → MD5 verify (one rewrite
+//! on mismatch) → reset. `--no-stub`: ROM writes at 115200, then the stub is
+//! started only to verify the MD5 of every region — the ROM itself cannot
+//! (docs/DEVICE.md, "Commands"), and a flash that is not verified is never
+//! reported as a success.
 
 use std::time::{Duration, Instant};
 
+use super::cost::{self, Loader as PathLoader, PathChoice, WritePath};
+use super::deflate;
 use super::error::{FlashError, FlashResult};
 use super::image;
 use super::loader::{self, Loader, ModuleInfo, CONNECT_ATTEMPTS};
@@ -67,6 +70,9 @@ pub struct FlashOptions {
     /// Header patch for the image at 0x0 (esptool `--flash-mode`, `--flash-size`).
     pub flash_mode: Option<image::FlashMode>,
     pub flash_size: HeaderSize,
+    /// Stub or ROM loader (with `use_stub`; `--no-stub` is the ROM write
+    /// verified by the stub's MD5 and ignores this).
+    pub path: WritePath,
 }
 
 impl Default for FlashOptions {
@@ -79,6 +85,7 @@ impl Default for FlashOptions {
             connect_attempts: CONNECT_ATTEMPTS,
             flash_mode: None,
             flash_size: HeaderSize::Keep,
+            path: WritePath::Auto,
         }
     }
 }
@@ -102,6 +109,18 @@ pub enum RegionAction {
     Skipped,
 }
 
+/// What proves a region arrived intact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verify {
+    /// The MD5 of the region, computed on the module by the stub.
+    Md5,
+    /// The ROM's checks of every 1 KiB block: its 8-bit checksum on
+    /// arrival and its read-back after programming (docs/DEVICE.md, "Error
+    /// codes", 0x08). The ROM-only path (`cost.rs`) has no MD5.
+    RomReadback,
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RegionReport {
     pub label: String,
@@ -112,6 +131,8 @@ pub struct RegionReport {
     pub md5: String,
     pub action: RegionAction,
     pub verified: bool,
+    /// How `verified` was established.
+    pub verify: Verify,
     pub seconds: f64,
     /// Attempts it took (a region is rewritten once after a failed verify or
     /// a lost reply).
@@ -137,6 +158,9 @@ pub struct FlashReport {
     pub connect_seconds: f64,
     /// Time to start the stub and change baud (0 on the ROM path).
     pub stub_seconds: f64,
+    /// Which loader wrote, and the modelled cost of both (`None` with
+    /// `--no-stub`).
+    pub path: Option<PathChoice>,
 }
 
 /// An open, identified connection to a module.
@@ -239,13 +263,14 @@ impl Session {
                         md5: hex::encode(expected),
                         action: RegionAction::Skipped,
                         verified: true,
+                        verify: Verify::Md5,
                         seconds: t0.elapsed().as_secs_f64(),
                         attempts: 0,
                     });
                     continue;
                 }
             }
-            let compressed = loader::compress(&r.data);
+            let compressed = deflate::compressed(&r.data);
             let mut attempts = 0;
             loop {
                 attempts += 1;
@@ -274,6 +299,7 @@ impl Session {
                 md5: hex::encode(expected),
                 action: RegionAction::Written,
                 verified: true,
+                verify: Verify::Md5,
                 seconds: t0.elapsed().as_secs_f64(),
                 attempts,
             });
@@ -286,7 +312,7 @@ impl Session {
     /// Unless `force`, the stub first checks which regions already match
     /// (the ROM has no MD5); if some do not, the stub reboots the chip —
     /// GPIO0 is still strapped low, so it comes back in the ROM loader
-    /// (flashing.md §2.8) — and the ROM writes only those.
+    /// (docs/DEVICE.md, "Leaving the stub") — and the ROM writes only those.
     pub fn write_rom(
         &mut self,
         regions: &[Region],
@@ -309,6 +335,7 @@ impl Session {
                         md5: hex::encode(expected),
                         action: RegionAction::Skipped,
                         verified: true,
+                        verify: Verify::Md5,
                         seconds: 0.0,
                         attempts: 0,
                     });
@@ -325,28 +352,14 @@ impl Session {
         }
         let skipped = out.len();
         for r in todo.iter().copied() {
-            let t0 = Instant::now();
-            progress.start(&r.label, Some(r.data.len() as u64));
-            let result = self
-                .loader
-                .write_rom(r.offset, &r.data, &mut |p| progress.update(p));
-            progress.finish(&r.label);
-            result?;
-            let block = super::protocol::ROM_BLOCK_SIZE as usize;
-            out.push(RegionReport {
-                label: r.label.clone(),
-                offset: r.offset,
-                size: r.data.len(),
-                sent: r.data.len().div_ceil(block) * block,
-                md5: hex::encode(loader::md5_of(&r.data)),
-                action: RegionAction::Written,
-                verified: false,
-                seconds: t0.elapsed().as_secs_f64(),
-                attempts: 1,
-            });
+            let mut rep = self.rom_region(r, progress)?;
+            rep.verified = false;
+            rep.verify = Verify::Md5;
+            out.push(rep);
         }
-        // The ROM has no MD5 (flashing.md §1.4): verify through the stub, at
-        // the ROM's baud so `--no-stub` still works on links that fail faster.
+        // The ROM has no MD5 (docs/DEVICE.md, "Commands"): verify through the
+        // stub, at the ROM's baud so `--no-stub` still works on links that fail
+        // faster.
         progress.message("verifying with the flasher stub");
         self.start_stub(self.loader.baud, progress)?;
         for (r, rep) in todo.iter().copied().zip(out.iter_mut().skip(skipped)) {
@@ -357,7 +370,7 @@ impl Session {
                 Err(e) if retryable(&e) => {
                     progress.message(&format!("{}: {e}; rewriting it with the stub", r.label));
                     self.resync()?;
-                    let compressed = loader::compress(&r.data);
+                    let compressed = deflate::compressed(&r.data);
                     progress.start(&r.label, Some(r.data.len() as u64));
                     let result = self
                         .loader
@@ -372,6 +385,60 @@ impl Session {
             rep.verified = true;
         }
         Ok(out)
+    }
+
+    /// Write regions with the ROM loader alone, at 115200: the path
+    /// [`cost::decide`] picks for small writes, where uploading the stub
+    /// would cost more than the write. Each block is checked by the ROM
+    /// ([`Verify::RomReadback`]); nothing is skipped (the ROM has no MD5 to
+    /// tell equal regions).
+    pub fn write_rom_only(
+        &mut self,
+        regions: &[Region],
+        progress: &dyn Progress,
+    ) -> FlashResult<Vec<RegionReport>> {
+        regions
+            .iter()
+            .map(|r| self.rom_region(r, progress))
+            .collect()
+    }
+
+    /// One region through the ROM: FLASH_BEGIN (erase) and the blocks. A
+    /// block the ROM rejects three times (checksum, read-back) or a lost
+    /// link to the loader restarts the region once from the erase: a block
+    /// that read back wrong cannot be fixed by programming it again.
+    fn rom_region(&mut self, r: &Region, progress: &dyn Progress) -> FlashResult<RegionReport> {
+        let t0 = Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            progress.start(&r.label, Some(r.data.len() as u64));
+            let result = self
+                .loader
+                .write_rom(r.offset, &r.data, &mut |p| progress.update(p));
+            progress.finish(&r.label);
+            match result {
+                Ok(sent) => {
+                    return Ok(RegionReport {
+                        label: r.label.clone(),
+                        offset: r.offset,
+                        size: r.data.len(),
+                        sent,
+                        md5: hex::encode(loader::md5_of(&r.data)),
+                        action: RegionAction::Written,
+                        verified: true,
+                        verify: Verify::RomReadback,
+                        seconds: t0.elapsed().as_secs_f64(),
+                        attempts,
+                    })
+                }
+                Err(e) if attempts < 2 && retryable(&e) => {
+                    progress.message(&format!("{}: {e}; writing it again", r.label));
+                    self.resync()?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Does the flash already hold `r`? The first sector is checked first:
@@ -554,10 +621,39 @@ pub fn flash_on_session(
     let (patched, mut warnings) = prepare_regions(&mut plan.regions, flash_size, &opts)?;
     warnings.append(&mut session.warnings);
     let connect_seconds = t0.elapsed().as_secs_f64();
+    let mut path = None;
+    let inputs = cost::Inputs {
+        regions: plan
+            .regions
+            .iter()
+            .map(|r| cost::Span {
+                offset: r.offset,
+                data: &r.data,
+            })
+            .collect(),
+        flash_size,
+        baud: opts.baud,
+        stub_running: session.is_stub(),
+        force: opts.force,
+    };
     let regions = if opts.use_stub {
-        session.start_stub(opts.baud, progress)?;
-        stub_seconds = t0.elapsed().as_secs_f64() - connect_seconds;
-        session.write_stub(&plan.regions, opts.force, progress)?
+        let mut choice = cost::decide(&inputs, opts.path);
+        progress.message(&choice.describe());
+        if choice.chosen == PathLoader::Rom {
+            path = Some(choice);
+            session.write_rom_only(&plan.regions, progress)?
+        } else {
+            // Compress while the stub is uploaded at 115200 (deflate.rs).
+            for r in &plan.regions {
+                deflate::prefetch(&r.data);
+            }
+            session.start_stub(opts.baud, progress)?;
+            stub_seconds = t0.elapsed().as_secs_f64() - connect_seconds;
+            let written = session.write_stub(&plan.regions, opts.force, progress)?;
+            choice.stub_seconds = cost::stub_seconds(&inputs);
+            path = Some(choice);
+            written
+        }
     } else {
         if opts.baud != ROM_BAUD {
             warnings.push(format!(
@@ -574,14 +670,16 @@ pub fn flash_on_session(
     let port = session.port.clone();
     let module = session.info.clone();
     let baud = session.baud();
+    let session_stub = opts.use_stub && path.as_ref().is_none_or(|c| c.chosen == PathLoader::Stub);
     warnings.extend(session.finish(opts.after));
     let report = FlashReport {
         firmware_sha256,
         connect_seconds,
         stub_seconds,
+        path,
         port,
         module,
-        stub: opts.use_stub,
+        stub: session_stub,
         baud,
         verified: regions.iter().all(|r| r.verified),
         regions,

@@ -1,5 +1,5 @@
 //! ESP8266 image v1 header: parse, check, and patch the flash parameters
-//! (flashing.md §4.1, §4.2).
+//! (docs/DEVICE.md, "Firmware image format").
 //!
 //! Patching follows esptool's `_update_image_flash_params`: only at offset 0,
 //! only when asked, only when byte 0 is 0xE9 *and* the image parses as a valid
@@ -152,7 +152,8 @@ pub fn patch_flash_params(image: &mut [u8], mode: Option<FlashMode>, size: Optio
 
 #[cfg(test)]
 pub(crate) fn test_image(payload: usize) -> Vec<u8> {
-    // One segment at IRAM, then padding and checksum (flashing.md §4.1).
+    // One segment at IRAM, then padding and checksum (docs/DEVICE.md,
+    // "Firmware image format").
     let data: Vec<u8> = (0..payload).map(|i| (i * 7 % 251) as u8).collect();
     let mut img = vec![0xE9, 1, 2, 0x20, 0x04, 0x00, 0x10, 0x40];
     img.extend_from_slice(&0x4010_0000u32.to_le_bytes());

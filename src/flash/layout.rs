@@ -1,4 +1,5 @@
-//! Board profiles and where things live in flash (flashing.md §4.4, §4.5).
+//! Board profiles and where things live in flash (docs/DEVICE.md, "Flash
+//! layout", "Module hardware").
 //!
 //! The Arduino core reserves the last 20 KiB: EEPROM at `size - 0x5000`, RF
 //! calibration at `size - 0x4000`, SDK Wi-Fi settings from `size - 0x3000`.

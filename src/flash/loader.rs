@@ -5,26 +5,28 @@
 //! Why our own loader and not espflash 2.1's `Connection`/`Flasher`: we do use
 //! espflash's chip table (`Chip::from_magic`, to name an ESP32 we refuse) and
 //! the ESP8266 stub it ships (`stub/esp8266.toml`, esptool's legacy stub), and
-//! its `Interface` accepts any port of [`crate::serial::transport`]. But its ESP8266
-//! write path is unusable (flashing.md §5.5): no CHANGE_BAUDRATE, 1 KiB
-//! uncompressed blocks, the ROM erase-size workaround sent to the stub (which
-//! truncates the image), FLASH_END not awaited and no MD5. Its `Connection`
-//! alone is not a good base either: `read()` merges SLIP frames into one
-//! buffer (§5.4) — so the stub's raw READ_FLASH frames and late replies after
-//! a stall are mis-parsed —, `sync()` and `command()` check different status
-//! bytes (§5.5 item 6), there is no retry, and MEM_END's 50 ms limit with
-//! errors not ignored (§1.10) fails on a busy host. Every command needed here is
-//! a few lines on top of `protocol.rs` + `slip.rs`, so the loader owns the
-//! wire; espflash stays the source of the stub and the chip names.
+//! its `Interface` accepts any port of [`crate::serial::transport`]. But its
+//! ESP8266 write path is unusable (docs/DEVICE.md, "espflash 2.1.0 on the
+//! ESP8266"): no CHANGE_BAUDRATE, 1 KiB uncompressed blocks, the ROM erase-size
+//! workaround sent to the stub (which truncates the image), FLASH_END not
+//! awaited and no MD5. Its `Connection` alone is not a good base either:
+//! `read()` merges SLIP frames into one buffer ("espflash 2.1.0 on the
+//! ESP8266") — so the stub's raw READ_FLASH frames and late replies after a
+//! stall are mis-parsed —, `sync()` and `command()` check different status
+//! bytes (same section), there is no retry, and MEM_END's 50 ms limit with
+//! errors not ignored ("Timeouts") fails on a busy host. Every command needed
+//! here is a few lines on top of `protocol.rs` + `slip.rs`, so the loader owns
+//! the wire; espflash stays the source of the stub and the chip names.
 //!
 //! Measured on `espmqtt emulate --baud-model on` (scripts/bench-flash, 1 MiB
 //! image compressing to 586 KB): this loader writes it in 14.5 s at 460800
 //! (esptool `write-flash -z`: 17.1 s). espflash 2.1's ESP8266 path is bound to
 //! 115200 and uncompressed, i.e. the ROM path's wire cost — 102 s here for the
 //! same image with our `--no-stub` (esptool `--no-stub`: 106 s) — and with its
-//! stub it would truncate the image (§5.5 item 2; pinned by the emulator's
-//! espflash tests). Reusing only its `Connection` would save about 150 lines
-//! and cost the retry and recovery behaviour the fault tests rely on.
+//! stub it would truncate the image ("Erase-size quirk of the ROM"; pinned by
+//! the emulator's espflash tests). Reusing only its `Connection` would save
+//! about 150 lines and cost the retry and recovery behaviour the fault tests
+//! rely on.
 //!
 //! Every read has a deadline; nothing here blocks without one.
 
@@ -42,7 +44,8 @@ use super::protocol::{
 use super::slip::{self, SlipDecoder, SlipEvent};
 use crate::serial::control::{self, Lines};
 
-/// Default command timeout (esptool and espflash: 3 s, flashing.md §1.15).
+/// Default command timeout (esptool and espflash: 3 s, docs/DEVICE.md,
+/// "Timeouts").
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Connection attempts (reset + 5 SYNCs each), as esptool and espflash.
 pub const CONNECT_ATTEMPTS: u32 = 7;
@@ -90,8 +93,9 @@ fn per_mb(secs_per_mb: f64, bytes: usize) -> Duration {
 }
 
 /// The ROM erase-size workaround (esptool `ESP8266ROM.get_erase_size`,
-/// flashing.md §1.8): the ROM's SPIEraseArea over-erases, so it is asked for
-/// less than needed in a way that makes it erase exactly the right sectors.
+/// docs/DEVICE.md, "Erase-size quirk of the ROM"): the ROM's SPIEraseArea
+/// over-erases, so it is asked for less than needed in a way that makes it
+/// erase exactly the right sectors.
 pub fn rom_erase_size(offset: u32, size: u32) -> u32 {
     let sectors_per_block = 16u32;
     let num_sectors = size.div_ceil(SECTOR_SIZE);
@@ -104,7 +108,8 @@ pub fn rom_erase_size(offset: u32, size: u32) -> u32 {
     }
 }
 
-/// Flash size in bytes from a JEDEC ID (esptool `DETECTED_FLASH_SIZES`, §1.12).
+/// Flash size in bytes from a JEDEC ID (esptool `DETECTED_FLASH_SIZES`,
+/// docs/DEVICE.md, "Reading the flash ID").
 pub fn flash_size_from_id(id: u32) -> Option<u32> {
     let size_id = (id >> 16) & 0xFF;
     let mb = |n: u32| Some(n * 1024 * 1024);
@@ -151,7 +156,8 @@ struct StubToml {
 }
 
 /// esptool's legacy ESP8266 stub as shipped by espflash 2.1.0
-/// (`resources/stubs/stub_flasher_8266.toml`, flashing.md §2.1): loaded at
+/// (`resources/stubs/stub_flasher_8266.toml`, docs/DEVICE.md, "The flasher
+/// stub"): loaded at
 /// 0x4010D000 / 0x3FFFACA8; accepts 16-byte FLASH_(DEFL_)BEGIN only.
 const STUB_ESP8266: &str = include_str!("stub/esp8266.toml");
 
@@ -240,7 +246,7 @@ impl Loader {
 
     /// Drop everything received so far (stale replies after a timeout, the
     /// remaining SYNC replies, boot noise). Both tools do this before every
-    /// command (flashing.md §5.2).
+    /// command (docs/DEVICE.md, "espflash 2.1.0 on the ESP8266").
     pub fn discard_input(&mut self) -> FlashResult<()> {
         self.frames.clear();
         self.decoder = SlipDecoder::new();
@@ -291,7 +297,8 @@ impl Loader {
         if r.is_ok() {
             return Ok(r);
         }
-        // ROM: [status=1, error]; legacy stub: [error, status] (flashing.md §1.3).
+        // ROM: [status=1, error]; legacy stub: [error, status] (docs/DEVICE.md,
+        // "Packets").
         let [a, b] = r.status;
         let code = if self.stub {
             if a != 0 {
@@ -363,8 +370,9 @@ impl Loader {
         }))
     }
 
-    /// One SYNC; `Some(value)` of the first reply when the loader answered.
-    /// The ROM answers each SYNC 8 times (§1.7); the extra replies are drained.
+    /// One SYNC; `Some(value)` of the first reply when the loader answered. The
+    /// ROM answers each SYNC 8 times (docs/DEVICE.md, "SYNC"); the extra
+    /// replies are drained.
     pub fn sync(&mut self) -> FlashResult<Option<u32>> {
         self.discard_input()?;
         self.send(&Request::new(Opcode::Sync, SYNC_PAYLOAD.to_vec()))?;
@@ -391,8 +399,9 @@ impl Loader {
         Ok(value)
     }
 
-    /// Reset into the bootloader (where DTR/RTS exist) and sync.
-    /// Returns whether a stub was already running (SYNC value 0, §1.7).
+    /// Reset into the bootloader (where DTR/RTS exist) and sync. Returns
+    /// whether a stub was already running (SYNC value 0, docs/DEVICE.md,
+    /// "SYNC").
     pub fn connect(&mut self, attempts: u32, reset: bool) -> FlashResult<bool> {
         for attempt in 0..attempts {
             if reset {
@@ -482,7 +491,8 @@ impl Loader {
         })
     }
 
-    /// MAC, chip ID and crystal from the eFuses and the UART divider (§1.11).
+    /// MAC, chip ID and crystal from the eFuses and the UART divider
+    /// (docs/DEVICE.md, "Registers").
     pub fn read_identity(&mut self) -> FlashResult<(String, u32, u32)> {
         let mut e = [0u32; 4];
         for (i, w) in e.iter_mut().enumerate() {
@@ -523,8 +533,8 @@ impl Loader {
     }
 
     /// JEDEC ID through the SPI user-command registers (esptool's ESP8266
-    /// sequence, flashing.md §1.12). On the ROM, FLASH_BEGIN(0,0) attaches the
-    /// flash first.
+    /// sequence, docs/DEVICE.md, "Reading the flash ID"). On the ROM,
+    /// FLASH_BEGIN(0,0) attaches the flash first.
     pub fn flash_id(&mut self) -> FlashResult<u32> {
         if !self.stub {
             let req = Request::words(Opcode::FlashBegin, &[0, 0, ROM_BLOCK_SIZE, 0]);
@@ -554,7 +564,8 @@ impl Loader {
         Ok(id)
     }
 
-    /// Upload the stub to RAM, start it and wait for `OHAI` (§2.2). A failed
+    /// Upload the stub to RAM, start it and wait for `OHAI` (docs/DEVICE.md,
+    /// "Uploading the stub"). A failed
     /// upload (lost reply, checksum error) is restarted from MEM_BEGIN once;
     /// if the stub did start and only its greeting was lost, a SYNC answered
     /// with value 0 says so.
@@ -600,7 +611,8 @@ impl Loader {
         self.discard_input()?;
         self.send(&Request::words(Opcode::MemEnd, &[0, stub.entry]))?;
         // The MEM_END reply may be lost when the stub takes over the UART;
-        // esptool ignores it (§1.10). What counts is the greeting.
+        // esptool ignores it (docs/DEVICE.md, "Uploading the stub"). What
+        // counts is the greeting.
         let deadline = Instant::now() + Duration::from_secs(2);
         while let Some(f) = self.read_frame(deadline)? {
             if f.as_slice() == STUB_GREETING {
@@ -614,7 +626,8 @@ impl Loader {
     }
 
     /// Leave the stub through a reboot: FLASH_BEGIN(0,0) then FLASH_END(0)
-    /// (esptool's soft reset with a stub, flashing.md §2.8). With GPIO0 held
+    /// (esptool's soft reset with a stub, docs/DEVICE.md, "Leaving the stub").
+    /// With GPIO0 held
     /// low the ROM loader comes back; with an auto-reset circuit the
     /// DTR/RTS sequence of [`Loader::connect`] puts it there.
     pub fn reboot_to_rom(&mut self) -> FlashResult<()> {
@@ -636,7 +649,8 @@ impl Loader {
         Ok(())
     }
 
-    /// Switch the stub and the port to `baud` (§2.5: the stub replies first).
+    /// Switch the stub and the port to `baud` (docs/DEVICE.md, "Baud change":
+    /// the stub replies first).
     pub fn change_baud(&mut self, baud: u32) -> FlashResult<()> {
         let old = self.baud;
         let req = Request::words(Opcode::ChangeBaudrate, &[baud, old]);
@@ -678,7 +692,8 @@ impl Loader {
         Ok(())
     }
 
-    /// MD5 of a flash range computed by the stub (§2.7).
+    /// MD5 of a flash range computed by the stub (docs/DEVICE.md, "MD5 and
+    /// READ_FLASH").
     pub fn flash_md5(&mut self, offset: u32, len: u32) -> FlashResult<[u8; 16]> {
         let req = Request::words(Opcode::SpiFlashMd5, &[offset, len, 0, 0]);
         let r = self.command_idempotent(&req, per_mb(8.0, len as usize))?;
@@ -696,10 +711,11 @@ impl Loader {
         })
     }
 
-    /// Write `data` at `offset` with the stub: zlib level 9 (as esptool),
-    /// FLASH_DEFL_* in 16 KiB blocks; the closing FLASH_DEFL_END surfaces the
-    /// last block's error (the stub acknowledges a block before writing it,
-    /// §2.3). `on_progress` gets uncompressed bytes done.
+    /// Write `data` at `offset` with the stub: `compressed` is its zlib
+    /// stream (`deflate.rs`), sent as FLASH_DEFL_* in 16 KiB blocks; the
+    /// closing FLASH_DEFL_END surfaces the last block's error (the stub acknowledges a block before writing it,
+    /// docs/DEVICE.md, "How the stub differs from the ROM"). `on_progress` gets
+    /// uncompressed bytes done.
     pub fn write_deflated(
         &mut self,
         offset: u32,
@@ -709,7 +725,8 @@ impl Loader {
     ) -> FlashResult<()> {
         let block = STUB_BLOCK_SIZE as usize;
         let blocks = compressed.len().div_ceil(block).max(1) as u32;
-        // 16-byte FLASH_DEFL_BEGIN: the legacy stub espflash ships rejects 20 (§2.3).
+        // 16-byte FLASH_DEFL_BEGIN: the legacy stub espflash ships rejects 20
+        // (docs/DEVICE.md, "How the stub differs from the ROM").
         // Word 0 is the exact byte count for a stub — not the ROM erase size.
         let req = Request::words(
             Opcode::FlashDeflBegin,
@@ -731,16 +748,17 @@ impl Loader {
         Ok(())
     }
 
-    /// Write with the ROM loader: FLASH_BEGIN with the erase-size workaround,
-    /// 1 KiB FLASH_DATA blocks padded with 0xFF (§1.8, §1.6). Trailing blocks
-    /// that are all 0xFF are not sent: FLASH_BEGIN already erased them. No
-    /// FLASH_END — it would make the ROM leave the loader (§1.9).
+    /// Write with the ROM loader: FLASH_BEGIN with the erase-size workaround, 1
+    /// KiB FLASH_DATA blocks padded with 0xFF (docs/DEVICE.md, "Checksum").
+    /// Trailing blocks that are all 0xFF are not sent: FLASH_BEGIN already
+    /// erased them. No FLASH_END — it would make the ROM leave the loader
+    /// (docs/DEVICE.md, "Commands"). Returns the block bytes sent.
     pub fn write_rom(
         &mut self,
         offset: u32,
         data: &[u8],
         on_progress: &mut dyn FnMut(u64),
-    ) -> FlashResult<()> {
+    ) -> FlashResult<usize> {
         let block = ROM_BLOCK_SIZE as usize;
         let total_blocks = data.len().div_ceil(block);
         let used = data
@@ -774,11 +792,11 @@ impl Loader {
             on_progress(((seq + 1) * block).min(data.len()) as u64);
         }
         on_progress(data.len() as u64);
-        Ok(())
+        Ok(used * block)
     }
 
-    /// READ_FLASH with the stub's acknowledgement flow (§2.6); checks the
-    /// closing MD5.
+    /// READ_FLASH with the stub's acknowledgement flow (docs/DEVICE.md, "MD5
+    /// and READ_FLASH"); checks the closing MD5.
     pub fn read_flash(&mut self, offset: u32, len: u32) -> FlashResult<Vec<u8>> {
         const PACKET: u32 = 0x1000;
         let req = Request::words(Opcode::ReadFlash, &[offset, len, PACKET, 64]);
@@ -861,22 +879,13 @@ pub fn md5_of(data: &[u8]) -> [u8; 16] {
     Md5::digest(data).into()
 }
 
-/// zlib level 9, as esptool (`zlib.compress(image, 9)`, flashing.md §2.4).
-pub fn compress(data: &[u8]) -> Vec<u8> {
-    use flate2::{write::ZlibEncoder, Compression};
-    let mut enc = ZlibEncoder::new(Vec::with_capacity(data.len() / 2), Compression::best());
-    // Writing into a Vec cannot fail.
-    let _ = enc.write_all(data);
-    enc.finish().unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn erase_size_matches_esptool_table() {
-        // flashing.md §1.8 table.
+        // docs/DEVICE.md, "Erase-size quirk of the ROM" (worked examples).
         assert_eq!(rom_erase_size(0, 0x10000), 0x8000);
         assert_eq!(rom_erase_size(0, 300000), 0x3A000);
         assert_eq!(rom_erase_size(0x1000, 0x1000), 0x1000);

@@ -1,5 +1,5 @@
 //! Flashing: the loader protocol, board profiles and flash layout
-//! (DESIGN §4.3).
+//! (docs/ARCHITECTURE.md, "Data flow: flash").
 //!
 //! Layers, bottom up: [`slip`] + [`protocol`] (bytes and packets, shared with
 //! the emulator) → [`crate::serial`] (serial port or `socket://`) →
@@ -7,6 +7,8 @@
 //! verified report out; what the CLI and fleet flashing call). [`image`] and
 //! [`layout`] know the ESP8266 image header and where things live in flash.
 
+pub mod cost;
+pub mod deflate;
 pub mod error;
 pub mod flasher;
 pub mod image;

@@ -1,5 +1,5 @@
 //! ESP8266 ROM / stub serial protocol: opcodes, packet layout, checksum,
-//! status bytes (flashing.md §1.2–§1.6, §1.14, §2).
+//! status bytes (docs/DEVICE.md, "ROM loader protocol", "The flasher stub").
 //!
 //! Shared by the flasher (which builds requests and parses responses) and
 //! the emulator (which does the opposite). Parsers take untrusted bytes and
@@ -35,7 +35,7 @@ pub const ROM_BLOCK_SIZE: u32 = 0x400;
 /// Stub FLASH_DATA / FLASH_DEFL_DATA block size used by espmqtt.
 pub const STUB_BLOCK_SIZE: u32 = 0x4000;
 
-/// Command opcodes (flashing.md §1.4).
+/// Command opcodes (docs/DEVICE.md, "Commands").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Opcode {
@@ -95,7 +95,7 @@ impl Opcode {
     }
 }
 
-/// ROM error codes (second status byte; flashing.md §1.14).
+/// ROM error codes (second status byte; docs/DEVICE.md, "Error codes").
 pub mod rom_error {
     pub const INVALID_MESSAGE: u8 = 0x05;
     pub const FAILED_TO_ACT: u8 = 0x06;
@@ -206,7 +206,7 @@ pub struct Response {
     /// Payload without the status bytes.
     pub data: Vec<u8>,
     /// The two status bytes as sent (ROM: `[status, error]`; legacy stub:
-    /// `[error-or-0, status]` — see flashing.md §1.3).
+    /// `[error-or-0, status]` — see docs/DEVICE.md, "Packets").
     pub status: [u8; 2],
 }
 
@@ -268,7 +268,8 @@ mod tests {
 
     #[test]
     fn response_real_sync_trace() {
-        // 01 08 0200 07071220 0000 from a real ESP8266 (flashing.md §1.3).
+        // 01 08 0200 07071220 0000 from a real ESP8266 (esptool issues 617 and
+        // 372; docs/DEVICE.md, "SYNC").
         let frame = [0x01, 0x08, 0x02, 0x00, 0x07, 0x07, 0x12, 0x20, 0x00, 0x00];
         let r = Response::parse(&frame).unwrap();
         assert_eq!(r.value, ROM_SYNC_VALUE);

@@ -1,4 +1,5 @@
-//! SLIP framing of the ESP serial bootloader protocol (flashing.md §1.1).
+//! SLIP framing of the ESP serial bootloader protocol (docs/DEVICE.md,
+//! "SLIP framing").
 //!
 //! Shared by the flasher (host side) and the emulator (device side). The
 //! decoder is fed arbitrary bytes from a port and never panics.

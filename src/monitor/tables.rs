@@ -5,7 +5,8 @@
 //! Each table cites the reference it was copied from, so a reader can check
 //! a surprising explanation against its source.
 
-/// ROM `rst cause:N` (flashing.md §3.3, from esp8266/Arduino `doc/boards.rst`;
+/// ROM `rst cause:N` (docs/DEVICE.md, "Boot modes and reset", from
+/// esp8266/Arduino `doc/boards.rst`;
 /// the esptool docs agree on 1, 2 and 4).
 pub fn reset_cause(n: u32) -> (&'static str, &'static str) {
     match n {
@@ -29,7 +30,7 @@ pub fn reset_cause(n: u32) -> (&'static str, &'static str) {
 }
 
 /// Boot mode from the first number of `boot mode:(x,y)`: the low three bits
-/// are {GPIO15, GPIO0, GPIO2} (flashing.md §3.3 table).
+/// are {GPIO15, GPIO0, GPIO2} (docs/DEVICE.md, "Boot modes and reset").
 pub fn boot_mode(x: u32) -> (&'static str, &'static str) {
     match x & 7 {
         1 => (
@@ -103,8 +104,8 @@ pub fn exception_cause(n: u32) -> (&'static str, &'static str) {
     }
 }
 
-/// `wl_status_t` (esp8266-tls.md §9.2) plus the template's `-1` = timeout
-/// (firmware STATUS_LINES.md, `wifi_failed`).
+/// `wl_status_t` (docs/DEVICE.md, "Wi-Fi status values") plus the template's
+/// `-1` = timeout (firmware STATUS_LINES.md, `wifi_failed`).
 pub fn wifi_status(n: i64) -> (&'static str, &'static str) {
     match n {
         -1 => (
@@ -136,7 +137,7 @@ pub fn wifi_status(n: i64) -> (&'static str, &'static str) {
     }
 }
 
-/// PubSubClient `state()` (esp8266-tls.md §8.6).
+/// PubSubClient `state()` (docs/DEVICE.md, "PubSubClient states").
 pub fn mqtt_state(n: i64) -> (&'static str, &'static str) {
     match n {
         -4 => (
@@ -168,14 +169,14 @@ pub fn mqtt_state(n: i64) -> (&'static str, &'static str) {
         ),
         5 => (
             "MQTT_CONNECT_UNAUTHORIZED",
-            "the broker does not authorise this client: check the broker's ACL and that the device's user exists",
+            "most often a wrong or rotated password (mosquitto answers 5, not 4, for a bad password): flash the device's current config (`espmqtt flash --device NAME --config-only`) or re-export the broker's password file and reload it; else the user is missing on the broker, or its ACL refuses this client id",
         ),
         _ => ("unknown", "not a PubSubClient state"),
     }
 }
 
-/// BearSSL engine and X.509 error codes (esp8266-tls.md §6.1; bearssl_ssl.h
-/// and bearssl_x509.h for the codes 34–47 the table elides).
+/// BearSSL engine and X.509 error codes (docs/DEVICE.md, "BearSSL error
+/// numbers"; from bearssl_ssl.h and bearssl_x509.h).
 pub fn bearssl_error(n: i64) -> Option<(&'static str, &'static str)> {
     Some(match n {
         0 => ("OK", "no TLS error recorded: the failure was DNS, TCP or MQTT (look at state)"),
@@ -220,7 +221,10 @@ pub fn bearssl_error(n: i64) -> Option<(&'static str, &'static str)> {
         24 => ("BR_ERR_BAD_FINISHED", "the Finished message did not verify"),
         25 => ("BR_ERR_RESUME_MISMATCH", "session resumption parameters did not match"),
         26 => ("BR_ERR_INVALID_ALGORITHM", "an algorithm the client does not support was used"),
-        27 => ("BR_ERR_BAD_SIGNATURE", "the key exchange signature did not verify"),
+        27 => (
+            "BR_ERR_BAD_SIGNATURE",
+            "in pubkey mode: the pinned key does not match the broker's key (the broker's key changed: stage the new key with the device's update, or flash a config with the new key); otherwise the key exchange signature did not verify",
+        ),
         28 => ("BR_ERR_WRONG_KEY_USAGE", "the server key may not be used this way"),
         29 => (
             "BR_ERR_NO_CLIENT_AUTH",

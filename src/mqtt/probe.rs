@@ -502,97 +502,18 @@ fn mqtt_findings(
             .unwrap_or_else(|| "none".into())
     );
     if let Some(SessionError::Tls { code, step }) = &out.error {
-        let record = a
-            .flight
-            .max_encrypted_record
-            .max(a.flight.max_record_after_hello);
-        let (id, msg, fix) = if *code == 6 {
-            (
-                "record_too_large",
-                format!(
-                    "while waiting for {step} the broker sent a record bigger than the device's \
-                     receive buffer ({} B); the broker {} max_fragment_length",
-                    o.tls.buffers.0.clamp(512, 16384) as usize + 325,
-                    if a.facts.mfln_echoed.is_some() {
-                        "confirmed but does not honour"
-                    } else {
-                        "ignores"
-                    }
-                ),
-                "use 16 KB receive buffers on the device ([tls] mfln = 16384), or a broker that \
-                 honours max_fragment_length",
-            )
-        } else {
-            (
-                "tls_session_failed",
-                format!(
-                    "the TLS session failed while waiting for {step} (largest record {record} B)"
-                ),
-                "look at the broker's log",
-            )
-        };
-        findings.push(
-            Finding::new(Category::Mqtt, id, Severity::Fatal, msg, fix)
-                .tls_error(*code)
-                .state(out.pubsubclient_state),
-        );
+        findings.push(session_tls_failed(*code, step, out, o, a));
         return;
     }
     if let Some(code) = out.connack_code.filter(|c| *c != 0) {
-        let (name, what) = pubsubclient_state(code as i32);
-        let fix = match code {
-            4 => {
-                "check the device's user name and password against the broker's password file \
-                  (espmqtt broker export, or mosquitto_passwd)"
-            }
-            5 => {
-                "allow this user / client id on the broker (credentials, or the ACL for the last \
-                  will topic)"
-            }
-            2 => "use a client id the broker accepts",
-            _ => "check the broker's log",
-        };
-        findings.push(
-            Finding::new(
-                Category::Mqtt,
-                if code == 4 || code == 5 {
-                    "bad_credentials"
-                } else {
-                    "connack_refused"
-                },
-                Severity::Fatal,
-                format!(
-                    "the broker refused CONNECT with return code {code} ({name}: {what}); {who}"
-                ),
-                fix,
-            )
-            .state(code as i32),
-        );
+        findings.push(connack_refused(code, &who));
         return;
     }
-    match &out.error {
-        Some(e) if out.connack_code.is_none() => {
-            findings.push(
-                Finding::new(
-                    Category::Mqtt,
-                    if matches!(e, SessionError::Closed { .. }) {
-                        "closed_after_connect"
-                    } else {
-                        "no_connack"
-                    },
-                    Severity::Fatal,
-                    format!(
-                        "{e}: the device's connect() waits its 15 s socket timeout and gives up; \
-                         {who}"
-                    ),
-                    "look at the broker's log: it drops connections it does not accept (client \
-                     id, credentials, or a plugin)",
-                )
-                .state(out.pubsubclient_state),
-            );
+    if out.connack_code.is_none() {
+        if let Some(e) = &out.error {
+            findings.push(no_connack(e, out, &who));
             return;
         }
-        _ => {}
     }
     if out.connect_bytes > 256 {
         findings.push(Finding::new(
@@ -661,6 +582,115 @@ fn mqtt_findings(
             )),
         );
     }
+}
+
+/// The device's engine failed during the MQTT exchange (its BearSSL error).
+fn session_tls_failed(
+    code: i32,
+    step: &str,
+    out: &SessionOutcome,
+    o: &ProbeOptions,
+    a: &Analysis,
+) -> Finding {
+    let record = a
+        .flight
+        .max_encrypted_record
+        .max(a.flight.max_record_after_hello);
+    let (id, msg, fix) = if code == 6 {
+        (
+            "record_too_large",
+            format!(
+                "while waiting for {step} the broker sent a record bigger than the device's \
+             receive buffer ({} B); the broker {} max_fragment_length",
+                o.tls.buffers.0.clamp(512, 16384) as usize + 325,
+                if a.facts.mfln_echoed.is_some() {
+                    "confirmed but does not honour"
+                } else {
+                    "ignores"
+                }
+            ),
+            "use 16 KB receive buffers on the device ([tls] mfln = 16384), or a broker that \
+         honours max_fragment_length",
+        )
+    } else {
+        (
+            "tls_session_failed",
+            format!("the TLS session failed while waiting for {step} (largest record {record} B)"),
+            "look at the broker's log",
+        )
+    };
+    Finding::new(Category::Mqtt, id, Severity::Fatal, msg, fix)
+        .tls_error(code)
+        .state(out.pubsubclient_state)
+}
+
+/// The broker refused CONNECT (PubSubClient's state is the CONNACK code).
+fn connack_refused(code: u8, who: &str) -> Finding {
+    let (name, what) = pubsubclient_state(code as i32);
+    let fix = match code {
+        4 => {
+            "check the device's user name and password against the broker's password file \
+              (espmqtt broker export, or mosquitto_passwd)"
+        }
+        5 => {
+            "allow this user / client id on the broker (credentials, or the ACL for the last \
+              will topic)"
+        }
+        2 => "use a client id the broker accepts",
+        _ => "check the broker's log",
+    };
+
+    Finding::new(
+        Category::Mqtt,
+        if code == 4 || code == 5 {
+            "bad_credentials"
+        } else {
+            "connack_refused"
+        },
+        Severity::Fatal,
+        format!("the broker refused CONNECT with return code {code} ({name}: {what}); {who}"),
+        fix,
+    )
+    .state(code as i32)
+}
+
+/// No CONNACK: a first packet that is not one, or the connection ended
+/// or stayed silent.
+fn no_connack(e: &SessionError, out: &SessionOutcome, who: &str) -> Finding {
+    if matches!(e, SessionError::Protocol { .. }) {
+        return Finding::new(
+            Category::Mqtt,
+            "not_mqtt",
+            Severity::Fatal,
+            format!(
+                "{e}: the server completes the device's TLS handshake but is not an MQTT \
+                 broker; {who}"
+            ),
+            "point the device at the broker's MQTT over TLS listener (a TLS front must \
+             forward to the broker)",
+        )
+        .state(out.pubsubclient_state)
+        .device(format!(
+            "connect() returns false without setting a state; {}",
+            device_text(None, Some(out.pubsubclient_state))
+        ));
+    }
+    Finding::new(
+        Category::Mqtt,
+        if matches!(e, SessionError::Closed { .. }) {
+            "closed_after_connect"
+        } else {
+            "no_connack"
+        },
+        Severity::Fatal,
+        format!(
+            "{e}: the device's connect() waits its 15 s socket timeout and gives up; \
+                 {who}"
+        ),
+        "look at the broker's log: it drops connections it does not accept (client \
+             id, credentials, or a plugin)",
+    )
+    .state(out.pubsubclient_state)
 }
 
 fn finish(o: ProbeOptions, start: Instant, mut run: Run) -> ProbeReport {

@@ -8,7 +8,8 @@
 //! The outcome includes the PubSubClient `state()` the device would have
 //! after `connect()` (see docs/PROBE.md): 0 connected, the CONNACK code
 //! when refused, -4 when no CONNACK arrives (the broker closed the
-//! connection or stayed silent), -3 when a connected session breaks.
+//! connection or stayed silent), -1 when the first packet back is not a
+//! CONNACK (not an MQTT broker), -3 when a connected session breaks.
 
 use std::time::{Duration, Instant};
 
@@ -237,9 +238,12 @@ pub fn run(session: &mut Session, p: &MqttParams, deadline: Instant) -> SessionO
             out.pubsubclient_state = code as i32;
             out.connected = code == 0;
         }
-        // PubSubClient reads the first 4 bytes as the CONNACK; anything
-        // else first is a broken broker.
+        // PubSubClient takes whatever packet comes first as the answer and
+        // only looks at it when it is 4 bytes long; otherwise connect()
+        // returns false without setting a state (a fresh client stays at
+        // -1, MQTT_DISCONNECTED).
         Ok(other) => {
+            out.pubsubclient_state = -1;
             out.error = Some(SessionError::Protocol {
                 step: "CONNACK".into(),
                 message: format!("expected CONNACK, got {}", packet_name(&other)),
@@ -247,6 +251,9 @@ pub fn run(session: &mut Session, p: &MqttParams, deadline: Instant) -> SessionO
             return out;
         }
         Err(e) => {
+            if matches!(e, SessionError::Protocol { .. }) {
+                out.pubsubclient_state = -1;
+            }
             out.error = Some(e);
             return out;
         }

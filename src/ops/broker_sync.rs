@@ -196,8 +196,9 @@ impl Control {
                         break;
                     }
                     return Err(Error::usage(format!(
-                        "{where_} refused the admin {:?}: {:?}",
-                        t.username, ack.code
+                        "{where_} refused the admin {:?}: {}",
+                        t.username,
+                        connack_text(ack.code)
                     ))
                     .with_help("check the admin user and its password (--password-env)"));
                 }
@@ -316,13 +317,26 @@ impl Control {
     }
 }
 
+/// A CONNACK refusal in words (MQTT 3.1.1 return codes).
+fn connack_text(code: ConnectReturnCode) -> &'static str {
+    match code {
+        ConnectReturnCode::Success => "accepted",
+        ConnectReturnCode::RefusedProtocolVersion => "unacceptable protocol version (code 1)",
+        ConnectReturnCode::BadClientId => "client id rejected (code 2)",
+        ConnectReturnCode::ServiceUnavailable => "server unavailable (code 3)",
+        ConnectReturnCode::BadUserNamePassword => "bad user name or password (code 4)",
+        ConnectReturnCode::NotAuthorized => "not authorised (code 5)",
+    }
+}
+
 fn connection_error(where_: &str, e: rumqttc::ConnectionError) -> Error {
     use rumqttc::ConnectionError as C;
     match e {
-        C::ConnectionRefused(code) => {
-            Error::usage(format!("{where_} refused the connection: {code:?}"))
-                .with_help("check the admin user and its password (--password-env)")
-        }
+        C::ConnectionRefused(code) => Error::usage(format!(
+            "{where_} refused the connection: {}",
+            connack_text(code)
+        ))
+        .with_help("check the admin user and its password (--password-env)"),
         C::Tls(e) => Error::unreachable(format!("{where_}: TLS failed: {e}"))
             .with_help("give the CA of the broker's certificate with --ca-file"),
         other => Error::unreachable(format!("cannot reach {where_}: {other}")),
@@ -334,7 +348,7 @@ fn tls_config(t: &SyncTarget) -> Result<rustls::ClientConfig> {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
     if let Some(file) = &t.ca_file {
-        let pem = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+        let pem = crate::files::read_input(file, crate::files::MAX_TEXT_INPUT, "CA certificate")?;
         let mut n = 0;
         for c in rustls_pemfile::certs(&mut pem.as_slice()) {
             let c = c.map_err(|e| Error::usage(format!("{}: {e}", file.display())))?;

@@ -1,7 +1,7 @@
 //! A device's config blob, put together from the project's `espmqtt.toml`
 //! (fleet settings, trust material) and the registry (identity, secrets).
 
-use crate::device::blob::{build_blob, ConfigBlob, DeviceIdentity, TrustMaterial};
+use crate::device::blob::{build_blob, ConfigBlob, DeviceIdentity};
 use crate::device::registry::Registry;
 use crate::error::{Error, Result};
 use crate::project::ProjectPaths;
@@ -20,7 +20,9 @@ pub fn blob_for_device(paths: &ProjectPaths, name: &str) -> Result<(ConfigBlob, 
             .with_help("create a new device with `espmqtt device new`, or pick another one"));
     }
     let identity = DeviceIdentity::from_record(&record)?;
-    let trust = TrustMaterial::resolve(&config, &paths.root)?;
+    // The trust the project serves: espmqtt.toml's, or the registry's
+    // current and staged trust once `trust stage` ran (docs/OTA.md).
+    let trust = super::ota::served_trust(&config, &paths.root, &registry)?;
     let wifi_password = config.wifi.resolve_password()?;
     let blob = build_blob(&config, wifi_password.as_deref(), &identity, &trust)?;
     let bytes = blob.encode()?;

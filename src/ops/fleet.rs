@@ -182,7 +182,9 @@ struct BlobFactory {
 impl BlobFactory {
     fn new(paths: &ProjectPaths) -> Result<BlobFactory> {
         let config = paths.load_config()?;
-        let trust = TrustMaterial::resolve(&config, &paths.root)?;
+        // The trust the project serves: espmqtt.toml's, or the registry's
+        // current and staged trust once `trust stage` ran (docs/OTA.md).
+        let trust = super::ota::served_trust(&config, &paths.root, &Registry::open(paths)?)?;
         let wifi_password = config.wifi.resolve_password()?;
         Ok(BlobFactory {
             config,

@@ -16,4 +16,7 @@ pub mod broker_sync;
 pub mod demo;
 pub mod device_blob;
 pub mod fleet;
+pub mod ota;
+pub mod ota_link;
 pub mod trust;
+pub mod trust_forecast;

@@ -11,8 +11,9 @@
 //!   flow control are set, and the server's confirmation of each is awaited;
 //! * a baud change: one SET-BAUDRATE, confirmed before the call returns (the
 //!   loader sends its next command at the new rate right after);
-//! * DTR/RTS: one SET-CONTROL each, confirmed within 1 s. A server that does
-//!   not confirm, or confirms another state (ser2net in front of a pty
+//! * DTR/RTS: one SET-CONTROL each, confirmed within four round trips of
+//!   the open's settings (at most 1 s). A server that does not confirm, or
+//!   confirms another state (ser2net in front of a pty
 //!   cannot drive the lines and stays silent), marks the port as unable to
 //!   drive DTR/RTS: every later request fails at once without network
 //!   traffic, and the caller says so once (pyserial's `ign_set_control`
@@ -53,8 +54,14 @@ const CONTROL_RTS_OFF: u8 = 12;
 
 /// How long the server may take to agree to RFC 2217 and confirm settings.
 const NEGOTIATION_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long a DTR/RTS change may take to be confirmed.
+/// How long a DTR/RTS change may take to be confirmed, at most. A server
+/// that can drive the line confirms as fast as it confirmed the serial
+/// settings at open; one that cannot (ser2net in front of a pty) never
+/// does, and each flash or monitor run would wait this long for nothing.
+/// So the wait is four times the settings' round trip plus 100 ms, within
+/// [`CONTROL_TIMEOUT_MIN`, `CONTROL_TIMEOUT`].
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(1);
+const CONTROL_TIMEOUT_MIN: Duration = Duration::from_millis(150);
 
 /// A serial port behind an RFC 2217 server.
 pub struct Rfc2217Port {
@@ -68,6 +75,8 @@ pub struct Rfc2217Port {
     data_bits: DataBits,
     parity: Parity,
     stop_bits: StopBits,
+    /// The wait for a DTR/RTS confirmation (see [`CONTROL_TIMEOUT`]).
+    control_timeout: Duration,
 }
 
 struct State {
@@ -223,8 +232,10 @@ impl Rfc2217Port {
             data_bits: DataBits::Eight,
             parity: Parity::None,
             stop_bits: StopBits::One,
+            control_timeout: CONTROL_TIMEOUT,
         };
-        port.negotiate(baud).map_err(|e| match e.kind() {
+        let mut port = port;
+        let rtt = port.negotiate(baud).map_err(|e| match e.kind() {
             io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => other(format!(
                 "{} closed the connection during RFC 2217 negotiation (the server could not \
                  open its serial device, or another client holds it)",
@@ -232,6 +243,8 @@ impl Rfc2217Port {
             )),
             _ => e,
         })?;
+        port.control_timeout =
+            (rtt * 4 + Duration::from_millis(100)).clamp(CONTROL_TIMEOUT_MIN, CONTROL_TIMEOUT);
         Ok(port)
     }
 
@@ -239,7 +252,9 @@ impl Rfc2217Port {
         self.st.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn negotiate(&self, baud: u32) -> io::Result<()> {
+    /// Agree on RFC 2217 and set the line; returns how long the server
+    /// took to confirm the settings.
+    fn negotiate(&self, baud: u32) -> io::Result<Duration> {
         let mut st = self.state();
         let mut hello = Vec::new();
         for (verb, opt) in [
@@ -290,6 +305,7 @@ impl Rfc2217Port {
             p.extend(payload);
             settings.extend(telnet::subnegotiation(COM_PORT_OPTION, &p));
         }
+        let sent = Instant::now();
         self.send_raw(&settings)?;
         for code in [SET_BAUDRATE, SET_DATASIZE, SET_PARITY, SET_STOPSIZE] {
             if self
@@ -305,7 +321,7 @@ impl Rfc2217Port {
                 ));
             }
         }
-        Ok(())
+        Ok(sent.elapsed())
     }
 
     fn send_raw(&self, bytes: &[u8]) -> io::Result<()> {
@@ -399,7 +415,7 @@ impl Rfc2217Port {
         // Answers for this line only (request, on, off): a late answer about
         // flow control or the other line is not a verdict on this one.
         let family = [values.0 - 1, values.0, values.1];
-        let deadline = Instant::now() + CONTROL_TIMEOUT;
+        let deadline = Instant::now() + self.control_timeout;
         let answer = self.await_answer(&mut st, SET_CONTROL, deadline, |p| {
             p.first().is_some_and(|v| family.contains(v))
         })?;
@@ -407,8 +423,8 @@ impl Rfc2217Port {
             Some([v]) if *v == value => return Ok(()),
             Some(_) => format!("the server cannot set {name} (it answered with another state)"),
             None => format!(
-                "the server did not confirm {name} within {} s",
-                CONTROL_TIMEOUT.as_secs()
+                "the server did not confirm {name} within {} ms",
+                self.control_timeout.as_millis()
             ),
         };
         st.no_control = Some(why.clone());

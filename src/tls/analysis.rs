@@ -688,6 +688,60 @@ fn explain_failure(
     let leaf_key = f.certificates.first().and_then(|l| explain::key_info(l));
     match code {
         c if (256..512).contains(&c) => alert_after_hello((c - 256) as u8, c, cfg, f, sent),
+        3 | 4 | 16 | 17 | 18 | 20 => server_hello_rejected(code, cfg, f, sent),
+        23 => Finding::new(
+            Category::Chain,
+            "rsa_key_too_large",
+            Severity::Fatal,
+            format!(
+                "the server key is {}; BearSSL handles RSA keys of at most 4096 bits",
+                leaf_key
+                    .as_ref()
+                    .map(KeyInfo::describe)
+                    .unwrap_or_else(|| "too large".into())
+            ),
+            "use an RSA key of 2048-4096 bits or an EC P-256 key",
+        )
+        .tls_error(code),
+        26 => invalid_algorithm(code, cfg, f),
+        27 => Finding::new(
+            Category::Handshake,
+            "bad_server_signature",
+            Severity::Fatal,
+            "the broker's key-exchange signature does not verify with its certificate key",
+            "check that the broker's key file belongs to its certificate",
+        )
+        .tls_error(code),
+        28 => wrong_key_usage(code, cfg, f, kx, leaf_key),
+        6 => Finding::new(
+            Category::Handshake,
+            "record_too_large",
+            Severity::Fatal,
+            format!(
+                "the broker sent a {} B record; the device's receive buffer ({} B) takes {} B at \
+                 most",
+                f.max_record_after_hello.max(f.max_encrypted_record),
+                cfg.buffers.0.clamp(512, 16384) as usize + 325,
+                cfg.buffers.0.clamp(512, 16384)
+            ),
+            "use a broker that honours max_fragment_length, or 16 KB receive buffers on the device",
+        )
+        .tls_error(code),
+        ERR_IO => transport_ended(code, hs, f, sent),
+        _ => other_error(code, f, parse_error),
+    }
+}
+
+/// The engine refused the ServerHello itself (version, suite, compression,
+/// max_fragment_length echo, an extension it did not offer).
+fn server_hello_rejected(
+    code: i32,
+    cfg: &DeviceTls,
+    f: &ServerFlight,
+    sent: &ClientFlight,
+) -> Finding {
+    let suite = f.suite().unwrap_or(0);
+    match code {
         3 | 4 => {
             let v = f.version().unwrap_or(0);
             Finding::new(
@@ -739,7 +793,7 @@ fn explain_failure(
              (--mfln off)",
         )
         .tls_error(code),
-        20 => Finding::new(
+        _ => Finding::new(
             Category::Handshake,
             "extra_extension",
             Severity::Fatal,
@@ -747,44 +801,12 @@ fn explain_failure(
             "the broker violates TLS; update it",
         )
         .tls_error(code),
-        23 => Finding::new(
-            Category::Chain,
-            "rsa_key_too_large",
-            Severity::Fatal,
-            format!(
-                "the server key is {}; BearSSL handles RSA keys of at most 4096 bits",
-                leaf_key
-                    .as_ref()
-                    .map(KeyInfo::describe)
-                    .unwrap_or_else(|| "too large".into())
-            ),
-            "use an RSA key of 2048-4096 bits or an EC P-256 key",
-        )
-        .tls_error(code),
-        26 => invalid_algorithm(code, cfg, f),
-        27 => Finding::new(
-            Category::Handshake,
-            "bad_server_signature",
-            Severity::Fatal,
-            "the broker's key-exchange signature does not verify with its certificate key",
-            "check that the broker's key file belongs to its certificate",
-        )
-        .tls_error(code),
-        28 => wrong_key_usage(code, cfg, f, kx, leaf_key),
-        6 => Finding::new(
-            Category::Handshake,
-            "record_too_large",
-            Severity::Fatal,
-            format!(
-                "the broker sent a {} B record; the device's receive buffer ({} B) takes {} B at \
-                 most",
-                f.max_record_after_hello.max(f.max_encrypted_record),
-                cfg.buffers.0.clamp(512, 16384) as usize + 325,
-                cfg.buffers.0.clamp(512, 16384)
-            ),
-            "use a broker that honours max_fragment_length, or 16 KB receive buffers on the device",
-        )
-        .tls_error(code),
+    }
+}
+
+/// The connection ended under the waiting engine (`BR_ERR_IO`).
+fn transport_ended(code: i32, hs: &Handshake, f: &ServerFlight, sent: &ClientFlight) -> Finding {
+    match code {
         ERR_IO if !f.hello_done => Finding::new(
             Category::Handshake,
             "handshake_incomplete",
@@ -802,7 +824,7 @@ fn explain_failure(
             "look at the broker's log for the TLS error; a proxy may be cutting the connection",
         )
         .tls_error(code),
-        ERR_IO => {
+        _ => {
             if f.certificate_request.is_some() && sent.certificates.unwrap_or(0) == 0 {
                 client_certificate_required(code, None, f)
             } else {
@@ -823,6 +845,13 @@ fn explain_failure(
                 .tls_error(code)
             }
         }
+    }
+}
+
+/// Any other engine error: a malformed flight, or BearSSL's own words.
+fn other_error(code: i32, f: &ServerFlight, parse_error: bool) -> Finding {
+    let suite = f.suite().unwrap_or(0);
+    match code {
         _ if parse_error => Finding::new(
             Category::Handshake,
             "malformed_tls",
@@ -1101,61 +1130,54 @@ pub fn diagnose_refusal(addrs: &[SocketAddr], cfg: &DeviceTls, deadline: Instant
     Diagnosis { wide, tls13 }
 }
 
-/// The finding for a server that speaks only TLS 1.3 (shared wording for
-/// `probe` and `fingerprint`).
-pub fn tls13_only_message() -> &'static str {
-    "the broker speaks only TLS 1.3, which BearSSL (and so the ESP8266) does not implement"
-}
-
-/// Its fix.
-pub fn tls13_only_fix() -> &'static str {
-    "allow TLS 1.2 on the broker listener (mosquitto: `tls_version tlsv1.2`, which allows 1.2 \
-     and newer)"
+/// The server refused the wide diagnostic hello too: TLS 1.3 only, an
+/// unknown server name, or a refusal with no further clue.
+fn refused_everything(alert: u8, code: i32, d: &Diagnosis, cfg: &DeviceTls) -> Vec<Finding> {
+    if d.tls13 {
+        return vec![Finding::new(
+            Category::Handshake,
+            "tls13_only",
+            Severity::Fatal,
+            format!(
+                "{} (it refused the device's TLS {} hello with alert {alert} {})",
+                super::names::tls13_only_message(),
+                if cfg.versions.0 == cfg.versions.1 {
+                    version_name(cfg.versions.1)
+                        .trim_start_matches("TLS ")
+                        .to_string()
+                } else {
+                    format!(
+                        "{}-{}",
+                        version_name(cfg.versions.0).trim_start_matches("TLS "),
+                        version_name(cfg.versions.1).trim_start_matches("TLS ")
+                    )
+                },
+                alert_name(alert)
+            ),
+            super::names::tls13_only_fix(),
+        )
+        .tls_error(code)];
+    }
+    let detail = if alert == 112 {
+        Some(format!(
+            "the broker does not know the name {:?} the device sends as SNI",
+            cfg.server_name.clone().unwrap_or_default()
+        ))
+    } else {
+        Some("it also refused a much wider TLS 1.2 hello and TLS 1.3".to_string())
+    };
+    let mut f = handshake_refused(alert, code, detail.as_deref());
+    if alert == 112 {
+        f.id = "unrecognized_name".into();
+        f.fix = "connect by the name the broker serves (probe --servername NAME tries one)".into();
+    }
+    vec![f]
 }
 
 /// Replace the generic refusal finding by the reason found.
 pub fn explain_refusal(alert: u8, code: i32, d: &Diagnosis, cfg: &DeviceTls) -> Vec<Finding> {
     let Some(wide) = &d.wide else {
-        if d.tls13 {
-            return vec![Finding::new(
-                Category::Handshake,
-                "tls13_only",
-                Severity::Fatal,
-                format!(
-                    "{} (it refused the device's TLS {} hello with alert {alert} {})",
-                    tls13_only_message(),
-                    if cfg.versions.0 == cfg.versions.1 {
-                        version_name(cfg.versions.1)
-                            .trim_start_matches("TLS ")
-                            .to_string()
-                    } else {
-                        format!(
-                            "{}-{}",
-                            version_name(cfg.versions.0).trim_start_matches("TLS "),
-                            version_name(cfg.versions.1).trim_start_matches("TLS ")
-                        )
-                    },
-                    alert_name(alert)
-                ),
-                tls13_only_fix(),
-            )
-            .tls_error(code)];
-        }
-        let detail = if alert == 112 {
-            Some(format!(
-                "the broker does not know the name {:?} the device sends as SNI",
-                cfg.server_name.clone().unwrap_or_default()
-            ))
-        } else {
-            Some("it also refused a much wider TLS 1.2 hello and TLS 1.3".to_string())
-        };
-        let mut f = handshake_refused(alert, code, detail.as_deref());
-        if alert == 112 {
-            f.id = "unrecognized_name".into();
-            f.fix =
-                "connect by the name the broker serves (probe --servername NAME tries one)".into();
-        }
-        return vec![f];
+        return refused_everything(alert, code, d, cfg);
     };
     let mut out = Vec::new();
     let suite = wide.suite().unwrap_or(0);
@@ -1180,7 +1202,26 @@ pub fn explain_refusal(alert: u8, code: i32, d: &Diagnosis, cfg: &DeviceTls) -> 
         );
     }
     let leaf_key = wide.certificates.first().and_then(|l| explain::key_info(l));
-    if let Some(k) = leaf_key.as_ref().filter(|k| !k.device_supported()) {
+    if let Some(k) = leaf_key
+        .as_ref()
+        .filter(|k| !k.device_supported() && k.kind == "ec")
+    {
+        out.push(
+            Finding::new(
+                Category::Chain,
+                "unsupported_curve",
+                Severity::Fatal,
+                format!(
+                    "the broker's certificate key is on the curve {}, which BearSSL does not \
+                     implement (P-256, P-384 and P-521 only); the broker finds no suite the \
+                     device can use with it",
+                    k.curve.as_deref().unwrap_or("(unnamed)")
+                ),
+                "issue the broker certificate with an EC P-256 or RSA-2048 key",
+            )
+            .tls_error(code),
+        );
+    } else if let Some(k) = leaf_key.as_ref().filter(|k| !k.device_supported()) {
         out.push(
             Finding::new(
                 Category::Chain,

@@ -22,7 +22,6 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use super::analysis;
 use super::clienthello::{diagnostic_record, CipherBuild};
 use super::engine::{self, DeviceTls, DeviceTrust};
 use super::names::{alert_name, suite_name, version_name};
@@ -118,7 +117,7 @@ pub enum CaptureError {
         name: String,
         code: u8,
     },
-    #[error("{addr}: {}", analysis::tls13_only_message())]
+    #[error("{addr}: {}", super::names::tls13_only_message())]
     Tls13Only { addr: String },
     #[error("TLS handshake with {addr} failed: {detail}")]
     Handshake { addr: String, detail: String },
@@ -163,7 +162,7 @@ impl CaptureError {
                 "this port speaks some other protocol: use the broker's MQTT-over-TLS port".into()
             }
             CaptureError::Alert { name, .. } => alert_help(name),
-            CaptureError::Tls13Only { .. } => analysis::tls13_only_fix().into(),
+            CaptureError::Tls13Only { .. } => super::names::tls13_only_fix().into(),
             CaptureError::Handshake { .. } | CaptureError::ClosedDuringHandshake { .. } => {
                 "the server may require options this client does not offer; its log usually \
                  says why"

@@ -156,7 +156,10 @@ pub fn diagnostic_record(server_name: Option<&str>, client_version: u16) -> Vec<
     push_ext(
         &mut ext,
         0x000a,
-        &u16_list(&[29, 23, 24, 25, 30, 0x0100, 0x0101, 0x0102]),
+        // The device's groups, then x448, secp256k1, the brainpool curves
+        // and FFDHE: a server whose certificate is on a curve the device
+        // lacks then still answers and shows it.
+        &u16_list(&[29, 23, 24, 25, 30, 22, 26, 27, 28, 0x0100, 0x0101, 0x0102]),
     );
     push_ext(&mut ext, 0x000b, &[1, 0]);
     let mut random = super::net::random_bytes::<32>();

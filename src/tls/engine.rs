@@ -224,7 +224,7 @@ pub fn public_key(spki: &[u8]) -> Result<bearssl::PublicKey, SetupError> {
                 q: point.data().to_vec(),
             })
         }
-        _ => Err(SetupError::UnsupportedKey(super::explain::algorithm_name(
+        _ => Err(SetupError::UnsupportedKey(super::names::algorithm_name(
             &info.algorithm.algorithm.to_id_string(),
         ))),
     }

@@ -11,11 +11,9 @@ use x509_parser::prelude::*;
 
 use super::cert;
 use super::engine::{Anchor, DeviceTls};
-use super::names::bearssl_error_name;
+use super::names::algorithm_name;
+use super::names::{bearssl_error_name, OID_EC, OID_RSA};
 use super::TrustMode;
-
-const OID_RSA: &str = "1.2.840.113549.1.1.1";
-const OID_EC: &str = "1.2.840.10045.2.1";
 
 /// An explanation: stable id, message and fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,29 +28,6 @@ fn ex(id: &'static str, message: String, fix: impl Into<String>) -> Explained {
         id,
         message,
         fix: fix.into(),
-    }
-}
-
-/// Readable name of a signature or key algorithm OID.
-pub fn algorithm_name(oid: &str) -> String {
-    match oid {
-        "1.2.840.113549.1.1.4" => "md5WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.14" => "sha224WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption".into(),
-        "1.2.840.113549.1.1.10" => "RSASSA-PSS".into(),
-        "1.2.840.10045.4.1" => "ecdsa-with-SHA1".into(),
-        "1.2.840.10045.4.3.1" => "ecdsa-with-SHA224".into(),
-        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256".into(),
-        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384".into(),
-        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512".into(),
-        "1.3.101.112" => "Ed25519".into(),
-        "1.3.101.113" => "Ed448".into(),
-        OID_RSA => "RSA".into(),
-        OID_EC => "EC".into(),
-        other => other.to_string(),
     }
 }
 
@@ -119,6 +94,11 @@ fn spki_info(spki: &SubjectPublicKeyInfo<'_>) -> KeyInfo {
                 Some("1.2.840.10045.3.1.7") => ("P-256".to_string(), 256),
                 Some("1.3.132.0.34") => ("P-384".to_string(), 384),
                 Some("1.3.132.0.35") => ("P-521".to_string(), 521),
+                // Curves BearSSL has no code for (bits 0: unsupported).
+                Some("1.3.132.0.10") => ("secp256k1".to_string(), 0),
+                Some("1.3.36.3.3.2.8.1.1.7") => ("brainpoolP256r1".to_string(), 0),
+                Some("1.3.36.3.3.2.8.1.1.11") => ("brainpoolP384r1".to_string(), 0),
+                Some("1.3.36.3.3.2.8.1.1.13") => ("brainpoolP512r1".to_string(), 0),
                 Some(o) => (o.to_string(), 0),
                 None => ("unknown".to_string(), 0),
             };

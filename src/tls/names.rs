@@ -336,6 +336,45 @@ pub fn pubsubclient_state(state: i32) -> (&'static str, &'static str) {
     }
 }
 
+/// OIDs of the two key algorithms BearSSL knows.
+pub const OID_RSA: &str = "1.2.840.113549.1.1.1";
+pub const OID_EC: &str = "1.2.840.10045.2.1";
+
+/// Readable name of a signature or key algorithm OID.
+pub fn algorithm_name(oid: &str) -> String {
+    match oid {
+        "1.2.840.113549.1.1.4" => "md5WithRSAEncryption".into(),
+        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption".into(),
+        "1.2.840.113549.1.1.14" => "sha224WithRSAEncryption".into(),
+        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption".into(),
+        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption".into(),
+        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption".into(),
+        "1.2.840.113549.1.1.10" => "RSASSA-PSS".into(),
+        "1.2.840.10045.4.1" => "ecdsa-with-SHA1".into(),
+        "1.2.840.10045.4.3.1" => "ecdsa-with-SHA224".into(),
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256".into(),
+        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384".into(),
+        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512".into(),
+        "1.3.101.112" => "Ed25519".into(),
+        "1.3.101.113" => "Ed448".into(),
+        OID_RSA => "RSA".into(),
+        OID_EC => "EC".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The finding for a server that speaks only TLS 1.3 (shared wording for
+/// `probe` and `fingerprint`).
+pub fn tls13_only_message() -> &'static str {
+    "the broker speaks only TLS 1.3, which BearSSL (and so the ESP8266) does not implement"
+}
+
+/// Its fix.
+pub fn tls13_only_fix() -> &'static str {
+    "allow TLS 1.2 on the broker listener (mosquitto: `tls_version tlsv1.2`, which allows 1.2 \
+     and newer)"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
 //! Integration tests: device registry, secrets, client certificates and the
-//! mosquitto artefacts, against a real mosquitto on loopback (issue 4).
+//! mosquitto artefacts, against a real mosquitto on loopback.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

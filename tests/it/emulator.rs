@@ -1,5 +1,5 @@
 //! Integration tests: `espmqtt emulate` against the reference client
-//! (esptool from PyPI over `socket://`, CONVENTIONS 12) and against a small
+//! (esptool from PyPI over `socket://`, docs/TESTING.md) and against a small
 //! in-test client for the fault kinds.
 
 use std::io::{Read, Write};
@@ -32,7 +32,8 @@ fn esptool() -> Option<Vec<String>> {
 }
 
 /// Run esptool against the emulator with a hard process timeout (esptool
-/// blocks forever waiting for OHAI when nothing comes, flashing.md §6.1).
+/// blocks forever waiting for OHAI when nothing comes, docs/DEVICE.md,
+/// "Uploading the stub").
 fn run_esptool(env: &Env, emu: &Emulator, extra: &[&str], timeout: Duration) -> Run {
     let base = esptool().expect("esptool");
     let mut cmd = Command::new(&base[0]);
@@ -605,7 +606,8 @@ fn stub_read_flash_flow_and_erase_region() {
 #[test]
 fn stub_truncates_data_beyond_the_announced_size() {
     // espflash 2.1 sends the ROM erase-size workaround to the stub; the
-    // legacy stub takes it as the exact byte count (flashing.md §5.5).
+    // legacy stub takes it as the exact byte count (docs/DEVICE.md, "Erase-size
+    // quirk of the ROM").
     use espmqtt::flash::protocol::{Opcode, Request};
     let env = Env::new();
     let emu = Emulator::start(&env, &["--baud-model", "off"]);
@@ -687,7 +689,8 @@ fn usage_errors_exit_2() {
 // ------------------------------------------- espflash 2.1 as a library
 
 /// A `serialport::SerialPort` over TCP, just enough for espflash 2.1
-/// (flashing.md §5.2: read timeouts as `TimedOut`, `clear(Input)` drains).
+/// (docs/DEVICE.md, "espflash 2.1.0 on the ESP8266": read timeouts as
+/// `TimedOut`, `clear(Input)` drains).
 struct TcpPort {
     s: TcpStream,
     timeout: Duration,
@@ -853,7 +856,8 @@ fn espflash_2_1_rom_path_writes_and_identifies() {
 
 #[test]
 fn espflash_2_1_stub_path_truncates_like_the_legacy_stub() {
-    // Regression pin for espflash 2.1's ESP8266 bug (flashing.md §5.5 item 2):
+    // Regression pin for espflash 2.1's ESP8266 bug (docs/DEVICE.md, "espflash
+    // 2.1.0 on the ESP8266"):
     // it hands the ROM erase-size workaround to the stub, which takes it as
     // the exact byte count. The emulator reproduces the truncation.
     let env = Env::new();

@@ -4,40 +4,56 @@
 
 use std::path::PathBuf;
 
+use crate::support::cmd::Cmd;
 use crate::support::fingerprint::{
     canned_listener, openssl_fingerprint, openssl_pin, openssl_pubkey_pem, ErrorDoc, OpensslServer,
     Report,
 };
 use crate::support::mosquitto::Mosquitto;
 use crate::support::pki::{self, Alg, Issued};
-use crate::support::{free_port, have, mosquitto_bin, Env, Run};
+use crate::support::{espmqtt, free_port, have, mosquitto_bin, Env, Run};
 
-fn report(env: &Env, args: &[&str]) -> (Run, Report) {
-    let mut a = args.to_vec();
-    a.extend(["--format", "json"]);
-    let r = env.run(&a);
-    let rep: Report = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not the report ({e}):\n{}\nstderr:\n{}",
-            r.stdout, r.stderr
-        )
-    });
-    (r, rep)
+/// `espmqtt fingerprint ARGS…` in `env`; finish with `.report()`,
+/// `.error_doc()`, `.run()` or `.expect_exit(N)`.
+fn fingerprint<'a>(env: &'a Env, args: &[&str]) -> Cmd<'a> {
+    espmqtt(env).arg("fingerprint").args(args)
 }
 
-fn error_doc(env: &Env, args: &[&str]) -> (Run, ErrorDoc) {
-    let mut a = args.to_vec();
-    a.extend(["--format", "json"]);
-    let r = env.run(&a);
-    let doc: ErrorDoc = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not an error object ({e}):\n{}\nstderr:\n{}",
-            r.stdout, r.stderr
-        )
-    });
-    assert_eq!(doc.kind_tag, "error");
-    assert_eq!(i32::from(doc.exit_code), r.code);
-    (r, doc)
+/// The JSON documents `fingerprint --format json` prints.
+trait FingerprintOutput {
+    /// Run with `--format json`; stdout must be the report.
+    fn report(self) -> (Run, Report);
+    /// Run with `--format json`; stdout must be an error object whose exit
+    /// code is the process's.
+    fn error_doc(self) -> (Run, ErrorDoc);
+}
+
+impl FingerprintOutput for Cmd<'_> {
+    #[track_caller]
+    fn report(self) -> (Run, Report) {
+        let r = self.json().run();
+        let rep: Report = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not the report ({e}):\n{}\nstderr:\n{}",
+                r.stdout, r.stderr
+            )
+        });
+        (r, rep)
+    }
+
+    #[track_caller]
+    fn error_doc(self) -> (Run, ErrorDoc) {
+        let r = self.json().run();
+        let doc: ErrorDoc = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not an error object ({e}):\n{}\nstderr:\n{}",
+                r.stdout, r.stderr
+            )
+        });
+        assert_eq!(doc.kind_tag, "error");
+        assert_eq!(i32::from(doc.exit_code), r.code);
+        (r, doc)
+    }
 }
 
 /// root → intermediate → leaf, all RSA 2048, written into the env dir.
@@ -92,7 +108,7 @@ fn rsa_chain_hashes_and_pins_equal_openssl() {
         path_str(&bundle),
     ]);
     let target = format!("localhost:{}", server.port);
-    let (r, rep) = report(&env, &["fingerprint", &target]);
+    let (r, rep) = fingerprint(&env, &[&target]).report();
     r.assert_code(0);
     assert_eq!(rep.chain.len(), 3, "{rep:#?}");
     for (cert, file) in rep
@@ -143,8 +159,7 @@ fn rsa_chain_hashes_and_pins_equal_openssl() {
     }
 
     // Text: the leaf's SHA-1 in colon form comes first.
-    let text = env.run(&["fingerprint", &target]);
-    text.assert_code(0);
+    let text = fingerprint(&env, &[&target]).expect_exit(0);
     let first = text.stdout.lines().next().unwrap_or_default();
     assert!(
         first.starts_with(&openssl_fingerprint(&c.leaf_crt, "sha1")),
@@ -160,7 +175,7 @@ fn ec_p256_self_signed_equals_openssl() {
     let cert = pki::self_signed("ec.local", &["ec.local"], Alg::EcP256, |_| {});
     let (crt, key) = cert.write(env.path(), "ec");
     let server = OpensslServer::start(&["-cert", path_str(&crt), "-key", path_str(&key)]);
-    let (r, rep) = report(&env, &["fingerprint", &server.addr()]);
+    let (r, rep) = fingerprint(&env, &[&server.addr()]).report();
     r.assert_code(0);
     assert_eq!(rep.chain.len(), 1);
     let leaf = &rep.chain[0];
@@ -187,7 +202,7 @@ fn expired_self_signed_certificate_is_reported_with_warnings() {
     });
     let (crt, key) = cert.write(env.path(), "old");
     let server = OpensslServer::start(&["-cert", path_str(&crt), "-key", path_str(&key)]);
-    let (r, rep) = report(&env, &["fingerprint", &server.addr()]);
+    let (r, rep) = fingerprint(&env, &[&server.addr()]).report();
     r.assert_code(0);
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&crt, "sha1"));
     assert!(rep.chain[0].days_left < 0);
@@ -196,7 +211,7 @@ fn expired_self_signed_certificate_is_reported_with_warnings() {
         assert!(ids.contains(&id), "missing {id}: {ids:?}");
     }
     // And in text.
-    let text = env.run(&["fingerprint", &server.addr()]);
+    let text = fingerprint(&env, &[&server.addr()]).run();
     assert!(text.stdout.contains("expired"), "{}", text.stdout);
 }
 
@@ -220,29 +235,26 @@ fn servername_selects_the_sni_certificate() {
         path_str(&k2),
     ]);
     let addr = server.addr();
-    let (r, rep) = report(&env, &["fingerprint", &addr, "--servername", "two.example"]);
+    let (r, rep) = fingerprint(&env, &[&addr, "--servername", "two.example"]).report();
     r.assert_code(0);
     assert_eq!(rep.servername.as_deref(), Some("two.example"));
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&c2, "sha1"));
     assert!(!rep.warning_ids().contains(&"name_mismatch"));
 
     // Without SNI the default certificate comes back.
-    let (r, rep) = report(&env, &["fingerprint", &addr]);
+    let (r, rep) = fingerprint(&env, &[&addr]).report();
     r.assert_code(0);
     assert_eq!(rep.servername, None);
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&c1, "sha1"));
 
     let local = format!("localhost:{}", server.port);
-    let (r, rep) = report(&env, &["fingerprint", &local, "--no-sni"]);
+    let (r, rep) = fingerprint(&env, &[&local, "--no-sni"]).report();
     r.assert_code(0);
     assert_eq!(rep.servername, None);
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&c1, "sha1"));
 
     // A name the certificate does not cover is flagged for `ca` mode.
-    let (_, rep) = report(
-        &env,
-        &["fingerprint", &addr, "--servername", "nope.example"],
-    );
+    let (_, rep) = fingerprint(&env, &[&addr, "--servername", "nope.example"]).report();
     assert!(
         rep.warning_ids().contains(&"name_mismatch"),
         "{:?}",
@@ -279,7 +291,7 @@ fn expect_matches_any_spelling_and_mismatch_exits_1() {
         format!("sha256//{pin}"),
     ];
     for s in &spellings {
-        let (r, rep) = report(&env, &["fingerprint", &addr, "--expect", s]);
+        let (r, rep) = fingerprint(&env, &[&addr, "--expect", s]).report();
         r.assert_code(0);
         let e = rep.expect.expect("expect result");
         assert!(e.matched && e.checks[0].matched, "{s}");
@@ -287,7 +299,7 @@ fn expect_matches_any_spelling_and_mismatch_exits_1() {
     }
     // Mismatch → 1, with the leaf's actual value in the report.
     let wrong = "00".repeat(20);
-    let (r, rep) = report(&env, &["fingerprint", &addr, "--expect", &wrong]);
+    let (r, rep) = fingerprint(&env, &[&addr, "--expect", &wrong]).report();
     r.assert_code(1);
     let e = rep.expect.unwrap();
     assert!(!e.matched && !rep.ok);
@@ -295,23 +307,17 @@ fn expect_matches_any_spelling_and_mismatch_exits_1() {
     assert_eq!(e.checks[0].actual, sha1);
     // The intermediate's fingerprint is not the leaf's (esp8266/Arduino#7394).
     let inter_sha1 = openssl_fingerprint(&c.inter_crt, "sha1");
-    let (r, rep) = report(&env, &["fingerprint", &addr, "--expect", &inter_sha1]);
+    let (r, rep) = fingerprint(&env, &[&addr, "--expect", &inter_sha1]).report();
     r.assert_code(1);
     assert_eq!(rep.expect.unwrap().checks[0].matches_certificate, Some(1));
-    let text = env.run(&["fingerprint", &addr, "--expect", &inter_sha1]);
-    text.assert_code(1);
+    let text = fingerprint(&env, &[&addr, "--expect", &inter_sha1]).expect_exit(1);
     assert!(text.stdout.contains("MISMATCH"), "{}", text.stdout);
     // Current or next: any one matching is enough.
-    let (r, _) = report(
-        &env,
-        &["fingerprint", &addr, "--expect", &wrong, "--expect", &sha1],
-    );
+    let (r, _) = fingerprint(&env, &[&addr, "--expect", &wrong, "--expect", &sha1]).report();
     r.assert_code(0);
     // A malformed value is a usage error, before any connection.
-    env.run(&["fingerprint", &addr, "--expect", "abc"])
-        .assert_code(2);
-    env.run(&["fingerprint", &addr, "--expect", &"ab".repeat(21)])
-        .assert_code(2);
+    fingerprint(&env, &[&addr, "--expect", "abc"]).expect_exit(2);
+    fingerprint(&env, &[&addr, "--expect", &"ab".repeat(21)]).expect_exit(2);
     let _ = (&c.root, &c.leaf);
 }
 
@@ -325,22 +331,21 @@ fn min_days_and_warn_days_use_the_leaf_expiry() {
     });
     let (crt, _) = soon.write(env.path(), "soon");
     let file = path_str(&crt);
-    let (r, rep) = report(&env, &["fingerprint", "--file", file]);
+    let (r, rep) = fingerprint(&env, &["--file", file]).report();
     r.assert_code(0);
     assert_eq!(rep.chain[0].days_left, 20);
     assert!(rep.warning_ids().contains(&"expires_soon"));
-    let (_, rep) = report(&env, &["fingerprint", "--file", file, "--warn-days", "10"]);
+    let (_, rep) = fingerprint(&env, &["--file", file, "--warn-days", "10"]).report();
     assert!(!rep.warning_ids().contains(&"expires_soon"));
 
-    let (r, rep) = report(&env, &["fingerprint", "--file", file, "--min-days", "30"]);
+    let (r, rep) = fingerprint(&env, &["--file", file, "--min-days", "30"]).report();
     r.assert_code(1);
     let m = rep.min_days.unwrap();
     assert!(!m.ok && m.min_days == 30 && m.days_left == 20);
-    let (r, rep) = report(&env, &["fingerprint", "--file", file, "--min-days", "10"]);
+    let (r, rep) = fingerprint(&env, &["--file", file, "--min-days", "10"]).report();
     r.assert_code(0);
     assert!(rep.min_days.unwrap().ok);
-    env.run(&["fingerprint", "--file", file, "--min-days", "30"])
-        .assert_code(1);
+    fingerprint(&env, &["--file", file, "--min-days", "30"]).expect_exit(1);
 }
 
 #[test]
@@ -349,12 +354,11 @@ fn closed_port_is_unreachable() {
     let port = free_port();
     let target = format!("127.0.0.1:{port}");
     // --timeout 2 bounds the run; "refused" (not a timeout) shows it was immediate.
-    let (r, doc) = error_doc(&env, &["fingerprint", &target, "--timeout", "2"]);
+    let (r, doc) = fingerprint(&env, &[&target, "--timeout", "2"]).error_doc();
     r.assert_code(3);
     assert!(doc.message.contains("refused"), "{}", doc.message);
     assert!(doc.help.is_some());
-    let text = env.run(&["fingerprint", &target, "--timeout", "2"]);
-    text.assert_code(3);
+    let text = fingerprint(&env, &[&target, "--timeout", "2"]).expect_exit(3);
     assert!(text.stderr.contains("refused") && text.stderr.contains("help:"));
 }
 
@@ -362,15 +366,7 @@ fn closed_port_is_unreachable() {
 fn silent_listener_times_out() {
     let env = Env::new();
     let port = canned_listener(None);
-    let (r, doc) = error_doc(
-        &env,
-        &[
-            "fingerprint",
-            &format!("127.0.0.1:{port}"),
-            "--timeout",
-            "1",
-        ],
-    );
+    let (r, doc) = fingerprint(&env, &[&format!("127.0.0.1:{port}"), "--timeout", "1"]).error_doc();
     r.assert_code(3);
     assert!(
         doc.message.contains("did not answer") && doc.message.contains("1 s"),
@@ -387,7 +383,7 @@ fn mosquitto_plain_listener_is_named_plain_mqtt() {
     }
     let env = Env::new();
     let broker = Mosquitto::start(env.path(), "", "allow_anonymous true");
-    let (r, doc) = error_doc(&env, &["fingerprint", &broker.addr(), "--timeout", "5"]);
+    let (r, doc) = fingerprint(&env, &[&broker.addr(), "--timeout", "5"]).error_doc();
     r.assert_code(3);
     assert!(doc.message.contains("plain MQTT"), "{}", doc.message);
 }
@@ -396,7 +392,7 @@ fn mosquitto_plain_listener_is_named_plain_mqtt() {
 fn connack_reply_is_named_plain_mqtt() {
     let env = Env::new();
     let port = canned_listener(Some(vec![0x20, 0x02, 0x00, 0x05]));
-    let (r, doc) = error_doc(&env, &["fingerprint", &format!("127.0.0.1:{port}")]);
+    let (r, doc) = fingerprint(&env, &[&format!("127.0.0.1:{port}")]).error_doc();
     r.assert_code(3);
     assert!(doc.message.contains("plain MQTT"), "{}", doc.message);
 }
@@ -407,7 +403,7 @@ fn http_server_is_named_http() {
     let port = canned_listener(Some(
         b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
     ));
-    let (r, doc) = error_doc(&env, &["fingerprint", &format!("127.0.0.1:{port}")]);
+    let (r, doc) = fingerprint(&env, &[&format!("127.0.0.1:{port}")]).error_doc();
     r.assert_code(3);
     assert!(doc.message.contains("HTTP"), "{}", doc.message);
     assert!(doc.message.contains("400 Bad Request"), "{}", doc.message);
@@ -417,7 +413,7 @@ fn http_server_is_named_http() {
 fn random_bytes_get_a_clear_message() {
     let env = Env::new();
     let port = canned_listener(Some(vec![0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02, 0x7f]));
-    let (r, doc) = error_doc(&env, &["fingerprint", &format!("127.0.0.1:{port}")]);
+    let (r, doc) = fingerprint(&env, &[&format!("127.0.0.1:{port}")]).error_doc();
     r.assert_code(3);
     assert!(
         doc.message.contains("not TLS") && doc.message.contains("de ad be ef"),
@@ -426,7 +422,7 @@ fn random_bytes_get_a_clear_message() {
     );
     // Printable garbage is quoted.
     let port = canned_listener(Some(b"+OK POP3 ready\r\n".to_vec()));
-    let (r, doc) = error_doc(&env, &["fingerprint", &format!("127.0.0.1:{port}")]);
+    let (r, doc) = fingerprint(&env, &[&format!("127.0.0.1:{port}")]).error_doc();
     r.assert_code(3);
     assert!(doc.message.contains("+OK POP3"), "{}", doc.message);
 }
@@ -448,7 +444,7 @@ fn tls10_only_server_is_fingerprinted_with_the_device_engine() {
         "-cipher",
         "DEFAULT@SECLEVEL=0",
     ]);
-    let (r, rep) = report(&env, &["fingerprint", &server.addr()]);
+    let (r, rep) = fingerprint(&env, &[&server.addr()]).report();
     r.assert_code(0);
     assert_eq!(rep.tls_version.as_deref(), Some("TLS 1.0"));
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&crt, "sha1"));
@@ -469,7 +465,7 @@ fn client_certificate_demand_still_reports_the_chain() {
         "1",
         "-tls1_2",
     ]);
-    let (r, rep) = report(&env, &["fingerprint", &server.addr()]);
+    let (r, rep) = fingerprint(&env, &[&server.addr()]).report();
     r.assert_code(0);
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&crt, "sha1"));
     assert_eq!(rep.tls_version.as_deref(), Some("TLS 1.2"));
@@ -487,14 +483,14 @@ fn ipv6_literals_work() {
     let (crt, key) = cert.write(env.path(), "v6");
     let server =
         OpensslServer::start_on("[::1]", &["-cert", path_str(&crt), "-key", path_str(&key)]);
-    let (r, rep) = report(&env, &["fingerprint", &format!("[::1]:{}", server.port)]);
+    let (r, rep) = fingerprint(&env, &[&format!("[::1]:{}", server.port)]).report();
     r.assert_code(0);
     assert_eq!(rep.host.as_deref(), Some("::1"));
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&crt, "sha1"));
     assert_eq!(rep.chain[0].sans, vec!["IP:::1".to_string()]);
     assert!(rep.warning_ids().contains(&"ip_sans_only"));
     // A bare literal takes the default port 8883.
-    let r = env.run(&["fingerprint", "::1", "--timeout", "2", "--format", "json"]);
+    let r = fingerprint(&env, &["::1", "--timeout", "2"]).json().run();
     assert!(r.stdout.contains("8883"), "{}", r.stdout);
 }
 
@@ -506,7 +502,7 @@ fn file_pem_bundle_and_der() {
         "fullchain.pem",
         format!("{}{}", c.leaf.cert_pem, c.inter.cert_pem),
     );
-    let (r, rep) = report(&env, &["fingerprint", "--file", path_str(&bundle)]);
+    let (r, rep) = fingerprint(&env, &["--file", path_str(&bundle)]).report();
     r.assert_code(0);
     assert_eq!(rep.source, "file");
     assert_eq!(rep.file.as_deref(), Some(path_str(&bundle)));
@@ -518,7 +514,7 @@ fn file_pem_bundle_and_der() {
     );
 
     let der = env.write("leaf.der", c.leaf.der());
-    let (r, rep) = report(&env, &["fingerprint", "--file", path_str(&der)]);
+    let (r, rep) = fingerprint(&env, &["--file", path_str(&der)]).report();
     r.assert_code(0);
     assert_eq!(rep.chain.len(), 1);
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&c.leaf_crt, "sha1"));
@@ -528,7 +524,7 @@ fn file_pem_bundle_and_der() {
         "shuffled.pem",
         format!("{}{}{}", c.leaf.cert_pem, c.root.cert_pem, c.inter.cert_pem),
     );
-    let (_, rep) = report(&env, &["fingerprint", "--file", path_str(&shuffled)]);
+    let (_, rep) = fingerprint(&env, &["--file", path_str(&shuffled)]).report();
     assert!(
         rep.warning_ids().contains(&"chain_out_of_order"),
         "{:?}",
@@ -537,13 +533,11 @@ fn file_pem_bundle_and_der() {
 
     // Not a certificate: usage error; no such file: I/O error.
     let junk = env.write("junk.pem", "hello");
-    env.run(&["fingerprint", "--file", path_str(&junk)])
-        .assert_code(2);
-    env.run(&["fingerprint", "--file", "/nonexistent/x.pem"])
-        .assert_code(4);
+    fingerprint(&env, &["--file", path_str(&junk)]).expect_exit(2);
+    fingerprint(&env, &["--file", "/nonexistent/x.pem"]).expect_exit(4);
     // Neither target nor file nor config.
-    env.run(&["fingerprint"]).assert_code(2);
-    env.run(&["fingerprint", "host:notaport"]).assert_code(2);
+    fingerprint(&env, &[]).expect_exit(2);
+    fingerprint(&env, &["host:notaport"]).expect_exit(2);
 }
 
 #[test]
@@ -551,7 +545,7 @@ fn device_incompatible_keys_are_flagged() {
     let env = Env::new();
     let ed = pki::self_signed("ed.local", &["ed.local"], Alg::Ed25519, |_| {});
     let (crt, _) = ed.write(env.path(), "ed");
-    let (r, rep) = report(&env, &["fingerprint", "--file", path_str(&crt)]);
+    let (r, rep) = fingerprint(&env, &["--file", path_str(&crt)]).report();
     r.assert_code(0);
     assert_eq!(rep.chain[0].key.algorithm, "Ed25519");
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&crt, "sha1"));
@@ -563,7 +557,7 @@ fn device_incompatible_keys_are_flagged() {
 
     let p384 = pki::self_signed("p384.local", &["p384.local"], Alg::EcP384, |_| {});
     let (crt, _) = p384.write(env.path(), "p384");
-    let (_, rep) = report(&env, &["fingerprint", "--file", path_str(&crt)]);
+    let (_, rep) = fingerprint(&env, &["--file", path_str(&crt)]).report();
     assert_eq!(rep.chain[0].key.curve.as_deref(), Some("P-384"));
     assert!(!rep.warning_ids().contains(&"unsupported_curve"));
 }
@@ -583,14 +577,7 @@ fn emit_arduino_compiles_and_carries_openssl_values() {
         "fullchain.pem",
         format!("{}{}", c.leaf.cert_pem, c.inter.cert_pem),
     );
-    let r = env.run(&[
-        "fingerprint",
-        "--file",
-        path_str(&bundle),
-        "--emit",
-        "arduino",
-    ]);
-    r.assert_code(0);
+    let r = fingerprint(&env, &["--file", path_str(&bundle), "--emit", "arduino"]).expect_exit(0);
     for call in [
         "setFingerprint",
         "setKnownKey",
@@ -627,16 +614,7 @@ fn emit_arduino_compiles_and_carries_openssl_values() {
     // The top certificate the server sends is the anchor.
     assert_eq!(parts.next().unwrap().trim(), c.inter.cert_pem.trim());
 
-    let (_, rep) = report(
-        &env,
-        &[
-            "fingerprint",
-            "--file",
-            path_str(&bundle),
-            "--emit",
-            "arduino",
-        ],
-    );
+    let (_, rep) = fingerprint(&env, &["--file", path_str(&bundle), "--emit", "arduino"]).report();
     assert_eq!(rep.emitted.as_deref(), Some(r.stdout.as_str()));
 }
 
@@ -652,8 +630,7 @@ fn emit_tasmota_matches_bearssl() {
         .push(rcgen::DnType::CommonName, "t.local");
     let cert = p.self_signed(&key).unwrap();
     let der = env.write("t.der", cert.der());
-    let r = env.run(&["fingerprint", "--file", path_str(&der), "--emit", "tasmota"]);
-    r.assert_code(0);
+    let r = fingerprint(&env, &["--file", path_str(&der), "--emit", "tasmota"]).expect_exit(0);
     let line = r
         .stdout
         .lines()
@@ -713,7 +690,7 @@ fn tls_alerts_are_named() {
     // A fatal handshake_failure alert record, as a server with no cipher
     // suite in common sends it.
     let port = canned_listener(Some(vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]));
-    let (r, doc) = error_doc(&env, &["fingerprint", &format!("127.0.0.1:{port}")]);
+    let (r, doc) = fingerprint(&env, &[&format!("127.0.0.1:{port}")]).error_doc();
     r.assert_code(3);
     assert!(
         doc.message.contains("handshake_failure (40)"),
@@ -723,7 +700,7 @@ fn tls_alerts_are_named() {
     assert!(doc.help.unwrap_or_default().contains("cipher"));
 
     let port = canned_listener(Some(vec![0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70]));
-    let (r, doc) = error_doc(&env, &["fingerprint", &format!("127.0.0.1:{port}")]);
+    let (r, doc) = fingerprint(&env, &[&format!("127.0.0.1:{port}")]).error_doc();
     r.assert_code(3);
     assert!(doc.message.contains("unrecognized_name"), "{}", doc.message);
 }
@@ -740,15 +717,8 @@ fn broken_tls_records_fail_cleanly() {
         vec![0x16],
     ] {
         let port = canned_listener(Some(reply.clone()));
-        let (r, doc) = error_doc(
-            &env,
-            &[
-                "fingerprint",
-                &format!("127.0.0.1:{port}"),
-                "--timeout",
-                "3",
-            ],
-        );
+        let (r, doc) =
+            fingerprint(&env, &[&format!("127.0.0.1:{port}"), "--timeout", "3"]).error_doc();
         r.assert_code(3);
         assert!(
             !doc.message.is_empty() && doc.help.is_some(),
@@ -770,7 +740,7 @@ fn broker_address_comes_from_the_project_config() {
             server.port
         ),
     );
-    let (r, rep) = report(&env, &["fingerprint"]);
+    let (r, rep) = fingerprint(&env, &[]).report();
     r.assert_code(0);
     assert_eq!(rep.port, Some(server.port));
     assert_eq!(rep.servername.as_deref(), Some("cfg.example"));
@@ -789,19 +759,18 @@ fn broker_address_comes_from_the_project_config() {
         "espmqtt.toml",
         toml(&format!("\"{}\", \"{sha1}\"", "ab".repeat(20))),
     );
-    let (r, rep) = report(&env, &["fingerprint"]);
+    let (r, rep) = fingerprint(&env, &[]).report();
     r.assert_code(0);
     assert!(rep.expect.is_some_and(|e| e.matched && e.checks.len() == 2));
     env.write("espmqtt.toml", toml(&format!("\"{}\"", "ab".repeat(20))));
-    let (r, rep) = report(&env, &["fingerprint"]);
+    let (r, rep) = fingerprint(&env, &[]).report();
     r.assert_code(1);
     assert!(!rep.ok);
     // --expect on the command line takes precedence.
-    env.run(&["fingerprint", "--expect", &sha1]).assert_code(0);
+    fingerprint(&env, &["--expect", &sha1]).expect_exit(0);
 
     // A bad SNI name is a usage error, not an unreachable broker.
-    env.run(&["fingerprint", &server.addr(), "--servername", "not a name"])
-        .assert_code(2);
+    fingerprint(&env, &[&server.addr(), "--servername", "not a name"]).expect_exit(2);
 }
 
 /// RSA-PSS (signature and key) is what BearSSL's `ca` mode rejects with
@@ -834,7 +803,7 @@ fn rsa_pss_is_flagged() {
         -days 30 -sha256 -sigopt rsa_padding_mode:pss -out leaf.crt",
     );
     let leaf = d.join("leaf.crt");
-    let (r, rep) = report(&env, &["fingerprint", "--file", path_str(&leaf)]);
+    let (r, rep) = fingerprint(&env, &["--file", path_str(&leaf)]).report();
     r.assert_code(0);
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&leaf, "sha1"));
     assert_eq!(rep.chain[0].key.algorithm, "RSA-PSS");
@@ -852,7 +821,7 @@ fn tls12_shows_what_a_device_negotiates() {
     let cert = pki::self_signed("v12.local", &["v12.local"], Alg::EcP256, |_| {});
     let (crt, key) = cert.write(env.path(), "v12");
     let both = OpensslServer::start(&["-cert", path_str(&crt), "-key", path_str(&key)]);
-    let (r, rep) = report(&env, &["fingerprint", &both.addr(), "--tls12"]);
+    let (r, rep) = fingerprint(&env, &[&both.addr(), "--tls12"]).report();
     r.assert_code(0);
     assert_eq!(rep.tls_version.as_deref(), Some("TLS 1.2"));
     assert_eq!(rep.chain[0].sha1, openssl_fingerprint(&crt, "sha1"));
@@ -865,10 +834,10 @@ fn tls12_shows_what_a_device_negotiates() {
     // way `probe` does (exit 1, the same words).
     let only13 =
         OpensslServer::start(&["-cert", path_str(&crt), "-key", path_str(&key), "-tls1_3"]);
-    let (r, doc) = error_doc(&env, &["fingerprint", &only13.addr(), "--tls12"]);
+    let (r, doc) = fingerprint(&env, &[&only13.addr(), "--tls12"]).error_doc();
     r.assert_code(1);
     assert!(doc.message.contains("only TLS 1.3"), "{}", doc.message);
-    let (r, rep) = report(&env, &["fingerprint", &only13.addr()]);
+    let (r, rep) = fingerprint(&env, &[&only13.addr()]).report();
     r.assert_code(0);
     assert_eq!(rep.tls_version.as_deref(), Some("TLS 1.3"));
     assert!(
@@ -877,7 +846,7 @@ fn tls12_shows_what_a_device_negotiates() {
         rep.warnings
     );
     // A broker with TLS 1.2 as well gets no such warning.
-    let (_, rep) = report(&env, &["fingerprint", &both.addr()]);
+    let (_, rep) = fingerprint(&env, &[&both.addr()]).report();
     assert!(!rep.warning_ids().contains(&"tls13_only"));
 }
 
@@ -917,12 +886,7 @@ fn random_server_answers_never_panic() {
             _ => {}
         }
         let port = canned_listener(Some(reply.clone()));
-        let r = env.run(&[
-            "fingerprint",
-            &format!("127.0.0.1:{port}"),
-            "--timeout",
-            "2",
-        ]);
+        let r = fingerprint(&env, &[&format!("127.0.0.1:{port}"), "--timeout", "2"]).run();
         assert_eq!(r.code, 3, "reply {reply:02x?}\n{}", r.stderr);
         assert!(r.stderr.contains("error:"), "{}", r.stderr);
     }
@@ -947,7 +911,7 @@ fn legacy_suites_only_server_is_still_fingerprinted() {
         "AES128-SHA256",
     ]);
     let target = format!("localhost:{}", server.port);
-    let (r, rep) = report(&env, &["fingerprint", &target]);
+    let (r, rep) = fingerprint(&env, &[&target]).report();
     r.assert_code(0);
     assert_eq!(rep.tls_version.as_deref(), Some("TLS 1.2"));
     assert_eq!(

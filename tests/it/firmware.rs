@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use espmqtt::device::blob::{build_blob, entry, ConfigBlob, DeviceIdentity, TrustMaterial, TLS12};
+use espmqtt::device::blob::{
+    build_blob, entry, ConfigBlob, DeviceIdentity, TrustMaterial, UpdateKey, TLS12,
+};
 use espmqtt::project::ProjectConfig;
 use espmqtt::tls::TrustMode;
 
@@ -72,6 +74,7 @@ fn nasty_identity(i: usize) -> (ProjectConfig, String, DeviceIdentity) {
         }),
         client_cert_der: Vec::new(),
         client_key_der: None,
+        update_key: (i % 2 == 1).then_some(UpdateKey([i as u8; 32])),
     };
     (config, wifi_password, identity)
 }
@@ -282,6 +285,27 @@ fn crafted_bad_blobs() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             raw_blob(1, &with(vec![(entry::TLS_VERSIONS, vec![3, 3, 1, 3])])),
             "bad_value",
         ),
+        (
+            "update key of 31 bytes",
+            raw_blob(1, &with(vec![(entry::UPDATE_KEY, vec![1; 31])])),
+            "bad_value",
+        ),
+        (
+            "config version of 2 bytes",
+            raw_blob(1, &with(vec![(entry::CONFIG_VERSION, vec![1, 0])])),
+            "bad_value",
+        ),
+        (
+            "duplicate update key",
+            raw_blob(
+                1,
+                &with(vec![
+                    (entry::UPDATE_KEY, vec![1; 32]),
+                    (entry::UPDATE_KEY, vec![2; 32]),
+                ]),
+            ),
+            "duplicate",
+        ),
         ("missing ssid", raw_blob(1, &good[1..]), "missing_field"),
         (
             "ca mode without anchor",
@@ -386,6 +410,8 @@ fn full_blob() -> ConfigBlob {
         ntp_servers: vec!["a.ntp".into(), "b.ntp".into(), "c.ntp".into()],
         heartbeat: 300,
         keepalive: 30,
+        config_version: 0,
+        update_key: None,
     }
 }
 
@@ -406,6 +432,22 @@ fn vector_set() -> Vec<(String, Vec<u8>)> {
         ..ConfigBlob::default()
     };
     v.push(("pubkey-open-network".into(), pubkey.encode().unwrap()));
+    // Entries 22 and 23 (over-the-air updates, docs/OTA.md).
+    let update = ConfigBlob {
+        device_name: Some("sensor-001".into()),
+        wifi_ssid: "lab".into(),
+        wifi_password: Some("wifi-pass".into()),
+        broker_host: "broker.example.com".into(),
+        client_id: "sensor-001".into(),
+        username: Some("sensor-001".into()),
+        password: Some("mqtt-pass".into()),
+        trust: TrustMode::Fingerprint,
+        fingerprints: vec![[0x11; 20], [0x22; 20]],
+        config_version: 0x0102_0304,
+        update_key: Some(UpdateKey(std::array::from_fn(|i| i as u8))),
+        ..ConfigBlob::default()
+    };
+    v.push(("update-entries".into(), update.encode().unwrap()));
     let mut sector = small_blob();
     sector.resize(4096, 0xff);
     v.push(("sector-with-erased-tail".into(), sector));
@@ -523,6 +565,7 @@ fn rendered_sketch_passes_syntax_check_against_declared_core_api() {
             ("espmqtt.ino", vec!["-x", "c++", "-include", "Arduino.h"]),
             ("app.cpp", vec![]),
             ("config_blob.cpp", vec![]),
+            ("config_update.cpp", vec![]),
         ] {
             let o = Command::new("g++")
                 .args([

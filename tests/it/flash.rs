@@ -1,6 +1,6 @@
 //! Integration tests: `espmqtt flash` and `espmqtt ports` against
 //! `espmqtt emulate` on loopback, cross-checked with esptool where it is
-//! installed (CONVENTIONS 12).
+//! installed (docs/TESTING.md, "Real peers and what they check").
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -493,4 +493,134 @@ fn a_bound_module_is_not_rebound_silently() {
     assert!(one["mac"].is_null(), "{one}");
     let (_, two) = env.run_json(&["device", "show", "sensor-2"]);
     assert_eq!(two["mac"], "5c:cf:7f:c8:cd:8d", "{two}");
+}
+
+/// `--config-only` is written by the ROM alone (no stub upload) when the
+/// model says it is cheaper, says so in JSON and with -v, and the blob reads
+/// back; `--path stub` still gives the MD5-verified stub write.
+#[test]
+fn config_only_takes_the_rom_path_and_reads_back() {
+    let env = Env::new();
+    project(&env);
+    let emu = Emulator::start(&env, &["--baud-model", "off", "--flash-size", "1MB"]);
+    let url = emu.url();
+    let base = [
+        "--port",
+        url.as_str(),
+        "--device",
+        "sensor-1",
+        "--config-only",
+    ];
+    let (run, v) = flash_json(&env, &base);
+    run.assert_code(0);
+    assert_eq!(v["path"]["chosen"], "rom", "{v}");
+    assert_eq!(v["path"]["requested"], "auto", "{v}");
+    assert!(
+        v["path"]["rom_seconds"].as_f64().unwrap() < v["path"]["stub_seconds"].as_f64().unwrap(),
+        "{v}"
+    );
+    assert_eq!(v["path"]["rom_also_erases"][0], "0x0fc000..0x0fd000", "{v}");
+    assert_eq!(v["stub"], false);
+    assert_eq!(v["regions"][0]["verify"], "rom-readback", "{v}");
+    assert_eq!(v["registry_updated"], true);
+    let (run, back) = env.run_json(&[
+        "flash",
+        "--port",
+        &url,
+        "--read-config",
+        "--after",
+        "no-reset",
+    ]);
+    run.assert_code(0);
+    assert_eq!(back["config"]["device_name"], "sensor-1");
+
+    let mut text = vec!["flash", "--after", "no-reset", "-v"];
+    text.extend_from_slice(&base);
+    let run = env.run(&text);
+    run.assert_code(0);
+    assert!(
+        run.stderr.contains("write path: ROM loader"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("verified block by block by the ROM"),
+        "{}",
+        run.stdout
+    );
+
+    let mut stub = base.to_vec();
+    stub.extend_from_slice(&["--path", "stub", "--force"]);
+    let (run, v) = flash_json(&env, &stub);
+    run.assert_code(0);
+    assert_eq!(v["path"]["chosen"], "stub", "{v}");
+    assert_eq!(v["stub"], true);
+    assert_eq!(v["regions"][0]["verify"], "md5", "{v}");
+    let run = env.run(&[
+        "flash",
+        "--port",
+        &url,
+        "--no-stub",
+        "--path",
+        "rom",
+        "--device",
+        "sensor-1",
+    ]);
+    run.assert_code(2);
+}
+
+/// Faults on the ROM-only path: every run either leaves the blob in flash
+/// or fails; the ROM's read-back (0x08) catches a bit that did not program.
+#[test]
+fn config_only_rom_path_faults_never_yield_a_false_success() {
+    let mut specs = Vec::new();
+    for n in [1, 2] {
+        specs.push(format!("bad-checksum:{n}@flash-data"));
+        specs.push(format!("drop-reply:{n}@flash-data"));
+        specs.push(format!("corrupt-reply:{n}@flash-data"));
+        specs.push(format!("flip-bit:{n}"));
+        specs.push(format!("drop-reply:{n}@flash-begin"));
+        specs.push(format!("stall:{n}@flash-data:300"));
+    }
+    for bytes in [300, 1_500, 2_500] {
+        specs.push(format!("close-after:{bytes}"));
+    }
+    let mut failures = Vec::new();
+    for spec in &specs {
+        let env = Env::new();
+        project(&env);
+        let blob = env.path().join("blob.bin");
+        env.run(&[
+            "device",
+            "config",
+            "sensor-1",
+            "--out",
+            blob.to_str().unwrap(),
+        ])
+        .assert_code(0);
+        let blob = std::fs::read(&blob).unwrap();
+        let emu = Emulator::start(&env, &["--baud-model", "off", "--fault", spec]);
+        let url = emu.url();
+        let (run, v) = flash_json(
+            &env,
+            &["--port", &url, "--device", "sensor-1", "--config-only"],
+        );
+        eprintln!("fault {spec}: exit {} {}", run.code, v["path"]["chosen"]);
+        match run.code {
+            0 => {
+                assert_eq!(v["path"]["chosen"], "rom", "{spec}: {v}");
+                emu.wait_disconnected(1, Duration::from_secs(10));
+                let saved = std::fs::read(emu.save_path().unwrap()).unwrap_or_default();
+                if saved.get(0xFB000..0xFB000 + blob.len()) != Some(&blob[..]) {
+                    failures.push(format!(
+                        "{spec}: exit 0 but the blob differs\n{}",
+                        run.stderr
+                    ));
+                }
+            }
+            1 | 3 => {}
+            c => failures.push(format!("{spec}: exit {c}\n{}", run.stderr)),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -513,7 +513,9 @@ fn two_processes_never_get_the_same_device(backend: Backend) {
 fn a_stalled_module_is_failed_and_left_unbound() {
     let env = Env::new();
     let names = project(&env, 2);
-    let fw = env.write("fw.bin", firmware(8 * 1024));
+    // Large enough for the stub path (flash/cost.rs): 8 KiB would go through
+    // the ROM, which has no FLASH_DEFL_DATA to stall in.
+    let fw = env.write("fw.bin", firmware(96 * 1024));
     let bench = Bench::start(&env, &[3], &[&["--fault", "stall:3@flash-defl-data"]]);
     let range = format!("{}..{}", names[0], names[1]);
     let (code, lines, stderr) = fleet(&env, &bench.ports(), &range, &fw);

@@ -455,6 +455,12 @@ fn probe_device_leaves_no_file_under_espmqtt_tmp() {
         .map(|d| d.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "left behind: {left:?}");
+    // A device without a certificate: the fix names the command that issues one.
+    env.run(&["device", "new", "d2"]).assert_code(0);
+    let (run, r) = probe(&env, &["--device", "d2"]);
+    run.assert_code(1);
+    let f = r.expect_finding("client_certificate_required", "fatal");
+    assert!(f.fix.contains("espmqtt device cert"), "{}", f.fix);
 }
 
 /// `probe --username` without `--client-id` connects as the user name
@@ -655,4 +661,261 @@ fn broker_export_owner_lets_a_dropping_mosquitto_read_its_files() {
     let up = crate::support::wait_for_port(addr, std::time::Duration::from_secs(5))
         && crate::support::still_running(&mut child);
     assert!(up, "mosquitto could not read the exported files");
+}
+
+/// `flash --read-config` shows the blob's certificates as subject, issuer,
+/// validity and SHA-256; the DER hex only with `-v`; JSON has both.
+#[test]
+fn read_config_summarises_certificates() {
+    let env = Env::new();
+    let pki = TestPki::new(env.path(), Alg::EcP256);
+    env.run(&[
+        "init",
+        "--broker",
+        "localhost:8883",
+        "--wifi-ssid",
+        "home",
+        "--wifi-password",
+        "correct-horse",
+        "--topic-prefix",
+        "t",
+        "--trust",
+        "ca",
+        "--ca-file",
+        &pki.ca_file.display().to_string(),
+    ])
+    .assert_code(0);
+    env.run(&["ca", "init"]).assert_code(0);
+    env.run(&["device", "new", "d1", "--client-cert"])
+        .assert_code(0);
+    let emu = crate::support::emulator::Emulator::start(&env, &["--baud-model", "off"]);
+    let url = emu.url();
+    env.run(&["flash", "--port", &url, "--device", "d1", "--config-only"])
+        .assert_code(0);
+    let r = env.run(&["flash", "--port", &url, "--read-config"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains("subject  CN=espmqtt test CA"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("subject  CN=d1"), "{}", r.stdout);
+    assert!(r.stdout.contains("SHA-256  "), "{}", r.stdout);
+    assert!(r.stdout.contains("days left"), "{}", r.stdout);
+    // DER starts with 30 82 (SEQUENCE, two length bytes).
+    assert!(!r.stdout.contains("\"3082"), "{}", r.stdout);
+    assert!(!r.stdout.contains("correct-horse"), "{}", r.stdout);
+    let r = env.run(&["flash", "--port", &url, "--read-config", "-v"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("\"3082"), "{}", r.stdout);
+    let (r, v) = env.run_json(&["flash", "--port", &url, "--read-config"]);
+    r.assert_code(0);
+    let ta = &v["certificates"]["trust_anchors"][0];
+    assert_eq!(ta["subject"], "CN=espmqtt test CA");
+    assert!(ta["sha256"].as_str().is_some_and(|h| h.len() == 95), "{ta}");
+    assert_eq!(v["certificates"]["client_cert"][0]["subject"], "CN=d1");
+    assert!(v["config"]["trust_anchors"][0]
+        .as_str()
+        .is_some_and(|h| h.starts_with("3082")));
+}
+
+/// `-q` prints only the result (`X=$(espmqtt … -q)` captures just that, and
+/// nothing lands on stderr); `-v` adds the files touched, with their mode.
+#[test]
+fn quiet_prints_only_the_result_and_verbose_the_files_touched() {
+    let env = Env::new();
+    let q = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.push("-q");
+        let r = env.run(&a);
+        assert!(r.stderr.is_empty(), "{args:?} -q: {}", r.stderr);
+        r
+    };
+    let r = q(&[
+        "init",
+        "--broker",
+        "127.0.0.1:8883",
+        "--wifi-ssid",
+        "home",
+        "--wifi-password",
+        "correct-horse",
+        "--topic-prefix",
+        "t",
+        "--trust",
+        "insecure",
+    ]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.trim_end().ends_with("espmqtt.toml"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.stdout.lines().count(), 1);
+    let r = q(&["device", "new", "qa", "qb"]);
+    r.assert_code(0);
+    assert_eq!(r.stdout, "qa\nqb\n");
+    let r = q(&["device", "config", "qa", "--out", "qa.bin"]);
+    r.assert_code(0);
+    assert_eq!(r.stdout.trim_end(), "qa.bin");
+    let r = q(&["broker", "export", "--mosquitto", "b"]);
+    r.assert_code(0);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    assert!(r.stdout.trim_end().ends_with('b'), "{}", r.stdout);
+    let r = q(&["probe", "127.0.0.1:1"]);
+    r.assert_code(3);
+    assert_eq!(r.stdout, "unreachable\n");
+    let cert = pki::self_signed("q.example", &["q.example"], Alg::EcP256, |_| {});
+    let (crt, key) = cert.write(env.path(), "q");
+    let server = OpensslServer::start(&[
+        "-cert",
+        &crt.display().to_string(),
+        "-key",
+        &key.display().to_string(),
+    ]);
+    let r = q(&["fingerprint", &server.addr()]);
+    r.assert_code(0);
+    let fp = r.stdout.trim_end();
+    assert_eq!(fp.len(), 59, "{fp}");
+    assert_eq!(fp.matches(':').count(), 19, "{fp}");
+
+    // -v: every file written, with its mode.
+    let r = env.run(&["broker", "export", "--mosquitto", "b", "-v"]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("passwd (mode 0600)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("mosquitto.conf (mode 0644)"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["device", "config", "qa", "--out", "qa.bin", "-v"]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("qa.bin (mode 0600)"), "{}", r.stderr);
+    let r = env.run(&["fingerprint", &server.addr(), "-v"]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("TLS handshake"), "{}", r.stderr);
+}
+
+/// `ca` trust pins the root when it can be found (system store, --ca-file),
+/// and warns when only an intermediate is available: `fingerprint --emit
+/// arduino` and `init --from-broker` alike.
+#[test]
+fn ca_trust_pins_the_root_or_warns_about_the_intermediate() {
+    let env = Env::new();
+    let root = pki::ca("hardening root", Alg::EcP256);
+    let inter = pki::intermediate("hardening intermediate", Alg::EcP256, &root);
+    let leaf = pki::leaf("localhost", &["localhost"], Alg::EcP256, &inter);
+    let (root_crt, _) = root.write(env.path(), "root");
+    let (inter_crt, _) = inter.write(env.path(), "inter");
+    let (leaf_crt, leaf_key) = leaf.write(env.path(), "leaf");
+    let p = |x: &Path| x.display().to_string();
+    // The server sends leaf + intermediate, never the root.
+    let server = OpensslServer::start(&[
+        "-cert",
+        &p(&leaf_crt),
+        "-key",
+        &p(&leaf_key),
+        "-cert_chain",
+        &p(&inter_crt),
+    ]);
+    let addr = format!("localhost:{}", server.port);
+    let root_line = root.cert_pem.lines().nth(1).unwrap().to_string();
+    let r = env.run(&["fingerprint", &addr, "--emit", "arduino"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("intermediate"), "{}", r.stdout);
+    assert!(r.stdout.contains("--ca-file"), "{}", r.stdout);
+    let r = env.run(&[
+        "fingerprint",
+        &addr,
+        "--emit",
+        "arduino",
+        "--ca-file",
+        &p(&root_crt),
+    ]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains(&root_line),
+        "root not pinned:\n{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("NOT a root"), "{}", r.stdout);
+
+    let init = |dir: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "init",
+            "--from-broker",
+            &addr,
+            "--wifi-ssid",
+            "h",
+            "--wifi-password",
+            "12345678",
+            "--topic-prefix",
+            "t",
+            "--trust",
+            "ca",
+        ];
+        a.extend_from_slice(extra);
+        espmqtt(&env).current_dir(dir).args(a).run()
+    };
+    let d1 = tempfile::tempdir().unwrap();
+    let r = init(d1.path(), &[]);
+    r.assert_code(0);
+    assert!(r.stderr.contains("intermediate"), "{}", r.stderr);
+    let d2 = tempfile::tempdir().unwrap();
+    let r = init(d2.path(), &["--ca-file", &p(&root_crt)]);
+    r.assert_code(0);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    let toml = std::fs::read_to_string(d2.path().join("espmqtt.toml")).unwrap();
+    assert!(toml.contains("root.crt"), "{toml}");
+}
+
+/// An ESP8266 image (header, one segment of `len` bytes, checksum).
+fn esp_image(len: usize) -> Vec<u8> {
+    // Pseudo-random (xorshift), so it does not compress away.
+    let mut x: u32 = 0x9E37_79B9;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let mut fw = vec![0xE9, 1, 2, 0x20, 0, 0, 0x10, 0x40, 0, 0, 0x10, 0x40];
+    fw.extend((data.len() as u32).to_le_bytes());
+    fw.extend(&data);
+    while (fw.len() + 1) % 16 != 0 {
+        fw.push(0);
+    }
+    fw.push(data.iter().fold(0xEF, |a, b| a ^ b));
+    fw
+}
+
+/// `flash` says in its text output when a region verified only after a
+/// rewrite, and on Ctrl-C that the firmware is half written.
+#[test]
+fn flash_reports_retried_verification_and_an_interrupted_write() {
+    use crate::support::emulator::Emulator;
+    let env = Env::new();
+    env.write("fw.bin", esp_image(256 * 1024));
+    let emu = Emulator::start(&env, &["--baud-model", "off", "--fault", "flip-bit:2"]);
+    let r = env.run(&["flash", "--port", &emu.url(), "--firmware", "fw.bin"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("after 2 attempts"), "{}", r.stdout);
+
+    // The timing model makes the write take seconds: time for a Ctrl-C.
+    let slow = Emulator::start(&env, &["--baud-model", "on"]);
+    let mut c = env.cmd();
+    c.args(["flash", "--port", &slow.url(), "--firmware", "fw.bin"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    // 256 KiB at 460800 baud is about 6 s on the wire: 2.5 s is mid-write.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let r = Run::from(child.wait_with_output().unwrap());
+    assert_eq!(r.code, 130, "{}", r.all());
+    assert!(r.all().contains("half written"), "{}", r.all());
 }

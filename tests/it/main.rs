@@ -1,4 +1,4 @@
-//! The one integration-test binary (CONVENTIONS 10): every test runs the real
+//! The one integration-test binary (docs/TESTING.md): every test runs the real
 //! `espmqtt` binary against real peers on loopback.
 
 #[path = "../support/mod.rs"]
@@ -16,6 +16,13 @@ mod flash;
 mod fleet;
 mod hardening;
 mod help;
+mod house;
+mod interactive;
 mod monitor;
+mod ota;
+mod ota_firmware;
 mod probe;
+mod probe_matrix;
+mod registry;
 mod serial;
+mod sweep;

@@ -254,7 +254,8 @@ fn check_full_transcript(stdout: &str, first_rst_cause: u64) {
     assert_eq!(fails[0].fields["ssl_error"], 54);
     assert_eq!(fails[0].fields["ssl_error_name"], "BR_ERR_X509_EXPIRED");
     assert!(fails[0].fix.as_deref().unwrap_or("").contains("NTP"));
-    // Alert-number quirk (esp8266-tls.md §6.1): 40 + alert prefix = handshake_failure.
+    // Alert-number quirk (docs/DEVICE.md, "BearSSL error numbers"): 40 + alert
+    // prefix = handshake_failure.
     assert_eq!(fails[1].fields["tls_alert"], 40);
     assert_eq!(fails[1].fields["tls_alert_name"], "handshake_failure");
     assert_eq!(fails[1].fields["tls_alert_direction"], "received");

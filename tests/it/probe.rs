@@ -919,6 +919,28 @@ fn project_config_supplies_the_broker() {
     assert!(run.stderr.contains("sensor-001"), "{}", run.stderr);
 }
 
+/// With `[broker] servername`, the firmware connects to that name
+/// (app.cpp `connect_name()`: the core resolves the name it sends as SNI),
+/// not to `host`: so does `probe`. Nothing listens on 127.0.0.2.
+#[test]
+fn configured_server_name_is_where_the_device_connects() {
+    need_mosquitto!();
+    let env = Env::new();
+    let pki = TestPki::new(env.path(), Alg::EcP256);
+    let broker = tls_broker(env.path(), &pki, "allow_anonymous true");
+    env.write(
+        "espmqtt.toml",
+        format!(
+            "[broker]\nhost = \"127.0.0.2\"\nport = {}\nservername = \"localhost\"\n\n[tls]\ntrust = \"ca\"\nca_file = \"ca.crt\"\n",
+            broker.port
+        ),
+    );
+    let (run, r) = probe(&env, &[]);
+    assert_eq!(r.verdict, "ok", "{:#?}", r.findings);
+    run.assert_code(0);
+    assert_eq!(r.device_tls_error, Some(0));
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let env = Env::new();

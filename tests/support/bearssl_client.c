@@ -18,8 +18,10 @@
  *   error N          (br_ssl_engine_last_error: 256+alert = received alert)
  * With --mqtt ID it then sends the firmware's MQTT 3.1.1 CONNECT (clean
  * session, keepalive 15, will <prefix>/<ID>/status "offline" retained,
- * user and password) through BearSSL's own br_sslio layer and appends
- * " connack=N", " connack=closed" or " connack=timeout" to that line.
+ * user and password) through BearSSL's own br_sslio layer, reads the first
+ * packet back as PubSubClient's connect() does (a 4-byte packet's last byte
+ * is the state; any other packet leaves the state alone) and appends
+ * " connack=N", " connack=other", " connack=closed" or " connack=timeout".
  *
  * Usage: bearssl_client HOST PORT MODE [options]
  *   MODE: ca | pubkey | fingerprint | insecure
@@ -29,6 +31,7 @@
  *   --knownkey FILE     PEM certificate whose public key is pinned (pubkey)
  *   --mfln N|off        buffer size (default 512)
  *   --basic             BEARSSL_SSL_BASIC suite list
+ *   --versions MIN-MAX  setSSLVersion range, e.g. 1.2 or 1.0-1.1 (default 1.0-1.2)
  *   --time EPOCH        clock for ca mode (default: now)
  *   --cert FILE --key FILE   client certificate (RSA or EC)
  *   --timeout SECS      overall timeout (default 10)
@@ -234,7 +237,9 @@ static size_t put_str(unsigned char *p, const char *s)
 	return n + 2;
 }
 
-/* Returns the CONNACK code, -1 when the connection closed, -2 on timeout. */
+/* Returns the CONNACK code, -1 when the connection closed, -2 on timeout,
+ * -3 when the first packet is not 4 bytes long (PubSubClient then returns
+ * false and leaves its state as it was). */
 static int mqtt_connect(br_ssl_engine_context *eng, int fd, const char *id, const char *user,
 	const char *pass, const char *prefix)
 {
@@ -268,10 +273,21 @@ static int mqtt_connect(br_ssl_engine_context *eng, int fd, const char *id, cons
 	br_sslio_context ioc;
 	br_sslio_init(&ioc, eng, sock_read, &fd, sock_write, &fd);
 	if (br_sslio_write_all(&ioc, pkt, m) < 0 || br_sslio_flush(&ioc) < 0) return -1;
-	unsigned char ack[4];
-	if (br_sslio_read_all(&ioc, ack, 4) < 0) return time(NULL) >= io_deadline ? -2 : -1;
-	if (ack[0] != 0x20 || ack[1] != 2) return -1;
-	return ack[3];
+	/* PubSubClient's readPacket(): header byte, remaining length, body. */
+	unsigned char b, last = 0;
+	size_t len = 1, remaining = 0, shift = 0;
+	if (br_sslio_read_all(&ioc, &b, 1) < 0) return time(NULL) >= io_deadline ? -2 : -1;
+	do {
+		if (br_sslio_read_all(&ioc, &b, 1) < 0) return time(NULL) >= io_deadline ? -2 : -1;
+		len++;
+		remaining |= (size_t)(b & 0x7f) << shift;
+		shift += 7;
+	} while ((b & 0x80) && shift < 28);
+	for (size_t i = 0; i < remaining; i++) {
+		if (br_sslio_read_all(&ioc, &last, 1) < 0) return time(NULL) >= io_deadline ? -2 : -1;
+		len++;
+	}
+	return len == 4 ? last : -3;
 }
 
 /* ---- socket I/O ---- */
@@ -304,6 +320,7 @@ int main(int argc, char **argv)
 	const char *sni = NULL, *ta_file = NULL, *kk_file = NULL, *cert_file = NULL, *key_file = NULL;
 	const char *mqtt_id = NULL, *mqtt_user = NULL, *mqtt_pass = NULL, *mqtt_prefix = "espmqtt";
 	int mfln = 512, basic = 0, timeout = 10;
+	unsigned vmin = BR_TLS10, vmax = BR_TLS12;
 	long long now = (long long)time(NULL);
 	fp_context fpc;
 	memset(&fpc, 0, sizeof fpc);
@@ -325,6 +342,12 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--prefix")) mqtt_prefix = v;
 		else if (!strcmp(a, "--timeout")) timeout = atoi(v);
 		else if (!strcmp(a, "--mfln")) mfln = strcmp(v, "off") ? atoi(v) : 16384;
+		else if (!strcmp(a, "--versions")) {
+			/* "1.2" or "1.0-1.2": BR_TLS10 + minor. */
+			const char *dash = strchr(v, '-');
+			vmin = 0x0300 + (unsigned)(v[2] - '0') + 1;
+			vmax = dash ? 0x0300 + (unsigned)(dash[3] - '0') + 1 : vmin;
+		}
 		else if (!strcmp(a, "--fp")) {
 			if (fpc.nfp >= 4 || strlen(v) != 40) { fprintf(stderr, "bad --fp\n"); return 2; }
 			for (int k = 0; k < 20; k++) {
@@ -359,7 +382,7 @@ int main(int argc, char **argv)
 	/* Like the core: br_ssl_client_base_init + the engines of ssl_client_full. */
 	br_ssl_client_init_full(&sc, &xc, tas, ntas);
 	br_ssl_engine_set_default_aes_ccm(&sc.eng);
-	br_ssl_engine_set_versions(&sc.eng, BR_TLS10, BR_TLS12);
+	br_ssl_engine_set_versions(&sc.eng, vmin, vmax);
 	br_ssl_engine_add_flags(&sc.eng, BR_OPT_NO_RENEGOTIATION);
 	if (basic)
 		br_ssl_engine_set_suites(&sc.eng, suites_basic, sizeof suites_basic / sizeof suites_basic[0]);
@@ -446,9 +469,11 @@ int main(int argc, char **argv)
 				io_deadline = deadline;
 				int code = mqtt_connect(&sc.eng, fd, mqtt_id, mqtt_user, mqtt_pass, mqtt_prefix);
 				if (code >= 0) printf(" connack=%d", code);
-				else printf(" connack=%s", code == -2 ? "timeout" : "closed");
+				else printf(" connack=%s", code == -3 ? "other" : code == -2 ? "timeout" : "closed");
+				/* Our own wait running out is PubSubClient's timeout,
+				 * not a TLS error of the device. */
 				int err = br_ssl_engine_last_error(&sc.eng);
-				if (err != 0) printf(" error=%d", err);
+				if (err != 0 && code != -2) printf(" error=%d", err);
 			}
 			printf("\n");
 			close(fd);

@@ -17,6 +17,7 @@ pub mod fingerprint;
 pub mod firmware;
 pub mod monitor;
 pub mod mosquitto;
+pub mod ota;
 pub mod pki;
 pub mod postgres;
 pub mod probe;

@@ -2,7 +2,7 @@
 //!
 //! Started as root, mosquitto switches to the `mosquitto` user and then cannot
 //! read files in a 0700 temp dir, so every config starts with `user root`
-//! (DESIGN §6). The broker is killed when the handle drops.
+//! The broker is killed when the handle drops.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

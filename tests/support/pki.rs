@@ -129,3 +129,141 @@ fn finish(cert: rcgen::Certificate, key: KeyPair) -> Issued {
         key,
     }
 }
+
+/// A leaf on a given key (e.g. a cached RSA key).
+pub fn leaf_with_key(
+    cn: &str,
+    sans: &[&str],
+    key: KeyPair,
+    issuer: &Issued,
+    tweak: impl FnOnce(&mut CertificateParams),
+) -> Issued {
+    let mut p = params(cn, sans);
+    tweak(&mut p);
+    let cert = p.signed_by(&key, &issuer.cert, &issuer.key).unwrap();
+    finish(cert, key)
+}
+
+/// An intermediate CA with parameter tweaks (pathlen, key usage…).
+pub fn intermediate_with(
+    cn: &str,
+    alg: Alg,
+    issuer: &Issued,
+    tweak: impl FnOnce(&mut CertificateParams),
+) -> Issued {
+    let key = key(alg);
+    let mut p = params(cn, &[]);
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    tweak(&mut p);
+    let cert = p.signed_by(&key, &issuer.cert, &issuer.key).unwrap();
+    finish(cert, key)
+}
+
+/// An RSA key of `bits`, generated once and kept under the target
+/// directory (`CARGO_TARGET_TMPDIR`) so an 8192-bit key costs its
+/// generation time once, not once per test run.
+pub fn rsa_key_cached(bits: u32) -> KeyPair {
+    let pem = rsa_pem_cached(bits);
+    KeyPair::from_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256).unwrap()
+}
+
+/// The PEM of [`rsa_key_cached`] (PKCS#8), for keys ring cannot hold
+/// (RSA-1024).
+pub fn rsa_pem_cached(bits: u32) -> String {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-keys");
+    let file = dir.join(format!("rsa-{bits}.pem"));
+    if let Ok(pem) = std::fs::read_to_string(&file) {
+        if pem.contains("PRIVATE KEY") {
+            return pem;
+        }
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt"])
+        .arg(format!("rsa_keygen_bits:{bits}"))
+        .output()
+        .expect("openssl genpkey");
+    assert!(out.status.success(), "openssl genpkey failed");
+    let pem = String::from_utf8(out.stdout).unwrap();
+    // Written under a unique name, then renamed: parallel tests never
+    // read a half-written key.
+    let tmp = dir.join(format!("rsa-{bits}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, &pem).unwrap();
+    std::fs::rename(&tmp, &file).unwrap();
+    pem
+}
+
+/// A leaf made entirely with the openssl command line, for keys rcgen's
+/// backend cannot hold (P-521, RSA-1024, secp256k1): `key_pem` is the
+/// subject's key, `ext` the extension lines (`subjectAltName=…`), signed
+/// by the CA in `ca_crt`/`ca_key`. Returns the certificate and key files.
+pub fn openssl_leaf(
+    dir: &Path,
+    stem: &str,
+    key_pem: &str,
+    cn: &str,
+    ext: &str,
+    ca_crt: &Path,
+    ca_key: &Path,
+) -> (PathBuf, PathBuf) {
+    let key = dir.join(format!("{stem}.key"));
+    let csr = dir.join(format!("{stem}.csr"));
+    let crt = dir.join(format!("{stem}.crt"));
+    let extfile = dir.join(format!("{stem}.ext"));
+    std::fs::write(&key, key_pem).unwrap();
+    std::fs::write(&extfile, format!("basicConstraints=CA:FALSE\n{ext}\n")).unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {:?}: {}",
+            args,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let subj = format!("/CN={cn}");
+    run(&[
+        "req".as_ref(),
+        "-new".as_ref(),
+        "-key".as_ref(),
+        key.as_os_str(),
+        "-subj".as_ref(),
+        subj.as_ref(),
+        "-out".as_ref(),
+        csr.as_os_str(),
+    ]);
+    run(&[
+        "x509".as_ref(),
+        "-req".as_ref(),
+        "-in".as_ref(),
+        csr.as_os_str(),
+        "-CA".as_ref(),
+        ca_crt.as_os_str(),
+        "-CAkey".as_ref(),
+        ca_key.as_os_str(),
+        "-set_serial".as_ref(),
+        "4242".as_ref(),
+        "-days".as_ref(),
+        "30".as_ref(),
+        "-sha256".as_ref(),
+        "-extfile".as_ref(),
+        extfile.as_os_str(),
+        "-out".as_ref(),
+        crt.as_os_str(),
+    ]);
+    (crt, key)
+}
+
+/// A fresh key from `openssl genpkey ARGS` (PEM).
+pub fn openssl_key(args: &[&str]) -> String {
+    let out = Command::new("openssl")
+        .arg("genpkey")
+        .args(args)
+        .output()
+        .expect("openssl genpkey");
+    assert!(out.status.success(), "openssl genpkey {args:?} failed");
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -385,6 +385,92 @@ impl Drop for RustlsFront {
 }
 
 // ---------------------------------------------------------------------
+// Other TLS servers: gnutls-serv, and OpenSSL (socat) in front of a plain
+// mosquitto listener.
+
+/// A server process on a loopback port, killed when dropped.
+pub struct ServerProcess {
+    pub port: u16,
+    child: super::KillOnDrop,
+}
+
+impl ServerProcess {
+    /// Start `make(port)` on free ports until one stays up (another test
+    /// may take the port between `free_port()` and the bind).
+    fn start(what: &str, make: impl Fn(u16) -> Command) -> ServerProcess {
+        for _ in 0..5 {
+            let port = super::free_port();
+            let child = make(port)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+            let mut child = super::KillOnDrop(child);
+            let addr = format!("127.0.0.1:{port}").parse().unwrap();
+            if super::wait_for_port(addr, Duration::from_secs(5))
+                && super::still_running(&mut child)
+            {
+                return ServerProcess { port, child };
+            }
+            let _ = child.0.kill();
+        }
+        panic!("{what} did not start");
+    }
+
+    /// `gnutls-serv --echo` with this certificate chain and key, plus
+    /// `args` (`--priority …`, `--require-client-cert`, …). gnutls-serv has
+    /// no bind option: it listens on every interface, and the tests only
+    /// ever connect to 127.0.0.1.
+    pub fn gnutls(chain: &Path, key: &Path, args: &[String]) -> ServerProcess {
+        ServerProcess::start("gnutls-serv", |port| {
+            let mut c = Command::new("gnutls-serv");
+            c.args(["--echo", "--quiet", "--port", &port.to_string()])
+                .arg("--x509certfile")
+                .arg(chain)
+                .arg("--x509keyfile")
+                .arg(key)
+                .args(args);
+            c
+        })
+    }
+
+    /// socat terminating TLS with OpenSSL (`opts`: socat's `openssl-…`
+    /// address options, e.g. `openssl-max-proto-version=TLS1.1`) and
+    /// forwarding the plaintext to 127.0.0.1:`backend`. `openssl_conf`
+    /// becomes `OPENSSL_CONF`: socat loads the certificate before it applies
+    /// `cipher=`, so a security level that admits an RSA-1024 certificate
+    /// has to come from the configuration file.
+    pub fn openssl_front(
+        chain: &Path,
+        key: &Path,
+        opts: &str,
+        backend: u16,
+        openssl_conf: Option<&Path>,
+    ) -> ServerProcess {
+        ServerProcess::start("socat", |port| {
+            let mut c = Command::new("socat");
+            if let Some(conf) = openssl_conf {
+                c.env("OPENSSL_CONF", conf);
+            }
+            c.arg(format!(
+                "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,cert={},key={},verify=0{}{opts}",
+                chain.display(),
+                key.display(),
+                if opts.is_empty() { "" } else { "," }
+            ))
+            .arg(format!("TCP:127.0.0.1:{backend}"));
+            c
+        })
+    }
+}
+
+/// Whether gnutls-serv and socat are installed (gnutls-bin, socat).
+pub fn have_tls_servers() -> bool {
+    super::have("gnutls-serv") && super::have("socat")
+}
+
+// ---------------------------------------------------------------------
 // Misbehaving servers.
 
 #[derive(Clone, Copy, Debug)]
@@ -400,6 +486,12 @@ pub enum Misbehaviour {
     /// Confirms max_fragment_length 512 in the ServerHello, then sends a
     /// 2 KB Certificate record anyway (what vernemq#2481 describes).
     MflnEchoedButBigRecords,
+    /// Reads whatever comes first, then closes (behind a TLS front: a
+    /// broker that drops the connection after CONNECT).
+    CloseAfterRead,
+    /// Sends back whatever it reads (behind a TLS front: a TLS server that
+    /// is not an MQTT broker).
+    Echo,
 }
 
 pub struct RawServer {
@@ -453,6 +545,18 @@ impl RawServer {
                                 let _ = s.read(&mut buf);
                                 let _ = s.write_all(&server_hello_record(false));
                                 let _ = s.flush();
+                            }
+                            Misbehaviour::Echo => {
+                                let mut buf = [0u8; 2048];
+                                while let Ok(n) = s.read(&mut buf) {
+                                    if n == 0 || s.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                            Misbehaviour::CloseAfterRead => {
+                                let mut buf = [0u8; 2048];
+                                let _ = s.read(&mut buf);
                             }
                             Misbehaviour::MflnEchoedButBigRecords => {
                                 let mut buf = [0u8; 2048];
@@ -567,12 +671,12 @@ pub struct OracleOutcome {
 pub fn oracle_device(host: &str, port: u16, mode: &str, args: &[&str]) -> OracleOutcome {
     let bin =
         oracle().expect("the BearSSL oracle needs gcc and libbearssl-dev (scripts/install-deps)");
-    let out = Command::new(bin)
-        .args([host, &port.to_string(), mode])
-        .args(args)
-        .args(["--timeout", "5"])
-        .output()
-        .expect("run oracle");
+    let mut cmd = Command::new(bin);
+    cmd.args([host, &port.to_string(), mode]).args(args);
+    if !args.contains(&"--timeout") {
+        cmd.args(["--timeout", "5"]);
+    }
+    let out = cmd.output().expect("run oracle");
     let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
     parse_oracle_line(&line).unwrap_or_else(|| {
         panic!(
@@ -590,6 +694,9 @@ fn parse_oracle_line(line: &str) -> Option<OracleOutcome> {
             if let Some(c) = word.strip_prefix("connack=") {
                 state = match c {
                     "closed" | "timeout" => -4,
+                    // Not a 4-byte packet: connect() returns false and a
+                    // fresh PubSubClient stays MQTT_DISCONNECTED.
+                    "other" => -1,
                     n => n.parse().ok()?,
                 };
             }

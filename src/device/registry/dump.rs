@@ -26,6 +26,9 @@ pub struct Dump {
     pub schema_version: u32,
     pub devices: Vec<DumpDevice>,
     pub events: Vec<Event>,
+    /// The trust the project serves and served (`docs/OTA.md`).
+    #[serde(default)]
+    pub trust: Vec<super::ota::TrustItem>,
 }
 
 impl std::fmt::Debug for Dump {
@@ -56,6 +59,11 @@ pub struct DumpDevice {
     pub credentials: Vec<DumpCredential>,
     /// Oldest first.
     pub certificates: Vec<DumpCertificate>,
+    /// Config updates over MQTT: key, numbers, last acknowledgement. A
+    /// dump from before updates existed has none; loading gives the device
+    /// a fresh key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<super::ota::DumpUpdate>,
 }
 
 /// A credential: the current one carries its secret, retired ones only dates.
@@ -99,6 +107,7 @@ impl Dump {
             schema_version: super::schema_version(),
             devices,
             events,
+            trust: Vec::new(),
         }
     }
 

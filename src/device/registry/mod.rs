@@ -18,6 +18,7 @@
 //! through [`Registry`], which dereferences to the trait object.
 
 pub mod dump;
+pub mod ota;
 pub mod postgres;
 pub mod sqlite;
 
@@ -29,6 +30,8 @@ use crate::project::ProjectPaths;
 
 use super::broker::PasswordEntry;
 use super::ca::IssuedCertificate;
+use super::update_key::UpdateKey;
+use ota::{Transition, TrustItem, UpdateState};
 
 /// A claim made without a lease (by an older espmqtt) and older than this
 /// is considered abandoned.
@@ -78,6 +81,9 @@ pub struct DeviceRecord {
     pub cert_not_after: Option<String>,
     /// Worker holding a flashing claim ([`RegistryBackend::claim_next_unflashed`]).
     pub claimed_by: Option<String>,
+    /// The key of the config the device has committed (`docs/OTA.md`):
+    /// what a serial flash writes, what updates are authenticated with.
+    pub update_key: Option<UpdateKey>,
 }
 
 impl std::fmt::Debug for DeviceRecord {
@@ -106,6 +112,8 @@ pub struct NewDevice {
     /// `$7$` hash of `secret` at [`EAGER_HASH_ITERATIONS`].
     pub hash: String,
     pub certificate: Option<IssuedCertificate>,
+    /// Its key for config updates over MQTT, from the CSPRNG.
+    pub update_key: UpdateKey,
 }
 
 impl std::fmt::Debug for NewDevice {
@@ -133,6 +141,7 @@ impl NewDevice {
             secret,
             hash,
             certificate: None,
+            update_key: UpdateKey::generate()?,
         })
     }
 }
@@ -271,6 +280,37 @@ pub trait RegistryBackend: Send {
 
     /// The whole registry, from one consistent snapshot, secrets included.
     fn dump(&self) -> Result<dump::Dump>;
+
+    /// The update state of `name` (`docs/OTA.md`); a usage error when
+    /// there is no such device.
+    fn update_state(&self, name: &str) -> Result<UpdateState>;
+
+    /// The update states of every device, in creation order, from one
+    /// consistent snapshot.
+    fn update_states(&self) -> Result<Vec<UpdateState>>;
+
+    /// Change `name`'s update state in one write transaction: `f` sees the
+    /// state as read under the write lock and returns the [`Transition`]
+    /// to record; the state, the credential change it asks for (a new
+    /// current secret, with its cached hash) and its events are written
+    /// together. When `f` fails nothing is written.
+    fn modify_update(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut UpdateState) -> Result<Transition>,
+    ) -> Result<UpdateState>;
+
+    /// The trust the project serves (current, next) and served (retired),
+    /// oldest first.
+    fn trust(&self) -> Result<Vec<TrustItem>>;
+
+    /// Change the project's trust in one write transaction: `f` sees the
+    /// list as read under the write lock, changes it and returns the
+    /// `(kind, detail)` events to log; the list is then stored whole.
+    fn modify_trust(
+        &self,
+        f: &mut dyn FnMut(&mut Vec<TrustItem>) -> Result<ota::TrustEvents>,
+    ) -> Result<Vec<TrustItem>>;
 
     /// Load a dump (checked with [`dump::Dump::parse`]) into this registry
     /// in one transaction. Refused (usage error) unless the registry holds

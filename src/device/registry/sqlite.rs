@@ -31,6 +31,9 @@ use crate::device::ca::IssuedCertificate;
 use crate::error::{Error, Result};
 
 use super::dump::{Dump, DumpCertificate, DumpCredential, DumpDevice};
+use super::ota::{
+    DumpUpdate, SecretChange, Transition, TrustItem, TrustKind, TrustState, UpdateState,
+};
 use super::{
     actor, now, revoked_device, unknown_device, Created, CredentialHistory, DeviceRecord, Event,
     NewDevice, RegistryBackend, EAGER_HASH_ITERATIONS,
@@ -110,6 +113,41 @@ UPDATE devices SET mac = lower(mac) WHERE mac IS NOT NULL;
 UPDATE devices SET mac = NULL WHERE mac IS NOT NULL AND id NOT IN
     (SELECT max(id) FROM devices WHERE mac IS NOT NULL GROUP BY mac);
 CREATE UNIQUE INDEX devices_mac ON devices(mac) WHERE mac IS NOT NULL;
+"#,
+    // 2 → 3: config updates over MQTT (docs/OTA.md). Existing devices get
+    // their update key from the CSPRNG right after this step
+    // (`fill_update_keys`), in the same transaction.
+    r#"
+CREATE TABLE updates (
+    device_id        INTEGER PRIMARY KEY REFERENCES devices(id),
+    update_key       TEXT NOT NULL,
+    next_key         TEXT,
+    next_secret      TEXT,
+    previous_secret  TEXT,
+    issued           INTEGER NOT NULL DEFAULT 0,
+    pending          INTEGER,
+    pending_digest   TEXT,
+    pending_at       TEXT,
+    staged           INTEGER,
+    committed        INTEGER NOT NULL DEFAULT 0,
+    committed_digest TEXT,
+    last_ack         TEXT,
+    last_ack_at      TEXT,
+    last_seen_at     TEXT,
+    pending_trust    TEXT,
+    committed_trust  TEXT
+);
+CREATE TABLE trust (
+    id          INTEGER PRIMARY KEY,
+    state       TEXT NOT NULL CHECK (state IN ('current', 'next', 'retired')),
+    kind        TEXT NOT NULL CHECK (kind IN ('fingerprint', 'pubkey', 'anchor')),
+    material    TEXT NOT NULL,
+    label       TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    retired_at  TEXT,
+    chain       TEXT
+);
 "#,
 ];
 
@@ -280,6 +318,7 @@ impl SqliteRegistry {
                 tx.execute_batch(m)?;
                 tx.pragma_update(None, "user_version", (i + 1) as u32)?;
             }
+            fill_update_keys(tx)?;
             Ok(None)
         })
         .and_then(|r| match r {
@@ -339,6 +378,10 @@ impl RegistryBackend for SqliteRegistry {
                     continue;
                 }
                 let dev_id = tx.last_insert_rowid();
+                tx.execute(
+                    "INSERT INTO updates (device_id, update_key) VALUES (?1, ?2)",
+                    params![dev_id, d.update_key.to_hex()],
+                )?;
                 ins_cred.execute(params![dev_id, d.secret, at])?;
                 let cred_id = tx.last_insert_rowid();
                 ins_hash.execute(params![cred_id, EAGER_HASH_ITERATIONS, d.hash])?;
@@ -807,6 +850,7 @@ impl RegistryBackend for SqliteRegistry {
                             last_flashed_at: d.get(10)?,
                             credentials: Vec::new(),
                             certificates: Vec::new(),
+                            update: None,
                         },
                     ))
                 })?
@@ -845,6 +889,16 @@ impl RegistryBackend for SqliteRegistry {
                         })
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
+                dev.update = tx
+                    .query_row(
+                        &format!(
+                            "SELECT {} FROM updates WHERE device_id = ?1",
+                            super::ota::UPDATE_COLUMNS
+                        ),
+                        [id],
+                        |r| update_row(r, 0),
+                    )
+                    .optional()?;
                 devices.push(dev);
             }
             let events = tx
@@ -859,11 +913,127 @@ impl RegistryBackend for SqliteRegistry {
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Dump::new(devices, events))
+            let mut dump = Dump::new(devices, events);
+            dump.trust = read_trust(&tx)?;
+            Ok(dump)
         })()
         .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(dump)
+    }
+
+    fn update_state(&self, name: &str) -> Result<UpdateState> {
+        read_update(&self.conn, Some(name))
+            .map_err(|e| self.err(e))?
+            .pop()
+            .ok_or_else(|| unknown_device(name))
+    }
+
+    fn update_states(&self) -> Result<Vec<UpdateState>> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+            .map_err(|e| self.err(e))?;
+        let out = read_update(&tx, None).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    fn modify_update(
+        &self,
+        name: &str,
+        f: &mut dyn FnMut(&mut UpdateState) -> Result<Transition>,
+    ) -> Result<UpdateState> {
+        let at = now();
+        let actor = actor();
+        self.write(|tx| {
+            fill_update_keys(tx)?;
+            let Some(mut state) = read_update(tx, Some(name))?.pop() else {
+                return Ok(Err(unknown_device(name)));
+            };
+            let t = match f(&mut state) {
+                Ok(t) => t,
+                Err(e) => return Ok(Err(e)),
+            };
+            let dev_id: i64 =
+                tx.query_row("SELECT id FROM devices WHERE name = ?1", [name], |r| r.get(0))?;
+            let u = DumpUpdate::from_state(&state);
+            tx.execute(
+                "UPDATE updates SET update_key = ?2, next_key = ?3, next_secret = ?4,
+                        previous_secret = ?5, issued = ?6, pending = ?7, pending_digest = ?8,
+                        pending_at = ?9, staged = ?10, committed = ?11, committed_digest = ?12,
+                        last_ack = ?13, last_ack_at = ?14, last_seen_at = ?15,
+                        pending_trust = ?16, committed_trust = ?17
+                 WHERE device_id = ?1",
+                params![
+                    dev_id,
+                    u.key,
+                    u.next_key,
+                    u.next_secret,
+                    u.previous_secret,
+                    u.issued,
+                    u.pending,
+                    u.pending_digest,
+                    u.pending_at,
+                    u.staged,
+                    u.committed,
+                    u.committed_digest,
+                    u.last_ack,
+                    u.last_ack_at,
+                    u.last_seen_at,
+                    u.pending_trust,
+                    u.committed_trust
+                ],
+            )?;
+            if let SecretChange::Set(secret) = &t.secret {
+                let hash = match broker::hash_password(secret, EAGER_HASH_ITERATIONS) {
+                    Ok(h) => h,
+                    Err(e) => return Ok(Err(e)),
+                };
+                retire_credentials(tx, dev_id, &at)?;
+                tx.execute(
+                    "INSERT INTO credentials (device_id, secret, created_at) VALUES (?1, ?2, ?3)",
+                    params![dev_id, secret, at],
+                )?;
+                let cred_id = tx.last_insert_rowid();
+                tx.execute(
+                    "INSERT INTO password_hashes (credential_id, iterations, hash) VALUES (?1, ?2, ?3)",
+                    params![cred_id, EAGER_HASH_ITERATIONS, hash],
+                )?;
+            }
+            for (kind, detail) in &t.events {
+                tx.execute(
+                    "INSERT INTO events (at, device, kind, detail, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![at, name, kind, detail, actor],
+                )?;
+            }
+            Ok(Ok(state))
+        })?
+    }
+
+    fn trust(&self) -> Result<Vec<TrustItem>> {
+        read_trust(&self.conn).map_err(|e| self.err(e))
+    }
+
+    fn modify_trust(
+        &self,
+        f: &mut dyn FnMut(&mut Vec<TrustItem>) -> Result<super::ota::TrustEvents>,
+    ) -> Result<Vec<TrustItem>> {
+        let at = now();
+        let actor = actor();
+        self.write(|tx| {
+            let mut items = read_trust(tx)?;
+            let events = match f(&mut items) {
+                Ok(e) => e,
+                Err(e) => return Ok(Err(e)),
+            };
+            write_trust(tx, &items)?;
+            for (kind, detail) in &events {
+                tx.execute(
+                    "INSERT INTO events (at, device, kind, detail, actor) VALUES (?1, NULL, ?2, ?3, ?4)",
+                    params![at, kind, detail, actor],
+                )?;
+            }
+            Ok(Ok(items))
+        })?
     }
 
     fn load(&self, dump: &Dump) -> Result<()> {
@@ -895,6 +1065,9 @@ impl RegistryBackend for SqliteRegistry {
                     ],
                 )?;
                 let id = tx.last_insert_rowid();
+                if let Some(u) = &d.update {
+                    insert_update(tx, id, u)?;
+                }
                 for c in &d.credentials {
                     tx.execute(
                         "INSERT INTO credentials (device_id, secret, created_at, retired_at) VALUES (?1, ?2, ?3, ?4)",
@@ -933,6 +1106,8 @@ impl RegistryBackend for SqliteRegistry {
             for e in &dump.events {
                 ev.execute(params![e.at, e.device, e.kind, e.detail, e.actor])?;
             }
+            fill_update_keys(tx)?;
+            write_trust(tx, &dump.trust)?;
             Ok(Ok(()))
         })?
     }
@@ -949,8 +1124,9 @@ fn now_ms() -> i64 {
 const DEVICE_SELECT: &str = "
 SELECT d.name, d.client_id, d.username, c.secret, c.created_at, d.created_at, d.revoked_at,
        d.mac, d.chip_id, d.flash_size, d.last_image_sha256, d.last_flashed_at,
-       k.cert_pem, k.key_pem, k.serial, k.key_type, k.not_after, d.claimed_by
+       k.cert_pem, k.key_pem, k.serial, k.key_type, k.not_after, d.claimed_by, u.update_key
 FROM devices d
+LEFT JOIN updates u ON u.device_id = d.id
 LEFT JOIN credentials c ON c.device_id = d.id AND c.retired_at IS NULL
 LEFT JOIN certificates k ON k.id =
     (SELECT max(id) FROM certificates WHERE device_id = d.id AND revoked_at IS NULL)";
@@ -977,6 +1153,9 @@ fn row_to_device(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRecord> {
         cert_key_type: r.get(15)?,
         cert_not_after: r.get(16)?,
         claimed_by: r.get(17)?,
+        update_key: r
+            .get::<_, Option<String>>(18)?
+            .and_then(|k| crate::device::update_key::UpdateKey::from_hex(&k)),
     })
 }
 
@@ -1032,6 +1211,152 @@ fn retire_credentials(
         "UPDATE credentials SET secret = NULL, retired_at = ?2 WHERE device_id = ?1 AND retired_at IS NULL",
         params![dev_id, at],
     )?;
+    Ok(())
+}
+
+/// Give every device without an update key one from the CSPRNG (devices
+/// made before config updates existed, or loaded from an older dump).
+fn fill_update_keys(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let ids: Vec<i64> = tx
+        .prepare("SELECT id FROM devices WHERE id NOT IN (SELECT device_id FROM updates)")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        let key = crate::device::update_key::UpdateKey::generate()
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        tx.execute(
+            "INSERT INTO updates (device_id, update_key) VALUES (?1, ?2)",
+            params![id, key.to_hex()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Update states of one device (`name`) or of all, in creation order.
+fn read_update(conn: &Connection, name: Option<&str>) -> rusqlite::Result<Vec<UpdateState>> {
+    let sql = format!(
+        "SELECT d.name, d.client_id, d.revoked_at IS NOT NULL, c.secret, {}
+         FROM devices d JOIN updates u ON u.device_id = d.id
+         LEFT JOIN credentials c ON c.device_id = d.id AND c.retired_at IS NULL
+         WHERE ?1 IS NULL OR d.name = ?1 ORDER BY d.id",
+        super::ota::UPDATE_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut st = conn.prepare(&sql)?;
+    let rows = st
+        .query_map([name], |r| {
+            let u = update_row(r, 4)?;
+            Ok(u.into_state(
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>();
+    rows
+}
+
+/// The `updates` columns ([`super::ota::UPDATE_COLUMNS`]) starting at `at`.
+fn update_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<DumpUpdate> {
+    Ok(DumpUpdate {
+        key: r.get(at)?,
+        next_key: r.get(at + 1)?,
+        next_secret: r.get(at + 2)?,
+        previous_secret: r.get(at + 3)?,
+        issued: r.get(at + 4)?,
+        pending: r.get(at + 5)?,
+        pending_digest: r.get(at + 6)?,
+        pending_at: r.get(at + 7)?,
+        staged: r.get(at + 8)?,
+        committed: r.get(at + 9)?,
+        committed_digest: r.get(at + 10)?,
+        last_ack: r.get(at + 11)?,
+        last_ack_at: r.get(at + 12)?,
+        last_seen_at: r.get(at + 13)?,
+        pending_trust: r.get(at + 14)?,
+        committed_trust: r.get(at + 15)?,
+    })
+}
+
+fn insert_update(
+    tx: &rusqlite::Transaction<'_>,
+    dev_id: i64,
+    u: &DumpUpdate,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO updates (device_id, {}) VALUES
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            super::ota::UPDATE_COLUMNS
+        ),
+        params![
+            dev_id,
+            u.key,
+            u.next_key,
+            u.next_secret,
+            u.previous_secret,
+            u.issued,
+            u.pending,
+            u.pending_digest,
+            u.pending_at,
+            u.staged,
+            u.committed,
+            u.committed_digest,
+            u.last_ack,
+            u.last_ack_at,
+            u.last_seen_at,
+            u.pending_trust,
+            u.committed_trust
+        ],
+    )?;
+    Ok(())
+}
+
+fn read_trust(conn: &Connection) -> rusqlite::Result<Vec<TrustItem>> {
+    let mut st = conn.prepare(
+        "SELECT state, kind, material, label, source, created_at, retired_at, chain FROM trust ORDER BY id",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            let state: String = r.get(0)?;
+            let kind: String = r.get(1)?;
+            Ok(TrustItem {
+                state: TrustState::parse(&state).unwrap_or(TrustState::Retired),
+                kind: TrustKind::parse(&kind).unwrap_or(TrustKind::Fingerprint),
+                material: r.get(2)?,
+                label: r.get(3)?,
+                source: r.get(4)?,
+                created_at: r.get(5)?,
+                retired_at: r.get(6)?,
+                chain: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>();
+    rows
+}
+
+fn write_trust(tx: &rusqlite::Transaction<'_>, items: &[TrustItem]) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM trust", [])?;
+    for t in items {
+        tx.execute(
+            "INSERT INTO trust (state, kind, material, label, source, created_at, retired_at, chain)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                t.state.as_str(),
+                t.kind.as_str(),
+                t.material,
+                t.label,
+                t.source,
+                t.created_at,
+                t.retired_at,
+                t.chain
+            ],
+        )?;
+    }
     Ok(())
 }
 
@@ -1282,6 +1607,48 @@ mod tests {
             &a.secret
         ));
         assert_eq!(r.password_entries(101).unwrap()[0].hash, a.hash);
+    }
+
+    #[test]
+    fn migration_3_gives_existing_devices_an_update_key() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("registry.db");
+        {
+            // A registry as schema 2 left it, with one device.
+            let c = Connection::open(&p).unwrap();
+            for m in &MIGRATIONS[..2] {
+                c.execute_batch(m).unwrap();
+            }
+            c.pragma_update(None, "user_version", 2u32).unwrap();
+            c.execute(
+                "INSERT INTO devices (name, client_id, username, created_at) VALUES ('old', 'old', 'old', 't')",
+                [],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO credentials (device_id, secret, created_at) VALUES (1, 's', 't')",
+                [],
+            )
+            .unwrap();
+        }
+        let r = SqliteRegistry::open(&p).unwrap();
+        let k1 = r
+            .device("old")
+            .unwrap()
+            .update_key
+            .expect("a key after migration");
+        assert_ne!(k1.0, [0; 32]);
+        r.create_devices(&[NewDevice::generate("new").unwrap()])
+            .unwrap();
+        let k2 = r.device("new").unwrap().update_key.unwrap();
+        assert_ne!(k1, k2);
+        let s = r.update_state("old").unwrap();
+        assert_eq!((s.issued, s.committed, s.pending), (0, 0, None));
+        // The dump carries the key; loading it elsewhere keeps it.
+        let dump = r.dump().unwrap();
+        let (_d2, r2) = temp();
+        r2.load(&dump).unwrap();
+        assert_eq!(r2.device("old").unwrap().update_key, Some(k1));
     }
 
     #[test]

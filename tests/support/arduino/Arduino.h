@@ -1,6 +1,7 @@
 // Declaration-only stand-in for the esp8266/Arduino core 3.1.x `Arduino.h`,
 // used by the tests to run `g++ -fsyntax-only` over the rendered sketch.
-// Signatures follow the project's esp8266-tls.md (§2, §8, §9). This checks
+// Signatures follow docs/DEVICE.md ("TLS configuration of WiFiClientSecure",
+// "PubSubClient 2.8", "Wi-Fi status values", "Clock"). This checks
 // OUR code against the API we rely on; it does not check the real core.
 
 #ifndef ESPMQTT_TEST_ARDUINO_H
@@ -58,6 +59,8 @@ class EspClass {
   uint32_t getFlashChipSize();
   String getResetReason();
   String getCoreVersion();
+  bool flashEraseSector(uint32_t sector);
+  bool flashWrite(uint32_t address, const uint32_t* data, size_t size);
   bool flashRead(uint32_t address, uint32_t* data, size_t size);
   uint32_t random() const;
   void restart();
@@ -68,7 +71,7 @@ unsigned long millis(void);
 void delay(unsigned long);
 void yield(void);
 
-// cores/esp8266/Arduino.h L272-302 (§9.4).
+// cores/esp8266/Arduino.h L272-302 (docs/DEVICE.md, "Clock").
 void configTime(int timezone, int daylightOffset_sec, const char* server1,
                 const char* server2 = nullptr, const char* server3 = nullptr);
 void configTime(const char* tz, const char* server1, const char* server2 = nullptr,

@@ -1,4 +1,5 @@
-// Declaration-only stand-in for ESP8266WiFi.h (core 3.1.x; esp8266-tls.md §2, §9).
+// Declaration-only stand-in for ESP8266WiFi.h (core 3.1.x; docs/DEVICE.md,
+// "Wi-Fi status values").
 // Test use only: checks our code, not the real core.
 
 #ifndef ESPMQTT_TEST_ESP8266WIFI_H

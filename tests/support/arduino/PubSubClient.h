@@ -1,4 +1,5 @@
-// Declaration-only stand-in for knolleary/pubsubclient v2.8 (esp8266-tls.md §8).
+// Declaration-only stand-in for knolleary/pubsubclient v2.8 (docs/DEVICE.md,
+// "PubSubClient 2.8").
 // Test use only: checks our code, not the real library.
 
 #ifndef ESPMQTT_TEST_PUBSUBCLIENT_H

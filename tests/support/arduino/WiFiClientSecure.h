@@ -1,5 +1,6 @@
 // Declaration-only stand-in for the BearSSL client of core 3.1.x
-// (WiFiClientSecureBearSSL.h, BearSSLHelpers.h; esp8266-tls.md §2.2, §2.5).
+// (WiFiClientSecureBearSSL.h, BearSSLHelpers.h; docs/DEVICE.md, "TLS
+// configuration of WiFiClientSecure").
 // Test use only: checks our code, not the real core.
 
 #ifndef ESPMQTT_TEST_WIFICLIENTSECURE_H

@@ -1,0 +1,936 @@
+//! Config updates over MQTT, the operator's side (`docs/OTA.md`): the trust
+//! the project serves (stage the next certificate, retire the old one),
+//! pushing each device's pending config as an authenticated update, and
+//! collecting the devices' acknowledgements into the registry.
+//!
+//! The message format is `crate::device::update`; the registry keeps the
+//! numbers and keys (`crate::device::registry::ota`); the MQTT session is
+//! [`super::ota_link`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::device::blob::{build_blob, ConfigBlob, DeviceIdentity, TrustMaterial};
+use crate::device::registry::ota::{Issued, TrustItem, TrustKind, TrustSet, TrustState};
+use crate::device::registry::{now, DeviceRecord, Registry};
+use crate::device::update::{self, Ack, AckResult};
+use crate::error::{Error, Result};
+use crate::project::{ProjectConfig, ProjectPaths};
+use crate::tls::cert;
+use crate::tls::TrustMode;
+
+use super::ota_link::{Incoming, Link, Operator};
+
+// ---------------------------------------------------------------------------
+// The trust the project serves.
+
+/// Where the next trust comes from.
+#[derive(Debug, Clone)]
+pub enum TrustSource {
+    /// A PEM file: the next certificate chain (leaf first), or in `ca` mode
+    /// the next root certificate(s).
+    Pem(PathBuf),
+    /// The chain a broker (a staging listener) presents.
+    Server { host: String, port: u16 },
+}
+
+/// What `trust stage` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageReport {
+    pub mode: String,
+    /// `staged`, `unchanged` (already staged or already current).
+    pub outcome: String,
+    pub staged: Vec<TrustView>,
+    pub trust: Vec<TrustView>,
+}
+
+/// One piece of trust, for output.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustView {
+    pub state: TrustState,
+    pub kind: TrustKind,
+    pub label: String,
+    pub source: String,
+    pub created_at: String,
+    pub retired_at: Option<String>,
+}
+
+impl From<&TrustItem> for TrustView {
+    fn from(t: &TrustItem) -> Self {
+        TrustView {
+            state: t.state,
+            kind: t.kind,
+            label: t.label.clone(),
+            source: t.source.clone(),
+            created_at: t.created_at.clone(),
+            retired_at: t.retired_at.clone(),
+        }
+    }
+}
+
+fn kind_for(mode: TrustMode) -> Result<TrustKind> {
+    Ok(match mode {
+        TrustMode::Fingerprint => TrustKind::Fingerprint,
+        TrustMode::Pubkey => TrustKind::Pubkey,
+        TrustMode::Ca => TrustKind::Anchor,
+        TrustMode::Insecure => {
+            return Err(Error::usage(
+                "the project uses trust = \"insecure\": there is no trust to roll over",
+            )
+            .with_help("choose ca, pubkey or fingerprint in espmqtt.toml first"))
+        }
+    })
+}
+
+fn item(state: TrustState, kind: TrustKind, material: &[u8], source: &str, at: &str) -> TrustItem {
+    let label = match kind {
+        TrustKind::Fingerprint => cert::colon_hex(material),
+        TrustKind::Pubkey => format!("key sha256 {}", hex::encode(&cert::sha256(material)[..8])),
+        TrustKind::Anchor => {
+            let s = cert::summarize(0, material, cert::unix_now());
+            format!(
+                "{} (sha256 {})",
+                s.subject,
+                &s.sha256.replace(':', "")[..16]
+            )
+        }
+    };
+    TrustItem {
+        state,
+        kind,
+        material: hex::encode(material),
+        label,
+        source: source.to_string(),
+        created_at: at.to_string(),
+        retired_at: None,
+        chain: None,
+    }
+}
+
+/// The project's current trust from `espmqtt.toml` (the seed of the
+/// registry's trust, before anything was staged).
+fn seed_from_config(config: &ProjectConfig, root: &Path, at: &str) -> Result<Vec<TrustItem>> {
+    let kind = kind_for(config.tls.trust)?;
+    let m = TrustMaterial::resolve(config, root)?;
+    let material: Vec<Vec<u8>> = match kind {
+        TrustKind::Fingerprint => m.fingerprints.iter().map(|f| f.to_vec()).collect(),
+        TrustKind::Pubkey => m.pubkey_der.into_iter().collect(),
+        TrustKind::Anchor => m.anchors_der,
+    };
+    Ok(material
+        .iter()
+        .map(|b| item(TrustState::Current, kind, b, "espmqtt.toml", at))
+        .collect())
+}
+
+/// The trust material devices get now: the registry's current and next
+/// trust once anything was staged, else what `espmqtt.toml` names.
+pub fn served_trust(config: &ProjectConfig, root: &Path, reg: &Registry) -> Result<TrustMaterial> {
+    let items = reg.trust()?;
+    let live: Vec<&TrustItem> = items
+        .iter()
+        .filter(|t| t.state != TrustState::Retired)
+        .collect();
+    if live.is_empty() || config.tls.trust == TrustMode::Insecure {
+        return TrustMaterial::resolve(config, root);
+    }
+    let kind = kind_for(config.tls.trust)?;
+    if let Some(other) = live.iter().find(|t| t.kind != kind) {
+        return Err(Error::usage(format!(
+            "espmqtt.toml says trust = \"{}\", but the registry serves {} trust",
+            config.tls.trust.as_str(),
+            other.kind.as_str()
+        ))
+        .with_help("set [tls] trust back, or retire the registry's trust with `espmqtt trust retire --all`"));
+    }
+    // Current first, then next: the firmware tries fingerprints in order.
+    let mut ordered: Vec<Vec<u8>> = Vec::new();
+    for state in [TrustState::Current, TrustState::Next] {
+        for t in live.iter().filter(|t| t.state == state) {
+            let b = t.bytes();
+            if !ordered.contains(&b) {
+                ordered.push(b);
+            }
+        }
+    }
+    let mut m = TrustMaterial::default();
+    match kind {
+        TrustKind::Fingerprint => {
+            for b in ordered {
+                m.fingerprints.push(b.as_slice().try_into().map_err(|_| {
+                    Error::runtime("the registry holds a fingerprint that is not 20 bytes")
+                })?);
+            }
+        }
+        TrustKind::Pubkey => m.pubkey_der = ordered.into_iter().next(),
+        TrustKind::Anchor => m.anchors_der = ordered,
+    }
+    Ok(m)
+}
+
+/// Read the next trust's certificates from a file or a broker.
+fn next_chain(source: &TrustSource) -> Result<(Vec<Vec<u8>>, String)> {
+    match source {
+        TrustSource::Pem(p) => {
+            let bytes = crate::files::read_input(p, crate::files::MAX_TEXT_INPUT, "certificate")?;
+            let certs =
+                cert::load_certificates(&bytes).map_err(|e| e.context(p.display().to_string()))?;
+            if certs.is_empty() {
+                return Err(Error::usage(format!(
+                    "{} holds no certificate",
+                    p.display()
+                )));
+            }
+            Ok((certs, format!("file {}", p.display())))
+        }
+        TrustSource::Server { host, port } => {
+            let chain = super::trust::fetch_chain(host, *port)?;
+            if chain.is_empty() {
+                return Err(Error::check_failed(format!(
+                    "{host}:{port} presented no certificate"
+                )));
+            }
+            Ok((chain, format!("{host}:{port}")))
+        }
+    }
+}
+
+/// The next trust items a chain yields in `kind`'s mode.
+fn items_from_chain(
+    kind: TrustKind,
+    chain: &[Vec<u8>],
+    source: &str,
+    at: &str,
+) -> Result<Vec<TrustItem>> {
+    let pem: String = chain
+        .iter()
+        .map(|c| cert::to_pem("CERTIFICATE", c))
+        .collect();
+    let leaf = &chain[0];
+    let mut out = match kind {
+        TrustKind::Fingerprint => vec![item(TrustState::Next, kind, &cert::sha1(leaf), source, at)],
+        TrustKind::Pubkey => vec![item(
+            TrustState::Next,
+            kind,
+            &cert::spki_der(leaf)?,
+            source,
+            at,
+        )],
+        TrustKind::Anchor => {
+            // A PEM of roots: every certificate is an anchor. A server's
+            // chain: its self-signed top, if it sends one.
+            let roots: Vec<&Vec<u8>> = if source.starts_with("file ") {
+                chain.iter().collect()
+            } else {
+                chain.iter().filter(|c| is_self_signed(c)).collect()
+            };
+            if roots.is_empty() {
+                return Err(Error::usage(format!(
+                    "{source} does not present its root certificate, which `ca` mode needs as the anchor"
+                ))
+                .with_help("stage the root from a file: `espmqtt trust stage --pem ROOT.pem`"));
+            }
+            roots
+                .into_iter()
+                .map(|c| item(TrustState::Next, kind, c, source, at))
+                .collect()
+        }
+    };
+    for i in &mut out {
+        i.chain = Some(pem.clone());
+    }
+    Ok(out)
+}
+
+fn is_self_signed(der: &[u8]) -> bool {
+    x509_parser::parse_x509_certificate(der)
+        .map(|(_, c)| c.subject().as_raw() == c.issuer().as_raw())
+        .unwrap_or(false)
+}
+
+/// `trust stage`: record the next certificate's trust next to the current
+/// one, so the next push gives every device both.
+pub fn stage_trust(paths: &ProjectPaths, source: &TrustSource) -> Result<StageReport> {
+    let config = paths.load_config()?;
+    let kind = kind_for(config.tls.trust)?;
+    let at = now();
+    let (chain, src) = next_chain(source)?;
+    let next = items_from_chain(kind, &chain, &src, &at)?;
+    let seed = seed_from_config(&config, &paths.root, &at)?;
+    let reg = Registry::open(paths)?;
+    let mut outcome = "staged";
+    let items = reg.modify_trust(&mut |items| {
+        let mut events = Vec::new();
+        if !items.iter().any(|t| t.state != TrustState::Retired) {
+            items.extend(seed.iter().cloned());
+            events.push((
+                "trust-current".to_string(),
+                format!(
+                    "current {} trust from espmqtt.toml: {}",
+                    kind.as_str(),
+                    labels(&seed)
+                ),
+            ));
+        }
+        let live = |s: TrustState, items: &Vec<TrustItem>| -> Vec<String> {
+            items
+                .iter()
+                .filter(|t| t.state == s)
+                .map(|t| t.material.clone())
+                .collect()
+        };
+        let current = live(TrustState::Current, items);
+        let staged = live(TrustState::Next, items);
+        let wanted: Vec<String> = next
+            .iter()
+            .map(|t| t.material.clone())
+            .filter(|m| !current.contains(m))
+            .collect();
+        if wanted.is_empty() || wanted == staged {
+            outcome = "unchanged";
+            return Ok(events);
+        }
+        if kind == TrustKind::Pubkey {
+            return Err(Error::usage(
+                "the next certificate has another public key, and `pubkey` mode pins one key",
+            )
+            .with_help(
+                "renew the certificate with the same key (certbot --reuse-key), or move the \
+                 fleet to `fingerprint` or `ca` trust",
+            ));
+        }
+        let cap = if kind == TrustKind::Fingerprint {
+            crate::device::blob::MAX_FINGERPRINTS
+        } else {
+            crate::device::blob::MAX_TRUST_ANCHORS
+        };
+        if current.len() + wanted.len() > cap {
+            return Err(Error::usage(format!(
+                "a device holds at most {cap} {}s; {} current + {} next is too many",
+                kind.as_str(),
+                current.len(),
+                wanted.len()
+            ))
+            .with_help("retire old trust first (`espmqtt trust retire`)"));
+        }
+        for t in items.iter_mut().filter(|t| t.state == TrustState::Next) {
+            t.state = TrustState::Retired;
+            t.retired_at = Some(at.clone());
+            events.push(("trust-unstaged".into(), format!("replaced: {}", t.label)));
+        }
+        let new: Vec<TrustItem> = next
+            .iter()
+            .filter(|t| wanted.contains(&t.material))
+            .cloned()
+            .collect();
+        events.push((
+            "trust-staged".into(),
+            format!("next {}: {} (from {src})", kind.as_str(), labels(&new)),
+        ));
+        items.extend(new);
+        Ok(events)
+    })?;
+    Ok(StageReport {
+        mode: config.tls.trust.as_str().to_string(),
+        outcome: outcome.into(),
+        staged: items
+            .iter()
+            .filter(|t| t.state == TrustState::Next)
+            .map(TrustView::from)
+            .collect(),
+        trust: items.iter().map(TrustView::from).collect(),
+    })
+}
+
+fn labels(items: &[TrustItem]) -> String {
+    items
+        .iter()
+        .map(|t| t.label.clone())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What `trust retire` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetireReport {
+    pub retired: Vec<TrustView>,
+    pub current: Vec<TrustView>,
+    /// Active devices that had not committed the staged trust (retired
+    /// with --force: they will not connect once the broker switched).
+    pub not_updated: Vec<String>,
+}
+
+/// `trust retire`: the staged trust becomes the current one and the old
+/// current trust is no longer given to devices (the next push removes it).
+/// Refused (exit 1, nothing changed) while active devices have not
+/// committed a config carrying the staged trust, unless `force`.
+pub fn retire_trust(paths: &ProjectPaths, force: bool) -> Result<RetireReport> {
+    let reg = Registry::open(paths)?;
+    let at = now();
+    let staged: Vec<String> = reg
+        .trust()?
+        .iter()
+        .filter(|t| t.state == TrustState::Next)
+        .map(|t| t.material.clone())
+        .collect();
+    let mut not_updated = Vec::new();
+    for s in reg.update_states()? {
+        let has = TrustSet::parse(s.committed_trust.as_deref())
+            .is_some_and(|set| staged.iter().all(|m| set.material.contains(m)));
+        if !s.revoked && !has {
+            not_updated.push(s.name);
+        }
+    }
+    if !staged.is_empty() && !not_updated.is_empty() && !force {
+        return Err(Error::check_failed(format!(
+            "{} device(s) have not committed the staged trust: {}",
+            not_updated.len(),
+            not_updated.join(", ")
+        ))
+        .with_help(
+            "push and wait for them (`espmqtt device push --all`), or retire anyway with \
+             --force: those devices will not connect after the broker switched",
+        ));
+    }
+    let mut retired = Vec::new();
+    let items = reg.modify_trust(&mut |items| {
+        if !items.iter().any(|t| t.state == TrustState::Next) {
+            return Err(Error::usage("no next trust is staged: nothing to retire")
+                .with_help("stage the next certificate first: `espmqtt trust stage --pem FILE`"));
+        }
+        retired.clear();
+        for t in items.iter_mut() {
+            match t.state {
+                TrustState::Current => {
+                    t.state = TrustState::Retired;
+                    t.retired_at = Some(at.clone());
+                    retired.push(t.clone());
+                }
+                TrustState::Next => t.state = TrustState::Current,
+                TrustState::Retired => {}
+            }
+        }
+        let current: Vec<TrustItem> = items
+            .iter()
+            .filter(|t| t.state == TrustState::Current)
+            .cloned()
+            .collect();
+        Ok(vec![(
+            "trust-retired".into(),
+            format!(
+                "retired {}; current: {}",
+                labels(&retired),
+                labels(&current)
+            ),
+        )])
+    })?;
+    Ok(RetireReport {
+        retired: retired.iter().map(TrustView::from).collect(),
+        current: items
+            .iter()
+            .filter(|t| t.state == TrustState::Current)
+            .map(TrustView::from)
+            .collect(),
+        not_updated,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// A device's config, as pushed.
+
+/// Everything a device's config is made of that is the same for the whole
+/// fleet: `espmqtt.toml`, the Wi-Fi password, the trust served.
+pub struct Fleet {
+    pub config: ProjectConfig,
+    pub wifi_password: Option<String>,
+    pub trust: TrustMaterial,
+}
+
+impl Fleet {
+    pub fn load(paths: &ProjectPaths, reg: &Registry) -> Result<Fleet> {
+        let config = paths.load_config()?;
+        let trust = served_trust(&config, &paths.root, reg)?;
+        let wifi_password = config.wifi.resolve_password()?;
+        Ok(Fleet {
+            config,
+            wifi_password,
+            trust,
+        })
+    }
+
+    /// The trust a config built now carries.
+    pub fn trust_set(&self) -> TrustSet {
+        let material = match self.config.tls.trust {
+            TrustMode::Fingerprint => self.trust.fingerprints.iter().map(hex::encode).collect(),
+            TrustMode::Pubkey => self.trust.pubkey_der.iter().map(hex::encode).collect(),
+            TrustMode::Ca => self.trust.anchors_der.iter().map(hex::encode).collect(),
+            TrustMode::Insecure => Vec::new(),
+        };
+        TrustSet {
+            mode: self.config.tls.trust.as_str().to_string(),
+            material,
+        }
+    }
+}
+
+/// The config device `rec` should hold now, with the password and update
+/// key it is being moved to (if any), and its digest (SHA-256 of the blob
+/// without an update number).
+pub fn desired_config(
+    fleet: &Fleet,
+    rec: &DeviceRecord,
+    next_secret: Option<&str>,
+    key: &crate::device::update_key::UpdateKey,
+) -> Result<(ConfigBlob, String)> {
+    let mut id = DeviceIdentity::from_record(rec)?;
+    if let Some(s) = next_secret {
+        id.password = Some(s.to_string());
+    }
+    id.update_key = Some(key.clone());
+    let blob = build_blob(
+        &fleet.config,
+        fleet.wifi_password.as_deref(),
+        &id,
+        &fleet.trust,
+    )?;
+    let bytes = blob.encode()?;
+    if bytes.len() > update::MAX_PUSH_BLOB_LEN {
+        return Err(Error::usage(format!(
+            "{}: the config is {} bytes, more than the {} a device takes over the air",
+            rec.name,
+            bytes.len(),
+            update::MAX_PUSH_BLOB_LEN
+        ))
+        .with_help("make the config smaller (fewer CA certificates), or flash it over serial"));
+    }
+    Ok((blob, hex::encode(cert::sha256(&bytes))))
+}
+
+// ---------------------------------------------------------------------------
+// Push and acknowledgements.
+
+/// What the push waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitFor {
+    /// Publish and return.
+    Nothing,
+    /// Until every device has staged its update.
+    Staged,
+    /// Until every device has committed it.
+    Committed,
+}
+
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    pub names: Vec<String>,
+    pub wait: WaitFor,
+    /// How long to wait for acknowledgements.
+    pub deadline: Duration,
+    /// Rotate these devices' MQTT passwords with this push.
+    pub rotate_password: bool,
+    /// Give these devices a new update key with this push.
+    pub rotate_key: bool,
+    pub dry_run: bool,
+}
+
+/// One device's line in a push report.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushedDevice {
+    pub name: String,
+    pub client_id: String,
+    /// `up_to_date`, `published` (a new update), `republished` (the same
+    /// pending update again), `would_publish` (dry run), `revoked`.
+    pub action: String,
+    pub update: Option<u32>,
+    /// The device's answer: `staged`, `committed`, `rolled_back`,
+    /// `rejected`, or `none` when it did not answer in time.
+    pub result: String,
+    pub reason: String,
+}
+
+impl PushedDevice {
+    /// Settled for `wait`: nothing more will come or nothing more is wanted.
+    fn settled(&self, wait: WaitFor) -> bool {
+        match self.result.as_str() {
+            "committed" | "rejected" | "rolled_back" => true,
+            "staged" => wait == WaitFor::Staged,
+            _ => self.update.is_none() || wait == WaitFor::Nothing,
+        }
+    }
+
+    /// The push did what it should for this device.
+    pub fn ok(&self, wait: WaitFor) -> bool {
+        match self.result.as_str() {
+            "rejected" | "rolled_back" => false,
+            "committed" => true,
+            "staged" => wait != WaitFor::Committed,
+            _ => self.update.is_none() || wait == WaitFor::Nothing,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PushReport {
+    pub broker: String,
+    pub wait: WaitFor,
+    pub dry_run: bool,
+    pub devices: Vec<PushedDevice>,
+    pub published: usize,
+    pub up_to_date: usize,
+    pub timed_out: bool,
+}
+
+/// Progress of a push, for the CLI's bar.
+pub trait PushProgress {
+    fn published(&self, _total: usize) {}
+    fn acknowledged(&self, _device: &PushedDevice, _settled: usize, _total: usize) {}
+}
+
+/// Nothing reported.
+pub struct NoPushProgress;
+impl PushProgress for NoPushProgress {}
+
+/// Push every named device's pending config (one update per device whose
+/// config changed; the same update again when it is still pending), wait
+/// for the acknowledgements as `opts.wait` says, record them.
+pub fn push(
+    paths: &ProjectPaths,
+    op: &Operator,
+    opts: &PushOptions,
+    progress: &dyn PushProgress,
+) -> Result<PushReport> {
+    let reg = Registry::open(paths)?;
+    let fleet = Fleet::load(paths, &reg)?;
+    let prefix = fleet.config.mqtt.topic_prefix.clone();
+    let trust_json = fleet.trust_set().to_json();
+    let mut lines = Vec::new();
+    let mut messages = Vec::new();
+    for name in &opts.names {
+        let rec = reg.device(name)?;
+        let mut line = PushedDevice {
+            name: rec.name.clone(),
+            client_id: rec.client_id.clone(),
+            action: "up_to_date".into(),
+            update: None,
+            result: "none".into(),
+            reason: String::new(),
+        };
+        if rec.revoked {
+            line.action = "revoked".into();
+            lines.push(line);
+            continue;
+        }
+        let (issued, msg) = match issue_one(&reg, &fleet, &rec, &trust_json, opts) {
+            Ok(x) => x,
+            // Busy (an update is staged): this device waits, the others go.
+            Err(e) if e.kind == crate::error::ErrorKind::CheckFailed => {
+                line.action = "busy".into();
+                line.reason = e.message;
+                lines.push(line);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        match issued {
+            Issued::UpToDate => {}
+            Issued::Pending(n) | Issued::New(n) => {
+                line.update = Some(n);
+                line.action = match (opts.dry_run, issued) {
+                    (true, _) => "would_publish",
+                    (false, Issued::New(_)) => "published",
+                    _ => "republished",
+                }
+                .into();
+                if let Some(m) = msg {
+                    messages.push((update::config_topic(&prefix, &rec.client_id), m));
+                }
+            }
+        }
+        lines.push(line);
+    }
+    let mut report = PushReport {
+        broker: op.target.display(),
+        wait: opts.wait,
+        dry_run: opts.dry_run,
+        published: lines.iter().filter(|l| l.update.is_some()).count(),
+        up_to_date: lines.iter().filter(|l| l.action == "up_to_date").count(),
+        devices: lines,
+        timed_out: false,
+    };
+    if opts.dry_run || report.published == 0 {
+        return Ok(report);
+    }
+    let mut link = Link::connect(op)?;
+    let mut early = link.subscribe(&listen_filters(&prefix))?;
+    early.extend(link.publish_retained(&messages)?);
+    progress.published(messages.len());
+    let mut ears = Ears::new(&reg, &prefix, &report)?;
+    ears.absorb(&mut report, &early, &mut link, progress)?;
+    let deadline = Instant::now() + opts.deadline;
+    while opts.wait != WaitFor::Nothing && !report.devices.iter().all(|d| d.settled(opts.wait)) {
+        if Instant::now() >= deadline {
+            report.timed_out = true;
+            break;
+        }
+        let got = link.receive(deadline)?;
+        ears.absorb(&mut report, &got, &mut link, progress)?;
+    }
+    link.close();
+    Ok(report)
+}
+
+/// Issue (or find) the update for one device and build its message.
+fn issue_one(
+    reg: &Registry,
+    fleet: &Fleet,
+    rec: &DeviceRecord,
+    trust_json: &str,
+    opts: &PushOptions,
+) -> Result<(Issued, Option<Vec<u8>>)> {
+    let at = now();
+    let mut built: Option<(ConfigBlob, crate::device::update_key::UpdateKey)> = None;
+    let mut issued = Issued::UpToDate;
+    reg.modify_update(&rec.name, &mut |s| {
+        let mut summary = format!("{} trust", fleet.config.tls.trust.as_str());
+        if !opts.dry_run && opts.rotate_password && s.next_secret.is_none() {
+            s.next_secret = Some(crate::device::secret::generate()?);
+        }
+        if !opts.dry_run && opts.rotate_key && s.next_key.is_none() {
+            s.next_key = Some(crate::device::update_key::UpdateKey::generate()?);
+        }
+        if s.next_secret.is_some() {
+            summary.push_str("; new MQTT password");
+        }
+        if s.next_key.is_some() {
+            summary.push_str("; new update key");
+        }
+        let key = s.next_key.clone().unwrap_or_else(|| s.key.clone());
+        let (blob, digest) = desired_config(fleet, rec, s.next_secret.as_deref(), &key)?;
+        let (i, t) = if opts.dry_run {
+            let mut copy = s.clone();
+            let (i, _) = copy.issue(&digest, Some(trust_json), &at, &summary)?;
+            (i, crate::device::registry::ota::Transition::none())
+        } else {
+            s.issue(&digest, Some(trust_json), &at, &summary)?
+        };
+        issued = i;
+        built = Some((blob, s.key.clone()));
+        Ok(t)
+    })?;
+    let msg = match (issued, built) {
+        (Issued::New(n) | Issued::Pending(n), Some((mut blob, key))) => {
+            blob.config_version = n;
+            let bytes = blob.encode()?;
+            Some(update::encode_message(&rec.client_id, n, &bytes, &key)?)
+        }
+        _ => None,
+    };
+    Ok((issued, msg))
+}
+
+/// The topics the operator listens on.
+pub fn listen_filters(prefix: &str) -> Vec<String> {
+    vec![
+        format!("{prefix}/+/config/ack"),
+        format!("{prefix}/+/heartbeat"),
+    ]
+}
+
+/// The client id in `<prefix>/<client_id>/<leaf>`, when `topic` has that
+/// shape.
+fn client_of<'a>(prefix: &str, topic: &'a str, leaf: &str) -> Option<&'a str> {
+    topic
+        .strip_prefix(prefix)?
+        .strip_prefix('/')?
+        .strip_suffix(leaf)?
+        .strip_suffix('/')
+}
+
+/// What a push hears on the broker: every device's acknowledgements and
+/// heartbeats go into the registry; the pushed devices' lines follow them.
+struct Ears<'a> {
+    reg: &'a Registry,
+    prefix: String,
+    /// client id → device name, the whole fleet.
+    fleet: HashMap<String, String>,
+    /// client id → line of the report.
+    lines: HashMap<String, usize>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl<'a> Ears<'a> {
+    fn new(reg: &'a Registry, prefix: &str, report: &PushReport) -> Result<Ears<'a>> {
+        Ok(Ears {
+            reg,
+            prefix: prefix.to_string(),
+            fleet: reg
+                .update_states()?
+                .into_iter()
+                .map(|s| (s.client_id, s.name))
+                .collect(),
+            lines: report
+                .devices
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.client_id.clone(), i))
+                .collect(),
+            seen: Default::default(),
+        })
+    }
+
+    /// Record what arrived; update the report's lines; clear the retained
+    /// update of a device that committed it.
+    fn absorb(
+        &mut self,
+        report: &mut PushReport,
+        got: &[Incoming],
+        link: &mut Link,
+        progress: &dyn PushProgress,
+    ) -> Result<()> {
+        let mut clear = Vec::new();
+        for m in got {
+            let heartbeat = client_of(&self.prefix, &m.topic, "heartbeat");
+            let Some(client) = client_of(&self.prefix, &m.topic, "config/ack").or(heartbeat) else {
+                continue;
+            };
+            let Some(name) = self.fleet.get(client).cloned() else {
+                continue;
+            };
+            if heartbeat.is_some() {
+                if self.seen.insert(name.clone()) {
+                    let at = now();
+                    self.reg.modify_update(&name, &mut |s| {
+                        s.last_seen_at = Some(at.clone());
+                        Ok(crate::device::registry::ota::Transition {
+                            events: Vec::new(),
+                            secret: crate::device::registry::ota::SecretChange::None,
+                        })
+                    })?;
+                }
+                continue;
+            }
+            let Some(ack) = Ack::parse(&m.payload) else {
+                continue;
+            };
+            let at = now();
+            self.reg
+                .modify_update(&name, &mut |s| Ok(s.apply_ack(&ack, &at)))?;
+            let Some(&i) = self.lines.get(client) else {
+                continue;
+            };
+            let line = &mut report.devices[i];
+            if Some(ack.update) != line.update {
+                continue;
+            }
+            line.result = ack.result.as_str().to_string();
+            line.reason = ack.reason.clone();
+            if ack.result == AckResult::Committed {
+                clear.push((update::config_topic(&self.prefix, client), Vec::new()));
+            }
+            let settled = report
+                .devices
+                .iter()
+                .filter(|d| d.update.is_some() && d.settled(report.wait))
+                .count();
+            progress.acknowledged(&report.devices[i], settled, report.published);
+        }
+        if !clear.is_empty() {
+            link.publish_retained(&clear)?;
+        }
+        Ok(())
+    }
+}
+
+/// One device's line in the fleet status view.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusLine {
+    pub name: String,
+    pub phase: String,
+    pub committed: u32,
+    pub staged: Option<u32>,
+    pub pending: Option<u32>,
+    pub last_ack: Option<serde_json::Value>,
+    pub last_ack_at: Option<String>,
+    pub last_seen_at: Option<String>,
+    /// The device's committed config carries the trust served now.
+    pub trust_current: Option<bool>,
+}
+
+/// The fleet's update status, optionally after listening to the broker
+/// for `refresh` (retained acknowledgements arrive at once).
+pub fn status(
+    paths: &ProjectPaths,
+    names: Option<&[String]>,
+    refresh: Option<(&Operator, Duration)>,
+) -> Result<Vec<StatusLine>> {
+    let reg = Registry::open(paths)?;
+    let config = paths.load_config()?;
+    if let Some((op, listen)) = refresh {
+        let prefix = config.mqtt.topic_prefix.clone();
+        let states = reg.update_states()?;
+        let by_client: HashMap<String, String> = states
+            .iter()
+            .map(|s| (s.client_id.clone(), s.name.clone()))
+            .collect();
+        let mut link = Link::connect(op)?;
+        let mut got = link.subscribe(&listen_filters(&prefix))?;
+        let until = Instant::now() + listen;
+        loop {
+            for m in std::mem::take(&mut got) {
+                let Some(name) =
+                    client_of(&prefix, &m.topic, "config/ack").and_then(|c| by_client.get(c))
+                else {
+                    continue;
+                };
+                if let Some(ack) = Ack::parse(&m.payload) {
+                    let at = now();
+                    reg.modify_update(name, &mut |s| Ok(s.apply_ack(&ack, &at)))?;
+                }
+            }
+            if Instant::now() >= until {
+                break;
+            }
+            got = link.receive(until)?;
+        }
+        link.close();
+    }
+    let served = served_trust(&config, &paths.root, &reg)
+        .ok()
+        .map(|t| Fleet {
+            config: config.clone(),
+            wifi_password: None,
+            trust: t,
+        })
+        .map(|f| f.trust_set());
+    let mut out = Vec::new();
+    for s in reg.update_states()? {
+        if let Some(n) = names {
+            if !n.contains(&s.name) {
+                continue;
+            }
+        }
+        let committed_trust = TrustSet::parse(s.committed_trust.as_deref());
+        out.push(StatusLine {
+            name: s.name.clone(),
+            phase: s.phase().to_string(),
+            committed: s.committed,
+            staged: s.staged,
+            pending: s.pending,
+            last_ack: s
+                .last_ack
+                .as_deref()
+                .and_then(|l| serde_json::from_str(l).ok()),
+            last_ack_at: s.last_ack_at.clone(),
+            last_seen_at: s.last_seen_at.clone(),
+            trust_current: match (&served, committed_trust) {
+                (Some(a), Some(b)) => Some(a.material.iter().all(|m| b.material.contains(m))),
+                _ => None,
+            },
+        });
+    }
+    Ok(out)
+}

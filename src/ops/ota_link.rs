@@ -1,0 +1,317 @@
+//! The operator's MQTT session for config updates (`docs/OTA.md`): publish
+//! retained update messages with QoS 1, and listen for the devices'
+//! acknowledgements and heartbeats.
+//!
+//! rumqttc over rustls, as `broker sync` does; the broker's certificate is
+//! checked against the CA file given (else the Mozilla roots).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, Event, EventLoop, MqttOptions, Packet, QoS,
+    SubscribeReasonCode, TlsConfiguration, Transport,
+};
+
+use crate::error::{Error, Result};
+use crate::target::Target;
+
+/// Where and as whom the operator connects.
+#[derive(Clone)]
+pub struct Operator {
+    pub target: Target,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// PEM file with the CA the broker's certificate chains to.
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for Operator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operator")
+            .field("target", &self.target)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// A message that arrived on a subscribed topic.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub topic: String,
+    pub payload: Vec<u8>,
+}
+
+/// One connected operator session.
+pub struct Link {
+    rt: tokio::runtime::Runtime,
+    client: AsyncClient,
+    events: EventLoop,
+    where_: String,
+    timeout: Duration,
+}
+
+impl Link {
+    /// Connect and wait for CONNACK.
+    pub fn connect(op: &Operator) -> Result<Link> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::runtime(format!("cannot start the async runtime: {e}")))?;
+        let id = format!("espmqtt-operator-{}", std::process::id());
+        let mut opts = MqttOptions::new(id, op.target.host.clone(), op.target.port);
+        opts.set_keep_alive(Duration::from_secs(30));
+        opts.set_clean_session(true);
+        if let Some(u) = &op.username {
+            opts.set_credentials(u.clone(), op.password.clone().unwrap_or_default());
+        }
+        opts.set_max_packet_size(1 << 20, 1 << 20);
+        opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+            Arc::new(tls_config(op)?),
+        )));
+        let (client, mut events) = AsyncClient::new(opts, 256);
+        let mut net = rumqttc::NetworkOptions::new();
+        net.set_connection_timeout(op.timeout.as_secs().max(1));
+        events.set_network_options(net);
+        let where_ = op.target.display();
+        let timeout = op.timeout;
+        let user = op.username.clone().unwrap_or_default();
+        rt.block_on(async {
+            let deadline = tokio::time::Instant::now() + timeout;
+            loop {
+                let ev = tokio::time::timeout_at(deadline, events.poll())
+                    .await
+                    .map_err(|_| {
+                        Error::unreachable(format!(
+                            "{where_}: no CONNACK within {} s",
+                            timeout.as_secs()
+                        ))
+                    })?;
+                match ev {
+                    Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                        if ack.code == ConnectReturnCode::Success {
+                            return Ok(());
+                        }
+                        return Err(Error::usage(format!(
+                            "{where_} refused the operator {user:?}: {:?}",
+                            ack.code
+                        ))
+                        .with_help(
+                            "check [operator] username in espmqtt.toml and the password \
+                             (ESPMQTT_OPERATOR_PASSWORD or --password-env)",
+                        ));
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(connection_error(&where_, e)),
+                }
+            }
+        })?;
+        Ok(Link {
+            rt,
+            client,
+            events,
+            where_,
+            timeout,
+        })
+    }
+
+    /// Subscribe (QoS 1) and wait for the SUBACKs; refused filters are an
+    /// error naming them. Returns the messages (retained ones, typically)
+    /// that arrived meanwhile.
+    pub fn subscribe(&mut self, filters: &[String]) -> Result<Vec<Incoming>> {
+        let Link {
+            rt,
+            client,
+            events,
+            where_,
+            timeout,
+        } = self;
+        rt.block_on(async {
+            for f in filters.iter() {
+                client
+                    .subscribe(f.clone(), QoS::AtLeastOnce)
+                    .await
+                    .map_err(|e| Error::runtime(format!("{where_}: {e}")))?;
+            }
+            let deadline = tokio::time::Instant::now() + *timeout;
+            let mut acks = 0;
+            let mut got = Vec::new();
+            while acks < filters.len() {
+                let ev = tokio::time::timeout_at(deadline, events.poll())
+                    .await
+                    .map_err(|_| Error::runtime(format!("{where_}: no SUBACK")))?;
+                match ev {
+                    Ok(Event::Incoming(Packet::SubAck(a))) => {
+                        if a.return_codes
+                            .iter()
+                            .any(|c| matches!(c, SubscribeReasonCode::Failure))
+                        {
+                            return Err(Error::usage(format!(
+                                "{where_}: the operator may not subscribe to {}",
+                                filters.join(", ")
+                            ))
+                            .with_help(
+                                "give the operator's role read access to <prefix>/+/config/ack \
+                                 and <prefix>/+/heartbeat (docs/OTA.md, \"The operator\")",
+                            ));
+                        }
+                        acks += 1;
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => got.push(Incoming {
+                        topic: p.topic.clone(),
+                        payload: p.payload.to_vec(),
+                    }),
+                    Ok(_) => {}
+                    Err(e) => return Err(connection_error(where_, e)),
+                }
+            }
+            Ok(got)
+        })
+    }
+
+    /// Publish every `(topic, payload)` retained with QoS 1 and wait for
+    /// all PUBACKs. Messages that arrive meanwhile are returned.
+    pub fn publish_retained(&mut self, messages: &[(String, Vec<u8>)]) -> Result<Vec<Incoming>> {
+        let Link {
+            rt,
+            client,
+            events,
+            where_,
+            timeout,
+        } = self;
+        rt.block_on(async {
+            let mut got = Vec::new();
+            let mut sent = 0;
+            let mut acked = 0;
+            let deadline = tokio::time::Instant::now() + *timeout + Duration::from_secs(1);
+            // Queue in chunks so the request channel never blocks the loop.
+            while acked < messages.len() {
+                while sent < messages.len() && sent - acked < 64 {
+                    let (t, p) = &messages[sent];
+                    client
+                        .publish(t.clone(), QoS::AtLeastOnce, true, p.clone())
+                        .await
+                        .map_err(|e| Error::runtime(format!("{where_}: {e}")))?;
+                    sent += 1;
+                }
+                let ev = tokio::time::timeout_at(deadline, events.poll())
+                    .await
+                    .map_err(|_| {
+                        Error::unreachable(format!(
+                            "{where_}: the broker did not acknowledge {} of {} publications",
+                            messages.len() - acked,
+                            messages.len()
+                        ))
+                        .with_help("run the push again: it publishes the same updates")
+                    })?;
+                match ev {
+                    Ok(Event::Incoming(Packet::PubAck(_))) => acked += 1,
+                    Ok(Event::Incoming(Packet::Publish(p))) => got.push(Incoming {
+                        topic: p.topic.clone(),
+                        payload: p.payload.to_vec(),
+                    }),
+                    Ok(_) => {}
+                    Err(e) => {
+                        return Err(connection_error(where_, e)
+                            .with_help("run the push again: it continues where it stopped"))
+                    }
+                }
+            }
+            Ok(got)
+        })
+    }
+
+    /// Messages arriving before `until`; returns early, with what came,
+    /// once a burst of arrivals pauses for 50 ms.
+    pub fn receive(&mut self, until: Instant) -> Result<Vec<Incoming>> {
+        let Link {
+            rt, events, where_, ..
+        } = self;
+        rt.block_on(async {
+            let mut got = Vec::new();
+            loop {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(got);
+                }
+                match tokio::time::timeout(left, events.poll()).await {
+                    Err(_) => return Ok(got),
+                    Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
+                        got.push(Incoming {
+                            topic: p.topic.clone(),
+                            payload: p.payload.to_vec(),
+                        });
+                        // Hand a burst over without waiting for the deadline.
+                        if got.len() >= 256 {
+                            return Ok(got);
+                        }
+                        if let Ok(Ok(ev)) =
+                            tokio::time::timeout(Duration::from_millis(50), events.poll()).await
+                        {
+                            if let Event::Incoming(Packet::Publish(p)) = ev {
+                                got.push(Incoming {
+                                    topic: p.topic.clone(),
+                                    payload: p.payload.to_vec(),
+                                });
+                            }
+                            continue;
+                        }
+                        return Ok(got);
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return Err(connection_error(where_, e)),
+                }
+            }
+        })
+    }
+
+    /// Disconnect cleanly.
+    pub fn close(mut self) {
+        let Link {
+            rt, client, events, ..
+        } = &mut self;
+        rt.block_on(async {
+            let _ = client.disconnect().await;
+            let _ = tokio::time::timeout(Duration::from_millis(300), events.poll()).await;
+        });
+    }
+}
+
+fn connection_error(where_: &str, e: rumqttc::ConnectionError) -> Error {
+    use rumqttc::ConnectionError as C;
+    match e {
+        C::ConnectionRefused(code) => {
+            Error::usage(format!("{where_} refused the operator: {code:?}"))
+                .with_help("check [operator] username in espmqtt.toml and the password")
+        }
+        C::Tls(e) => Error::unreachable(format!("{where_}: TLS failed: {e}")).with_help(
+            "give the CA of the broker's certificate with --ca-file or [operator] ca_file",
+        ),
+        other => Error::unreachable(format!("cannot reach {where_}: {other}")),
+    }
+}
+
+fn tls_config(op: &Operator) -> Result<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(file) = &op.ca_file {
+        let pem = crate::files::read_input(file, crate::files::MAX_TEXT_INPUT, "CA file")?;
+        let certs = crate::tls::cert::load_certificates(&pem)
+            .map_err(|e| e.context(file.display().to_string()))?;
+        for c in certs {
+            roots
+                .add(rustls::pki_types::CertificateDer::from(c))
+                .map_err(|e| Error::usage(format!("{}: {e}", file.display())))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::runtime(format!("TLS setup: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}

@@ -1,0 +1,1 @@
+{"update":0,"result":"rejected","reason":"bad_format"}

@@ -1,0 +1,1 @@
+{"update":7,"result":"staged","reason":""}

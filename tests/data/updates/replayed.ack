@@ -1,0 +1,1 @@
+{"update":2,"result":"rejected","reason":"replayed"}

@@ -1,0 +1,1 @@
+{"update":0,"result":"rejected","reason":"too_large"}

@@ -1,0 +1,1 @@
+{"update":4,"result":"rejected","reason":"wrong_client"}

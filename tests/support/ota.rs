@@ -1,0 +1,275 @@
+//! A device's config-update logic for the end-to-end tests: the firmware's
+//! own C++ (`firmware-template/host/otaharness.cpp`, compiled here with g++
+//! and Debian's libbearssl) when the template has it, else a Rust model of
+//! the rules in `firmware-template/CONFIG_FORMAT.md` ("Config updates over
+//! MQTT"). Either way the test sees the same three calls: receive a message,
+//! report the next connection's outcome, boot.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use espmqtt::device::blob::{ConfigBlob, UpdateKey};
+use espmqtt::device::update::{mac, MAC_LEN, MAX_MESSAGE_LEN};
+use espmqtt::tls::TrustMode;
+
+use super::firmware::repo;
+
+/// The C++ harness, built once per run; `None` when the template has none.
+pub fn otaharness() -> Option<&'static Path> {
+    static H: OnceLock<Option<PathBuf>> = OnceLock::new();
+    H.get_or_init(|| {
+        let t = repo().join("firmware-template");
+        let main = t.join("host/otaharness.cpp");
+        if !main.exists() {
+            return None;
+        }
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("otaharness");
+        let mut c = Command::new("g++");
+        c.args(["-std=c++11", "-g", "-O1"])
+            .arg(format!("-I{}", t.join("espmqtt").display()))
+            .arg(&main);
+        for e in std::fs::read_dir(t.join("espmqtt")).unwrap().flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if name.ends_with(".cpp") && name != "app.cpp" {
+                c.arg(&p);
+            }
+        }
+        let o = c
+            .arg("-lbearssl")
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .expect("g++");
+        assert!(
+            o.status.success(),
+            "g++ failed to build otaharness:\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        Some(out)
+    })
+    .as_deref()
+}
+
+/// One device's update logic and flash.
+pub enum Device {
+    Cpp {
+        bin: PathBuf,
+        flash: PathBuf,
+        client: String,
+    },
+    Model(Box<Model>),
+}
+
+impl Device {
+    /// A device whose flash holds `blob` as its committed config.
+    pub fn new(dir: &Path, blob: &[u8]) -> Device {
+        let b = ConfigBlob::decode(blob).expect("a valid blob");
+        match otaharness() {
+            Some(bin) => {
+                let flash = dir.join(format!("{}.flash", b.client_id));
+                let blob_file = dir.join(format!("{}.blob", b.client_id));
+                std::fs::write(&blob_file, blob).unwrap();
+                let o = Command::new(bin)
+                    .arg(&flash)
+                    .arg("init")
+                    .arg(&blob_file)
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "otaharness init: {o:?}");
+                Device::Cpp {
+                    bin: bin.to_path_buf(),
+                    flash,
+                    client: b.client_id.clone(),
+                }
+            }
+            None => Device::Model(Box::new(Model::new(b))),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Device::Cpp { .. } => "C++ otaharness",
+            Device::Model(_) => "Rust model",
+        }
+    }
+
+    fn run(bin: &Path, flash: &Path, args: &[&std::ffi::OsStr]) -> Option<String> {
+        let o = Command::new(bin).arg(flash).args(args).output().unwrap();
+        assert!(o.status.success(), "otaharness {args:?}: {o:?}");
+        let s = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        (!s.is_empty()).then_some(s)
+    }
+
+    /// Feed an update message; the ack line, if the device sends one.
+    pub fn receive(&mut self, dir: &Path, msg: &[u8]) -> Option<String> {
+        match self {
+            Device::Cpp { bin, flash, client } => {
+                let f = dir.join("incoming.msg");
+                std::fs::write(&f, msg).unwrap();
+                Self::run(
+                    bin,
+                    flash,
+                    &["receive".as_ref(), client.as_ref(), f.as_os_str()],
+                )
+            }
+            Device::Model(m) => m.receive(msg),
+        }
+    }
+
+    /// The next connection attempt's outcome (`ok` or `fail:REASON`).
+    pub fn connect(&mut self, outcome: &str) -> Option<String> {
+        match self {
+            Device::Cpp { bin, flash, .. } => {
+                Self::run(bin, flash, &["connect".as_ref(), outcome.as_ref()])
+            }
+            Device::Model(m) => m.connect(outcome),
+        }
+    }
+
+    /// The config the device boots with now.
+    pub fn boot(&self) -> ConfigBlob {
+        match self {
+            Device::Cpp { bin, flash, .. } => {
+                let line = Self::run(bin, flash, &["boot".as_ref()]).unwrap();
+                let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+                let c = &v["config"];
+                // Enough of the config for the tests: what they compare.
+                ConfigBlob {
+                    client_id: c["client_id"].as_str().unwrap_or("").into(),
+                    password: c["password"].as_str().map(str::to_string),
+                    config_version: c["config_version"].as_u64().unwrap_or(0) as u32,
+                    fingerprints: c["fingerprints"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|f| hex::decode(f.as_str()?).ok()?.try_into().ok())
+                        .collect(),
+                    update_key: c["update_key"].as_str().and_then(UpdateKey::from_hex),
+                    ..ConfigBlob::default()
+                }
+            }
+            Device::Model(m) => m.config().clone(),
+        }
+    }
+}
+
+/// The rules of CONFIG_FORMAT.md in Rust: committed config, staged config,
+/// highest accepted number, attempts with the staged config.
+pub struct Model {
+    committed: ConfigBlob,
+    staged: Option<ConfigBlob>,
+    highest: u32,
+    attempts: u32,
+    rolled_back: Option<u32>,
+}
+
+fn ack(n: u32, result: &str, reason: &str) -> Option<String> {
+    Some(format!(
+        "{{\"update\":{n},\"result\":\"{result}\",\"reason\":\"{reason}\"}}"
+    ))
+}
+
+impl Model {
+    pub fn new(committed: ConfigBlob) -> Model {
+        Model {
+            highest: committed.config_version,
+            committed,
+            staged: None,
+            attempts: 0,
+            rolled_back: None,
+        }
+    }
+
+    pub fn config(&self) -> &ConfigBlob {
+        self.staged.as_ref().unwrap_or(&self.committed)
+    }
+
+    pub fn receive(&mut self, m: &[u8]) -> Option<String> {
+        if m.is_empty() {
+            return None;
+        }
+        if m.len() > MAX_MESSAGE_LEN {
+            return ack(0, "rejected", "too_large");
+        }
+        if m.len() < 45 || &m[0..4] != b"EMQU" || m[4] != 1 {
+            return ack(0, "rejected", "bad_format");
+        }
+        let n = m[5] as usize;
+        if n == 0 || n > 128 || m.len() < 44 + n {
+            return ack(0, "rejected", "bad_format");
+        }
+        let l = u16::from_le_bytes([m[10 + n], m[11 + n]]) as usize;
+        if m.len() != 44 + n + l || !(12..=4096).contains(&l) {
+            return ack(0, "rejected", "bad_format");
+        }
+        let number = u32::from_le_bytes(m[6 + n..10 + n].try_into().unwrap());
+        if m[6..6 + n] != *self.committed.client_id.as_bytes() {
+            return ack(number, "rejected", "wrong_client");
+        }
+        let Some(key) = &self.committed.update_key else {
+            return ack(number, "rejected", "no_update_key");
+        };
+        let body = m.len() - MAC_LEN;
+        if mac(key, &m[..body]) != m[body..] {
+            return ack(number, "rejected", "bad_mac");
+        }
+        // A redelivery of what it holds (or of what it just rolled back):
+        // no answer, so the retained acknowledgement stays as it is.
+        let current = self.config().config_version;
+        if number == current || Some(number) == self.rolled_back {
+            return None;
+        }
+        if number <= self.highest {
+            return ack(number, "rejected", "replayed");
+        }
+        if l > espmqtt::device::update::MAX_PUSH_BLOB_LEN {
+            return ack(number, "rejected", "bad_blob:too_large");
+        }
+        let blob = match ConfigBlob::decode(&m[12 + n..12 + n + l]) {
+            Ok(b) => b,
+            Err(e) => return ack(number, "rejected", &format!("bad_blob:{}", e.code())),
+        };
+        if blob.client_id != self.committed.client_id {
+            return ack(number, "rejected", "blob_client_mismatch");
+        }
+        if blob.update_key.is_none() {
+            return ack(number, "rejected", "no_update_key_in_blob");
+        }
+        let no_trust = (blob.trust == TrustMode::Insecure
+            && self.committed.trust != TrustMode::Insecure)
+            || (blob.trust == TrustMode::Fingerprint
+                && blob.fingerprints.iter().all(|f| f == &[0; 20]));
+        if no_trust {
+            return ack(number, "rejected", "no_trust");
+        }
+        if self.staged.is_some() {
+            return ack(number, "rejected", "busy");
+        }
+        self.highest = number;
+        self.staged = Some(blob);
+        self.attempts = 0;
+        ack(number, "staged", "")
+    }
+
+    pub fn connect(&mut self, outcome: &str) -> Option<String> {
+        let staged = self.staged.as_ref()?;
+        let n = staged.config_version;
+        if outcome == "ok" {
+            self.committed = self.staged.take().unwrap();
+            return ack(n, "committed", "");
+        }
+        self.attempts += 1;
+        if self.attempts >= 3 {
+            self.staged = None;
+            self.rolled_back = Some(n);
+            return ack(
+                n,
+                "rolled_back",
+                outcome.strip_prefix("fail:").unwrap_or(outcome),
+            );
+        }
+        None
+    }
+}
