@@ -19,9 +19,12 @@
 #include <WiFiClientSecure.h>
 #include <time.h>
 
+#include <new>
+
 #include "app.h"
 #include "build_info.h"
 #include "config_blob.h"
+#include "config_update.h"
 
 using espmqtt::ConfigBlob;
 
@@ -37,6 +40,11 @@ const uint32_t kFlashMapBase = 0x40200000;
 const uint32_t kWifiTimeoutMs = 20000;
 const uint32_t kNtpTimeoutMs = 20000;
 const uint32_t kUnprovisionedRepeatMs = 60000;
+// PubSubClient keeps a whole incoming PUBLISH in its buffer and drops longer
+// ones: the largest update message (4268) + fixed header (5) + topic length
+// and topic (2 + 64 + 1 + 128 + 7) + packet id (2), rounded up
+// (CONFIG_FORMAT.md, "Buffer sizes in the firmware").
+const uint16_t kMqttBufferSize = 4608;
 // 2021-01-01: before the first SNTP sync time() counts seconds since boot
 // ("Clock"), which never reaches this.
 const time_t kClockSetAfter = 1609459200;
@@ -47,7 +55,8 @@ const int kSslExpired = 54;
 
 // The blob stays in RAM for the program's lifetime: the decoded strings point
 // into it, and PubSubClient keeps the server-name pointer ("PubSubClient 2.8").
-uint8_t g_blob[espmqtt::kBlobMaxLen] __attribute__((aligned(4)));
+// At boot it is also the config store's scratch buffer.
+uint8_t g_blob[espmqtt::kSlotSize] __attribute__((aligned(4)));
 ConfigBlob g_cfg;
 bool g_provisioned = false;
 uint32_t g_sector_offset = 0;
@@ -62,6 +71,44 @@ BearSSL::PublicKey* g_pubkey = nullptr;
 BearSSL::X509List* g_client_chain = nullptr;
 BearSSL::PrivateKey* g_client_key = nullptr;
 
+// The two config slots (CONFIG_FORMAT.md, "Two slots") through the core's
+// flash API, which wants 4-byte-aligned RAM buffers: bounce through one.
+class EspFlash : public espmqtt::FlashIo {
+ public:
+  bool erase_sector(uint32_t addr) override { return ESP.flashEraseSector(addr / kSectorSize); }
+  bool write(uint32_t addr, const uint8_t* data, size_t len) override {
+    while (len > 0) {
+      size_t n = len < sizeof(buf_) ? len : sizeof(buf_);
+      memcpy(buf_, data, n);
+      if (!ESP.flashWrite(addr, buf_, n)) return false;
+      addr += n;
+      data += n;
+      len -= n;
+    }
+    return true;
+  }
+  bool read(uint32_t addr, uint8_t* data, size_t len) override {
+    while (len > 0) {
+      size_t n = len < sizeof(buf_) ? len : sizeof(buf_);
+      if (!ESP.flashRead(addr, buf_, n)) return false;
+      memcpy(data, buf_, n);
+      addr += n;
+      data += n;
+      len -= n;
+    }
+    return true;
+  }
+
+ private:
+  uint32_t buf_[64];
+};
+
+EspFlash g_flash;
+espmqtt::ConfigStore* g_store = nullptr;
+uint8_t g_store_space[sizeof(espmqtt::ConfigStore)] __attribute__((aligned(8)));
+bool g_attempt_open = false;
+bool g_update_restart = false;
+
 BearSSL::WiFiClientSecure g_tls;
 PubSubClient g_mqtt(g_tls);
 
@@ -69,6 +116,8 @@ PubSubClient g_mqtt(g_tls);
 char g_topic_status[64 + 1 + 128 + 12];
 char g_topic_cmd[sizeof(g_topic_status)];
 char g_topic_heartbeat[sizeof(g_topic_status)];
+char g_topic_config[sizeof(g_topic_status)];
+char g_topic_config_ack[sizeof(g_topic_status)];
 
 bool g_wifi_up = false;
 uint32_t g_wifi_attempt = 0;
@@ -182,15 +231,38 @@ void make_topic(char* out, size_t out_len, const char* leaf) {
 // ---------------------------------------------------------------------------
 // Configuration
 
+// Pick the config to run from the two slots at `offset` (slot A) and
+// offset - 0x1000 (slot B), CONFIG_FORMAT.md "Two slots", and decode it.
 bool read_blob_at(uint32_t offset) {
   g_sector_offset = offset;
-  if (!ESP.flashRead(offset, reinterpret_cast<uint32_t*>(g_blob), sizeof(g_blob))) {
-    g_flash_read_failed = true;
-    snprintf(g_blob_why, sizeof(g_blob_why), "SPI flash read at 0x%x failed",
-             static_cast<unsigned>(offset));
+  g_store = new (g_store_space)
+      espmqtt::ConfigStore(g_flash, offset, offset - espmqtt::kSlotBOffsetBelowA);
+  g_flash_read_failed = false;
+  // A committed or rolled_back ack that a reset kept from being published
+  // goes out after the next successful connection (attempt_succeeded).
+  if (!g_store->boot(g_blob, nullptr)) {
+    // Say why slot A is unusable (what a serial write would fix).
+    if (!ESP.flashRead(offset, reinterpret_cast<uint32_t*>(g_blob), sizeof(g_blob))) {
+      g_flash_read_failed = true;
+      snprintf(g_blob_why, sizeof(g_blob_why), "SPI flash read at 0x%x failed",
+               static_cast<unsigned>(offset));
+      return false;
+    }
+    g_blob_status =
+        espmqtt::decode_config_blob(g_blob, sizeof(g_blob), &g_cfg, g_blob_why, sizeof(g_blob_why));
+    if (g_blob_status == espmqtt::BLOB_OK) {
+      g_blob_status = espmqtt::BLOB_BAD_MAGIC;  // a record area that is neither empty nor valid
+      snprintf(g_blob_why, sizeof(g_blob_why), "the slot's state record is damaged");
+    }
     return false;
   }
-  g_flash_read_failed = false;
+  if (!ESP.flashRead(g_store->active_addr(), reinterpret_cast<uint32_t*>(g_blob), sizeof(g_blob))) {
+    g_flash_read_failed = true;
+    snprintf(g_blob_why, sizeof(g_blob_why), "SPI flash read at 0x%x failed",
+             static_cast<unsigned>(g_store->active_addr()));
+    return false;
+  }
+  g_sector_offset = g_store->active_addr();
   g_blob_status =
       espmqtt::decode_config_blob(g_blob, sizeof(g_blob), &g_cfg, g_blob_why, sizeof(g_blob_why));
   return g_blob_status == espmqtt::BLOB_OK;
@@ -251,7 +323,11 @@ void report_config() {
       .yesno("client_cert", g_cfg.client_cert_count > 0)
       .unum("rx", g_cfg.tls_rx_buffer)
       .unum("tx", g_cfg.tls_tx_buffer)
-      .str("tls", tls);
+      .str("tls", tls)
+      .str("slot", g_store->active_slot() == 0 ? "A" : "B")
+      .str("state", g_store->trying_staged() ? "staged" : "committed")
+      .unum("update", g_cfg.config_version)
+      .yesno("updates", g_cfg.update_key != nullptr);
 }
 
 // Install the trust mode, client certificate and buffer sizes once. The order
@@ -305,20 +381,19 @@ void configure_mqtt() {
   make_topic(g_topic_status, sizeof(g_topic_status), "status");
   make_topic(g_topic_cmd, sizeof(g_topic_cmd), "cmd");
   make_topic(g_topic_heartbeat, sizeof(g_topic_heartbeat), "heartbeat");
+  make_topic(g_topic_config, sizeof(g_topic_config), "config");
+  make_topic(g_topic_config_ack, sizeof(g_topic_config_ack), "config/ack");
 
-  // PubSubClient needs the whole CONNECT in its buffer and refuses publishes
-  // larger than the buffer ("PubSubClient 2.8"): size it for our topics.
+  // PubSubClient needs the whole CONNECT in its buffer, refuses publishes
+  // larger than the buffer and drops incoming messages that do not fit
+  // ("PubSubClient 2.8"): the largest config update decides (kMqttBufferSize).
   size_t user_len = g_cfg.username ? strlen(g_cfg.username) : 0;
   size_t pass_len = g_cfg.password ? strlen(g_cfg.password) : 0;
   size_t connect_len = 5 + 7 + 1 + 2 + (2 + strlen(g_cfg.client_id)) +
                        (2 + strlen(g_topic_status)) + (2 + 7) + (2 + user_len) + (2 + pass_len);
-  size_t heartbeat_len = 5 + 2 + strlen(g_topic_heartbeat) + 200;
-  size_t cmd_len = 5 + 2 + strlen(g_topic_cmd) + 64;
-  size_t want = connect_len;
-  if (heartbeat_len > want) want = heartbeat_len;
-  if (cmd_len > want) want = cmd_len;
-  if (want < 256) want = 256;
-  g_mqtt.setBufferSize(static_cast<uint16_t>(want + 16));
+  size_t want = kMqttBufferSize;
+  if (connect_len + 16 > want) want = connect_len + 16;
+  g_mqtt.setBufferSize(static_cast<uint16_t>(want));
 
   // The domain pointer is kept, not copied ("PubSubClient 2.8"): it points into
   // g_blob.
@@ -346,7 +421,43 @@ void publish_heartbeat() {
   g_last_heartbeat_ms = millis();
 }
 
+// `update result=… number=… [reason=…]` and the retained ack
+// (CONFIG_FORMAT.md, "Acknowledgement"); remembered once published.
+void publish_update_ack(const espmqtt::UpdateAck& ack) {
+  if (ack.result == espmqtt::UPD_NONE) return;
+  {
+    StatusLine line("update");
+    line.str("result", espmqtt::update_result_name(ack.result)).unum("number", ack.number);
+    if (ack.reason[0] != '\0') line.str("reason", ack.reason);
+  }
+  // A redelivery: the retained ack already says what became of it.
+  if (ack.result == espmqtt::UPD_DUPLICATE) return;
+  char json[128];
+  size_t n = espmqtt::format_update_ack(ack, json, sizeof(json));
+  if (n == 0 || !g_mqtt.publish(g_topic_config_ack, reinterpret_cast<const uint8_t*>(json),
+                                static_cast<unsigned int>(n), true)) {
+    StatusLine("publish_failed").str("topic", g_topic_config_ack).unum("len", n);
+    return;
+  }
+  g_store->ack_published(ack);
+}
+
+void on_config_message(const uint8_t* payload, unsigned int len) {
+  espmqtt::UpdateAck ack;
+  g_store->receive(payload, len, g_cfg, &ack);
+  publish_update_ack(ack);
+  // Try the staged config on a fresh connection: a restart runs the same
+  // boot path as a power cycle.
+  if (ack.result == espmqtt::UPD_STAGED && g_store->staged_number() == ack.number) {
+    g_update_restart = true;
+  }
+}
+
 void on_message(char* topic, uint8_t* payload, unsigned int len) {
+  if (strcmp(topic, g_topic_config) == 0) {
+    on_config_message(payload, len);
+    return;
+  }
   if (strcmp(topic, g_topic_cmd) != 0) return;
   char name[33];
   size_t n = len < sizeof(name) - 1 ? len : sizeof(name) - 1;
@@ -388,8 +499,34 @@ void wait_for_clock() {
   }
 }
 
+// A connection attempt with a staged config spends one of its tries; Wi-Fi
+// join and MQTT connect together are one attempt.
+void open_attempt() {
+  if (g_attempt_open) return;
+  g_attempt_open = true;
+  g_store->begin_attempt();
+}
+
+// The attempt failed. After the staged config's last try the committed one
+// takes over: restart into it; the rolled_back ack goes out after the next
+// successful connection.
+void fail_attempt(const char* reason) {
+  g_attempt_open = false;
+  espmqtt::UpdateAck ack;
+  g_store->attempt_failed(reason, &ack);
+  if (ack.result == espmqtt::UPD_ROLLED_BACK) {
+    StatusLine("update")
+        .str("result", espmqtt::update_result_name(ack.result))
+        .unum("number", ack.number)
+        .str("reason", ack.reason);
+    delay(100);
+    ESP.restart();
+  }
+}
+
 void connect_mqtt() {
   g_mqtt_attempt++;
+  open_attempt();
   wait_for_clock();
   bool fingerprint_mode = g_cfg.trust_mode == espmqtt::TRUST_FINGERPRINT;
   uint8_t tries = fingerprint_mode ? g_cfg.fingerprint_count : 1;
@@ -426,8 +563,16 @@ void connect_mqtt() {
       if (!g_mqtt.publish(g_topic_status, "online", true)) {
         StatusLine("publish_failed").str("topic", g_topic_status).unum("len", 6);
       }
+      // CONNACK 0: a staged config is committed now.
+      g_attempt_open = false;
+      espmqtt::UpdateAck ack;
+      g_store->attempt_succeeded(&ack);
+      publish_update_ack(ack);
       bool sub = g_mqtt.subscribe(g_topic_cmd);
       StatusLine("subscribed").str("topic", g_topic_cmd).yesno("ok", sub);
+      // Also without an update key, so that an update is answered no_update_key.
+      sub = g_mqtt.subscribe(g_topic_config, 1);
+      StatusLine("subscribed").str("topic", g_topic_config).yesno("ok", sub);
       publish_heartbeat();
       return;
     }
@@ -446,7 +591,10 @@ void connect_mqtt() {
     uint32_t retry = try_next ? 0 : backoff_ms(g_mqtt_attempt, 2000, 300000);
     {
       StatusLine line("mqtt_failed");
-      line.num("state", state).num("ssl_error", ssl_error).str("ssl_text", ssl_text);
+      line.num("state", state).num("ssl_error", ssl_error);
+      // The core has no text for 0 ("Unknown error code."): TLS was not the problem.
+      if (ssl_error != 0) line.str("ssl_text", ssl_text);
+      line.str("trust", espmqtt::trust_mode_name(g_cfg.trust_mode));
       if (fingerprint_mode) line.unum("fp", fp + 1);
       line.unum("attempt", g_mqtt_attempt).unum("retry_ms", retry);
     }
@@ -456,6 +604,13 @@ void connect_mqtt() {
     g_tls.stop();
     if (!try_next) {
       g_mqtt_next_ms = millis() + retry;
+      char reason[24];
+      if (ssl_error != 0) {
+        snprintf(reason, sizeof(reason), "tls:%d", ssl_error);
+      } else {
+        snprintf(reason, sizeof(reason), "mqtt:%d", state);
+      }
+      fail_attempt(reason);
       return;
     }
   }
@@ -488,6 +643,7 @@ void ensure_wifi() {
   }
   if (!due(g_wifi_next_ms)) return;
   g_wifi_attempt++;
+  open_attempt();
   StatusLine("wifi_connecting").str("ssid", g_cfg.wifi_ssid).unum("attempt", g_wifi_attempt);
   WiFi.begin(g_cfg.wifi_ssid, g_cfg.wifi_password);
   int8_t result = WiFi.waitForConnectResult(kWifiTimeoutMs);
@@ -502,6 +658,7 @@ void ensure_wifi() {
       .unum("retry_ms", retry);
   WiFi.disconnect();
   g_wifi_next_ms = millis() + retry;
+  fail_attempt("wifi");
 }
 
 }  // namespace
@@ -551,7 +708,9 @@ void app_loop() {
     delay(100);
     return;
   }
-  if (g_restart_requested) {
+  if (g_restart_requested || g_update_restart) {
+    // A clean DISCONNECT suppresses the last will: say offline ourselves.
+    g_mqtt.publish(g_topic_status, "offline", true);
     g_mqtt.disconnect();
     delay(100);
     ESP.restart();

@@ -85,8 +85,8 @@ struct ConfigBlob {
   uint8_t ntp_server_count;
   uint32_t heartbeat;
   uint16_t keepalive;
-  uint32_t config_version;    // 0 when absent (written over serial)
-  const uint8_t* update_key;  // kUpdateKeyLen bytes; NULL: no updates over MQTT
+  uint32_t config_version;    // update number that produced this config; 0 = serial
+  const uint8_t* update_key;  // kUpdateKeyLen bytes; NULL: no updates over the air
 };
 
 // Decode `len` bytes at `buf` (may be a whole 4 KB sector: bytes after the

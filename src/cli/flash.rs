@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::device::registry::Registry;
+use crate::device::slots;
 use crate::error::{Error, ExitStatus, Result};
 use crate::flash::flasher::{self, FlashOptions, Region, RegionAction, Session};
 use crate::flash::image;
@@ -342,8 +343,13 @@ fn read_config(
 ) -> Result<ExitStatus> {
     let progress = super::progress::for_ctx(ctx);
     let mut session = Session::open(spec, opts, progress.as_ref())?;
+    // Both config slots: B (one sector below) then A (CONFIG_FORMAT.md, "Two slots").
     let offset = layout::config_offset(session.flash_size());
-    let bytes = session.read(offset, layout::CONFIG_SECTOR, progress.as_ref())?;
+    let bytes = session.read(
+        offset - slots::SLOT_B_BELOW_A,
+        2 * layout::CONFIG_SECTOR,
+        progress.as_ref(),
+    )?;
     let mut warnings = std::mem::take(&mut session.warnings);
     warnings.extend(session.finish(opts.after));
     for w in &warnings {
@@ -402,41 +408,69 @@ fn record_flash(
         })
 }
 
+/// `bytes`: slot B then slot A; `offset`: slot A. Shows the config the module
+/// runs and the state of both slots.
 fn show_config(bytes: &[u8], offset: u32, show_secrets: bool, ctx: &Ctx) -> Result<ExitStatus> {
     use crate::device::blob::ConfigBlob;
-    if bytes.iter().all(|&b| b == 0xFF) {
+    let (slots, active) = slots::read_slots(bytes, offset);
+    let Some(blob) = active.and_then(|i| slots[i].blob.as_ref()) else {
+        // Nothing usable: say what is wrong with slot A, where a serial write goes.
+        let a = &bytes[bytes.len().saturating_sub(layout::CONFIG_SECTOR as usize)..];
+        if a.iter().all(|&b| b == 0xFF) {
+            return Err(Error::check_failed(format!(
+                "no config blob on the module (the sector at 0x{offset:x} is erased)"
+            ))
+            .with_help("write one with `espmqtt flash --device NAME --config-only`"));
+        }
+        let len = ConfigBlob::stored_length(a).min(a.len());
+        let why = match ConfigBlob::decode(&a[..len]) {
+            Err(e) => e.to_string(),
+            Ok(_) => "its state record is damaged".into(),
+        };
         return Err(Error::check_failed(format!(
-            "no config blob on the module (the sector at 0x{offset:x} is erased)"
+            "the config sector at 0x{offset:x} holds no valid blob: {why}"
         ))
-        .with_help("write one with `espmqtt flash --device NAME --config-only`"));
-    }
-    let len = ConfigBlob::stored_length(bytes).min(bytes.len());
-    let blob = ConfigBlob::decode(&bytes[..len]).map_err(|e| {
-        Error::check_failed(format!(
-            "the config sector at 0x{offset:x} holds no valid blob: {e}"
-        ))
-        .with_help("rewrite it with `espmqtt flash --device NAME --config-only`")
-    })?;
+        .with_help("rewrite it with `espmqtt flash --device NAME --config-only`"));
+    };
+    let slot = &slots[active.unwrap_or(0)];
+    let len = slot.length.unwrap_or(0);
     let config = if show_secrets {
         blob.to_json(len)
     } else {
         blob.to_json_redacted(len)
     };
     #[derive(serde::Serialize)]
-    struct ReadConfig {
+    struct ReadConfig<'a> {
         offset: u32,
+        slot: &'static str,
         config: serde_json::Value,
+        slots: &'a [slots::Slot],
         /// The certificates in the blob, summarised (`config` has the DER).
         certificates: BlobCertificates,
     }
-    let certificates = BlobCertificates::of(&blob);
+    let certificates = BlobCertificates::of(blob);
     let r = ReadConfig {
-        offset,
+        offset: slot.offset,
+        slot: slot.slot,
         config,
+        slots: &slots,
         certificates,
     };
     ctx.emit(&r, |c| {
-        let mut s = format!("config blob at 0x{offset:x} ({len} bytes)\n");
+        let mut s = String::new();
+        for x in r.slots.iter() {
+            s.push_str(&format!(
+                "slot {} at 0x{:x}: {}{}{}\n",
+                x.slot,
+                x.offset,
+                x.state,
+                x.update
+                    .map(|n| format!(", update {n}"))
+                    .unwrap_or_default(),
+                if x.active { " (running)" } else { "" }
+            ));
+        }
+        s.push_str(&format!("config blob at 0x{:x} ({len} bytes)\n", r.offset));
         if let Some(map) = r.config.as_object() {
             for (k, v) in map {
                 let summaries = match k.as_str() {

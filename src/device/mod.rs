@@ -9,5 +9,6 @@ pub mod ca;
 pub mod dynsec;
 pub mod registry;
 pub mod secret;
+pub mod slots;
 pub mod update;
 pub mod update_key;

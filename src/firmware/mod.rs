@@ -9,7 +9,8 @@
 //! Rendering writes `.espmqtt/build/<board>/`:
 //!
 //! ```text
-//! espmqtt/            the sketch (espmqtt.ino, app.cpp, config_blob.*, build_info.h, sketch.yaml)
+//! espmqtt/            the sketch (espmqtt.ino, app.cpp, config_blob.*, config_update.*,
+//!                     build_info.h, sketch.yaml)
 //! platformio.ini      PlatformIO project (src_dir = espmqtt)
 //! firmware.bin        the image, copied from the builder's output
 //! build-stamp.json    hash of the inputs of the last successful build
@@ -48,6 +49,14 @@ pub const SKETCH_FILES: &[(&str, &str)] = &[
     (
         "config_blob.cpp",
         include_str!("../../firmware-template/espmqtt/config_blob.cpp"),
+    ),
+    (
+        "config_update.h",
+        include_str!("../../firmware-template/espmqtt/config_update.h"),
+    ),
+    (
+        "config_update.cpp",
+        include_str!("../../firmware-template/espmqtt/config_update.cpp"),
     ),
 ];
 

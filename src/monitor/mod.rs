@@ -21,6 +21,7 @@ mod line;
 mod reader;
 mod status;
 pub mod tables;
+mod update;
 
 pub use crate::serial::console::{ConsolePort, ReadOutcome};
 pub use decoder::{looks_like_garbage, printable, LineDecoder};

@@ -211,6 +211,9 @@ pub(super) fn decode_status(rest: &str) -> Decoded {
         "mqtt_connecting" | "mqtt_connected" => mqtt_progress(&s, &mut d),
         "mqtt_failed" | "mqtt_lost" => decode_mqtt_failure(&s, &mut d),
         "subscribed" | "cmd" | "publish_failed" => messages(&s, &mut d),
+        "update" => {
+            super::update::update(s.get("result"), s.shown("number"), s.get("reason"), &mut d)
+        }
         other => {
             d.summary =
                 format!("firmware status \"{other}\" (not an event this espmqtt version knows)");
@@ -385,11 +388,15 @@ fn messages(s: &StatusLine, d: &mut Decoded) {
         "subscribed" if s.get("ok") == Some("no") => {
             d.severity = Severity::Error;
             d.summary = format!("subscribing to {} failed", s.shown("topic"));
-            d.fix = Some("the broker's ACL must allow the device to read its cmd topic (`espmqtt broker export`)".into());
+            d.fix = Some("the broker's ACL must allow the device to read its cmd and config topics (`espmqtt broker export`)".into());
         }
         "subscribed" => {
             d.severity = Severity::Ok;
-            d.summary = format!("listening for commands on {}", s.shown("topic"));
+            d.summary = if s.shown("topic").ends_with("/config") {
+                format!("listening for config updates on {}", s.shown("topic"))
+            } else {
+                format!("listening for commands on {}", s.shown("topic"))
+            };
         }
         "cmd" => {
             d.summary = format!(
@@ -488,6 +495,10 @@ fn decode_mqtt_failure(s: &StatusLine, d: &mut Decoded) {
             None => {
                 tls_part = format!("; BearSSL error {ssl} (unknown code)");
             }
+        }
+        if ssl == 27 && s.get("trust") == Some("pubkey") {
+            tls_part.push_str(" (the pinned key does not match)");
+            fix = "the pinned key does not match the broker's key: the broker's key changed; stage the new key with a config update, or flash a config with it".into();
         }
     }
     let trying_next = s.int("retry_ms") == Some(0) && s.get("fp").is_some();

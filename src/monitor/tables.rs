@@ -169,7 +169,7 @@ pub fn mqtt_state(n: i64) -> (&'static str, &'static str) {
         ),
         5 => (
             "MQTT_CONNECT_UNAUTHORIZED",
-            "the broker does not authorise this client; mosquitto answers so for a wrong password too, so first suspect a wrong or rotated password: flash the device's current config (`espmqtt flash --device NAME --config-only`) or re-export the broker's password file and reload it; else the user is missing on the broker, or its ACL refuses this client id",
+            "most often a wrong or rotated password (mosquitto answers 5, not 4, for a bad password): flash the device's current config (`espmqtt flash --device NAME --config-only`) or re-export the broker's password file and reload it; else the user is missing on the broker, or its ACL refuses this client id",
         ),
         _ => ("unknown", "not a PubSubClient state"),
     }
@@ -221,7 +221,10 @@ pub fn bearssl_error(n: i64) -> Option<(&'static str, &'static str)> {
         24 => ("BR_ERR_BAD_FINISHED", "the Finished message did not verify"),
         25 => ("BR_ERR_RESUME_MISMATCH", "session resumption parameters did not match"),
         26 => ("BR_ERR_INVALID_ALGORITHM", "an algorithm the client does not support was used"),
-        27 => ("BR_ERR_BAD_SIGNATURE", "the key exchange signature did not verify"),
+        27 => (
+            "BR_ERR_BAD_SIGNATURE",
+            "in pubkey mode: the pinned key does not match the broker's key (the broker's key changed: stage the new key with the device's update, or flash a config with the new key); otherwise the key exchange signature did not verify",
+        ),
         28 => ("BR_ERR_WRONG_KEY_USAGE", "the server key may not be used this way"),
         29 => (
             "BR_ERR_NO_CLIENT_AUTH",

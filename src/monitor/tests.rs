@@ -128,9 +128,10 @@ fn status_values_put_no_control_sequence_on_the_terminal() {
 #[test]
 fn typed_fields() {
     let d = dec(
-        "espmqtt: boot fw=0.1.0 core=3_1_2 reset=\"Power On\" chip=000123 flash=1048576 heap=51200",
+        "espmqtt: boot fw=0.1.0 core=3.1.2 reset=\"Power On\" chip=000123 flash=1048576 heap=51200",
     );
     assert_eq!(d.event.as_deref(), Some("boot"));
+    assert_eq!(d.fields["core"], "3.1.2");
     assert_eq!(d.fields["chip"], "000123");
     assert_eq!(d.fields["flash"], 1048576);
     assert_eq!(d.fields["reset"], "Power On");
@@ -448,4 +449,83 @@ fn endless_line_is_emitted_in_pieces() {
         .collect();
     assert_eq!(lens.iter().sum::<usize>(), 5000);
     assert!(lens.iter().all(|&n| n <= MAX_LINE + 1024));
+}
+
+#[test]
+fn config_update_lines() {
+    let d = dec("espmqtt: update result=staged number=4");
+    assert_eq!(d.event.as_deref(), Some("update"));
+    assert_eq!(d.fields["number"], 4);
+    assert!(
+        d.summary.contains("update 4") && d.summary.contains("staged"),
+        "{}",
+        d.summary
+    );
+    let d = dec("espmqtt: update result=committed number=4");
+    assert_eq!(d.severity, Severity::Ok);
+    let d = dec("espmqtt: update result=duplicate number=4");
+    assert!(d.summary.contains("handled already"), "{}", d.summary);
+    let d = dec("espmqtt: update result=rolled_back number=5 reason=tls:62");
+    assert_eq!(d.severity, Severity::Error);
+    assert!(
+        d.fix
+            .as_deref()
+            .unwrap()
+            .contains("BR_ERR_X509_NOT_TRUSTED"),
+        "{:?}",
+        d.fix
+    );
+    let d = dec("espmqtt: update result=rolled_back number=5 reason=mqtt:5");
+    assert!(
+        d.fix.as_deref().unwrap().contains("password"),
+        "{:?}",
+        d.fix
+    );
+    let d = dec("espmqtt: update result=rolled_back number=5 reason=wifi");
+    assert!(d.fix.as_deref().unwrap().contains("Wi-Fi"), "{:?}", d.fix);
+    let d = dec("espmqtt: update result=rejected number=6 reason=bad_mac");
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(d.fix.as_deref().unwrap().contains("key"), "{:?}", d.fix);
+    let d = dec("espmqtt: update result=rejected number=6 reason=bad_blob:bad_crc");
+    assert!(d.fix.as_deref().unwrap().contains("decoder"), "{:?}", d.fix);
+    let d = dec("espmqtt: subscribed topic=espmqtt/s/config ok=yes");
+    assert!(d.summary.contains("config updates"), "{}", d.summary);
+}
+
+#[test]
+fn pinned_key_mismatch_and_rotated_password_hints() {
+    let d = dec("espmqtt: mqtt_failed state=-2 ssl_error=27 ssl_text=\"x\" trust=pubkey attempt=1 retry_ms=2000");
+    assert!(
+        d.summary.contains("pinned key does not match"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.fix
+            .as_deref()
+            .unwrap()
+            .starts_with("the pinned key does not match"),
+        "{:?}",
+        d.fix
+    );
+    // Without the trust key (older firmware) the hint still names it first.
+    let d = dec("espmqtt: mqtt_failed state=-2 ssl_error=27 attempt=1 retry_ms=2000");
+    assert!(
+        d.fix
+            .as_deref()
+            .unwrap()
+            .contains("pinned key does not match"),
+        "{:?}",
+        d.fix
+    );
+    let d = dec("espmqtt: mqtt_failed state=5 ssl_error=0 attempt=1 retry_ms=2000");
+    let fix = d.fix.unwrap();
+    assert!(
+        fix.starts_with("most often a wrong or rotated password"),
+        "{fix}"
+    );
+    assert!(
+        fix.find("password").unwrap() < fix.find("ACL").unwrap(),
+        "{fix}"
+    );
 }

@@ -565,6 +565,7 @@ fn rendered_sketch_passes_syntax_check_against_declared_core_api() {
             ("espmqtt.ino", vec!["-x", "c++", "-include", "Arduino.h"]),
             ("app.cpp", vec![]),
             ("config_blob.cpp", vec![]),
+            ("config_update.cpp", vec![]),
         ] {
             let o = Command::new("g++")
                 .args([

@@ -867,3 +867,55 @@ fn ca_trust_pins_the_root_or_warns_about_the_intermediate() {
     let toml = std::fs::read_to_string(d2.path().join("espmqtt.toml")).unwrap();
     assert!(toml.contains("root.crt"), "{toml}");
 }
+
+/// An ESP8266 image (header, one segment of `len` bytes, checksum).
+fn esp_image(len: usize) -> Vec<u8> {
+    // Pseudo-random (xorshift), so it does not compress away.
+    let mut x: u32 = 0x9E37_79B9;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let mut fw = vec![0xE9, 1, 2, 0x20, 0, 0, 0x10, 0x40, 0, 0, 0x10, 0x40];
+    fw.extend((data.len() as u32).to_le_bytes());
+    fw.extend(&data);
+    while (fw.len() + 1) % 16 != 0 {
+        fw.push(0);
+    }
+    fw.push(data.iter().fold(0xEF, |a, b| a ^ b));
+    fw
+}
+
+/// `flash` says in its text output when a region verified only after a
+/// rewrite, and on Ctrl-C that the firmware is half written.
+#[test]
+fn flash_reports_retried_verification_and_an_interrupted_write() {
+    use crate::support::emulator::Emulator;
+    let env = Env::new();
+    env.write("fw.bin", esp_image(256 * 1024));
+    let emu = Emulator::start(&env, &["--baud-model", "off", "--fault", "flip-bit:2"]);
+    let r = env.run(&["flash", "--port", &emu.url(), "--firmware", "fw.bin"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("after 2 attempts"), "{}", r.stdout);
+
+    // The timing model makes the write take seconds: time for a Ctrl-C.
+    let slow = Emulator::start(&env, &["--baud-model", "on"]);
+    let mut c = env.cmd();
+    c.args(["flash", "--port", &slow.url(), "--firmware", "fw.bin"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    // 256 KiB at 460800 baud is about 6 s on the wire: 2.5 s is mid-write.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let r = Run::from(child.wait_with_output().unwrap());
+    assert_eq!(r.code, 130, "{}", r.all());
+    assert!(r.all().contains("half written"), "{}", r.all());
+}

@@ -42,6 +42,70 @@ fn compile_blobdump(name: &str, extra: &[&str]) -> PathBuf {
     out
 }
 
+const SANITIZE: &[&str] = &[
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+];
+
+/// A host program from the firmware's update module: `main` (relative to
+/// the repository) plus config_update.cpp and config_blob.cpp, linked with
+/// Debian's libbearssl for HMAC-SHA256.
+fn compile_update_tool(name: &str, main: &str, extra: &[&str]) -> PathBuf {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let t = repo().join("firmware-template");
+    let o = Command::new("g++")
+        .args(["-std=c++11", "-Wall", "-Wextra", "-Werror", "-g", "-O1"])
+        .args(extra)
+        .arg(format!("-I{}", t.join("espmqtt").display()))
+        .arg(repo().join(main))
+        .arg(t.join("espmqtt/config_update.cpp"))
+        .arg(t.join("espmqtt/config_blob.cpp"))
+        .arg("-lbearssl")
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("run g++");
+    assert!(
+        o.status.success(),
+        "g++ failed to build {name} (needs libbearssl-dev):\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+/// `otaharness` (firmware-template/host/otaharness.cpp) under ASan/UBSan,
+/// once per run.
+pub fn otaharness() -> &'static Path {
+    static B: OnceLock<PathBuf> = OnceLock::new();
+    B.get_or_init(|| {
+        compile_update_tool(
+            "otaharness-asan",
+            "firmware-template/host/otaharness.cpp",
+            SANITIZE,
+        )
+    })
+}
+
+/// The C++ tests of the update module (tests/support/ota_sweep.cpp) under
+/// ASan/UBSan.
+pub fn ota_sweep() -> &'static Path {
+    static B: OnceLock<PathBuf> = OnceLock::new();
+    B.get_or_init(|| compile_update_tool("ota-sweep", "tests/support/ota_sweep.cpp", SANITIZE))
+}
+
+/// Environment that makes any sanitizer finding a distinct, non-zero exit.
+pub const SANITIZER_ENV: &[(&str, &str)] = &[
+    (
+        "ASAN_OPTIONS",
+        "detect_leaks=0:abort_on_error=0:exitcode=66",
+    ),
+    (
+        "UBSAN_OPTIONS",
+        "print_stacktrace=1:halt_on_error=1:exitcode=67",
+    ),
+];
+
 /// `blobdump` built exactly as the README says (`g++ -std=c++11 …`), once per run.
 pub fn blobdump() -> &'static Path {
     static B: OnceLock<PathBuf> = OnceLock::new();

@@ -59,6 +59,8 @@ class EspClass {
   uint32_t getFlashChipSize();
   String getResetReason();
   String getCoreVersion();
+  bool flashEraseSector(uint32_t sector);
+  bool flashWrite(uint32_t address, const uint32_t* data, size_t size);
   bool flashRead(uint32_t address, uint32_t* data, size_t size);
   uint32_t random() const;
   void restart();
