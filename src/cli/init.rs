@@ -55,7 +55,8 @@ root CA, looked up in the system store (or in --ca-file); pinning an
 intermediate instead breaks when the CA rotates it, and is warned about.
 With -q only the path of espmqtt.toml is printed.";
 
-#[derive(Debug, Default, clap::Args)]
+/// `Debug` leaves the Wi-Fi password out.
+#[derive(Default, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct InitArgs {
     /// Broker the devices connect to (port defaults to 8883).
@@ -96,6 +97,28 @@ pub struct InitArgs {
     /// Overwrite an existing espmqtt.toml.
     #[arg(long)]
     pub force: bool,
+}
+
+impl std::fmt::Debug for InitArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InitArgs")
+            .field("broker", &self.broker)
+            .field("wifi_ssid", &self.wifi_ssid)
+            .field(
+                "wifi_password",
+                &self.wifi_password.as_ref().map(|_| "<redacted>"),
+            )
+            .field("wifi_password_env", &self.wifi_password_env)
+            .field("topic_prefix", &self.topic_prefix)
+            .field("board", &self.board)
+            .field("trust", &self.trust)
+            .field("ca_file", &self.ca_file)
+            .field("fingerprint", &self.fingerprint)
+            .field("pubkey_file", &self.pubkey_file)
+            .field("from_broker", &self.from_broker)
+            .field("force", &self.force)
+            .finish()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -881,6 +904,17 @@ mod tests {
         }
         assert!(parse_host_port("b example").is_err());
         assert!(parse_host_port("[]:1").is_err());
+    }
+
+    #[test]
+    fn debug_leaves_the_wifi_password_out() {
+        let a = InitArgs {
+            wifi_password: Some("wifi-secret-9".into()),
+            ..InitArgs::default()
+        };
+        let text = format!("{a:?}");
+        assert!(!text.contains("wifi-secret-9"), "{text}");
+        assert!(text.contains("<redacted>"), "{text}");
     }
 
     #[test]

@@ -237,29 +237,22 @@ impl Link {
                 if left.is_zero() {
                     return Ok(got);
                 }
-                match tokio::time::timeout(left, events.poll()).await {
+                // Once something came, wait only for the rest of its burst.
+                let wait = if got.is_empty() {
+                    left
+                } else {
+                    left.min(Duration::from_millis(50))
+                };
+                match tokio::time::timeout(wait, events.poll()).await {
                     Err(_) => return Ok(got),
                     Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
                         got.push(Incoming {
                             topic: p.topic.clone(),
                             payload: p.payload.to_vec(),
                         });
-                        // Hand a burst over without waiting for the deadline.
                         if got.len() >= 256 {
                             return Ok(got);
                         }
-                        if let Ok(Ok(ev)) =
-                            tokio::time::timeout(Duration::from_millis(50), events.poll()).await
-                        {
-                            if let Event::Incoming(Packet::Publish(p)) = ev {
-                                got.push(Incoming {
-                                    topic: p.topic.clone(),
-                                    payload: p.payload.to_vec(),
-                                });
-                            }
-                            continue;
-                        }
-                        return Ok(got);
                     }
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => return Err(connection_error(where_, e)),
