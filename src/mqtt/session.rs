@@ -327,17 +327,33 @@ pub fn run(
     if !out.connected {
         return out;
     }
-
-    // SUBSCRIBE / SUBACK.
-    let mut sub = Subscribe::new(p.subscribe_topic(), QoS::AtMostOnce);
-    sub.pkid = 1;
-    if let Err(e) = c.send(Packet::Subscribe(sub), "SUBACK", deadline) {
+    let connected = subscribe(&mut c, &mut out, deadline, &ms)
+        .and_then(|()| round_trip(&mut c, &mut out, deadline, &ms));
+    if let Err(e) = connected {
         failed(&e);
         return broken(out, e);
     }
+    let _ = c.send(
+        Packet::Disconnect,
+        "DISCONNECT",
+        deadline.min(Instant::now() + Duration::from_millis(500)),
+    );
+    out
+}
+
+/// SUBSCRIBE `<prefix>/<id>/#` and wait for its SUBACK.
+fn subscribe(
+    c: &mut Conn<'_>,
+    out: &mut SessionOutcome,
+    deadline: Instant,
+    ms: &dyn Fn() -> u64,
+) -> Result<(), SessionError> {
+    let mut sub = Subscribe::new(out.subscribe_topic.clone(), QoS::AtMostOnce);
+    sub.pkid = 1;
+    c.send(Packet::Subscribe(sub), "SUBACK", deadline)?;
     loop {
-        match c.next("SUBACK", deadline) {
-            Ok(Packet::SubAck(ack)) if ack.pkid == 1 => {
+        match c.next("SUBACK", deadline)? {
+            Packet::SubAck(ack) if ack.pkid == 1 => {
                 out.suback_codes = ack
                     .return_codes
                     .iter()
@@ -347,7 +363,7 @@ pub fn run(
                     })
                     .collect();
                 out.suback_ms = Some(ms());
-                log.message(&format!(
+                c.log.message(&format!(
                     "MQTT SUBSCRIBE {}: SUBACK {} after {} ms",
                     out.subscribe_topic,
                     out.suback_codes
@@ -357,59 +373,49 @@ pub fn run(
                         .join(", "),
                     ms()
                 ));
-                break;
+                return Ok(());
             }
-            Ok(_) => continue, // retained messages may arrive first
-            Err(e) => {
-                failed(&e);
-                return broken(out, e);
-            }
+            _ => continue, // retained messages may arrive first
         }
     }
+}
 
-    // PUBLISH and receive it back.
+/// PUBLISH `<prefix>/<id>/probe` and wait for it to come back.
+fn round_trip(
+    c: &mut Conn<'_>,
+    out: &mut SessionOutcome,
+    deadline: Instant,
+    ms: &dyn Fn() -> u64,
+) -> Result<(), SessionError> {
     let token = hex::encode(crate::tls::net::random_bytes::<6>());
     let payload = format!("espmqtt probe {token}");
     let publish = Publish::new(
-        p.publish_topic(),
+        out.publish_topic.clone(),
         QoS::AtMostOnce,
         payload.clone().into_bytes(),
     );
-    if let Err(e) = c.send(Packet::Publish(publish), ROUND_TRIP, deadline) {
-        failed(&e);
-        return broken(out, e);
-    }
-    log.message(&format!(
+    c.send(Packet::Publish(publish), ROUND_TRIP, deadline)?;
+    c.log.message(&format!(
         "MQTT PUBLISH {} sent after {} ms; waiting for it to come back",
         out.publish_topic,
         ms()
     ));
     loop {
-        match c.next(ROUND_TRIP, deadline) {
-            Ok(Packet::Publish(m))
-                if m.topic == p.publish_topic() && m.payload == payload.as_bytes() =>
+        match c.next(ROUND_TRIP, deadline)? {
+            Packet::Publish(m)
+                if m.topic == out.publish_topic && m.payload == payload.as_bytes() =>
             {
                 out.delivered = true;
                 out.delivery_ms = Some(ms());
-                log.message(&format!(
+                c.log.message(&format!(
                     "MQTT round trip: the message came back after {} ms",
                     ms()
                 ));
-                break;
+                return Ok(());
             }
-            Ok(_) => continue,
-            Err(e) => {
-                failed(&e);
-                return broken(out, e);
-            }
+            _ => continue,
         }
     }
-    let _ = c.send(
-        Packet::Disconnect,
-        "DISCONNECT",
-        deadline.min(Instant::now() + Duration::from_millis(500)),
-    );
-    out
 }
 
 /// A connected session that ended early: PubSubClient notices the lost
