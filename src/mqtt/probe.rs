@@ -295,8 +295,9 @@ pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
     trace_handshake(progress, &hs, &session.tap, &a);
     if let Some(alert) = a.refused_hello {
         progress.message(&format!(
-            "the server refused the device's ClientHello (alert {alert}); asking it again with \
-             a diagnostic ClientHello to learn why"
+            "the server refused the device's ClientHello (alert {} ({alert})); asking it again \
+             with a diagnostic ClientHello to learn why",
+            crate::tls::names::alert_name(alert)
         ));
         refine_refusal(&mut a, alert, hs.error, &addrs, &o.tls, deadline);
     }
