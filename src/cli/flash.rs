@@ -98,8 +98,8 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
             registry_updated = true;
         }
     }
+    // The chosen write path itself was reported as a step (`-v`).
     if let Some(path) = &report.path {
-        ctx.detail(path.describe());
         if path.chosen == crate::flash::cost::Loader::Rom && !path.rom_also_erases.is_empty() {
             ctx.detail(format!(
                 "the ROM's erase quirk also erased {} (docs/DEVICE.md)",

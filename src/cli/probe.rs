@@ -197,7 +197,7 @@ pub fn run(mut args: ProbeArgs, ctx: &Ctx) -> Result<ExitStatus> {
     apply_project_defaults(&mut args, ctx)?;
     let opts = options(args, ctx)?;
     describe_options(&opts, ctx);
-    let progress = super::progress::with_steps(ctx);
+    let progress = super::progress::for_ctx(ctx);
     let report = probe::run(opts, progress.as_ref());
     // `-q`: the verdict word alone; the exit code says the same.
     let verdict = serde_json::to_value(report.verdict)

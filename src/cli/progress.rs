@@ -16,14 +16,12 @@ use super::Ctx;
 /// A progress bar on stderr.
 pub struct BarProgress {
     bar: Mutex<Option<ProgressBar>>,
-    verbose: bool,
 }
 
 impl BarProgress {
-    fn new(verbose: bool) -> Self {
+    fn new() -> Self {
         BarProgress {
             bar: Mutex::new(None),
-            verbose,
         }
     }
 }
@@ -76,11 +74,8 @@ impl Progress for BarProgress {
             }
         }
     }
-    fn message(&self, message: &str) {
-        if self.verbose {
-            // Printed above the live bar (see `suspend`).
-            err_line(message);
-        }
+    fn message(&self, _message: &str) {
+        // Steps are printed by `Steps`, above the live bar.
     }
     fn finish(&self, _label: &str) {
         if let Ok(mut g) = self.bar.lock() {
@@ -113,22 +108,13 @@ fn finish(b: &ProgressBar) {
     }
 }
 
-/// The progress sink for this invocation: bars on a TTY, nothing otherwise.
+/// The progress sink of this invocation: bars on a terminal (nothing
+/// otherwise) and, on a terminal or not, every [`Progress::message`] on
+/// stderr with `-v` and every [`Progress::trace`] with `-vv` (above the
+/// bar, if one is drawn).
 pub fn for_ctx(ctx: &Ctx) -> Box<dyn Progress> {
-    if ctx.progress {
-        Box::new(BarProgress::new(ctx.verbose > 0))
-    } else {
-        Box::new(NoProgress)
-    }
-}
-
-/// The progress sink of a command whose steps the library reports: bars
-/// as [`for_ctx`], and, on a terminal or not, every
-/// [`Progress::message`] on stderr with `-v` and every [`Progress::trace`]
-/// with `-vv` (above the bar, if one is drawn).
-pub fn with_steps(ctx: &Ctx) -> Box<dyn Progress> {
     let bars: Box<dyn Progress> = if ctx.progress {
-        Box::new(BarProgress::new(false))
+        Box::new(BarProgress::new())
     } else {
         Box::new(NoProgress)
     };

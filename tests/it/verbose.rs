@@ -362,3 +362,43 @@ fn emulate_verbose_says_listener_and_save() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// `flash -v` with stderr not a terminal (no bars drawn): the steps (write
+/// path, stub, baud) still show; without `-v` they do not; stdout is the
+/// same report.
+#[test]
+fn flash_verbose_steps_without_a_terminal() {
+    let env = Env::new();
+    let emu = Emulator::start(&env, &["--baud-model", "off", "--flash-size", "1MB"]);
+    let mut fw = vec![0xE9, 0x01, 0x02, 0x20, 0, 0, 0, 0];
+    fw.extend((0..40_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    env.write("fw.bin", &fw);
+    let url = emu.url();
+    let flash = |extra: &[&str]| {
+        let mut a = vec![
+            "flash",
+            "--after",
+            "no-reset",
+            "--port",
+            url.as_str(),
+            "--firmware",
+            "fw.bin",
+            "--force",
+        ];
+        a.extend_from_slice(extra);
+        let r = env.run(&a);
+        r.assert_code(0);
+        r
+    };
+    let plain = flash(&[]);
+    assert!(!plain.stderr.contains("write path"), "{}", plain.stderr);
+    let v = flash(&["-v"]);
+    has(&v.stderr, &["write path: ", "uploading flasher stub"]);
+    assert_eq!(
+        masked_text(&plain.stdout).lines().count(),
+        masked_text(&v.stdout).lines().count(),
+        "-v changed stdout:\n{}\n{}",
+        plain.stdout,
+        v.stdout
+    );
+}
