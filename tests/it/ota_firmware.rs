@@ -233,8 +233,8 @@ fn otaharness_stages_commits_rolls_back_and_rejects() {
     assert_eq!(ack(&flash, &["connect", "fail:wifi"]), "");
     assert_eq!(ack(&flash, &["connect", "fail:mqtt:5"]), "");
     assert_eq!(
-        ack(&flash, &["connect", "fail:tls:-62"]),
-        want(5, "rolled_back", "tls:-62")
+        ack(&flash, &["connect", "fail:tls:62"]),
+        want(5, "rolled_back", "tls:62")
     );
     let v = boot("B", "committed");
     assert_eq!(v["config"]["wifi_ssid"], "four");

@@ -400,11 +400,11 @@ void unit_cycle() {
     CHECK(d.store.trying_staged() && d.store.active_slot() == 0, "try %d in A", i);
     d.store.begin_attempt();
     UpdateAck a;
-    d.store.attempt_failed(i == 2 ? "tls:-62" : "wifi", &a);
+    d.store.attempt_failed(i == 2 ? "mqtt:-2" : "wifi", &a);
     if (i < 2) {
       CHECK(a.result == UPD_NONE, "no ack before the last try");
     } else {
-      expect_ack(a, "{\"update\":5,\"result\":\"rolled_back\",\"reason\":\"tls:-62\"}", "rollback");
+      expect_ack(a, "{\"update\":5,\"result\":\"rolled_back\",\"reason\":\"mqtt:-2\"}", "rollback");
       d.store.ack_published(a);
     }
   }
