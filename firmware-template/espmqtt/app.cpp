@@ -333,9 +333,9 @@ void report_config() {
 // The pinned key of `pubkey` mode. The core decodes it with its BearSSL
 // fork, which leaves an uncompressed EC point one byte short, so the key
 // never matches (ssl_error 27; docs/DEVICE.md, "pubkey mode: EC keys and the
-// core's key decoder"). Seen that, decode it again from a copy with the
-// point's 0x04 doubled, which that decoder turns into the right point. A
-// decoder without the quirk never takes this path.
+// core's key decoder"). When the decoded point shows it, the key is decoded
+// again from a copy with the point's 0x04 doubled, which that decoder turns
+// into the right point. A decoder without the quirk never takes this path.
 BearSSL::PublicKey* pinned_key() {
   auto* pk = new BearSSL::PublicKey(g_cfg.pubkey.data, g_cfg.pubkey.len);
   if (!pk->isEC() || !espmqtt::ec_point_one_byte_short(pk->getEC()->curve, pk->getEC()->qlen)) {
