@@ -330,6 +330,26 @@ void report_config() {
       .yesno("updates", g_cfg.update_key != nullptr);
 }
 
+// The pinned key of `pubkey` mode. The core decodes it with its BearSSL
+// fork, which leaves an uncompressed EC point one byte short, so the key
+// never matches (ssl_error 27; docs/DEVICE.md, "pubkey mode: EC keys and the
+// core's key decoder"). When the decoded point shows it, the key is decoded
+// again from a copy with the point's 0x04 doubled, which that decoder turns
+// into the right point. A decoder without the quirk never takes this path.
+BearSSL::PublicKey* pinned_key() {
+  auto* pk = new BearSSL::PublicKey(g_cfg.pubkey.data, g_cfg.pubkey.len);
+  if (!pk->isEC() || !espmqtt::ec_point_one_byte_short(pk->getEC()->curve, pk->getEC()->qlen)) {
+    return pk;
+  }
+  static uint8_t fixed[espmqtt::kEcKeyDerMax];
+  size_t n = espmqtt::ec_key_der_with_04_doubled(g_cfg.pubkey.data, g_cfg.pubkey.len, fixed,
+                                                 sizeof(fixed));
+  if (n == 0 || !pk->parse(fixed, n) || !pk->isEC() || pk->getEC()->q[0] != 0x04) {
+    pk->parse(g_cfg.pubkey.data, g_cfg.pubkey.len);  // as before: the handshake reports it
+  }
+  return pk;
+}
+
 // Install the trust mode, client certificate and buffer sizes once. The order
 // matters only in that each trust setter clears the others (last call wins,
 // "Trust modes and the calls behind them") while client credentials survive
@@ -344,7 +364,7 @@ void configure_tls() {
       g_tls.setTrustAnchors(g_anchors);
       break;
     case espmqtt::TRUST_PUBKEY:
-      g_pubkey = new BearSSL::PublicKey(g_cfg.pubkey.data, g_cfg.pubkey.len);
+      g_pubkey = pinned_key();
       g_tls.setKnownKey(g_pubkey);
       break;
     case espmqtt::TRUST_FINGERPRINT:

@@ -462,4 +462,79 @@ BlobStatus decode_config_blob(const uint8_t* buf, size_t len, ConfigBlob* out, c
   return BLOB_OK;
 }
 
+// ---------------------------------------------------------------------------
+// The pinned EC key and the core's key decoder (config_blob.h).
+
+namespace {
+
+// A DER element with tag `tag` at the start of p[0..avail): header length
+// and content length (definite lengths up to 0xffff, minimal encoding).
+bool der_element(const uint8_t* p, size_t avail, uint8_t tag, size_t* hdr, size_t* n) {
+  if (avail < 2 || p[0] != tag) return false;
+  if (p[1] < 0x80) {
+    *hdr = 2;
+    *n = p[1];
+  } else if (p[1] == 0x81 && avail >= 3 && p[2] >= 0x80) {
+    *hdr = 3;
+    *n = p[2];
+  } else if (p[1] == 0x82 && avail >= 4 && p[2] != 0) {
+    *hdr = 4;
+    *n = ((size_t)p[2] << 8) | p[3];
+  } else {
+    return false;
+  }
+  return *n <= avail - *hdr;
+}
+
+size_t der_length_size(size_t n) { return n < 0x80 ? 1 : n < 0x100 ? 2 : 3; }
+
+uint8_t* der_put_length(uint8_t* o, size_t n) {
+  if (n >= 0x100) {
+    *o++ = 0x82;
+    *o++ = (uint8_t)(n >> 8);
+  } else if (n >= 0x80) {
+    *o++ = 0x81;
+  }
+  *o++ = (uint8_t)n;
+  return o;
+}
+
+}  // namespace
+
+bool ec_point_one_byte_short(int curve, size_t qlen) {
+  size_t full = curve == 23 ? 65 : curve == 24 ? 97 : curve == 25 ? 133 : 0;
+  return full != 0 && qlen + 1 == full;
+}
+
+size_t ec_key_der_with_04_doubled(const uint8_t* der, size_t len, uint8_t* out, size_t out_len) {
+  static const uint8_t kEcPublicKeyOid[] = {0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+  size_t h = 0, n = 0, ah = 0, an = 0, bh = 0, bn = 0;
+  if (der == NULL || !der_element(der, len, 0x30, &h, &n) || h + n != len) return 0;
+  const uint8_t* alg = der + h;
+  if (!der_element(alg, n, 0x30, &ah, &an) || an < sizeof(kEcPublicKeyOid) ||
+      memcmp(alg + ah, kEcPublicKeyOid, sizeof(kEcPublicKeyOid)) != 0) {
+    return 0;
+  }
+  size_t alg_len = ah + an;
+  const uint8_t* bits = alg + alg_len;
+  if (!der_element(bits, n - alg_len, 0x03, &bh, &bn) || alg_len + bh + bn != n) return 0;
+  // No unused bits, an uncompressed point.
+  if (bn < 2 || bits[bh] != 0x00 || bits[bh + 1] != 0x04) return 0;
+  size_t bits_len = bn + 1;
+  size_t inner = alg_len + 1 + der_length_size(bits_len) + bits_len;
+  if (inner > 0xffff || 1 + der_length_size(inner) + inner > out_len) return 0;
+  uint8_t* o = out;
+  *o++ = 0x30;
+  o = der_put_length(o, inner);
+  memcpy(o, alg, alg_len);
+  o += alg_len;
+  *o++ = 0x03;
+  o = der_put_length(o, bits_len);
+  *o++ = 0x00;
+  *o++ = 0x04;
+  memcpy(o, bits + bh + 1, bn - 1);  // 04 X Y
+  o += bn - 1;
+  return (size_t)(o - out);
+}
+
 }  // namespace espmqtt

@@ -108,6 +108,28 @@ const char* tls_version_name(uint16_t v);
 // zlib-compatible CRC-32; start with crc = 0.
 uint32_t crc32_update(uint32_t crc, const uint8_t* data, size_t len);
 
+// The pinned key of `pubkey` mode and the core's key decoder (docs/DEVICE.md,
+// "pubkey mode: EC keys and the core's key decoder"). The BearSSL fork in
+// the ESP8266 core 3.1.x reads the 0x04 that starts an uncompressed EC point
+// as a tag and keeps the rest: the point comes out one byte short and never
+// matches the server's key.
+
+// True when an EC key on `curve` (BearSSL curve id: 23 P-256, 24 P-384,
+// 25 P-521) came out of a decoder with a point of `qlen` bytes, one short
+// of an uncompressed point: that decoder has the quirk.
+bool ec_point_one_byte_short(int curve, size_t qlen);
+
+// Largest result of ec_key_der_with_04_doubled for a named curve (P-521's
+// SubjectPublicKeyInfo is 158 bytes).
+static const size_t kEcKeyDerMax = 160;
+
+// `der`, an EC SubjectPublicKeyInfo (id-ecPublicKey, BIT STRING 00 04 X Y),
+// rewritten with the point's 0x04 doubled (00 04 04 X Y) and the BIT STRING
+// and outer SEQUENCE lengths adjusted, into `out`: the quirky decoder then
+// yields exactly 04 X Y. Returns the length written; 0 (out untouched) when
+// `der` is not such a key or `out_len` is too small. No heap.
+size_t ec_key_der_with_04_doubled(const uint8_t* der, size_t len, uint8_t* out, size_t out_len);
+
 }  // namespace espmqtt
 
 #endif  // ESPMQTT_CONFIG_BLOB_H

@@ -402,15 +402,18 @@ void ConfigStore::ack_published(const UpdateAck& ack) {
   v.acked = true;
 }
 
+// Reads the whole blob even after a difference, so the time it takes does not
+// tell where a message first differs from what is in flash.
 bool ConfigStore::blob_matches(int slot, const uint8_t* blob, size_t len) {
   uint8_t chunk[64];
+  bool same = true;
   for (size_t off = 0; off < len; off += sizeof(chunk)) {
     size_t n = len - off < sizeof(chunk) ? len - off : sizeof(chunk);
     size_t n4 = (n + 3) & ~(size_t)3;
     if (!io_.read(addr(slot) + (uint32_t)off, chunk, n4)) return false;
-    if (memcmp(chunk, blob + off, n) != 0) return false;
+    same = equal_constant_time(chunk, blob + off, n) && same;
   }
-  return true;
+  return same;
 }
 
 // The update with this number is the one the device runs, tries or has just
@@ -418,6 +421,24 @@ bool ConfigStore::blob_matches(int slot, const uint8_t* blob, size_t len) {
 bool ConfigStore::handled(uint32_t number) const {
   if (committed_ >= 0 && views_[committed_].number == number) return true;
   if (latest_ >= 0 && views_[latest_].header_ok && views_[latest_].number == number) return true;
+  return false;
+}
+
+// The update in the committed slot, or in the latest one (being tried, or
+// just rolled back), delivered again: the same number and, byte for byte,
+// the same blob as that slot holds (length and CRC from the slot's view, then
+// the bytes in flash).
+bool ConfigStore::redelivered(uint32_t number, const uint8_t* blob, size_t len) {
+  const int slots[2] = {committed_, latest_};
+  uint32_t crc = crc32_update(0, blob, len);
+  for (int i = 0; i < 2; i++) {
+    int s = slots[i];
+    if (s < 0 || (i == 1 && s == committed_)) continue;
+    const SlotView& v = views_[s];
+    if (v.kind != SLOT_RECORD && v.kind != SLOT_BARE) continue;
+    if (v.number != number || v.blob_len != len || v.blob_crc != crc) continue;
+    if (blob_matches(s, blob, len)) return true;
+  }
   return false;
 }
 
@@ -527,6 +548,20 @@ void ConfigStore::receive(const uint8_t* m, size_t len, const ConfigBlob& curren
   // 4-5. Authentic, with the committed config's key.
   if (current.update_key == NULL) {
     set_ack(ack, UPD_REJECTED, number, "no_update_key");
+    return;
+  }
+  // Before 5: the update already handled, delivered again, is recognised
+  // without its MAC. After a key rotation the broker still holds the
+  // rotating message, MACed with the previous key; the device holds the new
+  // one and would answer it bad_mac, overwriting the retained `committed`
+  // ack. This needs no authentication: a message reaching this branch only
+  // ever gives UPD_DUPLICATE (a status line; no flash write, no ack, no state
+  // change), and only when it repeats a number and a blob the device already
+  // holds in flash. Every such blob carries an update key (check 4 above, or
+  // check 9 when it was staged), so the answer cannot confirm a guessed
+  // config either.
+  if (number <= floor_ && redelivered(number, blob, blob_len)) {
+    set_ack(ack, UPD_DUPLICATE, number, "");
     return;
   }
   uint8_t want[kUpdateMacLen];

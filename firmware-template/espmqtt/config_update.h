@@ -169,6 +169,7 @@ class ConfigStore {
   bool write_marker(int slot, uint32_t offset, uint32_t value);
   bool blob_matches(int slot, const uint8_t* blob, size_t len);
   bool handled(uint32_t number) const;
+  bool redelivered(uint32_t number, const uint8_t* blob, size_t len);
   bool stage(const uint8_t* blob, size_t len, uint32_t number);
   void pending_ack(UpdateAck* ack) const;
   void recompute_floor();

@@ -12,7 +12,9 @@
 //                                          BLOB bare into slot A, slot B erased
 //   otaharness FLASH receive CLIENT MSG    a message on <prefix>/CLIENT/config;
 //                                          prints the ack line (nothing for an
-//                                          empty message or a redelivery)
+//                                          empty message; for a redelivery the
+//                                          sketch's status line `update
+//                                          result=duplicate number=N` on stderr)
 //   otaharness FLASH connect ok|fail:REASON
 //                                          outcome of the next connection attempt;
 //                                          prints an ack line when that commits,
@@ -136,7 +138,11 @@ uint8_t* read_file(const char* path, size_t* len) {
 
 void print_ack(const UpdateAck& ack) {
   char line[160];
-  if (ack.result == UPD_NONE || ack.result == UPD_DUPLICATE) return;
+  if (ack.result == UPD_DUPLICATE) {
+    fprintf(stderr, "update result=duplicate number=%lu\n", (unsigned long)ack.number);
+    return;
+  }
+  if (ack.result == UPD_NONE) return;
   format_update_ack(ack, line, sizeof(line));
   puts(line);
 }

@@ -12,8 +12,8 @@ use espmqtt::project::ProjectConfig;
 use espmqtt::tls::TrustMode;
 
 use crate::support::firmware::{
-    blobdump, blobdump_asan, dump_with, fake_builders, fix_crc, raw_blob, repo, s, vectors_dir,
-    Dump,
+    blobdump, blobdump_asan, dump_with, fake_builders, fix_crc, pinned_key_tool, raw_blob, repo, s,
+    vectors_dir, Dump, SANITIZER_ENV,
 };
 use crate::support::Env;
 
@@ -1212,4 +1212,96 @@ fn init_from_broker_proposes_trust_mode() {
         "password1",
     ])
     .assert_code(3);
+}
+
+/// `pinned-key ARGS` (tests/support/pinned_key.cpp under ASan/UBSan): stdout.
+fn pinned_key(args: &[&std::ffi::OsStr]) -> String {
+    let o = Command::new(pinned_key_tool())
+        .args(args)
+        .envs(SANITIZER_ENV.iter().copied())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "pinned-key {args:?}:\n{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+/// The SubjectPublicKeyInfo (DER) of a fresh EC key on `curve`, from openssl.
+fn ec_spki(env: &Env, curve: &str) -> Vec<u8> {
+    let key = env.path().join(format!("{curve}.key"));
+    let pem = crate::support::pki::openssl_key(&[
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        &format!("ec_paramgen_curve:{curve}"),
+    ]);
+    std::fs::write(&key, pem).unwrap();
+    let o = Command::new("openssl")
+        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "openssl pkey -pubout: {o:?}");
+    o.stdout
+}
+
+/// `pubkey` mode with EC keys (docs/DEVICE.md, "pubkey mode: EC keys and the
+/// core's key decoder"): the firmware's rewrite of the pinned key, checked
+/// against x509-parser. The result is the same key with the point's 0x04
+/// doubled, so a decoder that takes the first 0x04 for a tag (the core's
+/// BearSSL fork) reads exactly the original point; RSA and Ed25519 keys are
+/// left alone; the quirk predicate fires only for a point one byte short on
+/// P-256, P-384, P-521; truncated and mutated keys never crash it.
+#[test]
+fn pinned_ec_key_is_rewritten_for_the_cores_key_decoder() {
+    use x509_parser::prelude::FromDer;
+    use x509_parser::x509::SubjectPublicKeyInfo;
+    let env = Env::new();
+    assert!(pinned_key(&["symptom".as_ref()]).starts_with("symptom: ok"));
+    for (curve, point_len) in [("P-256", 65), ("P-384", 97), ("P-521", 133)] {
+        let der = ec_spki(&env, curve);
+        let file = env.path().join(format!("{curve}.der"));
+        std::fs::write(&file, &der).unwrap();
+        let out = pinned_key(&["fix".as_ref(), file.as_os_str()]);
+        let fixed = hex::decode(out.trim()).unwrap_or_else(|_| panic!("{curve}: {out}"));
+        assert_eq!(fixed.len(), der.len() + 1, "{curve}");
+        let (rest, before) = SubjectPublicKeyInfo::from_der(&der).unwrap();
+        assert!(rest.is_empty());
+        let (rest, after) = SubjectPublicKeyInfo::from_der(&fixed).unwrap();
+        assert!(rest.is_empty(), "{curve}: bytes after the key");
+        assert_eq!(after.algorithm, before.algorithm, "{curve}");
+        let point = &before.subject_public_key.data;
+        assert_eq!(point.len(), point_len);
+        assert_eq!(point[0], 0x04);
+        let got = &after.subject_public_key.data;
+        assert_eq!(got.len(), point_len + 1, "{curve}");
+        // The quirky decoder skips one byte as a tag: what remains is the point.
+        assert_eq!(&got[0..1], &[0x04], "{curve}");
+        assert_eq!(&got[1..], &point[..], "{curve}");
+        let sweep = pinned_key(&["sweep".as_ref(), file.as_os_str()]);
+        assert!(sweep.starts_with("sweep: ok"), "{curve}: {sweep}");
+    }
+    for (name, der) in [
+        (
+            "rsa",
+            crate::support::pki::rsa_key_cached(2048).public_key_der(),
+        ),
+        (
+            "ed25519",
+            crate::support::pki::key(crate::support::pki::Alg::Ed25519).public_key_der(),
+        ),
+        ("junk", b"\x30\x03\x02\x01\x04".to_vec()),
+    ] {
+        let file = env.path().join(format!("{name}.der"));
+        std::fs::write(&file, &der).unwrap();
+        assert_eq!(
+            pinned_key(&["fix".as_ref(), file.as_os_str()]).trim(),
+            "-",
+            "{name}"
+        );
+    }
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use espmqtt::device::blob::{ConfigBlob, UpdateKey};
-use espmqtt::device::update::{encode_message, MAX_MESSAGE_LEN};
+use espmqtt::device::update::{encode_message, mac, MAX_MESSAGE_LEN};
 use espmqtt::tls::TrustMode;
 
 use crate::support::firmware::repo;
@@ -119,6 +119,21 @@ fn update_vectors() -> Vec<(&'static str, Vec<u8>, String)> {
             msg("sensor-001", 3, &vector_device()),
             String::new(),
         ),
+        // The same, MACed with a key the device no longer holds: after a key
+        // rotation the broker still holds the rotating update, MACed with
+        // the previous key. Recognised before the MAC check: no ack (not
+        // bad_mac, which would overwrite the retained `committed`).
+        (
+            "duplicate-old-key",
+            encode_message(
+                "sensor-001",
+                3,
+                &vector_device().encode().unwrap(),
+                &UpdateKey([0x5a; 32]),
+            )
+            .unwrap(),
+            String::new(),
+        ),
         (
             "wrong-client",
             wrong_client,
@@ -200,7 +215,7 @@ fn update_vectors_are_answered_as_recorded_by_the_device_logic() {
     for (name, _, _) in update_vectors() {
         let m = std::fs::read(dir.join(format!("{name}.msg"))).unwrap();
         let want = std::fs::read_to_string(dir.join(format!("{name}.ack"))).unwrap();
-        let mut model = Model::new(ConfigBlob::decode(&device).unwrap());
+        let mut model = Model::new(&device);
         let got = model.receive(&m).map(|l| l + "\n").unwrap_or_default();
         assert_eq!(got, want, "Rust model, case {name}");
         if otaharness().is_some() {
@@ -280,15 +295,16 @@ impl Bench {
         &mut self.devices.iter_mut().find(|(n, _)| n == name).unwrap().1
     }
 
-    /// The retained update on `name`'s config topic (None: nothing retained).
-    fn retained_update(&self, name: &str) -> Option<Vec<u8>> {
+    /// The retained message on `<prefix>/<name>/<leaf>` (None: nothing
+    /// retained).
+    fn retained(&self, name: &str, leaf: &str) -> Option<Vec<u8>> {
         let o = std::process::Command::new("mosquitto_sub")
             .args(["-h", "127.0.0.1", "-p", &self.broker.port.to_string()])
             .arg("--cafile")
             .arg(&self.ca)
             .args([
                 "-t",
-                &format!("{PREFIX}/{name}/config"),
+                &format!("{PREFIX}/{name}/{leaf}"),
                 "-C",
                 "1",
                 "-W",
@@ -299,6 +315,17 @@ impl Bench {
             .unwrap();
         let s = String::from_utf8_lossy(&o.stdout).trim().to_string();
         (!s.is_empty()).then(|| hex::decode(s).unwrap())
+    }
+
+    /// The retained update on `name`'s config topic (None: nothing retained).
+    fn retained_update(&self, name: &str) -> Option<Vec<u8>> {
+        self.retained(name, "config")
+    }
+
+    /// The retained acknowledgement on `name`'s config/ack topic.
+    fn retained_ack(&self, name: &str) -> Option<String> {
+        self.retained(name, "config/ack")
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
     }
 
     /// Publish the device's acknowledgement, retained, as the firmware does.
@@ -579,6 +606,62 @@ fn certificate_renewal_story_end_to_end() {
         .map(|t| t["state"].as_str().unwrap())
         .collect();
     assert_eq!(states, ["retired", "current"], "{v}");
+}
+
+/// `device push --rotate-key`: the update carries a new key and is MACed
+/// with the old one. After the commit the retained update is still on the
+/// broker and reaches the device again on every reconnect, when it holds
+/// the new key: it is recognised as the update it committed (no ack), so the
+/// retained acknowledgement keeps saying `committed`; the next push uses the
+/// new key.
+#[test]
+fn rotate_key_commit_survives_the_redelivered_update() {
+    let (mut b, _, _) = Bench::new(&["k-1"]);
+    let old_key = b.device("k-1").boot().update_key.unwrap();
+    let (r, v) = b
+        .env
+        .run_json(&["device", "push", "k-1", "--rotate-key", "--wait", "none"]);
+    r.assert_code(0);
+    let n = line(&v, "k-1")["update"].as_u64().unwrap() as u32;
+    let committed = format!("{{\"update\":{n},\"result\":\"committed\",\"reason\":\"\"}}");
+    let acks = b.device_connects("k-1", "ok");
+    assert_eq!(
+        acks,
+        [
+            format!("{{\"update\":{n},\"result\":\"staged\",\"reason\":\"\"}}"),
+            committed.clone()
+        ]
+    );
+    let new_key = b.device("k-1").boot().update_key.unwrap();
+    assert_ne!(new_key, old_key, "the device did not get a new key");
+    // Two reconnects of the device: the retained update (old key's MAC) is
+    // delivered each time and answered with nothing.
+    for _ in 0..2 {
+        let m = b
+            .retained_update("k-1")
+            .expect("the update is still retained");
+        assert_eq!(&m[m.len() - 32..], &mac(&old_key, &m[..m.len() - 32])[..]);
+        assert_eq!(b.device_connects("k-1", "ok"), Vec::<String>::new());
+        assert_eq!(b.retained_ack("k-1").as_deref(), Some(committed.as_str()));
+    }
+    let v = b.updates();
+    assert_eq!(line(&v, "k-1")["phase"], "committed", "{v}");
+    assert_eq!(line(&v, "k-1")["committed"], n, "{v}");
+    assert_eq!(line(&v, "k-1")["last_ack"]["result"], "committed", "{v}");
+    // The registry moved to the new key with the commit: the next update
+    // is MACed with it and applies.
+    b.env
+        .run(&["trust", "stage", "--pem", "b.crt"])
+        .assert_code(0);
+    let (r, v) = b.env.run_json(&["device", "push", "k-1", "--wait", "none"]);
+    r.assert_code(0);
+    let n2 = line(&v, "k-1")["update"].as_u64().unwrap() as u32;
+    assert!(n2 > n, "{v}");
+    let m = b.retained_update("k-1").unwrap();
+    assert_eq!(&m[m.len() - 32..], &mac(&new_key, &m[..m.len() - 32])[..]);
+    let acks = b.device_connects("k-1", "ok");
+    assert_eq!(acks.len(), 2, "{acks:?}");
+    assert!(acks[1].contains("\"committed\""), "{acks:?}");
 }
 
 /// The update key is in the serial blob and never printed without

@@ -233,8 +233,8 @@ fn otaharness_stages_commits_rolls_back_and_rejects() {
     assert_eq!(ack(&flash, &["connect", "fail:wifi"]), "");
     assert_eq!(ack(&flash, &["connect", "fail:mqtt:5"]), "");
     assert_eq!(
-        ack(&flash, &["connect", "fail:tls:-62"]),
-        want(5, "rolled_back", "tls:-62")
+        ack(&flash, &["connect", "fail:tls:62"]),
+        want(5, "rolled_back", "tls:62")
     );
     let v = boot("B", "committed");
     assert_eq!(v["config"]["wifi_ssid"], "four");
@@ -270,6 +270,88 @@ fn otaharness_stages_commits_rolls_back_and_rejects() {
     assert_eq!(code, 1);
     assert!(out.contains("unprovisioned"), "{out}");
     let _ = f;
+}
+
+/// `device push --rotate-key` as the device sees it: update 4 carries a new
+/// key and is MACed with the old one. After the commit the broker delivers
+/// the retained update again (same session, and after every reconnect):
+/// the device, now holding the new key, recognises it as the update it
+/// committed (status line `duplicate`, no ack, nothing written) instead of
+/// answering `bad_mac` over the retained `committed`. Nothing else gets past
+/// without the new key.
+#[test]
+fn otaharness_rotated_key_redelivery_is_a_duplicate() {
+    let env = Env::new();
+    let dir = env.path();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let (k, k2) = (key(0), key(0x80));
+    let flash = dir.join("flash.bin");
+    let base = blob("sensor-001", "home", 2, 3, Some(&k));
+    let dev = write("device.bin", &base);
+    assert_eq!(harness(&flash, &["init", &dev]).0, 0);
+    let four = blob("sensor-001", "four", 2, 4, Some(&k2));
+    let m4 = write("m4.msg", &message("sensor-001", 4, &four, &k));
+    assert_eq!(
+        ack(&flash, &["receive", "sensor-001", &m4]),
+        want(4, "staged", "")
+    );
+    assert_eq!(ack(&flash, &["connect", "ok"]), want(4, "committed", ""));
+    let v: serde_json::Value = serde_json::from_str(&ack(&flash, &["boot"])).unwrap();
+    assert_eq!(v["state"], "committed");
+    assert_eq!(v["config"]["update_key"], hex::encode(&k2));
+
+    let duplicate = |m: &str, n: u32| {
+        let before = std::fs::read(&flash).unwrap();
+        let (code, out, err) = harness(&flash, &["receive", "sensor-001", m]);
+        assert_eq!((code, out.as_str()), (0, ""), "{m}: {err}");
+        assert!(
+            err.contains(&format!("update result=duplicate number={n}")),
+            "{m}: {err}"
+        );
+        assert_eq!(std::fs::read(&flash).unwrap(), before, "{m} wrote flash");
+    };
+    // The retained update, twice (two reconnects).
+    duplicate(&m4, 4);
+    duplicate(&m4, 4);
+    // Same number and blob, a MAC of zeros: still only a duplicate.
+    let mut zero_mac = message("sensor-001", 4, &four, &k);
+    let l = zero_mac.len();
+    zero_mac[l - 32..].fill(0);
+    duplicate(&write("zero-mac.msg", &zero_mac), 4);
+    // Anything else under the old key is bad_mac, with no write.
+    let before = std::fs::read(&flash).unwrap();
+    let other = blob("sensor-001", "fout", 2, 4, Some(&k2));
+    let five = blob("sensor-001", "five", 2, 5, Some(&k2));
+    for (name, msg, n) in [
+        ("other-blob", message("sensor-001", 4, &other, &k), 4),
+        ("next", message("sensor-001", 5, &five, &k), 5),
+        ("base", message("sensor-001", 3, &base, &k), 3),
+    ] {
+        let m = write(&format!("{name}.msg"), &msg);
+        assert_eq!(
+            ack(&flash, &["receive", "sensor-001", &m]),
+            want(n, "rejected", "bad_mac"),
+            "{name}"
+        );
+        assert_eq!(std::fs::read(&flash).unwrap(), before, "{name} wrote flash");
+    }
+    // The next update under the new key applies; then it is the one
+    // recognised, and update 4 (no longer committed nor latest) is not.
+    let m5 = write("m5.msg", &message("sensor-001", 5, &five, &k2));
+    assert_eq!(
+        ack(&flash, &["receive", "sensor-001", &m5]),
+        want(5, "staged", "")
+    );
+    assert_eq!(ack(&flash, &["connect", "ok"]), want(5, "committed", ""));
+    duplicate(&m5, 5);
+    assert_eq!(
+        ack(&flash, &["receive", "sensor-001", &m4]),
+        want(4, "rejected", "bad_mac")
+    );
 }
 
 /// The shared vectors written by the Rust encoder (tests/data/updates/):

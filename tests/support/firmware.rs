@@ -94,6 +94,13 @@ pub fn ota_sweep() -> &'static Path {
     B.get_or_init(|| compile_update_tool("ota-sweep", "tests/support/ota_sweep.cpp", SANITIZE))
 }
 
+/// The tests of the pinned-key rewrite (tests/support/pinned_key.cpp) under
+/// ASan/UBSan.
+pub fn pinned_key_tool() -> &'static Path {
+    static B: OnceLock<PathBuf> = OnceLock::new();
+    B.get_or_init(|| compile_update_tool("pinned-key", "tests/support/pinned_key.cpp", SANITIZE))
+}
+
 /// Environment that makes any sanitizer finding a distinct, non-zero exit.
 pub const SANITIZER_ENV: &[(&str, &str)] = &[
     (

@@ -84,7 +84,7 @@ impl Device {
                     client: b.client_id.clone(),
                 }
             }
-            None => Device::Model(Box::new(Model::new(b))),
+            None => Device::Model(Box::new(Model::new(blob))),
         }
     }
 
@@ -156,13 +156,14 @@ impl Device {
 }
 
 /// The rules of CONFIG_FORMAT.md in Rust: committed config, staged config,
-/// highest accepted number, attempts with the staged config.
+/// highest accepted number, attempts with the staged config. Each config
+/// is kept with the blob bytes it came in.
 pub struct Model {
-    committed: ConfigBlob,
-    staged: Option<ConfigBlob>,
+    committed: (ConfigBlob, Vec<u8>),
+    staged: Option<(ConfigBlob, Vec<u8>)>,
     highest: u32,
     attempts: u32,
-    rolled_back: Option<u32>,
+    rolled_back: Option<(u32, Vec<u8>)>,
 }
 
 fn ack(n: u32, result: &str, reason: &str) -> Option<String> {
@@ -172,10 +173,12 @@ fn ack(n: u32, result: &str, reason: &str) -> Option<String> {
 }
 
 impl Model {
-    pub fn new(committed: ConfigBlob) -> Model {
+    /// A device whose committed config is the blob `committed`.
+    pub fn new(committed: &[u8]) -> Model {
+        let blob = ConfigBlob::decode(committed).expect("a valid blob");
         Model {
-            highest: committed.config_version,
-            committed,
+            highest: blob.config_version,
+            committed: (blob, committed.to_vec()),
             staged: None,
             attempts: 0,
             rolled_back: None,
@@ -183,7 +186,19 @@ impl Model {
     }
 
     pub fn config(&self) -> &ConfigBlob {
-        self.staged.as_ref().unwrap_or(&self.committed)
+        &self.staged.as_ref().unwrap_or(&self.committed).0
+    }
+
+    /// `number` and `blob` are exactly an update the device handled: its
+    /// committed config, the staged one, or the one it just rolled back.
+    fn holds(&self, number: u32, blob: &[u8]) -> bool {
+        let held = |n: u32, b: &[u8]| n == number && b == blob;
+        held(self.committed.0.config_version, &self.committed.1)
+            || self
+                .staged
+                .as_ref()
+                .is_some_and(|(c, b)| held(c.config_version, b))
+            || self.rolled_back.as_ref().is_some_and(|(n, b)| held(*n, b))
     }
 
     pub fn receive(&mut self, m: &[u8]) -> Option<String> {
@@ -205,12 +220,18 @@ impl Model {
             return ack(0, "rejected", "bad_format");
         }
         let number = u32::from_le_bytes(m[6 + n..10 + n].try_into().unwrap());
-        if m[6..6 + n] != *self.committed.client_id.as_bytes() {
+        if m[6..6 + n] != *self.committed.0.client_id.as_bytes() {
             return ack(number, "rejected", "wrong_client");
         }
-        let Some(key) = &self.committed.update_key else {
+        let Some(key) = &self.committed.0.update_key else {
             return ack(number, "rejected", "no_update_key");
         };
+        // The update it handled, delivered again byte for byte: no answer
+        // whatever the MAC (after a key rotation it is the previous key's).
+        let raw = &m[12 + n..12 + n + l];
+        if self.holds(number, raw) {
+            return None;
+        }
         let body = m.len() - MAC_LEN;
         if mac(key, &m[..body]) != m[body..] {
             return ack(number, "rejected", "bad_mac");
@@ -218,7 +239,7 @@ impl Model {
         // A redelivery of what it holds (or of what it just rolled back):
         // no answer, so the retained acknowledgement stays as it is.
         let current = self.config().config_version;
-        if number == current || Some(number) == self.rolled_back {
+        if number == current || self.rolled_back.as_ref().is_some_and(|(r, _)| *r == number) {
             return None;
         }
         if number <= self.highest {
@@ -227,18 +248,18 @@ impl Model {
         if l > espmqtt::device::update::MAX_PUSH_BLOB_LEN {
             return ack(number, "rejected", "bad_blob:too_large");
         }
-        let blob = match ConfigBlob::decode(&m[12 + n..12 + n + l]) {
+        let blob = match ConfigBlob::decode(raw) {
             Ok(b) => b,
             Err(e) => return ack(number, "rejected", &format!("bad_blob:{}", e.code())),
         };
-        if blob.client_id != self.committed.client_id {
+        if blob.client_id != self.committed.0.client_id {
             return ack(number, "rejected", "blob_client_mismatch");
         }
         if blob.update_key.is_none() {
             return ack(number, "rejected", "no_update_key_in_blob");
         }
         let no_trust = (blob.trust == TrustMode::Insecure
-            && self.committed.trust != TrustMode::Insecure)
+            && self.committed.0.trust != TrustMode::Insecure)
             || (blob.trust == TrustMode::Fingerprint
                 && blob.fingerprints.iter().all(|f| f == &[0; 20]));
         if no_trust {
@@ -248,22 +269,22 @@ impl Model {
             return ack(number, "rejected", "busy");
         }
         self.highest = number;
-        self.staged = Some(blob);
+        self.staged = Some((blob, raw.to_vec()));
         self.attempts = 0;
         ack(number, "staged", "")
     }
 
     pub fn connect(&mut self, outcome: &str) -> Option<String> {
         let staged = self.staged.as_ref()?;
-        let n = staged.config_version;
+        let n = staged.0.config_version;
         if outcome == "ok" {
             self.committed = self.staged.take().unwrap();
             return ack(n, "committed", "");
         }
         self.attempts += 1;
         if self.attempts >= 3 {
-            self.staged = None;
-            self.rolled_back = Some(n);
+            let (_, raw) = self.staged.take().unwrap();
+            self.rolled_back = Some((n, raw));
             return ack(
                 n,
                 "rolled_back",

@@ -400,11 +400,11 @@ void unit_cycle() {
     CHECK(d.store.trying_staged() && d.store.active_slot() == 0, "try %d in A", i);
     d.store.begin_attempt();
     UpdateAck a;
-    d.store.attempt_failed(i == 2 ? "tls:-62" : "wifi", &a);
+    d.store.attempt_failed(i == 2 ? "mqtt:-2" : "wifi", &a);
     if (i < 2) {
       CHECK(a.result == UPD_NONE, "no ack before the last try");
     } else {
-      expect_ack(a, "{\"update\":5,\"result\":\"rolled_back\",\"reason\":\"tls:-62\"}", "rollback");
+      expect_ack(a, "{\"update\":5,\"result\":\"rolled_back\",\"reason\":\"mqtt:-2\"}", "rollback");
       d.store.ack_published(a);
     }
   }
@@ -460,6 +460,102 @@ void unit_cycle() {
   expect_ack(q, "{\"update\":7,\"result\":\"rolled_back\",\"reason\":\"a\\\"b\\\\c\\u000a\"}",
              "escaping");
   printf("unit: ok (update cycle)\n");
+}
+
+// The config a device runs after its staged config connected (committed in
+// the same session, before any reset): decoded from the active slot.
+ConfigBlob running_config(SimFlash& f, const ConfigStore& store, uint8_t* buf) {
+  memcpy(buf, f.mem + (store.active_addr() - kB), kSlotSize);
+  ConfigBlob c;
+  CHECK(decode_config_blob(buf, kSlotSize, &c, NULL, 0) == BLOB_OK, "running config");
+  return c;
+}
+
+UpdateAck receive_with(ConfigStore& store, const Bytes& m, const ConfigBlob& cfg) {
+  UpdateAck ack;
+  store.receive(m.data(), m.size(), cfg, &ack);
+  return ack;
+}
+
+// Key rotation: update 4 carries a new key and is MACed with the old one.
+// The broker delivers it again after the commit (same session, and after
+// every reset): the device holds the new key, yet the message is a
+// duplicate, not bad_mac. Nothing else gets past without a valid MAC.
+void unit_rotation() {
+  BlobSpec dev;
+  dev.cv = 3;
+  BlobSpec rot = dev;
+  rot.cv = 4;
+  rot.ssid = "rotated";
+  rot.key = key_bytes(100);
+  Bytes rot_blob = make_blob(rot);
+  Bytes m4 = make_msg(4, rot_blob);
+  static uint8_t buf[kSlotSize];
+  SimFlash f;
+  f.init_bare(make_blob(dev));
+  {
+    Device d(f);
+    expect_ack(d.receive(m4), "{\"update\":4,\"result\":\"staged\",\"reason\":\"\"}", "stage");
+  }
+  uint8_t before[sizeof(f.mem)];
+  {
+    Device d(f);
+    CHECK(d.store.trying_staged(), "trying 4");
+    d.store.begin_attempt();
+    UpdateAck a;
+    d.store.attempt_succeeded(&a);
+    expect_ack(a, "{\"update\":4,\"result\":\"committed\",\"reason\":\"\"}", "commit");
+    d.store.ack_published(a);
+    // Same session: subscribed again, the retained message comes back.
+    ConfigBlob now = running_config(f, d.store, buf);
+    CHECK(now.update_key != NULL && memcmp(now.update_key, rot.key.data(), 32) == 0, "new key");
+    memcpy(before, f.mem, sizeof(before));
+    expect_ack(receive_with(d.store, m4, now),
+               "{\"update\":4,\"result\":\"duplicate\",\"reason\":\"\"}", "same session");
+    CHECK(memcmp(before, f.mem, sizeof(before)) == 0, "duplicate wrote flash");
+  }
+  Device d(f);
+  CHECK(!d.store.trying_staged() && d.store.committed_number() == 4, "committed 4");
+  CHECK(memcmp(d.cfg.update_key, rot.key.data(), 32) == 0, "booted with the new key");
+  struct Case {
+    const char* name;
+    Bytes msg;
+    const char* ack;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"after a reset", m4, "{\"update\":4,\"result\":\"duplicate\",\"reason\":\"\"}"});
+  Bytes no_mac = m4;
+  for (size_t i = no_mac.size() - 32; i < no_mac.size(); i++) no_mac[i] = 0;
+  cases.push_back({"same number and blob, any MAC", no_mac,
+                   "{\"update\":4,\"result\":\"duplicate\",\"reason\":\"\"}"});
+  BlobSpec other = rot;
+  other.ssid = "rotatex";  // same length, another blob
+  cases.push_back({"same number, another blob, old key", make_msg(4, make_blob(other)),
+                   "{\"update\":4,\"result\":\"rejected\",\"reason\":\"bad_mac\"}"});
+  Bytes longer = rot_blob;
+  longer.push_back(0);
+  cases.push_back({"same number, blob one byte longer, old key", make_msg(4, longer),
+                   "{\"update\":4,\"result\":\"rejected\",\"reason\":\"bad_mac\"}"});
+  cases.push_back({"the committed blob under another number, old key", make_msg(5, rot_blob),
+                   "{\"update\":5,\"result\":\"rejected\",\"reason\":\"bad_mac\"}"});
+  cases.push_back({"the base blob under its number, old key", make_msg(3, make_blob(dev)),
+                   "{\"update\":3,\"result\":\"rejected\",\"reason\":\"bad_mac\"}"});
+  BlobSpec five = rot;
+  five.cv = 5;
+  cases.push_back({"the next update, old key", make_msg(5, make_blob(five)),
+                   "{\"update\":5,\"result\":\"rejected\",\"reason\":\"bad_mac\"}"});
+  cases.push_back({"the next update, new key", make_msg(5, make_blob(five), "sensor-001", rot.key),
+                   "{\"update\":5,\"result\":\"staged\",\"reason\":\"\"}"});
+  for (size_t i = 0; i < cases.size(); i++) {
+    memcpy(f.mem, before, sizeof(before));
+    Device e(f);
+    UpdateAck a = e.receive(cases[i].msg);
+    expect_ack(a, cases[i].ack, cases[i].name);
+    if (a.result != UPD_STAGED) {
+      CHECK(memcmp(before, f.mem, sizeof(before)) == 0, "%s wrote flash", cases[i].name);
+    }
+  }
+  printf("unit: ok (key rotation, %zu redelivery cases)\n", cases.size());
 }
 
 // ---------------------------------------------------------------------------
@@ -532,6 +628,60 @@ void corrupt() {
     CHECK(d.receive(good).result == UPD_STAGED, "the unmodified message is refused");
   }
   printf("corrupt: ok (%zu mutated messages, none staged)\n", cases.size());
+}
+
+// The message a device already committed, MACed with a key it no longer
+// holds (a key rotation), mutated every way: the unauthenticated duplicate
+// test lets through only the exact number and blob it holds (the MAC bytes
+// may be anything); every other mutation is refused; nothing ever writes.
+void corrupt_redelivered() {
+  BlobSpec dev;
+  dev.cv = 3;
+  BlobSpec rot = dev;
+  rot.cv = 4;
+  rot.key = key_bytes(100);
+  Bytes good = make_msg(4, make_blob(rot));
+  SimFlash f;
+  f.init_bare(make_blob(dev));
+  {
+    Device d(f);
+    CHECK(d.receive(good).result == UPD_STAGED, "stage");
+  }
+  {
+    Device d(f);
+    d.store.begin_attempt();
+    UpdateAck a;
+    d.store.attempt_succeeded(&a);
+    d.store.ack_published(a);
+  }
+  uint8_t before[sizeof(f.mem)];
+  memcpy(before, f.mem, sizeof(before));
+  size_t mac_at = good.size() - 32, n = 0, dup = 0;
+  for (size_t i = 0; i < good.size(); i++) {
+    for (int k = 0; k < 11; k++) {
+      Bytes m = good;
+      if (k < 8) m[i] ^= (uint8_t)(1 << k);
+      if (k == 8) m[i] = (uint8_t)~m[i];
+      if (k == 9) m.erase(m.begin() + i, m.end());
+      if (k == 10) m.insert(m.begin() + i, 0xa5);
+      memcpy(f.mem, before, sizeof(before));
+      Device d(f);
+      UpdateAck a = d.receive(m);
+      n++;
+      CHECK(memcmp(before, f.mem, sizeof(before)) == 0, "byte %zu kind %d wrote flash", i, k);
+      bool only_mac = k <= 8 && i >= mac_at;
+      if (only_mac) {
+        dup++;
+        CHECK(a.result == UPD_DUPLICATE && a.number == 4, "byte %zu kind %d: %s", i, k,
+              ack_text(a).c_str());
+      } else {
+        CHECK(a.result == UPD_REJECTED || (m.empty() && a.result == UPD_NONE), "byte %zu kind %d: %s",
+              i, k, ack_text(a).c_str());
+      }
+    }
+  }
+  printf("corrupt: ok (%zu mutated redeliveries, %zu with only the MAC changed: duplicate)\n", n,
+         dup);
 }
 
 // Valid MAC, corrupted blob: the blob decoder is the only guard.
@@ -773,8 +923,12 @@ int main(int argc, char** argv) {
   if (which == "all" || which == "unit") {
     unit();
     unit_cycle();
+    unit_rotation();
   }
-  if (which == "all" || which == "corrupt") corrupt();
+  if (which == "all" || which == "corrupt") {
+    corrupt();
+    corrupt_redelivered();
+  }
   if (which == "all" || which == "junk") junk();
   if (which == "all" || which == "powercut") powercut();
   printf("checks: %d\n", g_checks);

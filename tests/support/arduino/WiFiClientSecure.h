@@ -16,6 +16,13 @@
 #define BR_TLS11 0x0302
 #define BR_TLS12 0x0303
 
+// bearssl_ec.h
+typedef struct {
+  int curve;
+  unsigned char* q;
+  size_t qlen;
+} br_ec_public_key;
+
 namespace BearSSL {
 
 class X509List {
@@ -33,8 +40,11 @@ class PublicKey {
   PublicKey();
   PublicKey(const char* pemKey);
   PublicKey(const uint8_t* derKey, size_t derLen);
+  bool parse(const char* pemKey);
+  bool parse(const uint8_t* derKey, size_t derLen);
   bool isRSA() const;
   bool isEC() const;
+  const br_ec_public_key* getEC() const;
 };
 
 class PrivateKey {
