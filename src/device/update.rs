@@ -10,8 +10,8 @@
 //! config blob (L bytes) | HMAC-SHA256(update key, everything before)
 //! ```
 //!
-//! The device verifies it with the firmware's own C++ (`firmware-template/espmqtt/config_update.cpp`); the
-//! shared vectors in `tests/data/updates/` hold both sides to the same bytes
+//! The device verifies it with the firmware's own C++
+//! (`firmware-template/espmqtt/config_update.cpp`); the shared vectors in `tests/data/updates/` hold both sides to the same bytes
 //! and the same rejection reasons.
 //!
 //! API for other modules:
