@@ -11,8 +11,9 @@
 //! ```
 //!
 //! The device verifies it with the firmware's own C++
-//! (`firmware-template/espmqtt/config_update.cpp`); the shared vectors in `tests/data/updates/` hold both sides to the same bytes
-//! and the same rejection reasons.
+//! (`firmware-template/espmqtt/config_update.cpp`); the shared vectors in
+//! `tests/data/updates/` hold both sides to the same bytes and the same
+//! rejection reasons.
 //!
 //! API for other modules:
 //! - [`encode_message`]: an update message, refusing what the device would
