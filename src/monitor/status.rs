@@ -500,6 +500,12 @@ fn decode_mqtt_failure(s: &StatusLine, d: &mut Decoded) {
             tls_part.push_str(" (the pinned key does not match)");
             fix = "the pinned key does not match the broker's key: the broker's key changed; stage the new key with a config update, or flash a config with it".into();
         }
+        // The core's known-key check refuses a key of another type (an EC
+        // key pinned, an RSA key served) with 28 rather than 27.
+        if ssl == 28 && s.get("trust") == Some("pubkey") {
+            tls_part.push_str(" (the pinned key does not match: another key type)");
+            fix = "the pinned key does not match the broker's key, which is of another type (EC against RSA): the broker's key changed; stage the new key with a config update, or flash a config with it".into();
+        }
     }
     let trying_next = s.int("retry_ms") == Some(0) && s.get("fp").is_some();
     d.summary = if lost {

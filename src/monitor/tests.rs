@@ -508,6 +508,17 @@ fn pinned_key_mismatch_and_rotated_password_hints() {
         "{:?}",
         d.fix
     );
+    // A pinned key of another type than the broker's: 28 on the core.
+    let d = dec("espmqtt: mqtt_failed state=-2 ssl_error=28 ssl_text=\"x\" trust=pubkey attempt=1 retry_ms=2000");
+    assert!(d.summary.contains("another key type"), "{}", d.summary);
+    assert!(
+        d.fix
+            .as_deref()
+            .unwrap()
+            .starts_with("the pinned key does not match"),
+        "{:?}",
+        d.fix
+    );
     // Without the trust key (older firmware) the hint still names it first.
     let d = dec("espmqtt: mqtt_failed state=-2 ssl_error=27 attempt=1 retry_ms=2000");
     assert!(
