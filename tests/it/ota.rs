@@ -9,10 +9,12 @@ use espmqtt::device::blob::{ConfigBlob, UpdateKey};
 use espmqtt::device::update::{encode_message, MAX_MESSAGE_LEN};
 use espmqtt::tls::TrustMode;
 
+use crate::support::emulator::Emulator;
 use crate::support::firmware::repo;
 use crate::support::mosquitto::Mosquitto;
 use crate::support::ota::{otaharness, Device, Model};
 use crate::support::pki::{self, Alg};
+use crate::support::postgres::{both_backends, Backend};
 use crate::support::Env;
 
 /// `tests/data/updates/`.
@@ -216,6 +218,8 @@ fn update_vectors_are_answered_as_recorded_by_the_device_logic() {
 
 // ---------------------------------------------------------------- end to end
 
+both_backends!(a_serial_flash_is_what_the_next_push_decides_from);
+
 /// A project on a real mosquitto (TLS, anonymous clients on loopback) in
 /// fingerprint mode, with devices whose update logic is the firmware's.
 struct Bench {
@@ -232,8 +236,10 @@ fn fp_hex(der: &[u8]) -> String {
 }
 
 impl Bench {
-    fn new(names: &[&str]) -> (Bench, pki::Issued, pki::Issued) {
-        let env = Env::new();
+    /// The bench on this registry backend (SQLite or a PostgreSQL database
+    /// of its own).
+    fn on(backend: Backend, names: &[&str]) -> (Bench, pki::Issued, pki::Issued) {
+        let env = backend.env();
         let ca = pki::ca("espmqtt OTA test CA", Alg::EcP256);
         let a = pki::leaf("broker A", &["localhost", "127.0.0.1"], Alg::EcP256, &ca);
         let b = pki::leaf("broker B", &["localhost", "127.0.0.1"], Alg::EcP256, &ca);
@@ -376,7 +382,8 @@ fn line<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
 /// pushing twice publishes nothing new.
 #[test]
 fn push_stage_commit_and_rejections_end_to_end() {
-    let (mut b, _, cert_b) = Bench::new(&["sensor-001", "sensor-002", "sensor-003"]);
+    let backend = Backend::Sqlite;
+    let (mut b, _, cert_b) = Bench::on(backend, &["sensor-001", "sensor-002", "sensor-003"]);
     eprintln!("device logic: {}", b.devices[0].1.kind());
     // A dry run publishes nothing.
     let (r, v) = b.env.run_json(&["device", "push", "--all", "--dry-run"]);
@@ -507,7 +514,8 @@ fn push_stage_commit_and_rejections_end_to_end() {
 /// B; retire A; push again and the devices hold only B.
 #[test]
 fn certificate_renewal_story_end_to_end() {
-    let (mut b, cert_a, cert_b) = Bench::new(&["node-1", "node-2", "node-3"]);
+    let backend = Backend::Sqlite;
+    let (mut b, cert_a, cert_b) = Bench::on(backend, &["node-1", "node-2", "node-3"]);
     b.env
         .run(&["trust", "stage", "--pem", "b.crt"])
         .assert_code(0);
@@ -619,7 +627,8 @@ fn update_key_reaches_the_serial_blob_and_stays_secret() {
 /// device's committed config carries it.
 #[test]
 fn password_rotation_over_the_air() {
-    let (mut b, _, _) = Bench::new(&["r-1"]);
+    let backend = Backend::Sqlite;
+    let (mut b, _, _) = Bench::on(backend, &["r-1"]);
     let show = |b: &Bench| {
         let (r, v) = b.env.run_json(&["device", "show", "r-1", "--show-secrets"]);
         r.assert_code(0);
@@ -677,4 +686,121 @@ fn password_rotation_over_the_air() {
         !r.all().contains(&new),
         "a secret was printed without --show-secrets"
     );
+}
+
+/// The module's flash after `espmqtt flash --port … --device NAME
+/// --config-only` through the emulator, starting from the slots `name`'s
+/// update logic holds; the device then runs what was written.
+fn serial_flash(b: &mut Bench, name: &str) -> serde_json::Value {
+    let image = b.env.path().join(format!("{name}-module.bin"));
+    std::fs::write(&image, b.device(name).module_image()).unwrap();
+    let mut emu = Emulator::start(
+        &b.env,
+        &[
+            "--baud-model",
+            "off",
+            "--flash-size",
+            "1MB",
+            "--image",
+            image.to_str().unwrap(),
+        ],
+    );
+    let (r, v) = b.env.run_json(&[
+        "flash",
+        "--port",
+        &emu.url(),
+        "--device",
+        name,
+        "--config-only",
+    ]);
+    r.assert_code(0);
+    assert_eq!(v["registry_updated"], true, "{v}");
+    emu.stop();
+    let flash = emu.saved_flash();
+    b.device(name).load_module_image(&flash);
+    v
+}
+
+/// A serial flash is the device's committed config (slot A, its number the
+/// highest the registry issued): the next push decides from what the
+/// device runs. Neither "up to date" when the device runs something else,
+/// nor a republished update it already runs; a stale retained update does
+/// not override the serial config; numbers stay above anything the device
+/// has seen.
+fn a_serial_flash_is_what_the_next_push_decides_from(backend: Backend) {
+    let (mut b, _, _) = Bench::on(backend, &["s-1"]);
+    let set_ssid = |b: &Bench, ssid: &str| {
+        let p = b.env.path().join("espmqtt.toml");
+        let text = std::fs::read_to_string(&p).unwrap();
+        let i = text.find("ssid = ").unwrap();
+        let end = i + text[i..].find('\n').unwrap();
+        let text = format!("{}ssid = \"{ssid}\"{}", &text[..i], &text[end..]);
+        std::fs::write(&p, text).unwrap();
+    };
+    let push = |b: &Bench| {
+        let (r, v) = b.env.run_json(&["device", "push", "s-1", "--wait", "none"]);
+        r.assert_code(0);
+        line(&v, "s-1").clone()
+    };
+    // Update 1 over the air, committed.
+    set_ssid(&b, "lab-1");
+    assert_eq!(push(&b)["update"], 1);
+    assert_eq!(b.device_connects("s-1", "ok").len(), 2);
+    assert_eq!(line(&b.updates(), "s-1")["phase"], "committed");
+
+    // The config changes and reaches the module over serial.
+    set_ssid(&b, "lab-2");
+    serial_flash(&mut b, "s-1");
+    let booted = b.device("s-1").boot();
+    assert_eq!(booted.wifi_ssid, "lab-2");
+    assert_eq!(booted.config_version, 1, "the serial blob carries number 1");
+    let (r, v) = b.env.run_json(&["device", "updates"]);
+    r.assert_code(0);
+    let l = line(&v, "s-1");
+    assert_eq!(
+        (&l["phase"], &l["committed"]),
+        (&"serial".into(), &1.into()),
+        "{v}"
+    );
+    // espmqtt.toml goes back to what update 1 carried: the device does not
+    // run that any more, so it is pushed again, as update 2.
+    set_ssid(&b, "lab-1");
+    let l = push(&b);
+    assert_eq!(
+        (&l["action"], &l["update"]),
+        (&"published".into(), &2.into()),
+        "{l}"
+    );
+    assert_eq!(b.device_connects("s-1", "ok").len(), 2);
+    assert_eq!(b.device("s-1").boot().wifi_ssid, "lab-1");
+
+    // Update 3 is published while the module is offline; before it comes
+    // back, the config changes again and the module is flashed over serial.
+    set_ssid(&b, "lab-3");
+    assert_eq!(push(&b)["update"], 3);
+    set_ssid(&b, "lab-4");
+    serial_flash(&mut b, "s-1");
+    assert_eq!(b.device("s-1").boot().config_version, 3);
+    // The stale retained update 3 is the device's own number now: it is
+    // ignored, and the module keeps running its serial config.
+    let acks = b.device_connects("s-1", "ok");
+    assert!(acks.is_empty(), "{acks:?}");
+    assert_eq!(b.device("s-1").boot().wifi_ssid, "lab-4");
+    // The device runs what it should: nothing to publish.
+    let l = push(&b);
+    assert_eq!(l["action"], "up_to_date", "{l}");
+    let v = b.updates();
+    let l = line(&v, "s-1");
+    assert_eq!(
+        (&l["phase"], &l["committed"], &l["pending"]),
+        (&"serial".into(), &3.into(), &serde_json::Value::Null),
+        "{v}"
+    );
+    // The next change goes out above every number the device has seen.
+    set_ssid(&b, "lab-5");
+    assert_eq!(push(&b)["update"], 4);
+    assert_eq!(b.device_connects("s-1", "ok").len(), 2);
+    assert_eq!(b.device("s-1").boot().wifi_ssid, "lab-5");
+    let r = b.env.run(&["device", "show", "s-1", "--format", "json"]);
+    assert!(r.stdout.contains("update-serial"), "{}", r.stdout);
 }

@@ -160,6 +160,10 @@ CREATE TABLE trust (
     chain       TEXT
 );
 "#,
+    // 3 → 4: how the committed config reached the device.
+    r#"
+ALTER TABLE updates ADD COLUMN committed_via TEXT;
+"#,
 ];
 
 /// A registry in a PostgreSQL database: one connection.
@@ -708,6 +712,7 @@ fn update_row(r: &postgres::Row, at: usize) -> DumpUpdate {
         last_seen_at: r.get(at + 13),
         pending_trust: r.get(at + 14),
         committed_trust: r.get(at + 15),
+        committed_via: r.get(at + 16),
     }
 }
 
@@ -715,7 +720,7 @@ fn insert_update(tx: &mut Transaction<'_>, dev_id: i64, u: &DumpUpdate) -> TxRes
     tx.execute(
         &format!(
             "INSERT INTO updates (device_id, {}) VALUES
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             super::ota::UPDATE_COLUMNS
         ),
         &[
@@ -736,6 +741,7 @@ fn insert_update(tx: &mut Transaction<'_>, dev_id: i64, u: &DumpUpdate) -> TxRes
             &u.last_seen_at,
             &u.pending_trust,
             &u.committed_trust,
+            &u.committed_via,
         ],
     )?;
     Ok(())
@@ -1368,7 +1374,7 @@ impl RegistryBackend for PgRegistry {
                         previous_secret = $5, issued = $6, pending = $7, pending_digest = $8,
                         pending_at = $9, staged = $10, committed = $11, committed_digest = $12,
                         last_ack = $13, last_ack_at = $14, last_seen_at = $15,
-                        pending_trust = $16, committed_trust = $17
+                        pending_trust = $16, committed_trust = $17, committed_via = $18
                  WHERE device_id = $1",
                 &[
                     &dev_id,
@@ -1388,6 +1394,7 @@ impl RegistryBackend for PgRegistry {
                     &u.last_seen_at,
                     &u.pending_trust,
                     &u.committed_trust,
+                    &u.committed_via,
                 ],
             )?;
             if let SecretChange::Set(secret) = &t.secret {

@@ -149,6 +149,11 @@ CREATE TABLE trust (
     chain       TEXT
 );
 "#,
+    // 3 → 4: how the committed config reached the device ('serial' or
+    // 'update'; docs/OTA.md, "Serial flashes").
+    r#"
+ALTER TABLE updates ADD COLUMN committed_via TEXT;
+"#,
 ];
 
 /// The SQLite registry of one project: one connection.
@@ -961,7 +966,7 @@ impl RegistryBackend for SqliteRegistry {
                         previous_secret = ?5, issued = ?6, pending = ?7, pending_digest = ?8,
                         pending_at = ?9, staged = ?10, committed = ?11, committed_digest = ?12,
                         last_ack = ?13, last_ack_at = ?14, last_seen_at = ?15,
-                        pending_trust = ?16, committed_trust = ?17
+                        pending_trust = ?16, committed_trust = ?17, committed_via = ?18
                  WHERE device_id = ?1",
                 params![
                     dev_id,
@@ -980,7 +985,8 @@ impl RegistryBackend for SqliteRegistry {
                     u.last_ack_at,
                     u.last_seen_at,
                     u.pending_trust,
-                    u.committed_trust
+                    u.committed_trust,
+                    u.committed_via
                 ],
             )?;
             if let SecretChange::Set(secret) = &t.secret {
@@ -1279,6 +1285,7 @@ fn update_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<DumpUpdate> 
         last_seen_at: r.get(at + 13)?,
         pending_trust: r.get(at + 14)?,
         committed_trust: r.get(at + 15)?,
+        committed_via: r.get(at + 16)?,
     })
 }
 
@@ -1290,7 +1297,7 @@ fn insert_update(
     tx.execute(
         &format!(
             "INSERT INTO updates (device_id, {}) VALUES
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             super::ota::UPDATE_COLUMNS
         ),
         params![
@@ -1310,7 +1317,8 @@ fn insert_update(
             u.last_ack_at,
             u.last_seen_at,
             u.pending_trust,
-            u.committed_trust
+            u.committed_trust,
+            u.committed_via
         ],
     )?;
     Ok(())
