@@ -218,7 +218,14 @@ fn update_vectors_are_answered_as_recorded_by_the_device_logic() {
 
 // ---------------------------------------------------------------- end to end
 
-both_backends!(a_serial_flash_is_what_the_next_push_decides_from);
+// The end-to-end tests run on both registry backends: SQLite, and a real
+// PostgreSQL on loopback (tests/support/postgres.rs).
+both_backends!(
+    push_stage_commit_and_rejections_end_to_end,
+    certificate_renewal_story_end_to_end,
+    password_rotation_over_the_air,
+    a_serial_flash_is_what_the_next_push_decides_from,
+);
 
 /// A project on a real mosquitto (TLS, anonymous clients on loopback) in
 /// fingerprint mode, with devices whose update logic is the firmware's.
@@ -380,9 +387,7 @@ fn line<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
 /// message, a replayed one and one for another device are rejected with the
 /// right reasons; an offline device gets the update when it connects;
 /// pushing twice publishes nothing new.
-#[test]
-fn push_stage_commit_and_rejections_end_to_end() {
-    let backend = Backend::Sqlite;
+fn push_stage_commit_and_rejections_end_to_end(backend: Backend) {
     let (mut b, _, cert_b) = Bench::on(backend, &["sensor-001", "sensor-002", "sensor-003"]);
     eprintln!("device logic: {}", b.devices[0].1.kind());
     // A dry run publishes nothing.
@@ -408,6 +413,22 @@ fn push_stage_commit_and_rejections_end_to_end() {
     r.assert_code(0);
     assert_eq!(line(&v2, "sensor-001")["action"], "republished");
     assert_eq!(line(&v2, "sensor-001")["update"], n);
+    // A push that gives up waiting (the device is offline) leaves its
+    // update pending; the next push resumes it under the same number.
+    let n3 = line(&v, "sensor-003")["update"].clone();
+    let (r, v3) = b.env.run_json(&[
+        "device",
+        "push",
+        "sensor-003",
+        "--wait",
+        "committed",
+        "--timeout",
+        "1s",
+    ]);
+    r.assert_code(1);
+    assert_eq!(v3["timed_out"], true, "{v3}");
+    assert_eq!(line(&v3, "sensor-003")["action"], "republished", "{v3}");
+    assert_eq!(line(&v3, "sensor-003")["update"], n3, "{v3}");
 
     // sensor-001 stages, then commits on its next connection.
     let dir = b.env.path().to_path_buf();
@@ -512,9 +533,7 @@ fn push_stage_commit_and_rejections_end_to_end() {
 /// predicts success before the switch and flags the device that was
 /// offline; switch the broker to B; every device's committed trust accepts
 /// B; retire A; push again and the devices hold only B.
-#[test]
-fn certificate_renewal_story_end_to_end() {
-    let backend = Backend::Sqlite;
+fn certificate_renewal_story_end_to_end(backend: Backend) {
     let (mut b, cert_a, cert_b) = Bench::on(backend, &["node-1", "node-2", "node-3"]);
     b.env
         .run(&["trust", "stage", "--pem", "b.crt"])
@@ -625,9 +644,7 @@ fn update_key_reaches_the_serial_blob_and_stays_secret() {
 /// `device rotate --over-the-air`: the new password travels as an update;
 /// the registry makes it current only once the device holds it, and the
 /// device's committed config carries it.
-#[test]
-fn password_rotation_over_the_air() {
-    let backend = Backend::Sqlite;
+fn password_rotation_over_the_air(backend: Backend) {
     let (mut b, _, _) = Bench::on(backend, &["r-1"]);
     let show = |b: &Bench| {
         let (r, v) = b.env.run_json(&["device", "show", "r-1", "--show-secrets"]);
