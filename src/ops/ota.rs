@@ -861,7 +861,9 @@ pub struct StatusLine {
 }
 
 /// The fleet's update status, optionally after listening to the broker
-/// for `refresh` (retained acknowledgements arrive at once).
+/// for `refresh` (retained acknowledgements arrive at once): what the
+/// devices said is recorded, and the retained update of a device that
+/// committed it is cleared, as a push does.
 pub fn status(
     paths: &ProjectPaths,
     names: Option<&[String]>,
@@ -879,22 +881,35 @@ pub fn status(
         let mut link = Link::connect(op)?;
         let mut got = link.subscribe(&listen_filters(&prefix))?;
         let until = Instant::now() + listen;
+        let mut clear = Vec::new();
         loop {
             for m in std::mem::take(&mut got) {
-                let Some(name) =
-                    client_of(&prefix, &m.topic, "config/ack").and_then(|c| by_client.get(c))
-                else {
+                let Some(client) = client_of(&prefix, &m.topic, "config/ack") else {
+                    continue;
+                };
+                let Some(name) = by_client.get(client) else {
                     continue;
                 };
                 if let Some(ack) = Ack::parse(&m.payload) {
                     let at = now();
-                    reg.modify_update(name, &mut |s| Ok(s.apply_ack(&ack, &at)))?;
+                    let s = reg.modify_update(name, &mut |s| Ok(s.apply_ack(&ack, &at)))?;
+                    // As a push does: a committed update leaves the broker
+                    // (it may carry a password), unless a newer one waits.
+                    if ack.result == AckResult::Committed
+                        && s.committed == ack.update
+                        && s.pending.is_none()
+                    {
+                        clear.push((update::config_topic(&prefix, client), Vec::new()));
+                    }
                 }
             }
             if Instant::now() >= until {
                 break;
             }
             got = link.receive(until)?;
+        }
+        if !clear.is_empty() {
+            link.publish_retained(&clear)?;
         }
         link.close();
     }

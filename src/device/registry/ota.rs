@@ -34,6 +34,12 @@ pub struct UpdateState {
     pub previous_secret: Option<String>,
     /// The device's current MQTT password (the credential in force).
     pub current_secret: String,
+    /// When the current password was created (what `broker sync` marks a
+    /// client with, `docs/BROKER.md`); read with it, not stored here.
+    pub current_secret_at: Option<String>,
+    /// When `previous_secret` was created: restored with it, so a broker
+    /// that never lost it is not given it again.
+    pub previous_secret_at: Option<String>,
     /// Highest update number ever issued for this device (never reused).
     pub issued: u32,
     /// The update published and not yet committed, rolled back or rejected.
@@ -135,6 +141,25 @@ pub enum SecretChange {
     None,
     /// Make this the device's current secret (the old one is retired).
     Set(String),
+    /// Make an earlier secret current again, with the time it was first
+    /// created (a rollback): to `broker sync` it is the credential the
+    /// broker may still hold.
+    Restore {
+        secret: String,
+        created_at: String,
+    },
+}
+
+impl SecretChange {
+    /// The secret to make current and the creation time to record for it
+    /// (`now` for a new one).
+    pub fn credential<'a>(&'a self, now: &'a str) -> Option<(&'a str, &'a str)> {
+        match self {
+            SecretChange::None => None,
+            SecretChange::Set(s) => Some((s, now)),
+            SecretChange::Restore { secret, created_at } => Some((secret, created_at)),
+        }
+    }
 }
 
 /// What a transition asks the backend to write besides the row.
@@ -243,6 +268,7 @@ impl UpdateState {
                 if let Some(new) = self.next_secret.clone() {
                     if self.previous_secret.is_none() && new != self.current_secret {
                         self.previous_secret = Some(self.current_secret.clone());
+                        self.previous_secret_at = self.current_secret_at.replace(at.to_string());
                         self.current_secret = new.clone();
                         t.secret = SecretChange::Set(new);
                         t.events[0].1.push_str(
@@ -269,11 +295,13 @@ impl UpdateState {
                 let secret = match &next {
                     Some(new) if *new != self.current_secret => {
                         self.current_secret = new.clone();
+                        self.current_secret_at = Some(at.to_string());
                         SecretChange::Set(new.clone())
                     }
                     _ => SecretChange::None,
                 };
                 self.previous_secret = None;
+                self.previous_secret_at = None;
                 self.pending = None;
                 self.pending_at = None;
                 self.staged = None;
@@ -298,7 +326,19 @@ impl UpdateState {
                 );
                 if let Some(old) = self.previous_secret.take() {
                     self.current_secret = old.clone();
-                    t.secret = SecretChange::Set(old);
+                    t.secret = match self.previous_secret_at.take() {
+                        Some(created_at) => {
+                            self.current_secret_at = Some(created_at.clone());
+                            SecretChange::Restore {
+                                secret: old,
+                                created_at,
+                            }
+                        }
+                        None => {
+                            self.current_secret_at = Some(at.to_string());
+                            SecretChange::Set(old)
+                        }
+                    };
                     t.events[0]
                         .1
                         .push_str("; the previous password is current again (sync the broker)");
@@ -366,6 +406,7 @@ impl UpdateState {
             if self.next_secret.as_deref() == carried {
                 self.next_secret = None;
             }
+            self.previous_secret_at = None;
             if self.previous_secret.take().is_some() {
                 detail.push_str("; the previous password is forgotten");
             }
@@ -510,13 +551,15 @@ pub struct DumpUpdate {
     pub committed_trust: Option<String>,
     #[serde(default)]
     pub committed_via: Option<String>,
+    #[serde(default)]
+    pub previous_secret_at: Option<String>,
 }
 
 /// The columns of the `updates` table, in the order both backends select
 /// and insert them.
 pub const UPDATE_COLUMNS: &str = "update_key, next_key, next_secret, previous_secret, issued, \
      pending, pending_digest, pending_at, staged, committed, committed_digest, last_ack, \
-     last_ack_at, last_seen_at, pending_trust, committed_trust, committed_via";
+     last_ack_at, last_seen_at, pending_trust, committed_trust, committed_via, previous_secret_at";
 
 impl DumpUpdate {
     /// A fresh row: a new key, nothing issued.
@@ -539,17 +582,20 @@ impl DumpUpdate {
             pending_trust: None,
             committed_trust: None,
             committed_via: None,
+            previous_secret_at: None,
         })
     }
 
-    /// The row with the device's identity, as a state.
+    /// The row with the device's identity and current secret (and when it
+    /// was created), as a state.
     pub fn into_state(
         self,
         name: String,
         client_id: String,
         revoked: bool,
-        current_secret: String,
+        current_secret: (String, Option<String>),
     ) -> UpdateState {
+        let (current_secret, current_secret_at) = current_secret;
         let key = |s: &str| UpdateKey::from_hex(s);
         UpdateState {
             name,
@@ -560,6 +606,8 @@ impl DumpUpdate {
             next_secret: self.next_secret,
             previous_secret: self.previous_secret,
             current_secret,
+            current_secret_at,
+            previous_secret_at: self.previous_secret_at,
             issued: self.issued,
             pending: self.pending,
             pending_digest: self.pending_digest,
@@ -595,6 +643,7 @@ impl DumpUpdate {
             pending_trust: s.pending_trust.clone(),
             committed_trust: s.committed_trust.clone(),
             committed_via: s.committed_via.clone(),
+            previous_secret_at: s.previous_secret_at.clone(),
         }
     }
 }
@@ -613,9 +662,12 @@ mod tests {
     use super::*;
 
     fn state() -> UpdateState {
-        DumpUpdate::fresh()
-            .unwrap()
-            .into_state("d".into(), "d".into(), false, "old".into())
+        DumpUpdate::fresh().unwrap().into_state(
+            "d".into(),
+            "d".into(),
+            false,
+            ("old".into(), Some("t0".into())),
+        )
     }
 
     fn ack(n: u32, r: AckResult) -> Ack {
@@ -648,7 +700,11 @@ mod tests {
         let t = s.apply_ack(&ack(1, AckResult::Staged), "t");
         assert!(t.secret == SecretChange::Set("new".into()));
         let t = s.apply_ack(&ack(1, AckResult::RolledBack), "t");
-        assert!(t.secret == SecretChange::Set("old".into()));
+        assert_eq!(
+            t.secret.credential("now"),
+            Some(("old", "t0")),
+            "first created at t0"
+        );
         assert_eq!(s.next_secret.as_deref(), Some("new"), "retried next push");
         s.issue("a", None, "t", "x").unwrap();
         s.apply_ack(&ack(2, AckResult::Staged), "t");
