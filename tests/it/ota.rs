@@ -821,3 +821,88 @@ fn a_serial_flash_is_what_the_next_push_decides_from(backend: Backend) {
     let r = b.env.run(&["device", "show", "s-1", "--format", "json"]);
     assert!(r.stdout.contains("update-serial"), "{}", r.stdout);
 }
+
+/// `-v` on `trust stage` and `device push`: the steps with their times on
+/// stderr (reading the file, the registry, connecting, publishing, each
+/// acknowledgement); `-vv` adds each message; stdout is the same document.
+#[test]
+fn verbose_push_and_stage_tell_their_steps_on_stderr() {
+    let (mut b, _, _) = Bench::on(Backend::Sqlite, &["v-1"]);
+    let (r, v) = b.env.run_json(&["trust", "stage", "--pem", "b.crt", "-v"]);
+    r.assert_code(0);
+    assert_eq!(v["outcome"], "staged", "{v}");
+    for want in [
+        "read file b.crt: 1 certificate(s): ",
+        "registry: ",
+        "next fingerprint: ",
+        "record the trust in the registry (staged): ",
+    ] {
+        assert!(r.stderr.contains(want), "{want:?} missing:\n{}", r.stderr);
+    }
+    // A dry run: the same stdout with and without -v.
+    let quiet = b
+        .env
+        .run(&["device", "push", "--all", "--dry-run", "--format", "json"]);
+    let loud = b.env.run(&[
+        "device",
+        "push",
+        "--all",
+        "--dry-run",
+        "--format",
+        "json",
+        "-v",
+    ]);
+    assert_eq!(quiet.stdout, loud.stdout);
+    assert_eq!(quiet.stderr, "");
+    assert!(
+        loud.stderr.contains("v-1: would be update 1"),
+        "{}",
+        loud.stderr
+    );
+
+    // A real push, waiting for the staged acknowledgement.
+    let waiter = {
+        let mut c = b.env.cmd();
+        c.args([
+            "device",
+            "push",
+            "v-1",
+            "--wait",
+            "staged",
+            "--timeout",
+            "30s",
+            "-vv",
+        ])
+        .args(["--format", "json"]);
+        std::thread::spawn(move || c.output().unwrap())
+    };
+    let mut acks = Vec::new();
+    for _ in 0..50 {
+        acks = b.device_connects("v-1", "fail:wifi");
+        if !acks.is_empty() {
+            break;
+        }
+    }
+    assert!(acks[0].contains("\"staged\""), "{acks:?}");
+    let out = waiter.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(line(&v, "v-1")["result"], "staged", "{v}\n{stderr}");
+    for want in [
+        "v-1: update 1 issued in the registry",
+        &format!("connect to 127.0.0.1:{} as (anonymous): ", b.broker.port),
+        "subscribe to fleet/+/config/ack, fleet/+/heartbeat: ",
+        "PUBLISH fleet/v-1/config: ",
+        "publish 1 update(s), every PUBACK received: ",
+        "received fleet/v-1/config/ack: {\"update\":1,\"result\":\"staged\"",
+        "v-1: update 1 staged after ",
+        "wait for acknowledgements (all settled): ",
+        "disconnect: ",
+    ] {
+        assert!(stderr.contains(want), "{want:?} missing:\n{stderr}");
+    }
+    assert!(
+        stderr.lines().filter(|l| l.ends_with(" ms")).count() >= 5,
+        "{stderr}"
+    );
+}
