@@ -367,8 +367,9 @@ impl UpdateState {
 
     /// Record that a serial flash wrote `w` into slot A and verified it.
     /// The device now runs that blob as its committed config, whatever
-    /// it ran before (slot A bare wins at boot, CONFIG_FORMAT.md, "Two
-    /// slots"), and accepts only numbers above `w.number`: an update
+    /// it ran before (a bare slot A wins at boot:
+    /// `firmware-template/CONFIG_FORMAT.md`, "Two slots"), and accepts only
+    /// numbers above `w.number`: an update
     /// issued at or below it is void (the device ignores it as a
     /// duplicate or refuses it as replayed), one issued above it while the
     /// module was being flashed stays pending.
