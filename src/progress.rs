@@ -10,8 +10,11 @@ pub trait Progress: Send + Sync {
     fn start(&self, _label: &str, _total: Option<u64>) {}
     /// Absolute position within the current phase.
     fn update(&self, _position: u64) {}
-    /// A short status message (shown in verbose mode).
+    /// A short status message: a step done, with its timing (shown with `-v`).
     fn message(&self, _message: &str) {}
+    /// A protocol-level step: a record, a packet, a certificate (shown with
+    /// `-vv`). Never a secret.
+    fn trace(&self, _message: &str) {}
     /// The current phase is done.
     fn finish(&self, _label: &str) {}
 }

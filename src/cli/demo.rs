@@ -46,6 +46,12 @@ pub fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if text {
         super::output::out(&format!("espmqtt demo in {}\n", dir.display()));
     }
+    ctx.detail(format!(
+        "demo project {}, broker {}, espmqtt {}",
+        dir.display(),
+        mosquitto.display(),
+        exe.display()
+    ));
     let opts = DemoOptions {
         exe,
         dir: dir.clone(),
@@ -56,6 +62,18 @@ pub fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
         shown += 1;
         if text {
             print_step(shown, step, ctx);
+        }
+        // -v: each step timed on stderr (whatever the format); -vv: its detail.
+        ctx.detail(format!(
+            "demo step {shown}: {}: {} in {} ms",
+            step.step,
+            if step.ok { "ok" } else { "FAILED" },
+            step.millis
+        ));
+        if let Some(d) = &step.detail {
+            for line in d.lines() {
+                ctx.trace(format!("  {line}"));
+            }
         }
     });
     let keep = args.keep || args.dir.is_some() || result.is_err();

@@ -238,11 +238,19 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
         return Err(Error::usage("--days must be at least 1"));
     }
     let (paths, reg) = open(ctx)?;
+    ctx.detail(format!("registry {}", reg.location()));
     let ca = if args.client_cert {
-        Some(ca::load(&paths)?)
+        let ca = ca::load(&paths)?;
+        ctx.detail(format!(
+            "read the local CA ({}) from {}",
+            ca.key_kind.label(),
+            paths.ca_dir().display()
+        ));
+        Some(ca)
     } else {
         None
     };
+    let started = std::time::Instant::now();
 
     let warnings: Vec<String> = ca
         .as_ref()
@@ -284,8 +292,27 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
         }
         done += chunk.len() as u64;
         progress.update(done);
+        ctx.trace(format!(
+            "batch of {}: {} created, {} already there",
+            chunk.len(),
+            created.len(),
+            duplicates.len()
+        ));
     }
     drop(progress);
+    ctx.timed(
+        &format!(
+            "{} secret(s){} generated and stored in {}",
+            created.len(),
+            if args.client_cert {
+                " and client certificate(s)"
+            } else {
+                ""
+            },
+            reg.location()
+        ),
+        started,
+    );
 
     if created.is_empty() && !duplicates.is_empty() && !args.skip_existing {
         return Err(duplicate_error(&duplicates));
@@ -1097,20 +1124,44 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
             .with_help("a revoked device cannot get a certificate; create a new device"));
     }
     let ca = ca::load(&paths)?;
+    ctx.detail(format!(
+        "read the local CA ({}) from {}",
+        ca.key_kind.label(),
+        paths.ca_dir().display()
+    ));
+    let t = std::time::Instant::now();
     let issued = ca.issue_device(&d.client_id, kind, args.days)?;
+    ctx.timed(
+        &format!(
+            "issued a {} certificate for CN {}, serial {}",
+            issued.key_kind.label(),
+            d.client_id,
+            issued.serial
+        ),
+        t,
+    );
     for w in &issued.warnings {
         ctx.warn(w);
     }
     reg.store_certificate(&d.name, &issued)?;
+    ctx.detail(format!(
+        "stored the certificate and key in the registry {}",
+        reg.location()
+    ));
     let (mut cert_file, mut key_file, mut ca_file) = (None, None, None);
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let c = dir.join(format!("{}.crt", d.name));
         let k = dir.join(format!("{}.key", d.name));
         let a = dir.join("ca.crt");
-        crate::files::write_file_atomic(&k, issued.key_pem.as_bytes(), 0o600)?;
-        crate::files::write_file_atomic(&c, issued.cert_pem.as_bytes(), 0o644)?;
-        crate::files::write_file_atomic(&a, ca.cert_pem.as_bytes(), 0o644)?;
+        for (path, bytes, mode) in [
+            (&k, issued.key_pem.as_bytes(), crate::files::PRIVATE),
+            (&c, issued.cert_pem.as_bytes(), crate::files::PUBLIC),
+            (&a, ca.cert_pem.as_bytes(), crate::files::PUBLIC),
+        ] {
+            crate::files::write_file_atomic(path, bytes, mode)?;
+            ctx.wrote(path, mode);
+        }
         (cert_file, key_file, ca_file) = (Some(c), Some(k), Some(a));
     }
     let report = CertReport {

@@ -235,12 +235,31 @@ fn event_text(e: &Event) -> String {
 
 pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut cfg = config_from_args(&args)?;
+    if let (Some(p), Some(image)) = (&args.image, &cfg.image) {
+        ctx.detail(format!(
+            "read the flash image {} ({} B)",
+            p.display(),
+            image.len()
+        ));
+    }
     if let Some(p) = &cfg.save {
-        check_save_path(&emulator::server::save_path(p, 0, cfg.modules))?;
+        let first = emulator::server::save_path(p, 0, cfg.modules);
+        check_save_path(&first)?;
+        ctx.detail(format!(
+            "--save: {} is writable; the flash is saved there (mode {:04o}) after FLASH_END, \
+             MD5, idle, disconnect and SIGTERM",
+            first.display(),
+            crate::files::PRIVATE
+        ));
     }
     if let Some(p) = &args.console {
         let transcript =
             crate::files::read_input(p, crate::files::MAX_IMAGE_INPUT, "console transcript")?;
+        ctx.detail(format!(
+            "read the console transcript {} ({} B)",
+            p.display(),
+            transcript.len()
+        ));
         cfg.firmware = Arc::new(emulator::console::ConsoleReplay::new(
             transcript,
             emulator::console::ConsoleOptions::default(),
@@ -267,12 +286,33 @@ pub fn run(args: EmulateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     };
     // First stdout line: the address (scripts read it with `head -1`).
     ctx.emit_line(&hello, |_| addr.to_string());
+    ctx.detail(format!(
+        "listening on {addr}: {} in {} mode, flash {} KiB (ID {}), MAC {}, baud model {}, {} \
+         module(s){}",
+        label(&hello.chip),
+        label(&args.boot_mode),
+        hello.flash_size / 1024,
+        hello.flash_id,
+        hello.mac,
+        if hello.baud_model { "on" } else { "off" },
+        hello.modules,
+        if hello.faults.is_empty() {
+            String::new()
+        } else {
+            format!(", faults {}", hello.faults.join(" "))
+        }
+    ));
     let c = ctx.clone();
     let sink: emulator::server::EventSink = Arc::new(move |e: &Event| {
         if c.is_json() {
             c.emit_line(e, |_| String::new());
+            // JSON Lines on stdout; with -v the same events in words on stderr.
+            c.detail(event_text(e));
         } else {
             c.info(event_text(e));
+        }
+        if let Event::Saved { path, .. } = e {
+            c.wrote(Path::new(path), crate::files::PRIVATE);
         }
     });
     let stop = stop_flag();

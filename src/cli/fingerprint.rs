@@ -200,7 +200,7 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let now = cert::unix_now();
     let mut report = FingerprintReport::new();
     let (ders, name_for_check) = match &args.file {
-        Some(path) => (read_file(path, &mut report)?, None),
+        Some(path) => (read_file(path, &mut report, ctx)?, None),
         None => {
             let (target, sni, configured) = resolve_target(&args, ctx)?;
             // Config-driven run (no HOST): the fleet's configured fingerprints
@@ -218,10 +218,16 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if ders.is_empty() {
         return Err(Error::runtime("no certificate to report"));
     }
+    for (i, der) in ders.iter().enumerate() {
+        ctx.trace(cert::trace_line(i, der));
+    }
     summarize_chain(&mut report, &ders, &args, name_for_check, now);
     check_expectations(&mut report, &expected, origin);
     check_min_days(&mut report, args.min_days, now);
     if let Some(format) = args.emit {
+        if let Some(p) = &args.ca_file {
+            ctx.detail(format!("reading {} (--ca-file)", p.display()));
+        }
         report.emitted = Some(render_emit(
             format,
             &report,
@@ -260,11 +266,26 @@ impl FingerprintReport {
     }
 }
 
-fn read_file(path: &std::path::Path, report: &mut FingerprintReport) -> Result<Vec<Vec<u8>>> {
+fn read_file(
+    path: &std::path::Path,
+    report: &mut FingerprintReport,
+    ctx: &Ctx,
+) -> Result<Vec<Vec<u8>>> {
     report.source = "file";
     report.file = Some(path.display().to_string());
+    let t = std::time::Instant::now();
     let bytes = crate::files::read_input(path, crate::files::MAX_TEXT_INPUT, "certificate")?;
-    cert::load_certificates(&bytes).map_err(|e| e.context(path.display()))
+    let certs = cert::load_certificates(&bytes).map_err(|e| e.context(path.display()))?;
+    ctx.timed(
+        &format!(
+            "read {} ({} B, {} certificate(s))",
+            path.display(),
+            bytes.len(),
+            certs.len()
+        ),
+        t,
+    );
+    Ok(certs)
 }
 
 /// Connect and capture; the report gets the connection facts and notes.
@@ -290,13 +311,19 @@ fn capture_chain(
         timeout: Duration::from_secs_f64(args.timeout),
         device_view: args.tls12,
     };
+    ctx.detail(format!(
+        "connecting to {}{}",
+        opts.target.display(),
+        match &opts.sni {
+            Sni::Off => " without SNI".to_string(),
+            Sni::Name(n) => format!(" with SNI {n}"),
+            Sni::Auto => String::new(),
+        }
+    ));
     let captured = capture::capture(&opts).map_err(capture_error)?;
     report.address = Some(captured.peer.to_string());
     report.timings = Some(captured.times);
-    ctx.debug(format!(
-        "resolve {:.1} ms, connect {:.1} ms, TLS handshake {:.1} ms",
-        captured.times.resolve_ms, captured.times.connect_ms, captured.times.handshake_ms
-    ));
+    say_capture(&captured, ctx);
     report.servername = captured.servername.clone();
     report.tls_version = captured.tls_version.clone();
     report.cipher_suite = captured.cipher_suite.clone();
@@ -332,6 +359,45 @@ fn capture_chain(
         ));
     }
     Ok(captured.chain)
+}
+
+/// `-v`: each phase with its time; `-vv`: every record both ways (types and
+/// lengths) and what was negotiated.
+fn say_capture(c: &capture::Captured, ctx: &Ctx) {
+    let t = &c.times;
+    ctx.detail(format!("name resolution: {:.1} ms", t.resolve_ms));
+    if !c.via_device_hello {
+        ctx.detail(format!("TCP connect to {}: {:.1} ms", c.peer, t.connect_ms));
+    }
+    ctx.detail(format!(
+        "TLS handshake ({}) with {}: {:.1} ms{}",
+        if c.via_device_hello {
+            "the device's BearSSL engine, TLS 1.0-1.2"
+        } else {
+            "rustls, TLS 1.2-1.3"
+        },
+        c.peer,
+        t.handshake_ms,
+        c.handshake_error
+            .as_ref()
+            .map(|e| format!(", ended early: {e}"))
+            .unwrap_or_default()
+    ));
+    ctx.trace(format!(
+        "SNI sent: {}",
+        c.servername.as_deref().unwrap_or("none")
+    ));
+    for line in crate::tls::records::record_lines(&c.wire.sent, "TLS ->", 24) {
+        ctx.trace(line);
+    }
+    for line in crate::tls::records::record_lines(&c.wire.received, "TLS <-", 24) {
+        ctx.trace(line);
+    }
+    ctx.trace(format!(
+        "TLS chosen: {}, {}",
+        c.tls_version.as_deref().unwrap_or("(unknown version)"),
+        c.cipher_suite.as_deref().unwrap_or("(unknown suite)")
+    ));
 }
 
 fn note(id: &str, message: String) -> Warning {
@@ -510,6 +576,7 @@ fn resolve_target(args: &FingerprintArgs, ctx: &Ctx) -> Result<ResolvedTarget> {
     let paths = crate::project::ProjectPaths::locate(ctx.config.as_deref())?;
     if paths.has_config() {
         let config = paths.load_config()?;
+        ctx.detail(format!("read {}", paths.config_file.display()));
         if !config.broker.host.is_empty() {
             let target = Target {
                 host: config

@@ -153,6 +153,7 @@ pub fn run(args: MonitorArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut watched = SilenceWatch::new(console.as_mut(), ctx);
     let started = Instant::now();
     let summary = stream(&mut watched, &plan, &args, ctx)?;
+    watched.trace_rest();
     let silent = !watched.heard;
     if silent && !watched.hinted {
         watched.hint();
@@ -183,6 +184,8 @@ impl Plan {
         let (spec, picked) = ports::choose(args.port.as_deref())?;
         if let Some(p) = picked {
             ctx.info(format!("using {}", ports::render_line(&p)));
+        } else {
+            ctx.detail(format!("port {spec} (--port)"));
         }
         // After --reset the ROM prints its banner at 74880 baud: open the
         // port at that rate and let the loop switch to --baud at eboot's `~ld`.
@@ -191,6 +194,20 @@ impl Plan {
             && args.baud != monitor::ROM_BAUD
             && spec.carries_baud())
         .then_some(monitor::ROM_BAUD);
+        ctx.detail(format!(
+            "console at {} baud{}; auto-baud {}; --until {}; --timeout {}",
+            args.baud,
+            match initial_baud {
+                Some(b) =>
+                    format!(" (opened at {b}, the ROM's rate, until the bootloader hands over)"),
+                None => String::new(),
+            },
+            if args.no_auto_baud { "off" } else { "on" },
+            args.until.as_deref().unwrap_or("(none)"),
+            args.timeout
+                .map(|t| format!("{:.1} s", t.as_secs_f64()))
+                .unwrap_or_else(|| "(none)".into())
+        ));
         Ok(Plan {
             spec,
             opts: MonitorOptions {
@@ -209,7 +226,9 @@ impl Plan {
 /// A port that cannot drive DTR/RTS is said once; the monitor goes on.
 fn open_console(plan: &Plan, args: &MonitorArgs, ctx: &Ctx) -> Result<Box<dyn ConsolePort>> {
     let opts = &plan.opts;
+    let t = Instant::now();
     let mut console = console::open(&plan.spec, opts.initial_baud.unwrap_or(opts.baud))?;
+    ctx.timed(&format!("opened {}", console.describe()), t);
     ctx.info(format!(
         "monitoring {} at {} baud{}",
         console.describe(),
@@ -221,7 +240,10 @@ fn open_console(plan: &Plan, args: &MonitorArgs, ctx: &Ctx) -> Result<Box<dyn Co
         }
     ));
     if args.reset {
-        match console.reset_to_firmware() {
+        let t = Instant::now();
+        let reset = console.reset_to_firmware();
+        ctx.timed("reset sequence (DTR/RTS)", t);
+        match reset {
             Ok(true) => ctx.info("reset the module (RTS pulse, GPIO0 high)"),
             Ok(false) => ctx.warn(format!(
                 "--reset: {} has no reset lines; a new connection resets the emulator",
@@ -356,14 +378,20 @@ fn conclude(
     }
 }
 
+/// Longest raw line `-vv` shows in one piece.
+const RAW_LINE_MAX: usize = 512;
+
 /// A console that notices a module saying nothing at all and says once
-/// what that usually means.
+/// what that usually means; with `-vv` it also shows every raw line, as
+/// received, before it is decoded.
 struct SilenceWatch<'a> {
     inner: &'a mut dyn ConsolePort,
     ctx: &'a Ctx,
     since: Instant,
     heard: bool,
     hinted: bool,
+    /// The raw bytes of the line being received (`-vv`).
+    raw: Vec<u8>,
 }
 
 impl<'a> SilenceWatch<'a> {
@@ -374,6 +402,28 @@ impl<'a> SilenceWatch<'a> {
             since: Instant::now(),
             heard: false,
             hinted: false,
+            raw: Vec::new(),
+        }
+    }
+
+    /// `-vv`: the complete raw lines in `bytes`, escaped (`\r`, `\x00`).
+    fn trace_raw(&mut self, bytes: &[u8]) {
+        if self.ctx.verbose < 2 {
+            return;
+        }
+        for &b in bytes {
+            self.raw.push(b);
+            if b == b'\n' || self.raw.len() >= RAW_LINE_MAX {
+                self.trace_rest();
+            }
+        }
+    }
+
+    /// `-vv`: what is left of a line the console did not end.
+    fn trace_rest(&mut self) {
+        if !self.raw.is_empty() {
+            self.ctx.trace(format!("raw: {}", self.raw.escape_ascii()));
+            self.raw.clear();
         }
     }
 
@@ -400,6 +450,9 @@ impl<'a> SilenceWatch<'a> {
 impl ConsolePort for SilenceWatch<'_> {
     fn read_some(&mut self, buf: &mut [u8], wait: Duration) -> std::io::Result<ReadOutcome> {
         let r = self.inner.read_some(buf, wait)?;
+        if let ReadOutcome::Data(n) = r {
+            self.trace_raw(buf.get(..n).unwrap_or_default());
+        }
         if matches!(r, ReadOutcome::Data(n) if n > 0) {
             self.heard = true;
         } else if !self.heard && !self.hinted && self.since.elapsed() >= SILENCE_HINT_AFTER {

@@ -57,8 +57,9 @@ pub struct ProbeArgs {
     pub flags: Box<ProbeFlags>,
 }
 
-/// The options of `probe` (everything but the target).
-#[derive(Debug, clap::Args)]
+/// The options of `probe` (everything but the target). Its `Debug` leaves
+/// the password out.
+#[derive(clap::Args)]
 pub struct ProbeFlags {
     /// Take the settings of a registered device (needs the device registry).
     #[arg(long, value_name = "NAME")]
@@ -137,6 +138,35 @@ pub struct ProbeFlags {
     pub client_id_source: Option<String>,
 }
 
+impl std::fmt::Debug for ProbeFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProbeFlags")
+            .field("device", &self.device)
+            .field("staged_trust", &self.staged_trust)
+            .field("all", &self.all)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password_env", &self.password_env)
+            .field("client_id", &self.client_id)
+            .field("trust", &self.trust)
+            .field("ca_file", &self.ca_file)
+            .field("fingerprint", &self.fingerprint)
+            .field("pubkey_file", &self.pubkey_file)
+            .field("cert", &self.cert)
+            .field("key", &self.key)
+            .field("servername", &self.servername)
+            .field("topic_prefix", &self.topic_prefix)
+            .field("mfln", &self.mfln)
+            .field("tls_versions", &self.tls_versions)
+            .field("ciphers", &self.ciphers)
+            .field("timeout", &self.timeout)
+            .field("buffers", &self.buffers)
+            .field("identity", &self.identity)
+            .field("client_id_source", &self.client_id_source)
+            .finish()
+    }
+}
+
 fn parse_mfln(s: &str) -> std::result::Result<Mfln, String> {
     Mfln::parse(s).ok_or_else(|| format!("{s:?} is not one of 512, 1024, 2048, 4096, off"))
 }
@@ -165,8 +195,9 @@ pub fn run(mut args: ProbeArgs, ctx: &Ctx) -> Result<ExitStatus> {
         return super::ota::run_forecast(&args.target, &args.flags.device, args.flags.timeout, ctx);
     }
     apply_project_defaults(&mut args, ctx)?;
-    let opts = options(args)?;
-    let progress = super::progress::for_ctx(ctx);
+    let opts = options(args, ctx)?;
+    describe_options(&opts, ctx);
+    let progress = super::progress::with_steps(ctx);
     let report = probe::run(opts, progress.as_ref());
     // `-q`: the verdict word alone; the exit code says the same.
     let verdict = serde_json::to_value(report.verdict)
@@ -174,6 +205,10 @@ pub fn run(mut args: ProbeArgs, ctx: &Ctx) -> Result<ExitStatus> {
         .and_then(|v| v.as_str().map(|s| format!("{s}\n")))
         .unwrap_or_default();
     ctx.emit_result(&report, || verdict, |c| render(&report, c));
+    // Findings the text report leaves out; `--format json` has them all.
+    for f in report.findings.iter().filter(|f| !shown_in_text(f)) {
+        ctx.detail(format!("info [{}] {}", f.id, f.message));
+    }
     Ok(match report.verdict {
         Verdict::Ok => ExitStatus::Success,
         Verdict::Fail => ExitStatus::CheckFailed,
@@ -200,10 +235,11 @@ fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
     if !needed && ctx.config.is_none() {
         // An explicit target without --config: a one-off check, not the
         // project's broker; only the registry may name the client id.
-        registered_client_id(&paths, &mut args.flags)?;
+        registered_client_id(&paths, &mut args.flags, ctx)?;
         return Ok(());
     }
     let cfg = paths.load_config()?;
+    ctx.detail(format!("read {}", paths.config_file.display()));
     let f = &mut args.flags;
     if args.target.is_none() && !cfg.broker.host.is_empty() {
         // The firmware connects to its connect_name() (app.cpp): the
@@ -262,16 +298,20 @@ fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
         f.topic_prefix = Some(cfg.mqtt.topic_prefix.clone());
     }
     if let Some(name) = f.device.clone() {
-        device_identity(&name, &paths, f)?;
+        device_identity(&name, &paths, f, ctx)?;
     } else {
-        registered_client_id(&paths, f)?;
+        registered_client_id(&paths, f, ctx)?;
     }
     Ok(())
 }
 
 /// `--username U` without `--client-id`: the client id of the registered
 /// device with that user name, if there is one.
-fn registered_client_id(paths: &crate::project::ProjectPaths, f: &mut ProbeFlags) -> Result<()> {
+fn registered_client_id(
+    paths: &crate::project::ProjectPaths,
+    f: &mut ProbeFlags,
+    ctx: &Ctx,
+) -> Result<()> {
     let (Some(user), None) = (&f.username, &f.client_id) else {
         return Ok(());
     };
@@ -279,6 +319,10 @@ fn registered_client_id(paths: &crate::project::ProjectPaths, f: &mut ProbeFlags
         return Ok(());
     }
     let registry = crate::device::registry::Registry::open(paths)?;
+    ctx.detail(format!(
+        "read the registry {} (a device with user name {user:?}?)",
+        registry.location()
+    ));
     if let Some(dev) = registry
         .devices()?
         .into_iter()
@@ -298,9 +342,19 @@ fn device_identity(
     name: &str,
     paths: &crate::project::ProjectPaths,
     f: &mut ProbeFlags,
+    ctx: &Ctx,
 ) -> Result<()> {
     let registry = crate::device::registry::Registry::open(paths)?;
     let dev = registry.device(name)?;
+    ctx.detail(format!(
+        "read device {name} from the registry {}{}",
+        registry.location(),
+        if dev.client_cert_pem.is_some() {
+            " (with its client certificate and key)"
+        } else {
+            ""
+        }
+    ));
     if dev.revoked {
         return Err(Error::usage(format!("device {name} is revoked"))
             .with_help("probe another device, or create a new one with `espmqtt device new`"));
@@ -339,8 +393,11 @@ fn identity_from_pem(cert_pem: &[u8], key_pem: &[u8], origin: &str) -> Result<Cl
     })
 }
 
-fn read(path: &std::path::Path) -> Result<Vec<u8>> {
-    crate::files::read_input(path, crate::files::MAX_TEXT_INPUT, "certificate or key")
+/// Read a certificate or key file; `-v` names it.
+fn read(path: &std::path::Path, ctx: &Ctx) -> Result<Vec<u8>> {
+    let bytes = crate::files::read_input(path, crate::files::MAX_TEXT_INPUT, "certificate or key")?;
+    ctx.detail(format!("read {} ({} B)", path.display(), bytes.len()));
+    Ok(bytes)
 }
 
 /// Parse a fingerprint in the one grammar every command accepts (see
@@ -349,7 +406,7 @@ pub fn parse_fingerprint(s: &str) -> Option<[u8; 20]> {
     crate::digest::parse_sha1(s).ok()
 }
 
-fn options(args: ProbeArgs) -> Result<ProbeOptions> {
+fn options(args: ProbeArgs, ctx: &Ctx) -> Result<ProbeOptions> {
     let a = *args.flags;
     let target = args.target.clone().ok_or_else(|| {
         Error::usage("no broker given").with_help("espmqtt probe HOST[:PORT] (or --device NAME)")
@@ -377,11 +434,11 @@ fn options(args: ProbeArgs) -> Result<ProbeOptions> {
         ));
     }
     let ciphers = a.ciphers.unwrap_or_default();
-    let (trust, anchor_source) = trust_options(&a)?;
+    let (trust, anchor_source) = trust_options(&a, ctx)?;
     let client = match (&a.cert, &a.key) {
         (Some(c), Some(k)) => Some(identity_from_pem(
-            &read(c)?,
-            &read(k)?,
+            &read(c, ctx)?,
+            &read(k, ctx)?,
             &format!("{} / {}", c.display(), k.display()),
         )?),
         _ => a.identity.clone(),
@@ -453,7 +510,7 @@ fn options(args: ProbeArgs) -> Result<ProbeOptions> {
 }
 
 /// The trust material of the chosen mode, and where the anchors come from.
-fn trust_options(a: &ProbeFlags) -> Result<(DeviceTrust, Option<String>)> {
+fn trust_options(a: &ProbeFlags, ctx: &Ctx) -> Result<(DeviceTrust, Option<String>)> {
     let mode = a.trust.unwrap_or_default();
     let mut trust = DeviceTrust {
         mode,
@@ -465,7 +522,7 @@ fn trust_options(a: &ProbeFlags) -> Result<(DeviceTrust, Option<String>)> {
         TrustMode::Ca => match &a.ca_file {
             Some(p) => {
                 let certs =
-                    cert::load_certificates(&read(p)?).map_err(|e| e.context(p.display()))?;
+                    cert::load_certificates(&read(p, ctx)?).map_err(|e| e.context(p.display()))?;
                 trust.anchors = certs.into_iter().map(Anchor::Certificate).collect();
                 anchor_source = Some(p.display().to_string());
             }
@@ -498,7 +555,7 @@ fn trust_options(a: &ProbeFlags) -> Result<(DeviceTrust, Option<String>)> {
                 Error::usage("--trust pubkey needs --pubkey-file PEM")
                     .with_help("`espmqtt fingerprint HOST` prints the broker's public key")
             })?;
-            let spki = load_spki(&read(p)?).map_err(|e| e.context(p.display()))?;
+            let spki = load_spki(&read(p, ctx)?).map_err(|e| e.context(p.display()))?;
             crate::tls::engine::public_key(&spki).map_err(|e| {
                 Error::usage(format!("{}: {e}", p.display()))
                     .with_help("pin an RSA or EC P-256/P-384/P-521 key")
@@ -605,6 +662,55 @@ fn load_spki(bytes: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
+/// `-v`: what the device will do, before it does it (never the password).
+fn describe_options(o: &ProbeOptions, ctx: &Ctx) {
+    let t = &o.tls;
+    ctx.detail(format!(
+        "probe {}:{} as the device: trust {}{}, ciphers {}, {} to {}, buffers {}/{}, server \
+         name {}",
+        o.host,
+        o.port,
+        t.trust.mode,
+        o.anchor_source
+            .as_deref()
+            .filter(|_| t.trust.mode == TrustMode::Ca)
+            .map(|s| format!(" ({} anchor(s) from {s})", t.trust.anchors.len()))
+            .unwrap_or_default(),
+        t.ciphers.as_str(),
+        crate::tls::names::version_name(t.versions.0),
+        crate::tls::names::version_name(t.versions.1),
+        t.buffers.0,
+        t.buffers.1,
+        t.server_name.as_deref().unwrap_or("(none)")
+    ));
+    ctx.detail(format!(
+        "MQTT as client id {:?} ({}), {}, password {}{}",
+        o.mqtt.client_id,
+        o.client_id_source,
+        o.mqtt
+            .username
+            .as_deref()
+            .map(|u| format!("user {u:?}"))
+            .unwrap_or_else(|| "no user name".into()),
+        if o.mqtt.password.is_some() {
+            "set"
+        } else {
+            "none"
+        },
+        if t.client.is_some() {
+            ", with a client certificate"
+        } else {
+            ""
+        }
+    ));
+}
+
+/// Findings the text report always shows: all but the informational ones,
+/// and of those the two a user acts on.
+fn shown_in_text(f: &crate::tls::analysis::Finding) -> bool {
+    f.severity != Severity::Info || f.id == "heap_estimate" || f.id == "trust_anchor"
+}
+
 fn render(r: &ProbeReport, c: &Ctx) -> String {
     let mut s = String::new();
     s.push_str(&format!(
@@ -627,16 +733,7 @@ fn render(r: &ProbeReport, c: &Ctx) -> String {
             p.name, p.millis, p.detail
         ));
     }
-    let shown: Vec<_> = r
-        .findings
-        .iter()
-        .filter(|f| {
-            f.severity != Severity::Info
-                || c.verbose > 0
-                || f.id == "heap_estimate"
-                || f.id == "trust_anchor"
-        })
-        .collect();
+    let shown: Vec<_> = r.findings.iter().filter(|f| shown_in_text(f)).collect();
     if !shown.is_empty() {
         s.push('\n');
     }
@@ -690,6 +787,24 @@ mod tests {
         assert!(parse_fingerprint(&format!("x{colons}")).is_none());
         assert!(parse_fingerprint(&hex[..38]).is_none());
         assert!(parse_fingerprint(&format!("{hex}00")).is_none());
+    }
+
+    #[test]
+    fn debug_leaves_the_password_out() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Probe {
+            #[command(flatten)]
+            flags: ProbeFlags,
+        }
+        let p = Probe::try_parse_from(["probe", "-u", "dev1", "--password", "pw-hunter-7"])
+            .expect("parses");
+        let text = format!("{:?}", p.flags);
+        assert!(!text.contains("pw-hunter-7"), "{text}");
+        assert!(
+            text.contains("<redacted>") && text.contains("dev1"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -121,3 +121,46 @@ pub fn for_ctx(ctx: &Ctx) -> Box<dyn Progress> {
         Box::new(NoProgress)
     }
 }
+
+/// The progress sink of a command whose steps the library reports: bars
+/// as [`for_ctx`], and, on a terminal or not, every
+/// [`Progress::message`] on stderr with `-v` and every [`Progress::trace`]
+/// with `-vv` (above the bar, if one is drawn).
+pub fn with_steps(ctx: &Ctx) -> Box<dyn Progress> {
+    let bars: Box<dyn Progress> = if ctx.progress {
+        Box::new(BarProgress::new(false))
+    } else {
+        Box::new(NoProgress)
+    };
+    Box::new(Steps {
+        bars,
+        verbose: ctx.verbose,
+    })
+}
+
+struct Steps {
+    bars: Box<dyn Progress>,
+    verbose: u8,
+}
+
+impl Progress for Steps {
+    fn start(&self, label: &str, total: Option<u64>) {
+        self.bars.start(label, total);
+    }
+    fn update(&self, position: u64) {
+        self.bars.update(position);
+    }
+    fn message(&self, message: &str) {
+        if self.verbose > 0 {
+            err_line(message);
+        }
+    }
+    fn trace(&self, message: &str) {
+        if self.verbose > 1 {
+            err_line(message);
+        }
+    }
+    fn finish(&self, label: &str) {
+        self.bars.finish(label);
+    }
+}

@@ -19,11 +19,13 @@ use crate::tls::analysis::{
 };
 use crate::tls::clienthello::{CipherBuild, Mfln};
 use crate::tls::engine::{self, ConnectError, DeviceTls};
-use crate::tls::names::pubsubclient_state;
-use crate::tls::net;
-use crate::tls::TrustMode;
+use crate::tls::names::{bearssl_error_name, pubsubclient_state};
+use crate::tls::{cert, net, records, TrustMode};
 
 use super::session::{self, MqttParams, SessionError, SessionOutcome};
+
+/// Records listed per direction with `-vv` (the rest are counted).
+const TRACE_RECORDS: usize = 24;
 
 /// Everything a probe needs (already resolved from flags, registry, config).
 #[derive(Debug, Clone)]
@@ -110,8 +112,9 @@ impl ProbeReport {
                 }
                 if self.device_tls_error != Some(0) || self.pubsubclient_state != 0 {
                     out.push(format!(
-                        "verdict ok with device error {:?} / state {}",
-                        self.device_tls_error, self.pubsubclient_state
+                        "verdict ok with device error {} / state {}",
+                        shown(self.device_tls_error),
+                        self.pubsubclient_state
                     ));
                 }
                 if self.phases.iter().any(|p| p.status == PhaseStatus::Fail) {
@@ -141,8 +144,9 @@ impl ProbeReport {
             if let Some(code) = f.bearssl_error {
                 if Some(code) != self.device_tls_error {
                     out.push(format!(
-                        "finding {} claims BearSSL error {code}, the engine reported {:?}",
-                        f.id, self.device_tls_error
+                        "finding {} claims BearSSL error {code}, the engine reported {}",
+                        f.id,
+                        shown(self.device_tls_error)
                     ));
                 }
             }
@@ -153,8 +157,9 @@ impl ProbeReport {
                 .any(|p| phases.contains(&p.name.as_str()) && p.status == PhaseStatus::Fail)
             {
                 out.push(format!(
-                    "fatal finding {} but none of the phases {phases:?} failed",
-                    f.id
+                    "fatal finding {} but none of the phases {} failed",
+                    f.id,
+                    phases.join(", ")
                 ));
             }
         }
@@ -175,6 +180,11 @@ impl ProbeReport {
     }
 }
 
+/// An optional error number as text ("none" when absent).
+fn shown(code: Option<i32>) -> String {
+    code.map(|c| c.to_string()).unwrap_or_else(|| "none".into())
+}
+
 /// The phases a category's fatal findings fail.
 fn phase_of(c: Category) -> &'static [&'static str] {
     match c {
@@ -186,7 +196,10 @@ fn phase_of(c: Category) -> &'static [&'static str] {
 }
 
 /// Run a probe. Errors in the environment (bad flags) are the caller's;
-/// everything about the target ends up in the report.
+/// everything about the target ends up in the report. `progress` gets each
+/// phase with its time ([`Progress::message`]) and the protocol steps
+/// ([`Progress::trace`]): TLS records and handshake messages, the version
+/// and suite chosen, the certificates, the MQTT packets.
 pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
     let start = Instant::now();
     let deadline = start + o.timeout;
@@ -198,6 +211,7 @@ pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
         state: -2,
         mqtt: None,
         unreachable: false,
+        log: progress,
     };
 
     progress.start("connect", None);
@@ -269,7 +283,7 @@ pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
         .peer()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    run.phases.push(Phase {
+    run.push(Phase {
         name: "tcp".into(),
         status: PhaseStatus::Ok,
         millis: (t.elapsed().as_millis() as u64).saturating_sub(attempt.handshake.millis),
@@ -278,7 +292,13 @@ pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
     let hs = attempt.handshake.clone();
     let mut session = attempt.session;
     let mut a = analysis::analyse(&o.tls, &hs, &session.tap);
+    trace_handshake(progress, &hs, &session.tap, &a);
     if let Some(alert) = a.refused_hello {
+        progress.message(&format!(
+            "the server refused the device's ClientHello (alert {} ({alert})); asking it again \
+             with a diagnostic ClientHello to learn why",
+            crate::tls::names::alert_name(alert)
+        ));
         refine_refusal(&mut a, alert, hs.error, &addrs, &o.tls, deadline);
     }
     run.device_tls_error = Some(hs.error);
@@ -293,7 +313,7 @@ pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
     if hs.completed {
         progress.start("mqtt", None);
         let t = Instant::now();
-        let out = session::run(&mut session, &o.mqtt, deadline);
+        let out = session::run(&mut session, &o.mqtt, deadline, progress);
         run.state = out.pubsubclient_state;
         if let Some(SessionError::Tls { code, .. }) = &out.error {
             run.device_tls_error = Some(*code);
@@ -316,7 +336,7 @@ pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
         );
         run.mqtt = Some(out);
     } else {
-        run.phases.push(Phase {
+        run.push(Phase {
             name: "mqtt".into(),
             status: PhaseStatus::Skipped,
             millis: 0,
@@ -328,7 +348,7 @@ pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
 }
 
 /// State collected along the way.
-struct Run {
+struct Run<'a> {
     phases: Vec<Phase>,
     findings: Vec<Finding>,
     facts: TlsFacts,
@@ -336,16 +356,80 @@ struct Run {
     state: i32,
     mqtt: Option<SessionOutcome>,
     unreachable: bool,
+    log: &'a dyn Progress,
 }
 
-impl Run {
+impl Run<'_> {
     fn phase(&mut self, name: &str, status: PhaseStatus, t: Instant, detail: String) {
-        self.phases.push(Phase {
+        self.push(Phase {
             name: name.into(),
             status,
             millis: t.elapsed().as_millis() as u64,
             detail,
         });
+    }
+
+    /// Record a phase, and say it with `-v`.
+    fn push(&mut self, p: Phase) {
+        let label = match p.name.as_str() {
+            "resolve" => "name resolution",
+            "tcp" => "TCP connect",
+            "device_handshake" => "TLS handshake (the device's BearSSL engine)",
+            "verification" => "certificate verification",
+            "mqtt" => "MQTT exchange",
+            other => other,
+        };
+        let status = match p.status {
+            PhaseStatus::Ok => "ok",
+            PhaseStatus::Warn => "warning",
+            PhaseStatus::Fail => "FAILED",
+            PhaseStatus::Skipped => "skipped",
+        };
+        self.log
+            .message(&format!("{label}: {status}, {} ms: {}", p.millis, p.detail));
+        self.phases.push(p);
+    }
+}
+
+/// `-v`: the engine's result; `-vv`: every record both ways (types and
+/// lengths), what was negotiated and the server's certificates.
+fn trace_handshake(log: &dyn Progress, hs: &engine::Handshake, tap: &engine::Tap, a: &Analysis) {
+    log.message(&if hs.completed {
+        format!(
+            "the device's BearSSL engine completed the handshake in {} ms",
+            hs.millis
+        )
+    } else {
+        format!(
+            "the device's BearSSL engine stopped after {} ms with error {} ({})",
+            hs.millis,
+            hs.error,
+            bearssl_error_name(hs.error)
+        )
+    });
+    for line in records::record_lines(&tap.sent, "TLS ->", TRACE_RECORDS) {
+        log.trace(&line);
+    }
+    for line in records::record_lines(&tap.received, "TLS <-", TRACE_RECORDS) {
+        log.trace(&line);
+    }
+    let f = &a.facts;
+    if let (Some(v), Some(s)) = (&f.version, &f.cipher_suite) {
+        log.trace(&format!(
+            "TLS chosen: {v}, {s}{}{}",
+            f.curve
+                .as_ref()
+                .map(|c| format!(", key exchange group {c}"))
+                .unwrap_or_default(),
+            match (f.mfln_requested, f.mfln_echoed) {
+                (Some(r), Some(e)) => format!(", max_fragment_length {r} requested, {e} echoed"),
+                (Some(r), None) => format!(", max_fragment_length {r} requested, not echoed"),
+                _ => String::new(),
+            }
+        ));
+    }
+    for (i, der) in a.flight.certificates.iter().enumerate() {
+        log.trace(&cert::trace_line(i, der));
     }
 }
 
@@ -375,7 +459,7 @@ fn refine_refusal(
     a.findings.splice(0..0, better);
 }
 
-fn handshake_phases(run: &mut Run, o: &ProbeOptions, hs: &engine::Handshake, a: &Analysis) {
+fn handshake_phases(run: &mut Run<'_>, o: &ProbeOptions, hs: &engine::Handshake, a: &Analysis) {
     let fails = |c: Category| {
         a.findings
             .iter()
@@ -408,7 +492,7 @@ fn handshake_phases(run: &mut Run, o: &ProbeOptions, hs: &engine::Handshake, a: 
             .map(|x| x.message.clone())
             .unwrap_or_else(|| "no ServerHello".into()),
     };
-    run.phases.push(Phase {
+    run.push(Phase {
         name: "device_handshake".into(),
         status: if hs_fail {
             PhaseStatus::Fail
@@ -422,7 +506,7 @@ fn handshake_phases(run: &mut Run, o: &ProbeOptions, hs: &engine::Handshake, a: 
     });
     if a.flight.certificate_seen || fails(Category::Chain) {
         let failed = fails(Category::Chain);
-        run.phases.push(Phase {
+        run.push(Phase {
             name: "verification".into(),
             status: if failed {
                 PhaseStatus::Fail
@@ -501,8 +585,8 @@ fn mqtt_findings(
             .map(|u| format!("{u:?}"))
             .unwrap_or_else(|| "none".into())
     );
-    if let Some(SessionError::Tls { code, step }) = &out.error {
-        findings.push(session_tls_failed(*code, step, out, o, a));
+    if let Some(e @ SessionError::Tls { code, .. }) = &out.error {
+        findings.push(session_tls_failed(*code, &e.awaited(), out, o, a));
         return;
     }
     if let Some(code) = out.connack_code.filter(|c| *c != 0) {
@@ -552,6 +636,13 @@ fn mqtt_findings(
             ),
         );
     } else if let Some(e) = &out.error {
+        let closed = matches!(e, SessionError::Closed { .. });
+        if closed {
+            findings.push(session_takeover(out));
+        }
+        let acl_fix = "allow `readwrite <prefix>/<client-id>/#` (or `pattern readwrite \
+                       <prefix>/%c/#`) for this user in the broker's ACL; check that the client \
+                       id is the one the ACL expects";
         findings.push(
             Finding::new(
                 Category::Mqtt,
@@ -563,6 +654,12 @@ fn mqtt_findings(
                 Severity::Fatal,
                 if out.suback_codes.is_empty() {
                     format!("{e} after SUBSCRIBE {}; {who}", out.subscribe_topic)
+                } else if closed {
+                    format!(
+                        "the message published to {} did not come back ({e}) although SUBSCRIBE \
+                         {} was granted; {who}",
+                        out.publish_topic, out.subscribe_topic
+                    )
                 } else {
                     format!(
                         "the message published to {} did not come back ({e}) although SUBSCRIBE \
@@ -571,9 +668,15 @@ fn mqtt_findings(
                         out.publish_topic, out.subscribe_topic
                     )
                 },
-                "allow `readwrite <prefix>/<client-id>/#` (or `pattern readwrite \
-                 <prefix>/%c/#`) for this user in the broker's ACL; check that the client id \
-                 is the one the ACL expects",
+                if closed {
+                    format!(
+                        "make sure no other client uses the client id {:?} while probing (see \
+                         session_takeover); otherwise {acl_fix}",
+                        out.client_id
+                    )
+                } else {
+                    acl_fix.to_string()
+                },
             )
             .state(out.pubsubclient_state)
             .device(format!(
@@ -582,6 +685,33 @@ fn mqtt_findings(
             )),
         );
     }
+}
+
+/// The broker closed a connection it had accepted, in the middle of the
+/// exchange: what a broker does to the older connection when another
+/// client connects with the same client id (MQTT 3.1.1 §3.1.4: it
+/// disconnects the existing client, without a word to it).
+fn session_takeover(out: &SessionOutcome) -> Finding {
+    Finding::new(
+        Category::Mqtt,
+        "session_takeover",
+        Severity::Warn,
+        format!(
+            "the broker closed the connection after accepting CONNECT as {:?}, most likely \
+             because another client connected with the same client id — the real device, or \
+             another probe of it running at the same time: the broker then disconnects the \
+             older connection (session takeover)",
+            out.client_id
+        ),
+        "probe while the device is off or disconnected, run the probes of one device one after \
+         another, or probe with another --client-id that the broker's ACL allows (mosquitto's \
+         log says `Client <id> already connected, closing old connection` when this happens)",
+    )
+    .state(out.pubsubclient_state)
+    .device(
+        "the device and a probe with its client id keep taking the session from each other: \
+         each one's PubSubClient sees the connection drop (rc=-3) and reconnects",
+    )
 }
 
 /// The device's engine failed during the MQTT exchange (its BearSSL error).
@@ -633,8 +763,11 @@ fn connack_refused(code: u8, who: &str) -> Finding {
               (espmqtt broker export, or mosquitto_passwd)"
         }
         5 => {
-            "allow this user / client id on the broker (credentials, or the ACL for the last \
-              will topic)"
+            "most often a wrong or rotated password (mosquitto answers 5 to a wrong password \
+             too): flash the device's current credentials (`espmqtt flash --device NAME \
+             --config-only`), or export the broker's password file again (`espmqtt broker \
+             export`) and reload the broker; otherwise the user is unknown to the broker, or \
+             its ACL refuses this client id or the last will topic"
         }
         2 => "use a client id the broker accepts",
         _ => "check the broker's log",
@@ -693,7 +826,7 @@ fn no_connack(e: &SessionError, out: &SessionOutcome, who: &str) -> Finding {
     .state(out.pubsubclient_state)
 }
 
-fn finish(o: ProbeOptions, start: Instant, mut run: Run) -> ProbeReport {
+fn finish(o: ProbeOptions, start: Instant, mut run: Run<'_>) -> ProbeReport {
     let heap = analysis::heap_estimate(o.tls.buffers, o.tls.trust.mode);
     if !run.unreachable && run.device_tls_error.is_some() {
         run.findings.push(analysis::heap_finding(&heap));

@@ -18,6 +18,7 @@ use rumqttc::mqttbytes::v4::{Connect, LastWill, Login, Packet, Publish, Subscrib
 use rumqttc::mqttbytes::QoS;
 use serde::{Deserialize, Serialize};
 
+use crate::progress::Progress;
 use crate::tls::engine::{AppError, Session, TransportEnd};
 
 /// PubSubClient's socket timeout: how long `connect()` waits for CONNACK.
@@ -25,6 +26,9 @@ pub const SOCKET_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Largest MQTT packet we accept from the broker.
 const MAX_PACKET: usize = 64 * 1024;
+
+/// The step of the round trip: the probe's own PUBLISH coming back.
+pub const ROUND_TRIP: &str = "the published message";
 
 /// The device's MQTT identity and settings.
 #[derive(Clone, PartialEq, Eq)]
@@ -131,6 +135,20 @@ impl SessionError {
             | SessionError::Protocol { step, .. } => step,
         }
     }
+
+    /// What the session was waiting for, as the object of "waiting for …":
+    /// "CONNACK", "the published message to come back".
+    pub fn awaited(&self) -> String {
+        awaited(self.step())
+    }
+}
+
+fn awaited(step: &str) -> String {
+    if step == ROUND_TRIP {
+        format!("{step} to come back")
+    } else {
+        step.to_string()
+    }
 }
 
 impl std::fmt::Display for SessionError {
@@ -138,16 +156,29 @@ impl std::fmt::Display for SessionError {
         match self {
             SessionError::Tls { step, code } => write!(
                 f,
-                "the TLS session failed while waiting for {step} (BearSSL error {code})"
+                "the TLS session failed while waiting for {} (BearSSL error {code})",
+                awaited(step)
+            ),
+            SessionError::Closed { step } if step == ROUND_TRIP => write!(
+                f,
+                "the broker closed the connection before {step} came back"
             ),
             SessionError::Closed { step } => {
                 write!(f, "the broker closed the connection before {step}")
             }
+            SessionError::Timeout { step } if step == ROUND_TRIP => {
+                write!(f, "{step} did not come back within the timeout")
+            }
             SessionError::Timeout { step } => write!(f, "no {step} within the timeout"),
             SessionError::Protocol { step, message } => {
+                let to = if step == ROUND_TRIP {
+                    "the PUBLISH"
+                } else {
+                    step.as_str()
+                };
                 write!(
                     f,
-                    "the broker's answer to {step} is not MQTT 3.1.1: {message}"
+                    "the broker's answer to {to} is not MQTT 3.1.1: {message}"
                 )
             }
         }
@@ -168,6 +199,7 @@ fn session_error(step: &str, e: AppError) -> SessionError {
 struct Conn<'a> {
     session: &'a mut Session,
     buf: BytesMut,
+    log: &'a dyn Progress,
 }
 
 impl Conn<'_> {
@@ -176,8 +208,14 @@ impl Conn<'_> {
         p.write(&mut out, MAX_PACKET)
             .map_err(|e| SessionError::Protocol {
                 step: step.into(),
-                message: format!("cannot encode: {e:?}"),
+                message: format!("cannot encode: {e}"),
             })?;
+        self.log.trace(&format!(
+            "-> MQTT {}, {} B{}",
+            packet_name(&p),
+            out.len(),
+            packet_summary(&p)
+        ));
         self.session
             .write_all(&out, until)
             .map_err(|e| session_error(step, e))
@@ -186,8 +224,17 @@ impl Conn<'_> {
     fn next(&mut self, step: &str, until: Instant) -> Result<Packet, SessionError> {
         let mut chunk = [0u8; 4096];
         loop {
+            let before = self.buf.len();
             match Packet::read(&mut self.buf, MAX_PACKET) {
-                Ok(p) => return Ok(p),
+                Ok(p) => {
+                    self.log.trace(&format!(
+                        "<- MQTT {}, {} B{}",
+                        packet_name(&p),
+                        before.saturating_sub(self.buf.len()),
+                        packet_summary(&p)
+                    ));
+                    return Ok(p);
+                }
                 Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
                 Err(e) => {
                     return Err(SessionError::Protocol {
@@ -205,8 +252,15 @@ impl Conn<'_> {
     }
 }
 
-/// Run the exchange over an established session, within `deadline`.
-pub fn run(session: &mut Session, p: &MqttParams, deadline: Instant) -> SessionOutcome {
+/// Run the exchange over an established session, within `deadline`. Each
+/// step goes to `log` with its time ([`Progress::message`]), each packet
+/// with its type and size ([`Progress::trace`]; never the password).
+pub fn run(
+    session: &mut Session,
+    p: &MqttParams,
+    deadline: Instant,
+    log: &dyn Progress,
+) -> SessionOutcome {
     let start = Instant::now();
     let ms = || start.elapsed().as_millis() as u64;
     let connect = p.connect_packet();
@@ -222,11 +276,14 @@ pub fn run(session: &mut Session, p: &MqttParams, deadline: Instant) -> SessionO
     let mut c = Conn {
         session,
         buf: BytesMut::new(),
+        log,
     };
+    let failed = |e: &SessionError| log.message(&format!("MQTT: {e} ({} ms)", ms()));
 
     // CONNECT / CONNACK, within PubSubClient's socket timeout.
     let connack_until = deadline.min(Instant::now() + SOCKET_TIMEOUT);
     if let Err(e) = c.send(Packet::Connect(connect), "CONNACK", connack_until) {
+        failed(&e);
         out.error = Some(e);
         return out;
     }
@@ -237,6 +294,12 @@ pub fn run(session: &mut Session, p: &MqttParams, deadline: Instant) -> SessionO
             out.connack_ms = Some(ms());
             out.pubsubclient_state = code as i32;
             out.connected = code == 0;
+            log.message(&format!(
+                "MQTT CONNECT as {:?}: CONNACK return code {code} ({}) after {} ms",
+                p.client_id,
+                if code == 0 { "accepted" } else { "refused" },
+                ms()
+            ));
         }
         // PubSubClient takes whatever packet comes first as the answer and
         // only looks at it when it is 4 bytes long; otherwise connect()
@@ -244,16 +307,19 @@ pub fn run(session: &mut Session, p: &MqttParams, deadline: Instant) -> SessionO
         // -1, MQTT_DISCONNECTED).
         Ok(other) => {
             out.pubsubclient_state = -1;
-            out.error = Some(SessionError::Protocol {
+            let e = SessionError::Protocol {
                 step: "CONNACK".into(),
                 message: format!("expected CONNACK, got {}", packet_name(&other)),
-            });
+            };
+            failed(&e);
+            out.error = Some(e);
             return out;
         }
         Err(e) => {
             if matches!(e, SessionError::Protocol { .. }) {
                 out.pubsubclient_state = -1;
             }
+            failed(&e);
             out.error = Some(e);
             return out;
         }
@@ -261,16 +327,33 @@ pub fn run(session: &mut Session, p: &MqttParams, deadline: Instant) -> SessionO
     if !out.connected {
         return out;
     }
-
-    // SUBSCRIBE / SUBACK.
-    let mut sub = Subscribe::new(p.subscribe_topic(), QoS::AtMostOnce);
-    sub.pkid = 1;
-    if let Err(e) = c.send(Packet::Subscribe(sub), "SUBACK", deadline) {
+    let connected = subscribe(&mut c, &mut out, deadline, &ms)
+        .and_then(|()| round_trip(&mut c, &mut out, deadline, &ms));
+    if let Err(e) = connected {
+        failed(&e);
         return broken(out, e);
     }
+    let _ = c.send(
+        Packet::Disconnect,
+        "DISCONNECT",
+        deadline.min(Instant::now() + Duration::from_millis(500)),
+    );
+    out
+}
+
+/// SUBSCRIBE `<prefix>/<id>/#` and wait for its SUBACK.
+fn subscribe(
+    c: &mut Conn<'_>,
+    out: &mut SessionOutcome,
+    deadline: Instant,
+    ms: &dyn Fn() -> u64,
+) -> Result<(), SessionError> {
+    let mut sub = Subscribe::new(out.subscribe_topic.clone(), QoS::AtMostOnce);
+    sub.pkid = 1;
+    c.send(Packet::Subscribe(sub), "SUBACK", deadline)?;
     loop {
-        match c.next("SUBACK", deadline) {
-            Ok(Packet::SubAck(ack)) if ack.pkid == 1 => {
+        match c.next("SUBACK", deadline)? {
+            Packet::SubAck(ack) if ack.pkid == 1 => {
                 out.suback_codes = ack
                     .return_codes
                     .iter()
@@ -280,43 +363,59 @@ pub fn run(session: &mut Session, p: &MqttParams, deadline: Instant) -> SessionO
                     })
                     .collect();
                 out.suback_ms = Some(ms());
-                break;
+                c.log.message(&format!(
+                    "MQTT SUBSCRIBE {}: SUBACK {} after {} ms",
+                    out.subscribe_topic,
+                    out.suback_codes
+                        .iter()
+                        .map(|c| format!("0x{c:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    ms()
+                ));
+                return Ok(());
             }
-            Ok(_) => continue, // retained messages may arrive first
-            Err(e) => return broken(out, e),
+            _ => continue, // retained messages may arrive first
         }
     }
+}
 
-    // PUBLISH and receive it back.
+/// PUBLISH `<prefix>/<id>/probe` and wait for it to come back.
+fn round_trip(
+    c: &mut Conn<'_>,
+    out: &mut SessionOutcome,
+    deadline: Instant,
+    ms: &dyn Fn() -> u64,
+) -> Result<(), SessionError> {
     let token = hex::encode(crate::tls::net::random_bytes::<6>());
     let payload = format!("espmqtt probe {token}");
     let publish = Publish::new(
-        p.publish_topic(),
+        out.publish_topic.clone(),
         QoS::AtMostOnce,
         payload.clone().into_bytes(),
     );
-    if let Err(e) = c.send(Packet::Publish(publish), "the message back", deadline) {
-        return broken(out, e);
-    }
+    c.send(Packet::Publish(publish), ROUND_TRIP, deadline)?;
+    c.log.message(&format!(
+        "MQTT PUBLISH {} sent after {} ms; waiting for it to come back",
+        out.publish_topic,
+        ms()
+    ));
     loop {
-        match c.next("the message back", deadline) {
-            Ok(Packet::Publish(m))
-                if m.topic == p.publish_topic() && m.payload == payload.as_bytes() =>
+        match c.next(ROUND_TRIP, deadline)? {
+            Packet::Publish(m)
+                if m.topic == out.publish_topic && m.payload == payload.as_bytes() =>
             {
                 out.delivered = true;
                 out.delivery_ms = Some(ms());
-                break;
+                c.log.message(&format!(
+                    "MQTT round trip: the message came back after {} ms",
+                    ms()
+                ));
+                return Ok(());
             }
-            Ok(_) => continue,
-            Err(e) => return broken(out, e),
+            _ => continue,
         }
     }
-    let _ = c.send(
-        Packet::Disconnect,
-        "DISCONNECT",
-        deadline.min(Instant::now() + Duration::from_millis(500)),
-    );
-    out
 }
 
 /// A connected session that ended early: PubSubClient notices the lost
@@ -327,6 +426,56 @@ fn broken(mut out: SessionOutcome, e: SessionError) -> SessionOutcome {
     }
     out.error = Some(e);
     out
+}
+
+/// What `-vv` shows of a packet: identifiers, topics, flags and sizes;
+/// whether a password is set, never the password; no payload.
+fn packet_summary(p: &Packet) -> String {
+    match p {
+        Packet::Connect(c) => format!(
+            ": MQTT 3.1.1, client id {:?}, {}, keepalive {} s, clean session {}{}",
+            c.client_id,
+            match &c.login {
+                Some(l) if l.password.is_empty() => format!("user {:?}, no password", l.username),
+                Some(l) => format!("user {:?}, password set", l.username),
+                None => "no user name".into(),
+            },
+            c.keep_alive,
+            c.clean_session,
+            c.last_will
+                .as_ref()
+                .map(|w| format!(
+                    ", will {:?} ({} B{})",
+                    w.topic,
+                    w.message.len(),
+                    if w.retain { ", retained" } else { "" }
+                ))
+                .unwrap_or_default()
+        ),
+        Packet::ConnAck(a) => format!(": return code {}", a.code as u8),
+        Packet::Subscribe(s) => format!(
+            ": packet id {}, {}",
+            s.pkid,
+            s.filters
+                .iter()
+                .map(|f| format!("{:?} QoS {}", f.path, f.qos as u8))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Packet::SubAck(a) => format!(
+            ": packet id {}, {} return code(s)",
+            a.pkid,
+            a.return_codes.len()
+        ),
+        Packet::Publish(m) => format!(
+            ": {:?}, QoS {}{}, {} B payload",
+            m.topic,
+            m.qos as u8,
+            if m.retain { ", retained" } else { "" },
+            m.payload.len()
+        ),
+        _ => String::new(),
+    }
 }
 
 fn packet_name(p: &Packet) -> &'static str {
@@ -351,6 +500,28 @@ fn packet_name(p: &Packet) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_read_as_sentences() {
+        let round = |e: fn(String) -> SessionError| e(ROUND_TRIP.into()).to_string();
+        assert_eq!(
+            round(|step| SessionError::Timeout { step }),
+            "the published message did not come back within the timeout"
+        );
+        assert_eq!(
+            round(|step| SessionError::Closed { step }),
+            "the broker closed the connection before the published message came back"
+        );
+        assert_eq!(
+            round(|step| SessionError::Tls { step, code: 6 }),
+            "the TLS session failed while waiting for the published message to come back \
+             (BearSSL error 6)"
+        );
+        let e = SessionError::Timeout {
+            step: "CONNACK".into(),
+        };
+        assert_eq!(e.to_string(), "no CONNACK within the timeout");
+    }
 
     #[test]
     fn connect_is_the_firmware_s() {

@@ -441,7 +441,11 @@ impl Rfc2217Port {
             Some(p) if p == payload => Ok(()),
             Some(p) => Err(serialport::Error::new(
                 serialport::ErrorKind::InvalidInput,
-                format!("{addr} set {what} to {p:?} instead of {payload:?}"),
+                format!(
+                    "{addr} set {what} to {} instead of {}",
+                    setting_value(&p),
+                    setting_value(payload)
+                ),
             )),
             None => Err(serialport::Error::new(
                 serialport::ErrorKind::Io(io::ErrorKind::TimedOut),
@@ -644,5 +648,20 @@ impl SerialPort for Rfc2217Port {
     fn clear_break(&self) -> serialport::Result<()> {
         self.send_command(SET_CONTROL, &[CONTROL_BREAK_OFF])
             .map_err(Into::into)
+    }
+}
+
+/// A COM-PORT-OPTION value as a person reads it: the number its bytes
+/// hold (a baud rate is four bytes, a data size or parity one), or the
+/// bytes in hex.
+fn setting_value(bytes: &[u8]) -> String {
+    match bytes {
+        [a] => a.to_string(),
+        [a, b, c, d] => u32::from_be_bytes([*a, *b, *c, *d]).to_string(),
+        other => other
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }

@@ -503,7 +503,10 @@ fn predictions(
             Some(c) if b != [c] => {
                 predicted = Some((
                     18,
-                    format!("max_fragment_length echoed as {b:?}, requested {c}"),
+                    format!(
+                        "max_fragment_length echoed as {}, requested {c}",
+                        mfln_answer(b)
+                    ),
                 ))
             }
             None => predicted = Some((20, "max_fragment_length echoed but not requested".into())),
@@ -528,8 +531,10 @@ fn predictions(
         let alert = (hs.error - 256) as u8;
         if f.alert.is_some_and(|(_, d)| d != alert) {
             a.inconsistencies.push(format!(
-                "the engine reports alert {alert} but the tapped plaintext alert is {:?}",
+                "the engine reports alert {alert} but the tapped plaintext alert is {}",
                 f.alert
+                    .map(|(_, d)| format!("{} ({d})", alert_name(d)))
+                    .unwrap_or_else(|| "none".into())
             ));
         }
     }
@@ -782,12 +787,16 @@ fn server_hello_rejected(
             "mfln_mismatch",
             Severity::Fatal,
             format!(
-                "the device asked for max_fragment_length {} and the broker answered {:?}",
+                "the device asked for max_fragment_length {} and the broker answered {}",
                 sent.mfl_code()
                     .and_then(mfln_code_bytes)
                     .map(|v| format!("{v} B"))
                     .unwrap_or_else(|| "(none)".into()),
-                f.server_hello.as_ref().and_then(|sh| sh.extension(0x0001))
+                f.server_hello
+                    .as_ref()
+                    .and_then(|sh| sh.extension(0x0001))
+                    .map(mfln_answer)
+                    .unwrap_or_else(|| "nothing".into())
             ),
             "use a broker that echoes the requested value, or 16 KB buffers on the device \
              (--mfln off)",
@@ -1410,6 +1419,26 @@ pub fn heap_finding(h: &HeapEstimate) -> Finding {
             "none needed"
         },
     )
+}
+
+/// A max_fragment_length extension body as the broker sent it: the size
+/// its code stands for, or the bytes when they are not one code.
+fn mfln_answer(body: &[u8]) -> String {
+    match body {
+        [code] => match mfln_code_bytes(*code) {
+            Some(n) => format!("{n} B (code {code})"),
+            None => format!("the undefined code {code}"),
+        },
+        other => format!(
+            "{} bytes ({})",
+            other.len(),
+            other
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,10 @@ use crate::target::Target;
 /// How many bytes of the server's first answer we keep for classification.
 const SNIFF_LEN: usize = 512;
 
+/// How many bytes of each direction we keep for `-vv` (a handshake is a
+/// few kilobytes).
+const WIRE_LIMIT: usize = 64 * 1024;
+
 /// Which SNI to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sni {
@@ -85,6 +89,28 @@ pub struct Captured {
     /// The server speaks TLS 1.3 only (no ESP8266 can connect); set when a
     /// TLS 1.3 capture was checked against a TLS 1.2 hello.
     pub tls13_only: bool,
+    /// The bytes of the handshake both ways, as sent and received (the
+    /// first 64 KiB of each), for `-vv`.
+    pub wire: Wire,
+}
+
+/// Both directions of a connection, as sent and received.
+#[derive(Debug, Clone, Default)]
+pub struct Wire {
+    pub sent: Vec<u8>,
+    pub received: Vec<u8>,
+}
+
+impl Wire {
+    fn keep(v: &mut Vec<u8>, b: &[u8]) {
+        let room = WIRE_LIMIT.saturating_sub(v.len());
+        v.extend_from_slice(&b[..b.len().min(room)]);
+    }
+
+    /// The server's first bytes (what classification looks at).
+    fn sniffed(&self) -> &[u8] {
+        &self.received[..self.received.len().min(SNIFF_LEN)]
+    }
 }
 
 /// Everything that can go wrong while capturing, each with its own message
@@ -271,18 +297,28 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 }
 
-/// Reads from the socket and keeps a copy of the first bytes.
+/// Reads from and writes to the socket, keeping a copy of the bytes.
 struct Sniffer<'a> {
     sock: &'a TcpStream,
-    seen: &'a mut Vec<u8>,
+    wire: &'a mut Wire,
 }
 
 impl Read for Sniffer<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = (&*self.sock).read(buf)?;
-        let room = SNIFF_LEN.saturating_sub(self.seen.len());
-        self.seen.extend_from_slice(&buf[..n.min(room)]);
+        Wire::keep(&mut self.wire.received, &buf[..n]);
         Ok(n)
+    }
+}
+
+impl Write for Sniffer<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = (&*self.sock).write(buf)?;
+        Wire::keep(&mut self.wire.sent, &buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        (&*self.sock).flush()
     }
 }
 
@@ -345,8 +381,8 @@ pub fn accepts_tls13(addrs: &[SocketAddr], server_name: Option<&str>, deadline: 
     let Ok(mut conn) = rustls::ClientConnection::new(Arc::new(config), name) else {
         return false;
     };
-    let mut seen = Vec::new();
-    let ok = drive_handshake(&mut conn, &sock, &mut seen, deadline).is_ok()
+    let mut wire = Wire::default();
+    let ok = drive_handshake(&mut conn, &sock, &mut wire, deadline).is_ok()
         && conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
     let _ = sock.shutdown(std::net::Shutdown::Both);
     ok
@@ -389,8 +425,9 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
             detail: e.to_string(),
         }
     })?;
-    let mut seen = Vec::new();
-    let outcome = drive_handshake(&mut conn, &sock, &mut seen, deadline);
+    let mut wire = Wire::default();
+    let outcome = drive_handshake(&mut conn, &sock, &mut wire, deadline);
+    let seen = wire.sniffed().to_vec();
     let times = PhaseTimes {
         resolve_ms: ms(start, resolved),
         connect_ms: ms(resolved, connected),
@@ -415,6 +452,7 @@ pub fn capture(opts: &CaptureOptions) -> Result<Captured, CaptureError> {
         times,
         via_device_hello: false,
         tls13_only: false,
+        wire: wire.clone(),
     };
     match (outcome, chain) {
         (Ok(()), Some(chain)) => {
@@ -504,6 +542,10 @@ fn device_capture(
     let peer = attempt.session.peer().unwrap_or(addrs[0]);
     let hs = attempt.handshake.clone();
     let received = attempt.session.tap.received.clone();
+    let wire = Wire {
+        sent: attempt.session.tap.sent.clone(),
+        received: received.clone(),
+    };
     attempt.session.close();
     let (flight, _) = FlightParser::parse_all(&received);
     if flight.certificate_seen && !flight.certificates.is_empty() {
@@ -527,6 +569,7 @@ fn device_capture(
             },
             via_device_hello: true,
             tls13_only: false,
+            wire,
         });
     }
     if received.is_empty() {
@@ -620,7 +663,7 @@ fn remaining(deadline: Instant) -> Option<Duration> {
 fn drive_handshake(
     conn: &mut rustls::ClientConnection,
     sock: &TcpStream,
-    seen: &mut Vec<u8>,
+    wire: &mut Wire,
     deadline: Instant,
 ) -> Result<(), HandshakeFailure> {
     loop {
@@ -629,7 +672,10 @@ fn drive_handshake(
                 return Err(HandshakeFailure::Timeout);
             };
             let _ = sock.set_write_timeout(Some(left));
-            match conn.write_tls(&mut &*sock) {
+            match conn.write_tls(&mut Sniffer {
+                sock,
+                wire: &mut *wire,
+            }) {
                 Ok(_) => {}
                 Err(e) if is_timeout(&e) => return Err(HandshakeFailure::Timeout),
                 // The peer may have closed already; what it said (if
@@ -645,7 +691,10 @@ fn drive_handshake(
             return Err(HandshakeFailure::Timeout);
         };
         let _ = sock.set_read_timeout(Some(left));
-        let mut sniffer = Sniffer { sock, seen };
+        let mut sniffer = Sniffer {
+            sock,
+            wire: &mut *wire,
+        };
         match conn.read_tls(&mut sniffer) {
             Ok(0) => {
                 // Whatever arrived before the close may still hold an alert.

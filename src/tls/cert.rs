@@ -28,6 +28,23 @@ pub fn colon_hex(bytes: &[u8]) -> String {
     crate::digest::display(bytes)
 }
 
+/// One line per certificate for `-vv`: its position, subject, issuer and
+/// SHA-256.
+pub fn trace_line(index: usize, der: &[u8]) -> String {
+    let digest = colon_hex(&sha256(der));
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((_, c)) => format!(
+            "certificate #{index}: subject {} · issuer {} · SHA-256 {digest}",
+            c.subject(),
+            c.issuer()
+        ),
+        Err(_) => format!(
+            "certificate #{index}: {} B that do not parse as X.509 · SHA-256 {digest}",
+            der.len()
+        ),
+    }
+}
+
 /// Raw SubjectPublicKeyInfo DER of a certificate.
 pub fn spki_der(cert_der: &[u8]) -> Result<Vec<u8>> {
     let (_, cert) = x509_parser::parse_x509_certificate(cert_der)
@@ -313,7 +330,11 @@ pub fn summarize(index: usize, der: &[u8], now: i64) -> CertSummary {
                 }
                 GeneralName::RFC822Name(e) => s.sans.push(format!("email:{e}")),
                 GeneralName::URI(u) => s.sans.push(format!("URI:{u}")),
-                other => s.sans.push(format!("{other:?}")),
+                GeneralName::DirectoryName(n) => s.sans.push(format!("DirName:{n}")),
+                GeneralName::RegisteredID(oid) => s.sans.push(format!("RID:{oid}")),
+                GeneralName::OtherName(oid, _) => s.sans.push(format!("othername:{oid}")),
+                GeneralName::X400Address(_) => s.sans.push("X400Name".into()),
+                GeneralName::EDIPartyName(_) => s.sans.push("EdiPartyName".into()),
             }
         }
     }

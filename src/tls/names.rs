@@ -166,6 +166,39 @@ pub fn alert_name(code: u8) -> String {
     n.to_string()
 }
 
+/// Name of a TLS record content type (RFC 5246 §6.2.1).
+pub fn content_type_name(ct: u8) -> String {
+    match ct {
+        20 => "change_cipher_spec".into(),
+        21 => "alert".into(),
+        22 => "handshake".into(),
+        23 => "application_data".into(),
+        24 => "heartbeat".into(),
+        _ => format!("content_type_{ct}"),
+    }
+}
+
+/// Name of a handshake message type (RFC 5246 §7.4, RFC 8446 §4).
+pub fn handshake_name(ty: u8) -> String {
+    let n = match ty {
+        0 => "HelloRequest",
+        1 => "ClientHello",
+        2 => "ServerHello",
+        4 => "NewSessionTicket",
+        8 => "EncryptedExtensions",
+        11 => "Certificate",
+        12 => "ServerKeyExchange",
+        13 => "CertificateRequest",
+        14 => "ServerHelloDone",
+        15 => "CertificateVerify",
+        16 => "ClientKeyExchange",
+        20 => "Finished",
+        22 => "CertificateStatus",
+        _ => return format!("handshake_type_{ty}"),
+    };
+    n.to_string()
+}
+
 /// Name of a named group.
 pub fn group_name(id: u16) -> String {
     match id {

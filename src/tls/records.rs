@@ -1,6 +1,7 @@
 //! A TLS 1.2 record and handshake parser for what a server sends back to a
 //! ClientHello: ServerHello, Certificate, ServerKeyExchange,
-//! CertificateRequest, ServerHelloDone and alerts.
+//! CertificateRequest, ServerHelloDone and alerts (a NewSessionTicket or a
+//! CertificateStatus in between is skipped).
 //!
 //! The bytes come from an arbitrary peer (a broker, an HTTP server, a port
 //! that streams noise), so nothing here indexes without checking: every read
@@ -14,6 +15,8 @@
 //! have no signature-algorithm fields) and, after the server's
 //! ChangeCipherSpec, only counts the encrypted records.
 
+use super::names::{alert_name, content_type_name, handshake_name, version_name};
+
 /// Record content types.
 pub const CT_CHANGE_CIPHER_SPEC: u8 = 20;
 pub const CT_ALERT: u8 = 21;
@@ -26,6 +29,8 @@ pub const HS_CERTIFICATE: u8 = 11;
 pub const HS_SERVER_KEY_EXCHANGE: u8 = 12;
 pub const HS_CERTIFICATE_REQUEST: u8 = 13;
 pub const HS_SERVER_HELLO_DONE: u8 = 14;
+pub const HS_NEW_SESSION_TICKET: u8 = 4;
+pub const HS_CERTIFICATE_STATUS: u8 = 22;
 
 /// Largest record body TLS allows (2^14 plaintext + 2048 expansion).
 pub const MAX_RECORD_BODY: usize = 16384 + 2048;
@@ -537,11 +542,104 @@ impl FlightParser {
                 self.finished = true;
             }
             // HelloRequest (0) may be ignored; CertificateStatus (22) is
-            // harmless; anything else in a first flight is a protocol error.
-            0 | 22 => {}
+            // harmless; a TLS 1.2 server that issues session tickets sends
+            // NewSessionTicket (4) in plaintext after the first flight, just
+            // before its ChangeCipherSpec. Anything else is a protocol error.
+            0 | HS_NEW_SESSION_TICKET | HS_CERTIFICATE_STATUS => {}
             other => return Err(ParseError::UnexpectedMessage(other)),
         }
         Ok(())
+    }
+}
+
+/// The records of one direction of a tapped connection, one line each (for
+/// `-vv`): content type, record version, length and, while the stream is
+/// still plaintext, the handshake messages in it (type and length) or the
+/// alert. Types and lengths only, never contents. After `limit` records one
+/// line counts the rest; bytes that are not TLS end the list with a line
+/// that says so.
+pub fn record_lines(bytes: &[u8], arrow: &str, limit: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    let mut hs = HandshakeAssembler::default();
+    let mut encrypted = false;
+    let (mut count, mut more, mut more_bytes) = (0usize, 0usize, 0usize);
+    loop {
+        match take_record(rest) {
+            Ok(Some((rec, used))) => {
+                rest = rest.get(used..).unwrap_or_default();
+                count += 1;
+                if count > limit {
+                    more += 1;
+                    more_bytes += rec.body.len();
+                } else {
+                    out.push(describe_record(&rec, arrow, encrypted, &mut hs));
+                }
+                if rec.content_type == CT_CHANGE_CIPHER_SPEC {
+                    encrypted = true;
+                }
+            }
+            Ok(None) => {
+                if !rest.is_empty() {
+                    out.push(format!(
+                        "{arrow} {} B of a record not received completely",
+                        rest.len()
+                    ));
+                }
+                break;
+            }
+            Err(e) => {
+                out.push(format!("{arrow} {} B that are not TLS: {e}", rest.len()));
+                break;
+            }
+        }
+    }
+    if more > 0 {
+        out.push(format!("{arrow} {more} more records ({more_bytes} B)"));
+    }
+    out
+}
+
+fn describe_record(
+    rec: &Record,
+    arrow: &str,
+    encrypted: bool,
+    hs: &mut HandshakeAssembler,
+) -> String {
+    let head = format!(
+        "{arrow} {} record, {}, {} B",
+        content_type_name(rec.content_type),
+        version_name(rec.version),
+        rec.body.len()
+    );
+    if encrypted || rec.content_type == CT_APPLICATION_DATA {
+        return format!("{head} (encrypted)");
+    }
+    match rec.content_type {
+        CT_HANDSHAKE => {
+            hs.push(&rec.body);
+            let mut msgs = Vec::new();
+            while let Some((ty, body)) = hs.next_message() {
+                msgs.push(format!("{} ({} B)", handshake_name(ty), body.len()));
+            }
+            if hs.pending() > 0 {
+                msgs.push(format!("{} B of a message continued", hs.pending()));
+            }
+            if msgs.is_empty() {
+                head
+            } else {
+                format!("{head}: {}", msgs.join(", "))
+            }
+        }
+        CT_ALERT => match parse_alert(&rec.body) {
+            Some((level, d)) => format!(
+                "{head}: {} alert {} ({d})",
+                if level == 2 { "fatal" } else { "warning" },
+                alert_name(d)
+            ),
+            None => head,
+        },
+        _ => head,
     }
 }
 
@@ -692,6 +790,7 @@ mod tests {
             let _ = ServerKeyExchange::parse(&v, i % 3 == 0, i % 2 == 0);
             let _ = CertificateRequest::parse(&v, i % 2 == 0);
             let _ = classify_bytes(&v);
+            let _ = record_lines(&v, "<-", 8);
             let _ = parse_client_hello_extensions(&v);
         }
     }
@@ -700,6 +799,92 @@ mod tests {
     fn http_is_not_tls() {
         let err = take_record(b"HTTP/1.1 400 Bad Request\r\n").unwrap_err();
         assert!(matches!(err, ParseError::NotTls(s) if s.contains("HTTP/1.1")));
+    }
+
+    /// A TLS 1.2 record of `ct` holding `body`.
+    fn record(ct: u8, body: &[u8]) -> Vec<u8> {
+        let mut v = vec![ct, 3, 3];
+        v.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+
+    /// A handshake message of type `ty`.
+    fn message(ty: u8, body: &[u8]) -> Vec<u8> {
+        let n = body.len();
+        let mut v = vec![ty, (n >> 16) as u8, (n >> 8) as u8, n as u8];
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn server_hello() -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend_from_slice(&[7u8; 32]);
+        b.push(0); // no session id
+        b.extend_from_slice(&0xC02Fu16.to_be_bytes());
+        b.push(0);
+        b
+    }
+
+    /// A TLS 1.2 server that issues session tickets sends NewSessionTicket
+    /// in plaintext after ServerHelloDone, then its ChangeCipherSpec and
+    /// encrypted Finished: the parser skips the ticket and goes on counting.
+    #[test]
+    fn new_session_ticket_is_skipped() {
+        let mut ticket = 7200u32.to_be_bytes().to_vec();
+        ticket.extend_from_slice(&[0, 4, 1, 2, 3, 4]);
+        let mut stream = Vec::new();
+        stream.extend(record(22, &message(2, &server_hello())));
+        stream.extend(record(22, &message(11, &[0, 0, 0])));
+        stream.extend(record(22, &message(14, &[])));
+        stream.extend(record(22, &message(4, &ticket)));
+        stream.extend(record(20, &[1]));
+        stream.extend(record(22, &[0x55; 40]));
+        stream.extend(record(23, &[0x66; 300]));
+        let (flight, err) = FlightParser::parse_all(&stream);
+        assert_eq!(err, None);
+        assert!(flight.hello_done && flight.certificate_seen && flight.encrypted);
+        assert_eq!(flight.suite(), Some(0xC02F));
+        assert_eq!(flight.records, 7);
+        assert_eq!(flight.encrypted_records, 2);
+        assert_eq!(flight.max_encrypted_record, 300);
+        // Fed one byte at a time, the same.
+        let mut p = FlightParser::new();
+        for b in &stream {
+            p.feed(std::slice::from_ref(b)).unwrap();
+        }
+        assert_eq!(format!("{:?}", p.flight), format!("{flight:?}"));
+
+        let lines = record_lines(&stream, "<-", 100);
+        assert_eq!(lines.len(), 7, "{lines:#?}");
+        assert_eq!(
+            lines[0],
+            "<- handshake record, TLS 1.2, 42 B: ServerHello (38 B)"
+        );
+        assert!(
+            lines[3].ends_with("NewSessionTicket (10 B)"),
+            "{}",
+            lines[3]
+        );
+        assert!(lines[5].ends_with("(encrypted)"), "{}", lines[5]);
+        assert_eq!(record_lines(&stream, "<-", 2).len(), 3);
+    }
+
+    #[test]
+    fn record_lines_name_alerts_and_garbage() {
+        let lines = record_lines(&[21, 3, 3, 0, 2, 2, 40], "<-", 10);
+        assert_eq!(
+            lines,
+            ["<- alert record, TLS 1.2, 2 B: fatal alert handshake_failure (40)"]
+        );
+        let lines = record_lines(b"HTTP/1.1 400 Bad Request\r\n", "<-", 10);
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].contains("not TLS"), "{lines:?}");
+        assert!(record_lines(&[], "->", 10).is_empty());
+        assert_eq!(
+            record_lines(&[22, 3, 1, 0, 9, 1], "->", 10),
+            ["-> 6 B of a record not received completely"]
+        );
     }
 
     #[test]

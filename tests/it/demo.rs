@@ -16,8 +16,12 @@ fn demo_passes_end_to_end() {
     let run = espmqtt(&env)
         .args(["demo", "--dir"])
         .arg(&project)
+        .arg("-vv")
         .json()
         .expect_exit(0);
+    // -v: each step timed on stderr; stdout stays one JSON document.
+    assert!(run.stderr.contains("demo step 1: "), "{}", run.stderr);
+    assert!(run.stderr.contains(" ms"), "{}", run.stderr);
     let report = run.json();
     assert_eq!(report["type"], "demo");
     assert_eq!(report["ok"], true);

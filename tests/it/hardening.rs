@@ -22,20 +22,8 @@ fn set_mode(p: &Path, m: u32) {
 
 /// A project with `espmqtt.toml` (insecure trust, so no CA file is needed).
 fn project(env: &Env) {
-    env.run(&[
-        "init",
-        "--broker",
-        "127.0.0.1:8883",
-        "--wifi-ssid",
-        "home",
-        "--wifi-password",
-        "correct-horse",
-        "--topic-prefix",
-        "t",
-        "--trust",
-        "insecure",
-    ])
-    .assert_code(0);
+    env.init_project("127.0.0.1:8883", &["--trust", "insecure"])
+        .assert_code(0);
 }
 
 #[track_caller]
@@ -155,21 +143,8 @@ fn a_0644_target_file_ends_0600() {
     // espmqtt.toml holding a Wi-Fi password, over an existing 0644 file.
     let toml = env.write("espmqtt.toml", "# placeholder\n");
     set_mode(&toml, 0o644);
-    env.run(&[
-        "init",
-        "--force",
-        "--broker",
-        "127.0.0.1:8883",
-        "--wifi-ssid",
-        "home",
-        "--wifi-password",
-        "correct-horse",
-        "--topic-prefix",
-        "t",
-        "--trust",
-        "insecure",
-    ])
-    .assert_code(0);
+    env.init_project("127.0.0.1:8883", &["--trust", "insecure", "--force"])
+        .assert_code(0);
     assert_eq!(mode(&toml), 0o600);
     env.run(&["device", "new", "d1"]).assert_code(0);
     // A config blob (Wi-Fi and MQTT passwords) over a 0644 file.
@@ -410,21 +385,15 @@ fn probe_device_leaves_no_file_under_espmqtt_tmp() {
             cafile.display()
         ),
     );
-    env.run(&[
-        "init",
-        "--broker",
+    env.init_project(
         &format!("localhost:{}", broker.port),
-        "--wifi-ssid",
-        "home",
-        "--wifi-password",
-        "correct-horse",
-        "--topic-prefix",
-        "t",
-        "--trust",
-        "ca",
-        "--ca-file",
-        &pki.ca_file.display().to_string(),
-    ])
+        &[
+            "--trust",
+            "ca",
+            "--ca-file",
+            &pki.ca_file.display().to_string(),
+        ],
+    )
     .assert_code(0);
     env.run(&["device", "new", "d1", "--client-cert"])
         .assert_code(0);
@@ -669,21 +638,15 @@ fn broker_export_owner_lets_a_dropping_mosquitto_read_its_files() {
 fn read_config_summarises_certificates() {
     let env = Env::new();
     let pki = TestPki::new(env.path(), Alg::EcP256);
-    env.run(&[
-        "init",
-        "--broker",
+    env.init_project(
         "localhost:8883",
-        "--wifi-ssid",
-        "home",
-        "--wifi-password",
-        "correct-horse",
-        "--topic-prefix",
-        "t",
-        "--trust",
-        "ca",
-        "--ca-file",
-        &pki.ca_file.display().to_string(),
-    ])
+        &[
+            "--trust",
+            "ca",
+            "--ca-file",
+            &pki.ca_file.display().to_string(),
+        ],
+    )
     .assert_code(0);
     env.run(&["ca", "init"]).assert_code(0);
     env.run(&["device", "new", "d1", "--client-cert"])

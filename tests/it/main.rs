@@ -27,3 +27,4 @@ mod probe_matrix;
 mod registry;
 mod serial;
 mod sweep;
+mod verbose;

@@ -138,6 +138,17 @@ fn ok_in_every_trust_mode_and_wrong_password_fails() {
     assert!(d.contains("rc=4") || d.contains("rc=5"), "{d}");
     assert_eq!(r.device_tls_error, Some(0));
     assert!(r.pubsubclient_state == 4 || r.pubsubclient_state == 5);
+    // mosquitto answers 5 (not authorised) to a wrong password too: the fix
+    // puts the password first, then the user and the ACL.
+    if r.pubsubclient_state == 5 {
+        assert!(
+            f.fix.starts_with("most often a wrong or rotated password"),
+            "{}",
+            f.fix
+        );
+        let acl = f.fix.find("ACL").expect("the ACL is named");
+        assert!(f.fix.find("password").is_some_and(|p| p < acl), "{}", f.fix);
+    }
 }
 
 /// Acceptance 2 + 10: TLS 1.3-only broker.
@@ -277,6 +288,108 @@ fn acl_denial_is_detected() {
         ids.contains(&"publish_not_delivered") || ids.contains(&"subscription_refused"),
         "{:#?}",
         r.findings
+    );
+}
+
+/// Two connections with one client id: the broker closes the older one
+/// (session takeover, what happens when a device is probed while it is
+/// online, or two probes of it run at once). The probe that lost its
+/// session says so; the other one passes.
+#[test]
+fn session_takeover_by_the_same_client_id_is_named() {
+    use std::io::{BufRead, BufReader, Read};
+    need_mosquitto!();
+    let env = Env::new();
+    let pki = TestPki::new(env.path(), Alg::EcP256);
+    let broker = auth_broker(&env, &pki, ACL_OWN_TOPICS, "");
+    let t = target(broker.port);
+    let ca = pki.ca_file.display().to_string();
+    let same = [
+        "--ca-file",
+        &ca,
+        "--username",
+        "dev1",
+        "--password",
+        "s3cret",
+        "--client-id",
+        "dev-a",
+    ];
+    // The first probe publishes where the ACL drops the message, so it
+    // waits for it (and says so with -v)...
+    let mut first = env.cmd();
+    first
+        .args([
+            "probe",
+            &t,
+            "--topic-prefix",
+            "elsewhere",
+            "--timeout",
+            "30",
+        ])
+        .args(same)
+        .args(["-v", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = crate::support::KillOnDrop(first.spawn().expect("spawn espmqtt"));
+    let stderr = child.0.stderr.take().expect("stderr");
+    let mut stdout = child.0.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut said = Vec::new();
+    while !said
+        .last()
+        .is_some_and(|l: &String| l.contains("waiting for it to come back"))
+    {
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) => said.push(line),
+            Err(_) => panic!("the first probe never waited for its message: {said:#?}"),
+        }
+    }
+    // ...when a second client with the same id connects.
+    let mut args = vec![t.as_str()];
+    args.extend(same);
+    let (run, second) = probe(&env, &args);
+    assert_eq!(
+        second.verdict, "ok",
+        "{:#?}\n{}",
+        second.findings, run.stderr
+    );
+    let started = Instant::now();
+    let mut out = String::new();
+    stdout.read_to_string(&mut out).expect("read stdout");
+    let _ = child.0.wait();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the first probe ran into its timeout instead of seeing the close"
+    );
+    let r: serde_json::Value = serde_json::from_str(&out).expect("one JSON report");
+    assert_eq!(r["verdict"], "fail", "{r:#}");
+    assert_eq!(r["pubsubclient_state"], -3, "{r:#}");
+    let findings = r["findings"].as_array().expect("findings");
+    let takeover = findings
+        .iter()
+        .find(|f| f["id"] == "session_takeover")
+        .unwrap_or_else(|| panic!("no session_takeover finding: {r:#}"));
+    assert_eq!(takeover["severity"], "warn");
+    assert!(
+        takeover["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("same client id") && m.contains("\"dev-a\"")),
+        "{takeover:#}"
+    );
+    let fatal = findings
+        .iter()
+        .find(|f| f["severity"] == "fatal")
+        .expect("a fatal finding");
+    assert!(
+        fatal["fix"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("make sure no other client uses the client id")),
+        "{fatal:#}"
     );
 }
 

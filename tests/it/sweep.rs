@@ -279,20 +279,8 @@ fn hostile_values_never_panic() {
 /// A project with a device (`d1`, `d2`), a local CA and a firmware file.
 fn project_env() -> Env {
     let env = Env::new();
-    env.run(&[
-        "init",
-        "--broker",
-        "127.0.0.1:1",
-        "--wifi-ssid",
-        "home",
-        "--wifi-password",
-        "correct-horse",
-        "--topic-prefix",
-        "t",
-        "--trust",
-        "insecure",
-    ])
-    .assert_code(0);
+    env.init_project("127.0.0.1:1", &["--trust", "insecure"])
+        .assert_code(0);
     env.run(&["device", "new", "d1", "d2"]).assert_code(0);
     env.run(&["ca", "init"]).assert_code(0);
     // A minimal ESP8266 image: header, one 4-byte segment, checksum.

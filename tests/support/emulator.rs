@@ -138,6 +138,11 @@ impl Emulator {
         self.addr.port()
     }
 
+    /// What the emulator printed on stderr so far.
+    pub fn stderr_text(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     /// File the flash contents are saved to (module 1).
     pub fn save_path(&self) -> Option<PathBuf> {
         self.save.clone()

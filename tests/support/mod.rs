@@ -74,6 +74,24 @@ impl Env {
         Run::from(out)
     }
 
+    /// `espmqtt init` with the tests' usual Wi-Fi and topic prefix (`t`):
+    /// broker `broker`, then `trust` (`--trust MODE` and its options).
+    pub fn init_project(&self, broker: &str, trust: &[&str]) -> Run {
+        let mut a = vec![
+            "init",
+            "--broker",
+            broker,
+            "--wifi-ssid",
+            "home",
+            "--wifi-password",
+            "correct-horse",
+            "--topic-prefix",
+            "t",
+        ];
+        a.extend_from_slice(trust);
+        self.run(&a)
+    }
+
     /// Run with `--format json` appended and parse stdout.
     pub fn run_json(&self, args: &[&str]) -> (Run, serde_json::Value) {
         let mut a: Vec<&str> = args.to_vec();
