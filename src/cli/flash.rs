@@ -18,6 +18,7 @@ use crate::flash::flasher::{self, FlashOptions, Region, RegionAction, Session};
 use crate::flash::image;
 use crate::flash::layout;
 use crate::flash::loader::ModuleInfo;
+use crate::ops::ota_serial::SerialBlob;
 use crate::progress::Progress;
 use crate::project::ProjectPaths;
 use crate::serial::ports;
@@ -63,10 +64,11 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
     // Build the blob before touching the module: an unknown device or a bad
     // espmqtt.toml fails here. Its offset depends on the flash size, known
     // only after connecting.
-    let blob = match &args.device {
+    let serial = match &args.device {
         Some(name) => Some(config_blob(name, ctx)?),
         None => None,
     };
+    let blob = serial.as_ref().map(|s| s.bytes.clone());
     if args.no_stub && args.baud != flasher::DEFAULT_BAUD {
         ctx.warn("--no-stub: the ESP8266 ROM cannot change baud; writing at 115200");
     }
@@ -93,6 +95,7 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 &report,
                 firmware_sha256.as_deref(),
                 rebound_from.as_deref(),
+                serial.as_ref(),
                 ctx,
             )?;
             registry_updated = true;
@@ -362,25 +365,34 @@ fn read_config(
 // `crate::ops::device_blob::blob_for_device`, exactly as `espmqtt device
 // config` does; the registry records a flash only after every region verified.
 
-fn config_blob(name: &str, ctx: &Ctx) -> Result<Vec<u8>> {
+fn config_blob(name: &str, ctx: &Ctx) -> Result<SerialBlob> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
-    let (_, blob) = crate::ops::device_blob::blob_for_device(&paths, name)?;
-    if blob.len() > layout::CONFIG_SECTOR as usize {
+    let blob = crate::ops::device_blob::serial_blob_for_device(&paths, name)?;
+    if blob.bytes.len() > layout::CONFIG_SECTOR as usize {
         return Err(Error::usage(format!(
             "the config blob of `{name}` is {} bytes; the EEPROM sector holds {}",
-            blob.len(),
+            blob.bytes.len(),
             layout::CONFIG_SECTOR
         ))
         .with_help("use a shorter certificate chain or the pubkey/fingerprint trust mode"));
     }
+    ctx.detail(format!(
+        "config blob of {name}: {} bytes, update number {}",
+        blob.bytes.len(),
+        blob.write.number
+    ));
     Ok(blob)
 }
 
+/// After every region verified: the flash and the MAC binding, then what
+/// the device runs now for config updates (`docs/OTA.md`, "Serial
+/// flashes").
 fn record_flash(
     name: &str,
     report: &flasher::FlashReport,
     firmware_sha256: Option<&str>,
     rebound_from: Option<&str>,
+    serial: Option<&SerialBlob>,
     ctx: &Ctx,
 ) -> Result<()> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
@@ -405,7 +417,20 @@ fn record_flash(
             e.context(
                 "the module was flashed and verified, but recording it in the registry failed",
             )
-        })
+        })?;
+    if let Some(s) = serial {
+        crate::ops::ota_serial::record_serial(&registry, name, &s.write).map_err(|e| {
+            e.context(
+                "the module was flashed and verified, but recording its config for updates \
+                 failed (the next `device push` may publish it again)",
+            )
+        })?;
+        ctx.detail(format!(
+            "registry: {name} runs its serial config as update {}",
+            s.write.number
+        ));
+    }
+    Ok(())
 }
 
 /// `bytes`: slot B then slot A; `offset`: slot A. Shows the config the module

@@ -106,7 +106,7 @@ pub fn run_trust(cmd: TrustCommand, ctx: &Ctx) -> Result<ExitStatus> {
                 }
                 (None, None) => return Err(Error::usage("give --pem FILE or --from HOST:PORT")),
             };
-            let r = ota::stage_trust(&paths, &source)?;
+            let r = ota::stage_trust(&paths, &source, &Verbose(ctx))?;
             ctx.emit(&r, |_| {
                 let mut s = match r.outcome.as_str() {
                     "unchanged" => "Nothing new to stage: this trust is already staged or current.\n".to_string(),
@@ -300,12 +300,33 @@ pub fn run_push(a: PushArgs, ctx: &Ctx) -> Result<ExitStatus> {
     push_and_report(&paths, &op, &opts, ctx)
 }
 
-/// The acknowledgement bar on stderr.
-struct AckBar {
-    bar: Option<indicatif::ProgressBar>,
+/// `-v`: the steps of an operation on stderr, through the `Ctx` helpers
+/// (above the progress bar, if one is drawn).
+struct Verbose<'a>(&'a Ctx);
+
+impl ota::Steps for Verbose<'_> {
+    fn step(&self, s: ota::Step) {
+        match s {
+            ota::Step::Timed(what, since) => self.0.timed(&what, since),
+            ota::Step::Detail(d) => self.0.detail(d),
+            ota::Step::Trace(t) => self.0.trace(t),
+        }
+    }
 }
 
-impl ota::PushProgress for AckBar {
+/// The acknowledgement bar on stderr.
+struct AckBar<'a> {
+    bar: Option<indicatif::ProgressBar>,
+    verbose: Verbose<'a>,
+}
+
+impl ota::Steps for AckBar<'_> {
+    fn step(&self, s: ota::Step) {
+        self.verbose.step(s)
+    }
+}
+
+impl ota::PushProgress for AckBar<'_> {
     fn published(&self, total: usize) {
         if let Some(b) = &self.bar {
             b.set_length(total as u64);
@@ -335,9 +356,14 @@ fn push_and_report(
         );
         b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         b.enable_steady_tick(Duration::from_millis(200));
+        // Lines printed meanwhile (-v) go above it.
+        super::live::set_live(Some(b.clone()));
         b
     });
-    let progress = AckBar { bar };
+    let progress = AckBar {
+        bar,
+        verbose: Verbose(ctx),
+    };
     let r = ota::push(paths, op, opts, &progress);
     if let Some(b) = &progress.bar {
         b.finish_and_clear();

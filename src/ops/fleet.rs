@@ -41,7 +41,6 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::device::blob::{build_blob, DeviceIdentity, TrustMaterial};
 use crate::device::registry::{DeviceRecord, Location, Registry, CLAIM_LEASE};
 use crate::error::{Error, Result};
 use crate::flash::flasher::{self, FlashOptions, Region, RegionReport, Session};
@@ -49,6 +48,8 @@ use crate::flash::layout;
 use crate::progress::Progress;
 use crate::project::ProjectPaths;
 use crate::serial::transport::PortSpec;
+
+use super::ota_serial::SerialBlob;
 
 /// What to flash where.
 #[derive(Debug, Clone)]
@@ -172,41 +173,28 @@ fn lock(m: &Mutex<Coordinator>) -> std::sync::MutexGuard<'_, Coordinator> {
 }
 
 /// Fleet settings computed once: the blob differs per device only in its
-/// identity.
+/// identity and update number.
 struct BlobFactory {
-    config: crate::project::ProjectConfig,
-    trust: TrustMaterial,
-    wifi_password: Option<String>,
+    fleet: super::ota::Fleet,
 }
 
 impl BlobFactory {
     fn new(paths: &ProjectPaths) -> Result<BlobFactory> {
-        let config = paths.load_config()?;
         // The trust the project serves: espmqtt.toml's, or the registry's
         // current and staged trust once `trust stage` ran (docs/OTA.md).
-        let trust = super::ota::served_trust(&config, &paths.root, &Registry::open(paths)?)?;
-        let wifi_password = config.wifi.resolve_password()?;
-        Ok(BlobFactory {
-            config,
-            trust,
-            wifi_password,
-        })
+        let fleet = super::ota::Fleet::load(paths, &Registry::open(paths)?)?;
+        Ok(BlobFactory { fleet })
     }
 
-    fn blob(&self, rec: &DeviceRecord) -> Result<Vec<u8>> {
-        let identity = DeviceIdentity::from_record(rec)?;
-        let blob = build_blob(
-            &self.config,
-            self.wifi_password.as_deref(),
-            &identity,
-            &self.trust,
-        )?
-        .encode()?;
-        if blob.len() > layout::CONFIG_SECTOR as usize {
+    /// The device's numbered blob and what the registry records once it is
+    /// verified (`docs/OTA.md`, "Serial flashes").
+    fn blob(&self, reg: &Registry, rec: &DeviceRecord) -> Result<SerialBlob> {
+        let blob = super::ota_serial::serial_blob(&self.fleet, reg, rec)?;
+        if blob.bytes.len() > layout::CONFIG_SECTOR as usize {
             return Err(Error::usage(format!(
                 "the config blob of `{}` is {} bytes; the EEPROM sector holds {}",
                 rec.name,
-                blob.len(),
+                blob.bytes.len(),
                 layout::CONFIG_SECTOR
             ))
             .with_help("use a shorter certificate chain or the pubkey/fingerprint trust mode"));
@@ -676,12 +664,13 @@ impl Worker<'_> {
         let info = session.info.clone();
         let outcome = self
             .factory
-            .blob(&device)
+            .blob(reg, &device)
             .map_err(Failure::Permanent)
             .and_then(|blob| {
+                let SerialBlob { bytes, write: serial, .. } = blob;
                 let heartbeat = Heartbeat::start(&self.location, &device.name, &self.id, self.lease);
                 let written = self
-                    .write(session, blob, progress)
+                    .write(session, bytes, progress)
                     .map_err(|e| Failure::Retry(e.into()));
                 let kept = heartbeat.stop();
                 let written = written?;
@@ -696,9 +685,9 @@ impl Worker<'_> {
                     ))
                     .with_help("flash this module again; a longer ESPMQTT_CLAIM_LEASE avoids this on a slow registry link")));
                 }
-                Ok(written)
+                Ok((written, serial))
             })
-            .and_then(|written| {
+            .and_then(|(mut written, serial)| {
                 reg.record_flash(
                     &device.name,
                     &mac,
@@ -711,6 +700,14 @@ impl Worker<'_> {
                         "the module was flashed and verified, but recording it in the registry failed",
                     ))
                 })?;
+                // The module is flashed and bound either way: a failure here
+                // only means the next push may publish its config again.
+                if let Err(e) = super::ota_serial::record_serial(reg, &device.name, &serial) {
+                    written.warnings.push(format!(
+                        "recording the config {} runs for updates failed: {}",
+                        device.name, e.message
+                    ));
+                }
                 Ok(written)
             });
         match outcome {

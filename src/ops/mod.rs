@@ -18,5 +18,6 @@ pub mod device_blob;
 pub mod fleet;
 pub mod ota;
 pub mod ota_link;
+pub mod ota_serial;
 pub mod trust;
 pub mod trust_forecast;

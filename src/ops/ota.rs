@@ -172,7 +172,18 @@ pub fn served_trust(config: &ProjectConfig, root: &Path, reg: &Registry) -> Resu
 }
 
 /// Read the next trust's certificates from a file or a broker.
-fn next_chain(source: &TrustSource) -> Result<(Vec<Vec<u8>>, String)> {
+fn next_chain(source: &TrustSource, steps: &dyn Steps) -> Result<(Vec<Vec<u8>>, String)> {
+    let t = Instant::now();
+    let (chain, src) = read_chain(source)?;
+    timed(
+        steps,
+        format!("read {src}: {} certificate(s)", chain.len()),
+        t,
+    );
+    Ok((chain, src))
+}
+
+fn read_chain(source: &TrustSource) -> Result<(Vec<Vec<u8>>, String)> {
     match source {
         TrustSource::Pem(p) => {
             let bytes = crate::files::read_input(p, crate::files::MAX_TEXT_INPUT, "certificate")?;
@@ -253,14 +264,23 @@ fn is_self_signed(der: &[u8]) -> bool {
 
 /// `trust stage`: record the next certificate's trust next to the current
 /// one, so the next push gives every device both.
-pub fn stage_trust(paths: &ProjectPaths, source: &TrustSource) -> Result<StageReport> {
+pub fn stage_trust(
+    paths: &ProjectPaths,
+    source: &TrustSource,
+    steps: &dyn Steps,
+) -> Result<StageReport> {
     let config = paths.load_config()?;
     let kind = kind_for(config.tls.trust)?;
     let at = now();
-    let (chain, src) = next_chain(source)?;
+    let (chain, src) = next_chain(source, steps)?;
     let next = items_from_chain(kind, &chain, &src, &at)?;
+    for t in &next {
+        detail(steps, format!("next {}: {}", t.kind.as_str(), t.label));
+    }
     let seed = seed_from_config(&config, &paths.root, &at)?;
+    let t = Instant::now();
     let reg = Registry::open(paths)?;
+    detail(steps, format!("registry: {}", reg.location()));
     let mut outcome = "staged";
     let items = reg.modify_trust(&mut |items| {
         let mut events = Vec::new();
@@ -333,6 +353,11 @@ pub fn stage_trust(paths: &ProjectPaths, source: &TrustSource) -> Result<StageRe
         items.extend(new);
         Ok(events)
     })?;
+    timed(
+        steps,
+        format!("record the trust in the registry ({outcome})"),
+        t,
+    );
     Ok(StageReport {
         mode: config.tls.trust.as_str().to_string(),
         outcome: outcome.into(),
@@ -585,14 +610,44 @@ pub struct PushReport {
 }
 
 /// Progress of a push, for the CLI's bar.
-pub trait PushProgress {
+pub trait PushProgress: Steps {
     fn published(&self, _total: usize) {}
     fn acknowledged(&self, _device: &PushedDevice, _settled: usize, _total: usize) {}
 }
 
 /// Nothing reported.
 pub struct NoPushProgress;
+impl Steps for NoPushProgress {}
 impl PushProgress for NoPushProgress {}
+
+/// One step of a trust or push operation, for `-v`: the CLI prints it on
+/// stderr (nothing here prints).
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// `what` finished; it started at the instant given.
+    Timed(String, Instant),
+    /// A decision, a file or database touched, an acknowledgement.
+    Detail(String),
+    /// Protocol level: each message sent or received.
+    Trace(String),
+}
+
+/// Where the steps of an operation go.
+pub trait Steps {
+    fn step(&self, _s: Step) {}
+}
+
+/// Steps nobody looks at.
+pub struct NoSteps;
+impl Steps for NoSteps {}
+
+fn timed(steps: &dyn Steps, what: impl Into<String>, since: Instant) {
+    steps.step(Step::Timed(what.into(), since));
+}
+
+fn detail(steps: &dyn Steps, what: impl Into<String>) {
+    steps.step(Step::Detail(what.into()));
+}
 
 /// Push every named device's pending config (one update per device whose
 /// config changed; the same update again when it is still pending), wait
@@ -603,8 +658,16 @@ pub fn push(
     opts: &PushOptions,
     progress: &dyn PushProgress,
 ) -> Result<PushReport> {
+    let t = Instant::now();
     let reg = Registry::open(paths)?;
     let fleet = Fleet::load(paths, &reg)?;
+    detail(progress, format!("registry: {}", reg.location()));
+    timed(
+        progress,
+        "load espmqtt.toml, the registry and the trust served",
+        t,
+    );
+    let t = Instant::now();
     let prefix = fleet.config.mqtt.topic_prefix.clone();
     let trust_json = fleet.trust_set().to_json();
     let mut lines = Vec::new();
@@ -628,6 +691,7 @@ pub fn push(
             Ok(x) => x,
             // Busy (an update is staged): this device waits, the others go.
             Err(e) if e.kind == crate::error::ErrorKind::CheckFailed => {
+                detail(progress, format!("{}: busy, {}", rec.name, e.message));
                 line.action = "busy".into();
                 line.reason = e.message;
                 lines.push(line);
@@ -635,6 +699,10 @@ pub fn push(
             }
             Err(e) => return Err(e),
         };
+        detail(
+            progress,
+            format!("{}: {}", rec.name, describe(issued, opts.dry_run)),
+        );
         match issued {
             Issued::UpToDate => {}
             Issued::Pending(n) | Issued::New(n) => {
@@ -652,6 +720,14 @@ pub fn push(
         }
         lines.push(line);
     }
+    timed(
+        progress,
+        format!(
+            "build and number the configs of {} device(s)",
+            opts.names.len()
+        ),
+        t,
+    );
     let mut report = PushReport {
         broker: op.target.display(),
         wait: opts.wait,
@@ -664,23 +740,88 @@ pub fn push(
     if opts.dry_run || report.published == 0 {
         return Ok(report);
     }
+    deliver(&reg, op, &prefix, &messages, opts, &mut report, progress)?;
+    Ok(report)
+}
+
+/// What the registry decided for one device, in words.
+fn describe(issued: Issued, dry_run: bool) -> String {
+    match (issued, dry_run) {
+        (Issued::UpToDate, _) => "up to date: it committed this config".into(),
+        (Issued::New(n), true) => format!("would be update {n} (dry run: nothing recorded)"),
+        (Issued::New(n), false) => format!("update {n} issued in the registry"),
+        (Issued::Pending(n), _) => format!("update {n} is still pending: the same message again"),
+    }
+}
+
+/// Publish the messages, then listen for the acknowledgements until every
+/// line is settled for `opts.wait` or the deadline passed.
+fn deliver(
+    reg: &Registry,
+    op: &Operator,
+    prefix: &str,
+    messages: &[(String, Vec<u8>)],
+    opts: &PushOptions,
+    report: &mut PushReport,
+    progress: &dyn PushProgress,
+) -> Result<()> {
+    let t = Instant::now();
     let mut link = Link::connect(op)?;
-    let mut early = link.subscribe(&listen_filters(&prefix))?;
-    early.extend(link.publish_retained(&messages)?);
+    let who = op.username.as_deref().unwrap_or("(anonymous)");
+    timed(
+        progress,
+        format!("connect to {} as {who}", op.target.display()),
+        t,
+    );
+    let t = Instant::now();
+    let filters = listen_filters(prefix);
+    let mut early = link.subscribe(&filters)?;
+    timed(progress, format!("subscribe to {}", filters.join(", ")), t);
+    for (topic, m) in messages {
+        progress.step(Step::Trace(format!(
+            "PUBLISH {topic}: {} bytes, retained, QoS 1",
+            m.len()
+        )));
+    }
+    let t = Instant::now();
+    early.extend(link.publish_retained(messages)?);
+    timed(
+        progress,
+        format!(
+            "publish {} update(s), every PUBACK received",
+            messages.len()
+        ),
+        t,
+    );
     progress.published(messages.len());
-    let mut ears = Ears::new(&reg, &prefix, &report)?;
-    ears.absorb(&mut report, &early, &mut link, progress)?;
+    let mut ears = Ears::new(reg, prefix, report)?;
+    ears.absorb(report, &early, &mut link, progress)?;
     let deadline = Instant::now() + opts.deadline;
+    let t = Instant::now();
     while opts.wait != WaitFor::Nothing && !report.devices.iter().all(|d| d.settled(opts.wait)) {
         if Instant::now() >= deadline {
             report.timed_out = true;
             break;
         }
         let got = link.receive(deadline)?;
-        ears.absorb(&mut report, &got, &mut link, progress)?;
+        ears.absorb(report, &got, &mut link, progress)?;
     }
+    if opts.wait != WaitFor::Nothing {
+        let outcome = if report.timed_out {
+            "deadline passed"
+        } else {
+            "all settled"
+        };
+        timed(
+            progress,
+            format!("wait for acknowledgements ({outcome})"),
+            t,
+        );
+    }
+    let t = Instant::now();
     link.close();
-    Ok(report)
+    timed(progress, "disconnect", t);
+    Ok(())
 }
 
 /// Issue (or find) the update for one device and build its message.
@@ -760,6 +901,8 @@ struct Ears<'a> {
     /// client id → line of the report.
     lines: HashMap<String, usize>,
     seen: std::collections::HashSet<String>,
+    /// When the updates were published (acknowledgement times count from it).
+    since: Instant,
 }
 
 impl<'a> Ears<'a> {
@@ -779,6 +922,7 @@ impl<'a> Ears<'a> {
                 .map(|(i, d)| (d.client_id.clone(), i))
                 .collect(),
             seen: Default::default(),
+            since: Instant::now(),
         })
     }
 
@@ -793,6 +937,11 @@ impl<'a> Ears<'a> {
     ) -> Result<()> {
         let mut clear = Vec::new();
         for m in got {
+            progress.step(Step::Trace(format!(
+                "received {}: {}",
+                m.topic,
+                String::from_utf8_lossy(&m.payload).trim()
+            )));
             let heartbeat = client_of(&self.prefix, &m.topic, "heartbeat");
             let Some(client) = client_of(&self.prefix, &m.topic, "config/ack").or(heartbeat) else {
                 continue;
@@ -828,6 +977,21 @@ impl<'a> Ears<'a> {
             }
             line.result = ack.result.as_str().to_string();
             line.reason = ack.reason.clone();
+            detail(
+                progress,
+                format!(
+                    "{}: update {} {}{} after {:.0} ms (recorded in the registry)",
+                    line.name,
+                    ack.update,
+                    line.result,
+                    if ack.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", ack.reason)
+                    },
+                    self.since.elapsed().as_secs_f64() * 1000.0
+                ),
+            );
             if ack.result == AckResult::Committed {
                 clear.push((update::config_topic(&self.prefix, client), Vec::new()));
             }
@@ -839,7 +1003,13 @@ impl<'a> Ears<'a> {
             progress.acknowledged(&report.devices[i], settled, report.published);
         }
         if !clear.is_empty() {
+            let t = Instant::now();
             link.publish_retained(&clear)?;
+            timed(
+                progress,
+                format!("clear {} committed update(s) from the broker", clear.len()),
+                t,
+            );
         }
         Ok(())
     }
@@ -861,7 +1031,9 @@ pub struct StatusLine {
 }
 
 /// The fleet's update status, optionally after listening to the broker
-/// for `refresh` (retained acknowledgements arrive at once).
+/// for `refresh` (retained acknowledgements arrive at once): what the
+/// devices said is recorded, and the retained update of a device that
+/// committed it is cleared, as a push does.
 pub fn status(
     paths: &ProjectPaths,
     names: Option<&[String]>,
@@ -879,22 +1051,35 @@ pub fn status(
         let mut link = Link::connect(op)?;
         let mut got = link.subscribe(&listen_filters(&prefix))?;
         let until = Instant::now() + listen;
+        let mut clear = Vec::new();
         loop {
             for m in std::mem::take(&mut got) {
-                let Some(name) =
-                    client_of(&prefix, &m.topic, "config/ack").and_then(|c| by_client.get(c))
-                else {
+                let Some(client) = client_of(&prefix, &m.topic, "config/ack") else {
+                    continue;
+                };
+                let Some(name) = by_client.get(client) else {
                     continue;
                 };
                 if let Some(ack) = Ack::parse(&m.payload) {
                     let at = now();
-                    reg.modify_update(name, &mut |s| Ok(s.apply_ack(&ack, &at)))?;
+                    let s = reg.modify_update(name, &mut |s| Ok(s.apply_ack(&ack, &at)))?;
+                    // As a push does: a committed update leaves the broker
+                    // (it may carry a password), unless a newer one waits.
+                    if ack.result == AckResult::Committed
+                        && s.committed == ack.update
+                        && s.pending.is_none()
+                    {
+                        clear.push((update::config_topic(&prefix, client), Vec::new()));
+                    }
                 }
             }
             if Instant::now() >= until {
                 break;
             }
             got = link.receive(until)?;
+        }
+        if !clear.is_empty() {
+            link.publish_retained(&clear)?;
         }
         link.close();
     }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::device::blob::buffers_for_mfln;
-use crate::device::registry::ota::{TrustSet, TrustState};
+use crate::device::registry::ota::{TrustSet, TrustState, VIA_SERIAL};
 use crate::device::registry::Registry;
 use crate::error::Result;
 use crate::project::ProjectPaths;
@@ -60,8 +60,9 @@ pub struct Forecast {
     pub ok: bool,
 }
 
-/// The trust a config written over serial carried: the project's current
-/// trust (without the staged next).
+/// The trust assumed for a config written over serial that the registry
+/// holds no record of (written with esptool, or before serial flashes were
+/// recorded): the project's current trust (without the staged next).
 fn current_only(reg: &Registry, paths: &ProjectPaths) -> Result<TrustSet> {
     let config = paths.load_config()?;
     let items = reg.trust()?;
@@ -200,6 +201,10 @@ pub fn forecast(
             continue;
         }
         let committed = match TrustSet::parse(s.committed_trust.as_deref()) {
+            // A serial flash recorded what it wrote (docs/OTA.md, "Serial flashes").
+            Some(t) if s.committed_via.as_deref() == Some(VIA_SERIAL) => {
+                ("serial flash".to_string(), t)
+            }
             Some(t) if s.committed > 0 => (format!("committed update {}", s.committed), t),
             _ => ("serial flash".to_string(), serial.clone()),
         };

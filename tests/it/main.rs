@@ -20,6 +20,7 @@ mod house;
 mod interactive;
 mod monitor;
 mod ota;
+mod ota_dynsec;
 mod ota_firmware;
 mod probe;
 mod probe_matrix;

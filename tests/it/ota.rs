@@ -9,10 +9,12 @@ use espmqtt::device::blob::{ConfigBlob, UpdateKey};
 use espmqtt::device::update::{encode_message, mac, MAX_MESSAGE_LEN};
 use espmqtt::tls::TrustMode;
 
+use crate::support::emulator::Emulator;
 use crate::support::firmware::repo;
 use crate::support::mosquitto::Mosquitto;
 use crate::support::ota::{otaharness, Device, Model};
 use crate::support::pki::{self, Alg};
+use crate::support::postgres::{both_backends, Backend};
 use crate::support::Env;
 
 /// `tests/data/updates/`.
@@ -231,6 +233,15 @@ fn update_vectors_are_answered_as_recorded_by_the_device_logic() {
 
 // ---------------------------------------------------------------- end to end
 
+// The end-to-end tests run on both registry backends: SQLite, and a real
+// PostgreSQL on loopback (tests/support/postgres.rs).
+both_backends!(
+    push_stage_commit_and_rejections_end_to_end,
+    certificate_renewal_story_end_to_end,
+    password_rotation_over_the_air,
+    a_serial_flash_is_what_the_next_push_decides_from,
+);
+
 /// A project on a real mosquitto (TLS, anonymous clients on loopback) in
 /// fingerprint mode, with devices whose update logic is the firmware's.
 struct Bench {
@@ -247,8 +258,10 @@ fn fp_hex(der: &[u8]) -> String {
 }
 
 impl Bench {
-    fn new(names: &[&str]) -> (Bench, pki::Issued, pki::Issued) {
-        let env = Env::new();
+    /// The bench on this registry backend (SQLite or a PostgreSQL database
+    /// of its own).
+    fn on(backend: Backend, names: &[&str]) -> (Bench, pki::Issued, pki::Issued) {
+        let env = backend.env();
         let ca = pki::ca("espmqtt OTA test CA", Alg::EcP256);
         let a = pki::leaf("broker A", &["localhost", "127.0.0.1"], Alg::EcP256, &ca);
         let b = pki::leaf("broker B", &["localhost", "127.0.0.1"], Alg::EcP256, &ca);
@@ -401,9 +414,8 @@ fn line<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
 /// message, a replayed one and one for another device are rejected with the
 /// right reasons; an offline device gets the update when it connects;
 /// pushing twice publishes nothing new.
-#[test]
-fn push_stage_commit_and_rejections_end_to_end() {
-    let (mut b, _, cert_b) = Bench::new(&["sensor-001", "sensor-002", "sensor-003"]);
+fn push_stage_commit_and_rejections_end_to_end(backend: Backend) {
+    let (mut b, _, cert_b) = Bench::on(backend, &["sensor-001", "sensor-002", "sensor-003"]);
     eprintln!("device logic: {}", b.devices[0].1.kind());
     // A dry run publishes nothing.
     let (r, v) = b.env.run_json(&["device", "push", "--all", "--dry-run"]);
@@ -428,6 +440,22 @@ fn push_stage_commit_and_rejections_end_to_end() {
     r.assert_code(0);
     assert_eq!(line(&v2, "sensor-001")["action"], "republished");
     assert_eq!(line(&v2, "sensor-001")["update"], n);
+    // A push that gives up waiting (the device is offline) leaves its
+    // update pending; the next push resumes it under the same number.
+    let n3 = line(&v, "sensor-003")["update"].clone();
+    let (r, v3) = b.env.run_json(&[
+        "device",
+        "push",
+        "sensor-003",
+        "--wait",
+        "committed",
+        "--timeout",
+        "1s",
+    ]);
+    r.assert_code(1);
+    assert_eq!(v3["timed_out"], true, "{v3}");
+    assert_eq!(line(&v3, "sensor-003")["action"], "republished", "{v3}");
+    assert_eq!(line(&v3, "sensor-003")["update"], n3, "{v3}");
 
     // sensor-001 stages, then commits on its next connection.
     let dir = b.env.path().to_path_buf();
@@ -532,9 +560,8 @@ fn push_stage_commit_and_rejections_end_to_end() {
 /// predicts success before the switch and flags the device that was
 /// offline; switch the broker to B; every device's committed trust accepts
 /// B; retire A; push again and the devices hold only B.
-#[test]
-fn certificate_renewal_story_end_to_end() {
-    let (mut b, cert_a, cert_b) = Bench::new(&["node-1", "node-2", "node-3"]);
+fn certificate_renewal_story_end_to_end(backend: Backend) {
+    let (mut b, cert_a, cert_b) = Bench::on(backend, &["node-1", "node-2", "node-3"]);
     b.env
         .run(&["trust", "stage", "--pem", "b.crt"])
         .assert_code(0);
@@ -700,9 +727,8 @@ fn update_key_reaches_the_serial_blob_and_stays_secret() {
 /// `device rotate --over-the-air`: the new password travels as an update;
 /// the registry makes it current only once the device holds it, and the
 /// device's committed config carries it.
-#[test]
-fn password_rotation_over_the_air() {
-    let (mut b, _, _) = Bench::new(&["r-1"]);
+fn password_rotation_over_the_air(backend: Backend) {
+    let (mut b, _, _) = Bench::on(backend, &["r-1"]);
     let show = |b: &Bench| {
         let (r, v) = b.env.run_json(&["device", "show", "r-1", "--show-secrets"]);
         r.assert_code(0);
@@ -759,5 +785,207 @@ fn password_rotation_over_the_air() {
     assert!(
         !r.all().contains(&new),
         "a secret was printed without --show-secrets"
+    );
+}
+
+/// The module's flash after `espmqtt flash --port … --device NAME
+/// --config-only` through the emulator, starting from the slots `name`'s
+/// update logic holds; the device then runs what was written.
+fn serial_flash(b: &mut Bench, name: &str) -> serde_json::Value {
+    let image = b.env.path().join(format!("{name}-module.bin"));
+    std::fs::write(&image, b.device(name).module_image()).unwrap();
+    let mut emu = Emulator::start(
+        &b.env,
+        &[
+            "--baud-model",
+            "off",
+            "--flash-size",
+            "1MB",
+            "--image",
+            image.to_str().unwrap(),
+        ],
+    );
+    let (r, v) = b.env.run_json(&[
+        "flash",
+        "--port",
+        &emu.url(),
+        "--device",
+        name,
+        "--config-only",
+    ]);
+    r.assert_code(0);
+    assert_eq!(v["registry_updated"], true, "{v}");
+    emu.stop();
+    let flash = emu.saved_flash();
+    b.device(name).load_module_image(&flash);
+    v
+}
+
+/// A serial flash is the device's committed config (slot A, its number the
+/// highest the registry issued): the next push decides from what the
+/// device runs. Neither "up to date" when the device runs something else,
+/// nor a republished update it already runs; a stale retained update does
+/// not override the serial config; numbers stay above anything the device
+/// has seen.
+fn a_serial_flash_is_what_the_next_push_decides_from(backend: Backend) {
+    let (mut b, _, _) = Bench::on(backend, &["s-1"]);
+    let set_ssid = |b: &Bench, ssid: &str| {
+        let p = b.env.path().join("espmqtt.toml");
+        let text = std::fs::read_to_string(&p).unwrap();
+        let i = text.find("ssid = ").unwrap();
+        let end = i + text[i..].find('\n').unwrap();
+        let text = format!("{}ssid = \"{ssid}\"{}", &text[..i], &text[end..]);
+        std::fs::write(&p, text).unwrap();
+    };
+    let push = |b: &Bench| {
+        let (r, v) = b.env.run_json(&["device", "push", "s-1", "--wait", "none"]);
+        r.assert_code(0);
+        line(&v, "s-1").clone()
+    };
+    // Update 1 over the air, committed.
+    set_ssid(&b, "lab-1");
+    assert_eq!(push(&b)["update"], 1);
+    assert_eq!(b.device_connects("s-1", "ok").len(), 2);
+    assert_eq!(line(&b.updates(), "s-1")["phase"], "committed");
+
+    // The config changes and reaches the module over serial.
+    set_ssid(&b, "lab-2");
+    serial_flash(&mut b, "s-1");
+    let booted = b.device("s-1").boot();
+    assert_eq!(booted.wifi_ssid, "lab-2");
+    assert_eq!(booted.config_version, 1, "the serial blob carries number 1");
+    let (r, v) = b.env.run_json(&["device", "updates"]);
+    r.assert_code(0);
+    let l = line(&v, "s-1");
+    assert_eq!(
+        (&l["phase"], &l["committed"]),
+        (&"serial".into(), &1.into()),
+        "{v}"
+    );
+    // espmqtt.toml goes back to what update 1 carried: the device does not
+    // run that any more, so it is pushed again, as update 2.
+    set_ssid(&b, "lab-1");
+    let l = push(&b);
+    assert_eq!(
+        (&l["action"], &l["update"]),
+        (&"published".into(), &2.into()),
+        "{l}"
+    );
+    assert_eq!(b.device_connects("s-1", "ok").len(), 2);
+    assert_eq!(b.device("s-1").boot().wifi_ssid, "lab-1");
+
+    // Update 3 is published while the module is offline; before it comes
+    // back, the config changes again and the module is flashed over serial.
+    set_ssid(&b, "lab-3");
+    assert_eq!(push(&b)["update"], 3);
+    set_ssid(&b, "lab-4");
+    serial_flash(&mut b, "s-1");
+    assert_eq!(b.device("s-1").boot().config_version, 3);
+    // The stale retained update 3 is the device's own number now: it is
+    // ignored, and the module keeps running its serial config.
+    let acks = b.device_connects("s-1", "ok");
+    assert!(acks.is_empty(), "{acks:?}");
+    assert_eq!(b.device("s-1").boot().wifi_ssid, "lab-4");
+    // The device runs what it should: nothing to publish.
+    let l = push(&b);
+    assert_eq!(l["action"], "up_to_date", "{l}");
+    let v = b.updates();
+    let l = line(&v, "s-1");
+    assert_eq!(
+        (&l["phase"], &l["committed"], &l["pending"]),
+        (&"serial".into(), &3.into(), &serde_json::Value::Null),
+        "{v}"
+    );
+    // The next change goes out above every number the device has seen.
+    set_ssid(&b, "lab-5");
+    assert_eq!(push(&b)["update"], 4);
+    assert_eq!(b.device_connects("s-1", "ok").len(), 2);
+    assert_eq!(b.device("s-1").boot().wifi_ssid, "lab-5");
+    let r = b.env.run(&["device", "show", "s-1", "--format", "json"]);
+    assert!(r.stdout.contains("update-serial"), "{}", r.stdout);
+}
+
+/// `-v` on `trust stage` and `device push`: the steps with their times on
+/// stderr (reading the file, the registry, connecting, publishing, each
+/// acknowledgement); `-vv` adds each message; stdout is the same document.
+#[test]
+fn verbose_push_and_stage_tell_their_steps_on_stderr() {
+    let (mut b, _, _) = Bench::on(Backend::Sqlite, &["v-1"]);
+    let (r, v) = b.env.run_json(&["trust", "stage", "--pem", "b.crt", "-v"]);
+    r.assert_code(0);
+    assert_eq!(v["outcome"], "staged", "{v}");
+    for want in [
+        "read file b.crt: 1 certificate(s): ",
+        "registry: ",
+        "next fingerprint: ",
+        "record the trust in the registry (staged): ",
+    ] {
+        assert!(r.stderr.contains(want), "{want:?} missing:\n{}", r.stderr);
+    }
+    // A dry run: the same stdout with and without -v.
+    let quiet = b
+        .env
+        .run(&["device", "push", "--all", "--dry-run", "--format", "json"]);
+    let loud = b.env.run(&[
+        "device",
+        "push",
+        "--all",
+        "--dry-run",
+        "--format",
+        "json",
+        "-v",
+    ]);
+    assert_eq!(quiet.stdout, loud.stdout);
+    assert_eq!(quiet.stderr, "");
+    assert!(
+        loud.stderr.contains("v-1: would be update 1"),
+        "{}",
+        loud.stderr
+    );
+
+    // A real push, waiting for the staged acknowledgement.
+    let waiter = {
+        let mut c = b.env.cmd();
+        c.args([
+            "device",
+            "push",
+            "v-1",
+            "--wait",
+            "staged",
+            "--timeout",
+            "30s",
+            "-vv",
+        ])
+        .args(["--format", "json"]);
+        std::thread::spawn(move || c.output().unwrap())
+    };
+    let mut acks = Vec::new();
+    for _ in 0..50 {
+        acks = b.device_connects("v-1", "fail:wifi");
+        if !acks.is_empty() {
+            break;
+        }
+    }
+    assert!(acks[0].contains("\"staged\""), "{acks:?}");
+    let out = waiter.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(line(&v, "v-1")["result"], "staged", "{v}\n{stderr}");
+    for want in [
+        "v-1: update 1 issued in the registry",
+        &format!("connect to 127.0.0.1:{} as (anonymous): ", b.broker.port),
+        "subscribe to fleet/+/config/ack, fleet/+/heartbeat: ",
+        "PUBLISH fleet/v-1/config: ",
+        "publish 1 update(s), every PUBACK received: ",
+        "received fleet/v-1/config/ack: {\"update\":1,\"result\":\"staged\"",
+        "v-1: update 1 staged after ",
+        "wait for acknowledgements (all settled): ",
+        "disconnect: ",
+    ] {
+        assert!(stderr.contains(want), "{want:?} missing:\n{stderr}");
+    }
+    assert!(
+        stderr.lines().filter(|l| l.ends_with(" ms")).count() >= 5,
+        "{stderr}"
     );
 }

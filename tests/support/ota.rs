@@ -128,6 +128,39 @@ impl Device {
         }
     }
 
+    /// The module's whole flash as a 1 MB ESP-07 holds it (what
+    /// `espmqtt emulate --image` starts from): slot B at 0xFA000 and slot A
+    /// at 0xFB000 as this device has them, everything else erased.
+    pub fn module_image(&self) -> Vec<u8> {
+        let mut image = vec![0xff; MODULE_FLASH];
+        match self {
+            Device::Cpp { flash, .. } => {
+                let slots = std::fs::read(flash).unwrap();
+                image[SLOT_B..SLOT_B + slots.len()].copy_from_slice(&slots);
+            }
+            Device::Model(m) => {
+                let blob = m.committed.encode().unwrap();
+                image[SLOT_A..SLOT_A + blob.len()].copy_from_slice(&blob);
+            }
+        }
+        image
+    }
+
+    /// The module was written over serial: take both slots back from its
+    /// flash (`image`, as [`Device::module_image`] lays it out).
+    pub fn load_module_image(&mut self, image: &[u8]) {
+        match self {
+            Device::Cpp { flash, .. } => {
+                std::fs::write(flash, &image[SLOT_B..SLOT_A + 0x1000]).unwrap();
+            }
+            Device::Model(m) => {
+                let blob = ConfigBlob::decode(&image[SLOT_A..SLOT_A + 0x1000])
+                    .expect("a valid blob in slot A");
+                m.serial_write(blob);
+            }
+        }
+    }
+
     /// The config the device boots with now.
     pub fn boot(&self) -> ConfigBlob {
         match self {
@@ -138,6 +171,7 @@ impl Device {
                 // Enough of the config for the tests: what they compare.
                 ConfigBlob {
                     client_id: c["client_id"].as_str().unwrap_or("").into(),
+                    wifi_ssid: c["wifi_ssid"].as_str().unwrap_or("").into(),
                     password: c["password"].as_str().map(str::to_string),
                     config_version: c["config_version"].as_u64().unwrap_or(0) as u32,
                     fingerprints: c["fingerprints"]
@@ -154,6 +188,12 @@ impl Device {
         }
     }
 }
+
+/// Flash size of the emulated module and where its two config slots are
+/// (CONFIG_FORMAT.md, "Two slots": ESP-07, 1 MB).
+const MODULE_FLASH: usize = 0x100000;
+const SLOT_B: usize = 0xFA000;
+const SLOT_A: usize = 0xFB000;
 
 /// The rules of CONFIG_FORMAT.md in Rust: committed config, staged config,
 /// highest accepted number, attempts with the staged config. Each config
@@ -183,6 +223,18 @@ impl Model {
             attempts: 0,
             rolled_back: None,
         }
+    }
+
+    /// A blob written into slot A over serial: it is the committed config
+    /// from the next boot; nothing is staged; the highest accepted number
+    /// stays what the other slot's record says, or the blob's number if
+    /// higher.
+    pub fn serial_write(&mut self, blob: ConfigBlob) {
+        self.highest = self.highest.max(blob.config_version);
+        self.committed = blob;
+        self.staged = None;
+        self.rolled_back = None;
+        self.attempts = 0;
     }
 
     pub fn config(&self) -> &ConfigBlob {

@@ -34,6 +34,12 @@ pub struct UpdateState {
     pub previous_secret: Option<String>,
     /// The device's current MQTT password (the credential in force).
     pub current_secret: String,
+    /// When the current password was created (what `broker sync` marks a
+    /// client with, `docs/BROKER.md`); read with it, not stored here.
+    pub current_secret_at: Option<String>,
+    /// When `previous_secret` was created: restored with it, so a broker
+    /// that never lost it is not given it again.
+    pub previous_secret_at: Option<String>,
     /// Highest update number ever issued for this device (never reused).
     pub issued: u32,
     /// The update published and not yet committed, rolled back or rejected.
@@ -57,6 +63,43 @@ pub struct UpdateState {
     /// serial, which carried the project's current trust of its day).
     pub pending_trust: Option<String>,
     pub committed_trust: Option<String>,
+    /// How the committed config reached the device: [`VIA_SERIAL`] (a
+    /// serial flash, recorded by [`UpdateState::record_serial`]) or
+    /// [`VIA_UPDATE`] (an update it acknowledged); `None` for a row from
+    /// before this was recorded.
+    pub committed_via: Option<String>,
+}
+
+/// [`UpdateState::committed_via`] of a config written over serial.
+pub const VIA_SERIAL: &str = "serial";
+/// [`UpdateState::committed_via`] of a config committed over the air.
+pub const VIA_UPDATE: &str = "update";
+
+/// What a serial flash wrote into slot A, as the registry records it
+/// (`docs/OTA.md`, "Serial flashes"). `Debug` shows no key and no secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SerialWrite {
+    /// The blob's `config_version`: the device's committed number, and the
+    /// floor of what it accepts next.
+    pub number: u32,
+    /// SHA-256 (hex) of the blob without its number, as
+    /// [`UpdateState::pending_digest`].
+    pub digest: String,
+    /// The blob's trust ([`TrustSet`] as JSON).
+    pub trust: Option<String>,
+    /// The update key the blob carries.
+    pub key: UpdateKey,
+    /// The MQTT password the blob carries.
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for SerialWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SerialWrite")
+            .field("number", &self.number)
+            .field("digest", &self.digest)
+            .finish()
+    }
 }
 
 /// The trust material of one config, as kept with its update.
@@ -98,6 +141,25 @@ pub enum SecretChange {
     None,
     /// Make this the device's current secret (the old one is retired).
     Set(String),
+    /// Make an earlier secret current again, with the time it was first
+    /// created (a rollback): to `broker sync` it is the credential the
+    /// broker may still hold.
+    Restore {
+        secret: String,
+        created_at: String,
+    },
+}
+
+impl SecretChange {
+    /// The secret to make current and the creation time to record for it
+    /// (`now` for a new one).
+    pub fn credential<'a>(&'a self, now: &'a str) -> Option<(&'a str, &'a str)> {
+        match self {
+            SecretChange::None => None,
+            SecretChange::Set(s) => Some((s, now)),
+            SecretChange::Restore { secret, created_at } => Some((secret, created_at)),
+        }
+    }
 }
 
 /// What a transition asks the backend to write besides the row.
@@ -206,6 +268,7 @@ impl UpdateState {
                 if let Some(new) = self.next_secret.clone() {
                     if self.previous_secret.is_none() && new != self.current_secret {
                         self.previous_secret = Some(self.current_secret.clone());
+                        self.previous_secret_at = self.current_secret_at.replace(at.to_string());
                         self.current_secret = new.clone();
                         t.secret = SecretChange::Set(new);
                         t.events[0].1.push_str(
@@ -218,6 +281,7 @@ impl UpdateState {
             AckResult::Committed if ours || self.staged == Some(n) => {
                 self.committed = n;
                 self.committed_digest = self.pending_digest.take();
+                self.committed_via = Some(VIA_UPDATE.to_string());
                 if let Some(t) = self.pending_trust.take() {
                     self.committed_trust = Some(t);
                 }
@@ -231,11 +295,13 @@ impl UpdateState {
                 let secret = match &next {
                     Some(new) if *new != self.current_secret => {
                         self.current_secret = new.clone();
+                        self.current_secret_at = Some(at.to_string());
                         SecretChange::Set(new.clone())
                     }
                     _ => SecretChange::None,
                 };
                 self.previous_secret = None;
+                self.previous_secret_at = None;
                 self.pending = None;
                 self.pending_at = None;
                 self.staged = None;
@@ -260,7 +326,19 @@ impl UpdateState {
                 );
                 if let Some(old) = self.previous_secret.take() {
                     self.current_secret = old.clone();
-                    t.secret = SecretChange::Set(old);
+                    t.secret = match self.previous_secret_at.take() {
+                        Some(created_at) => {
+                            self.current_secret_at = Some(created_at.clone());
+                            SecretChange::Restore {
+                                secret: old,
+                                created_at,
+                            }
+                        }
+                        None => {
+                            self.current_secret_at = Some(at.to_string());
+                            SecretChange::Set(old)
+                        }
+                    };
                     t.events[0]
                         .1
                         .push_str("; the previous password is current again (sync the broker)");
@@ -280,7 +358,71 @@ impl UpdateState {
         }
     }
 
-    /// Where the device stands, in one word, for status views.
+    /// The `config_version` a blob written over serial now carries: the
+    /// highest number ever issued, so every update the device may have
+    /// seen is at or below it (`docs/OTA.md`, "Serial flashes").
+    pub fn serial_number(&self) -> u32 {
+        self.issued
+    }
+
+    /// Record that a serial flash wrote `w` into slot A and verified it.
+    /// The device now runs that blob as its committed config, whatever
+    /// it ran before (a bare slot A wins at boot:
+    /// `firmware-template/CONFIG_FORMAT.md`, "Two slots"), and accepts only
+    /// numbers above `w.number`: an update
+    /// issued at or below it is void (the device ignores it as a
+    /// duplicate or refuses it as replayed), one issued above it while the
+    /// module was being flashed stays pending.
+    pub fn record_serial(&mut self, w: &SerialWrite) -> Transition {
+        let mut detail = format!("config written over serial as update {}", w.number);
+        let void = self.pending.filter(|&p| p <= w.number);
+        if let Some(p) = void {
+            self.pending = None;
+            self.pending_digest = None;
+            self.pending_at = None;
+            self.pending_trust = None;
+            self.staged = None;
+            detail.push_str(&format!("; update {p} is void (the device ignores it)"));
+        }
+        if self.staged.is_some_and(|s| s <= w.number) {
+            self.staged = None;
+        }
+        self.issued = self.issued.max(w.number);
+        self.committed = w.number;
+        self.committed_via = Some(VIA_SERIAL.to_string());
+        self.committed_trust = w.trust.clone();
+        // The key the device holds now is the one the blob carried.
+        if self.key != w.key {
+            self.key = w.key.clone();
+            detail.push_str("; the device holds the update key it was flashed with");
+        }
+        if self.next_key.as_ref() == Some(&w.key) {
+            self.next_key = None;
+        }
+        let carried = w.secret.as_deref();
+        if carried == Some(self.current_secret.as_str()) {
+            // A rotation the device already staged is complete: it holds
+            // the current password now; a rotation not yet staged stays
+            // for the next push.
+            if self.next_secret.as_deref() == carried {
+                self.next_secret = None;
+            }
+            self.previous_secret_at = None;
+            if self.previous_secret.take().is_some() {
+                detail.push_str("; the previous password is forgotten");
+            }
+            self.committed_digest = Some(w.digest.clone());
+        } else {
+            // The registry's password changed while the module was being
+            // flashed: the next push sends the config again.
+            self.committed_digest = None;
+            detail.push_str("; the password changed meanwhile: the next push sends the config");
+        }
+        Transition::event("update-serial", detail)
+    }
+
+    /// Where the device stands, in one word, for status views: `serial`
+    /// while its committed config is one written over serial.
     pub fn phase(&self) -> &'static str {
         if self.revoked {
             "revoked"
@@ -288,7 +430,7 @@ impl UpdateState {
             "staged"
         } else if self.pending.is_some() {
             "pending"
-        } else if self.committed > 0 {
+        } else if self.committed > 0 && self.committed_via.as_deref() != Some(VIA_SERIAL) {
             "committed"
         } else {
             "serial"
@@ -408,13 +550,17 @@ pub struct DumpUpdate {
     pub pending_trust: Option<String>,
     #[serde(default)]
     pub committed_trust: Option<String>,
+    #[serde(default)]
+    pub committed_via: Option<String>,
+    #[serde(default)]
+    pub previous_secret_at: Option<String>,
 }
 
 /// The columns of the `updates` table, in the order both backends select
 /// and insert them.
 pub const UPDATE_COLUMNS: &str = "update_key, next_key, next_secret, previous_secret, issued, \
      pending, pending_digest, pending_at, staged, committed, committed_digest, last_ack, \
-     last_ack_at, last_seen_at, pending_trust, committed_trust";
+     last_ack_at, last_seen_at, pending_trust, committed_trust, committed_via, previous_secret_at";
 
 impl DumpUpdate {
     /// A fresh row: a new key, nothing issued.
@@ -436,17 +582,21 @@ impl DumpUpdate {
             last_seen_at: None,
             pending_trust: None,
             committed_trust: None,
+            committed_via: None,
+            previous_secret_at: None,
         })
     }
 
-    /// The row with the device's identity, as a state.
+    /// The row with the device's identity and current secret (and when it
+    /// was created), as a state.
     pub fn into_state(
         self,
         name: String,
         client_id: String,
         revoked: bool,
-        current_secret: String,
+        current_secret: (String, Option<String>),
     ) -> UpdateState {
+        let (current_secret, current_secret_at) = current_secret;
         let key = |s: &str| UpdateKey::from_hex(s);
         UpdateState {
             name,
@@ -457,6 +607,8 @@ impl DumpUpdate {
             next_secret: self.next_secret,
             previous_secret: self.previous_secret,
             current_secret,
+            current_secret_at,
+            previous_secret_at: self.previous_secret_at,
             issued: self.issued,
             pending: self.pending,
             pending_digest: self.pending_digest,
@@ -469,6 +621,7 @@ impl DumpUpdate {
             last_seen_at: self.last_seen_at,
             pending_trust: self.pending_trust,
             committed_trust: self.committed_trust,
+            committed_via: self.committed_via,
         }
     }
 
@@ -490,6 +643,8 @@ impl DumpUpdate {
             last_seen_at: s.last_seen_at.clone(),
             pending_trust: s.pending_trust.clone(),
             committed_trust: s.committed_trust.clone(),
+            committed_via: s.committed_via.clone(),
+            previous_secret_at: s.previous_secret_at.clone(),
         }
     }
 }
@@ -508,9 +663,12 @@ mod tests {
     use super::*;
 
     fn state() -> UpdateState {
-        DumpUpdate::fresh()
-            .unwrap()
-            .into_state("d".into(), "d".into(), false, "old".into())
+        DumpUpdate::fresh().unwrap().into_state(
+            "d".into(),
+            "d".into(),
+            false,
+            ("old".into(), Some("t0".into())),
+        )
     }
 
     fn ack(n: u32, r: AckResult) -> Ack {
@@ -543,7 +701,11 @@ mod tests {
         let t = s.apply_ack(&ack(1, AckResult::Staged), "t");
         assert!(t.secret == SecretChange::Set("new".into()));
         let t = s.apply_ack(&ack(1, AckResult::RolledBack), "t");
-        assert!(t.secret == SecretChange::Set("old".into()));
+        assert_eq!(
+            t.secret.credential("now"),
+            Some(("old", "t0")),
+            "first created at t0"
+        );
         assert_eq!(s.next_secret.as_deref(), Some("new"), "retried next push");
         s.issue("a", None, "t", "x").unwrap();
         s.apply_ack(&ack(2, AckResult::Staged), "t");
@@ -552,5 +714,70 @@ mod tests {
         assert_eq!(s.current_secret, "new");
         assert!(s.previous_secret.is_none() && s.next_secret.is_none());
         assert!(!format!("{s:?}").contains("new"));
+    }
+
+    fn serial(s: &UpdateState, digest: &str) -> SerialWrite {
+        SerialWrite {
+            number: s.serial_number(),
+            digest: digest.into(),
+            trust: Some("{}".into()),
+            key: s.key.clone(),
+            secret: Some(s.current_secret.clone()),
+        }
+    }
+
+    #[test]
+    fn a_serial_flash_is_the_committed_config_and_voids_older_updates() {
+        let mut s = state();
+        // Nothing issued yet: number 0, as before updates existed.
+        assert_eq!(s.serial_number(), 0);
+        s.record_serial(&serial(&s, "s0"));
+        assert_eq!((s.committed, s.phase()), (0, "serial"));
+        assert_eq!(s.issue("s0", None, "t", "x").unwrap().0, Issued::UpToDate);
+        // Update 1 committed, update 2 published and never answered.
+        s.issue("a", None, "t", "x").unwrap();
+        s.apply_ack(&ack(1, AckResult::Committed), "t");
+        assert_eq!(s.phase(), "committed");
+        assert_eq!(s.issue("b", None, "t", "x").unwrap().0, Issued::New(2));
+        // A serial flash of config "b" carries number 2: the device runs
+        // it and ignores the retained update 2 as its own.
+        let w = serial(&s, "b");
+        assert_eq!(w.number, 2);
+        let t = s.record_serial(&w);
+        assert!(t.events[0].1.contains("update 2 is void"), "{:?}", t.events);
+        assert_eq!((s.committed, s.pending, s.phase()), (2, None, "serial"));
+        assert_eq!(s.issue("b", None, "t", "x").unwrap().0, Issued::UpToDate);
+        // What the registry believed committed (over the air) is no longer
+        // what the device runs: "a" is pushed again, above every number seen.
+        assert_eq!(s.issue("a", None, "t", "x").unwrap().0, Issued::New(3));
+        // An update issued while the module was being flashed stays.
+        let mut w = serial(&s, "c");
+        w.number = 2;
+        s.record_serial(&w);
+        assert_eq!((s.committed, s.pending, s.issued), (2, Some(3), 3));
+    }
+
+    #[test]
+    fn a_serial_flash_completes_a_staged_password_rotation() {
+        let mut s = state();
+        s.next_secret = Some("new".into());
+        s.issue("a", None, "t", "x").unwrap();
+        s.apply_ack(&ack(1, AckResult::Staged), "t");
+        assert_eq!(s.current_secret, "new");
+        s.record_serial(&serial(&s, "a"));
+        assert!(s.next_secret.is_none() && s.previous_secret.is_none());
+        assert_eq!((s.staged, s.pending, s.committed), (None, None, 1));
+        // A rotation not yet staged stays for the next push.
+        s.next_secret = Some("newer".into());
+        s.issue("b", None, "t", "x").unwrap();
+        s.record_serial(&serial(&s, "c"));
+        assert_eq!(s.next_secret.as_deref(), Some("newer"));
+        assert_eq!(s.issue("b", None, "t", "x").unwrap().0, Issued::New(3));
+        // The registry's password changed while flashing: nothing counts as
+        // up to date.
+        let mut w = serial(&s, "d");
+        w.secret = Some("other".into());
+        s.record_serial(&w);
+        assert_eq!(s.committed_digest, None);
     }
 }

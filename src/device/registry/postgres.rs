@@ -37,9 +37,7 @@ use crate::device::ca::IssuedCertificate;
 use crate::error::{Error, Result};
 
 use super::dump::{Dump, DumpCertificate, DumpCredential, DumpDevice};
-use super::ota::{
-    DumpUpdate, SecretChange, Transition, TrustItem, TrustKind, TrustState, UpdateState,
-};
+use super::ota::{DumpUpdate, Transition, TrustItem, TrustKind, TrustState, UpdateState};
 use super::{
     actor, now, revoked_device, unknown_device, Created, CredentialHistory, DeviceRecord, Event,
     NewDevice, RegistryBackend, EAGER_HASH_ITERATIONS,
@@ -159,6 +157,15 @@ CREATE TABLE trust (
     retired_at  TEXT,
     chain       TEXT
 );
+"#,
+    // 3 → 4: how the committed config reached the device.
+    r#"
+ALTER TABLE updates ADD COLUMN committed_via TEXT;
+"#,
+    // 4 → 5: when the password kept for a rollback was created, so a
+    // rollback restores it with its date (docs/BROKER.md).
+    r#"
+ALTER TABLE updates ADD COLUMN previous_secret_at TEXT;
 "#,
 ];
 
@@ -667,7 +674,7 @@ fn read_update(tx: &mut Transaction<'_>, name: Option<&str>) -> TxResult<Vec<Upd
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT d.name, d.client_id, d.revoked_at IS NOT NULL, c.secret, {cols}
+        "SELECT d.name, d.client_id, d.revoked_at IS NOT NULL, c.secret, c.created_at, {cols}
          FROM devices d JOIN updates u ON u.device_id = d.id
          LEFT JOIN credentials c ON c.device_id = d.id AND c.retired_at IS NULL
          WHERE $1::TEXT IS NULL OR d.name = $1 ORDER BY d.id"
@@ -676,11 +683,11 @@ fn read_update(tx: &mut Transaction<'_>, name: Option<&str>) -> TxResult<Vec<Upd
         .query(&sql, &[&name])?
         .iter()
         .map(|r| {
-            update_row(r, 4).into_state(
+            update_row(r, 5).into_state(
                 r.get(0),
                 r.get(1),
                 r.get(2),
-                r.get::<_, Option<String>>(3).unwrap_or_default(),
+                (r.get::<_, Option<String>>(3).unwrap_or_default(), r.get(4)),
             )
         })
         .collect())
@@ -708,6 +715,8 @@ fn update_row(r: &postgres::Row, at: usize) -> DumpUpdate {
         last_seen_at: r.get(at + 13),
         pending_trust: r.get(at + 14),
         committed_trust: r.get(at + 15),
+        committed_via: r.get(at + 16),
+        previous_secret_at: r.get(at + 17),
     }
 }
 
@@ -715,7 +724,7 @@ fn insert_update(tx: &mut Transaction<'_>, dev_id: i64, u: &DumpUpdate) -> TxRes
     tx.execute(
         &format!(
             "INSERT INTO updates (device_id, {}) VALUES
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
             super::ota::UPDATE_COLUMNS
         ),
         &[
@@ -736,6 +745,8 @@ fn insert_update(tx: &mut Transaction<'_>, dev_id: i64, u: &DumpUpdate) -> TxRes
             &u.last_seen_at,
             &u.pending_trust,
             &u.committed_trust,
+            &u.committed_via,
+            &u.previous_secret_at,
         ],
     )?;
     Ok(())
@@ -1368,7 +1379,8 @@ impl RegistryBackend for PgRegistry {
                         previous_secret = $5, issued = $6, pending = $7, pending_digest = $8,
                         pending_at = $9, staged = $10, committed = $11, committed_digest = $12,
                         last_ack = $13, last_ack_at = $14, last_seen_at = $15,
-                        pending_trust = $16, committed_trust = $17
+                        pending_trust = $16, committed_trust = $17, committed_via = $18,
+                        previous_secret_at = $19
                  WHERE device_id = $1",
                 &[
                     &dev_id,
@@ -1388,9 +1400,11 @@ impl RegistryBackend for PgRegistry {
                     &u.last_seen_at,
                     &u.pending_trust,
                     &u.committed_trust,
+                    &u.committed_via,
+                    &u.previous_secret_at,
                 ],
             )?;
-            if let SecretChange::Set(secret) = &t.secret {
+            if let Some((secret, created_at)) = t.secret.credential(&at) {
                 let hash = match broker::hash_password(secret, EAGER_HASH_ITERATIONS) {
                     Ok(h) => h,
                     Err(e) => return Ok(Err(e)),
@@ -1399,7 +1413,7 @@ impl RegistryBackend for PgRegistry {
                 let cred_id: i64 = tx
                     .query_one(
                         "INSERT INTO credentials (device_id, secret, created_at) VALUES ($1, $2, $3) RETURNING id",
-                        &[&dev_id, secret, &at],
+                        &[&dev_id, &secret, &created_at],
                     )?
                     .get(0);
                 tx.execute(

@@ -31,9 +31,7 @@ use crate::device::ca::IssuedCertificate;
 use crate::error::{Error, Result};
 
 use super::dump::{Dump, DumpCertificate, DumpCredential, DumpDevice};
-use super::ota::{
-    DumpUpdate, SecretChange, Transition, TrustItem, TrustKind, TrustState, UpdateState,
-};
+use super::ota::{DumpUpdate, Transition, TrustItem, TrustKind, TrustState, UpdateState};
 use super::{
     actor, now, revoked_device, unknown_device, Created, CredentialHistory, DeviceRecord, Event,
     NewDevice, RegistryBackend, EAGER_HASH_ITERATIONS,
@@ -148,6 +146,16 @@ CREATE TABLE trust (
     retired_at  TEXT,
     chain       TEXT
 );
+"#,
+    // 3 → 4: how the committed config reached the device ('serial' or
+    // 'update'; docs/OTA.md, "Serial flashes").
+    r#"
+ALTER TABLE updates ADD COLUMN committed_via TEXT;
+"#,
+    // 4 → 5: when the password kept for a rollback was created, so a
+    // rollback restores it with its date (docs/BROKER.md).
+    r#"
+ALTER TABLE updates ADD COLUMN previous_secret_at TEXT;
 "#,
 ];
 
@@ -961,7 +969,8 @@ impl RegistryBackend for SqliteRegistry {
                         previous_secret = ?5, issued = ?6, pending = ?7, pending_digest = ?8,
                         pending_at = ?9, staged = ?10, committed = ?11, committed_digest = ?12,
                         last_ack = ?13, last_ack_at = ?14, last_seen_at = ?15,
-                        pending_trust = ?16, committed_trust = ?17
+                        pending_trust = ?16, committed_trust = ?17, committed_via = ?18,
+                        previous_secret_at = ?19
                  WHERE device_id = ?1",
                 params![
                     dev_id,
@@ -980,10 +989,12 @@ impl RegistryBackend for SqliteRegistry {
                     u.last_ack_at,
                     u.last_seen_at,
                     u.pending_trust,
-                    u.committed_trust
+                    u.committed_trust,
+                    u.committed_via,
+                    u.previous_secret_at
                 ],
             )?;
-            if let SecretChange::Set(secret) = &t.secret {
+            if let Some((secret, created_at)) = t.secret.credential(&at) {
                 let hash = match broker::hash_password(secret, EAGER_HASH_ITERATIONS) {
                     Ok(h) => h,
                     Err(e) => return Ok(Err(e)),
@@ -991,7 +1002,7 @@ impl RegistryBackend for SqliteRegistry {
                 retire_credentials(tx, dev_id, &at)?;
                 tx.execute(
                     "INSERT INTO credentials (device_id, secret, created_at) VALUES (?1, ?2, ?3)",
-                    params![dev_id, secret, at],
+                    params![dev_id, secret, created_at],
                 )?;
                 let cred_id = tx.last_insert_rowid();
                 tx.execute(
@@ -1235,7 +1246,7 @@ fn fill_update_keys(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 /// Update states of one device (`name`) or of all, in creation order.
 fn read_update(conn: &Connection, name: Option<&str>) -> rusqlite::Result<Vec<UpdateState>> {
     let sql = format!(
-        "SELECT d.name, d.client_id, d.revoked_at IS NOT NULL, c.secret, {}
+        "SELECT d.name, d.client_id, d.revoked_at IS NOT NULL, c.secret, c.created_at, {}
          FROM devices d JOIN updates u ON u.device_id = d.id
          LEFT JOIN credentials c ON c.device_id = d.id AND c.retired_at IS NULL
          WHERE ?1 IS NULL OR d.name = ?1 ORDER BY d.id",
@@ -1248,12 +1259,15 @@ fn read_update(conn: &Connection, name: Option<&str>) -> rusqlite::Result<Vec<Up
     let mut st = conn.prepare(&sql)?;
     let rows = st
         .query_map([name], |r| {
-            let u = update_row(r, 4)?;
+            let u = update_row(r, 5)?;
             Ok(u.into_state(
                 r.get(0)?,
                 r.get(1)?,
                 r.get(2)?,
-                r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                (
+                    r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                    r.get(4)?,
+                ),
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>();
@@ -1279,6 +1293,8 @@ fn update_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<DumpUpdate> 
         last_seen_at: r.get(at + 13)?,
         pending_trust: r.get(at + 14)?,
         committed_trust: r.get(at + 15)?,
+        committed_via: r.get(at + 16)?,
+        previous_secret_at: r.get(at + 17)?,
     })
 }
 
@@ -1290,7 +1306,7 @@ fn insert_update(
     tx.execute(
         &format!(
             "INSERT INTO updates (device_id, {}) VALUES
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             super::ota::UPDATE_COLUMNS
         ),
         params![
@@ -1310,7 +1326,9 @@ fn insert_update(
             u.last_ack_at,
             u.last_seen_at,
             u.pending_trust,
-            u.committed_trust
+            u.committed_trust,
+            u.committed_via,
+            u.previous_secret_at
         ],
     )?;
     Ok(())
