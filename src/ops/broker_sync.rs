@@ -25,7 +25,14 @@ use serde_json::{json, Value};
 
 use crate::device::dynsec::{self, BrokerState, DynsecDevice, Step};
 use crate::error::{Error, Result};
+use crate::mqtt::client::{self, Fixes};
 use crate::target::Target;
+
+/// What to check when the admin connection fails.
+const FIXES: Fixes = Fixes {
+    refused: "check the admin user and its password (--password-env)",
+    tls: "give the CA of the broker's certificate with --ca-file",
+};
 
 /// The plugin's command topic.
 pub const CONTROL_TOPIC: &str = "$CONTROL/dynamic-security/v1";
@@ -172,7 +179,7 @@ impl Control {
         // listClients of a large fleet is one big message.
         opts.set_max_packet_size(64 << 20, 64 << 20);
         opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-            Arc::new(tls_config(t)?),
+            Arc::new(client::tls_config(t.ca_file.as_deref())?),
         )));
         let (client, mut events) = AsyncClient::new(opts, 64);
         let mut net = rumqttc::NetworkOptions::new();
@@ -198,13 +205,13 @@ impl Control {
                     return Err(Error::usage(format!(
                         "{where_} refused the admin {:?}: {}",
                         t.username,
-                        connack_text(ack.code)
+                        client::connack_text(ack.code)
                     ))
                     .with_help("check the admin user and its password (--password-env)"));
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    return Err(connection_error(&where_, e));
+                    return Err(client::connection_error(&where_, e, &FIXES));
                 }
             }
         }
@@ -232,7 +239,7 @@ impl Control {
                     break;
                 }
                 Ok(_) => {}
-                Err(e) => return Err(connection_error(&where_, e)),
+                Err(e) => return Err(client::connection_error(&where_, e, &FIXES)),
             }
         }
         Ok(Control {
@@ -315,59 +322,4 @@ impl Control {
         let _ = self.client.disconnect().await;
         let _ = tokio::time::timeout(Duration::from_millis(500), self.events.poll()).await;
     }
-}
-
-/// A CONNACK refusal in words (MQTT 3.1.1 return codes).
-fn connack_text(code: ConnectReturnCode) -> &'static str {
-    match code {
-        ConnectReturnCode::Success => "accepted",
-        ConnectReturnCode::RefusedProtocolVersion => "unacceptable protocol version (code 1)",
-        ConnectReturnCode::BadClientId => "client id rejected (code 2)",
-        ConnectReturnCode::ServiceUnavailable => "server unavailable (code 3)",
-        ConnectReturnCode::BadUserNamePassword => "bad user name or password (code 4)",
-        ConnectReturnCode::NotAuthorized => "not authorised (code 5)",
-    }
-}
-
-fn connection_error(where_: &str, e: rumqttc::ConnectionError) -> Error {
-    use rumqttc::ConnectionError as C;
-    match e {
-        C::ConnectionRefused(code) => Error::usage(format!(
-            "{where_} refused the connection: {}",
-            connack_text(code)
-        ))
-        .with_help("check the admin user and its password (--password-env)"),
-        C::Tls(e) => Error::unreachable(format!("{where_}: TLS failed: {e}"))
-            .with_help("give the CA of the broker's certificate with --ca-file"),
-        other => Error::unreachable(format!("cannot reach {where_}: {other}")),
-    }
-}
-
-fn tls_config(t: &SyncTarget) -> Result<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    if let Some(file) = &t.ca_file {
-        let pem = crate::files::read_input(file, crate::files::MAX_TEXT_INPUT, "CA certificate")?;
-        let mut n = 0;
-        for c in rustls_pemfile::certs(&mut pem.as_slice()) {
-            let c = c.map_err(|e| Error::usage(format!("{}: {e}", file.display())))?;
-            roots
-                .add(c)
-                .map_err(|e| Error::usage(format!("{}: {e}", file.display())))?;
-            n += 1;
-        }
-        if n == 0 {
-            return Err(Error::usage(format!(
-                "{} holds no PEM certificate",
-                file.display()
-            )));
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::runtime(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
 }

@@ -15,7 +15,15 @@ use rumqttc::{
 };
 
 use crate::error::{Error, Result};
+use crate::mqtt::client::{self, Fixes};
 use crate::target::Target;
+
+/// What to check when the operator connection fails.
+const FIXES: Fixes = Fixes {
+    refused: "check [operator] username in espmqtt.toml and the password \
+              (ESPMQTT_OPERATOR_PASSWORD or --password-env)",
+    tls: "give the CA of the broker's certificate with --ca-file or [operator] ca_file",
+};
 
 /// Where and as whom the operator connects.
 #[derive(Clone)]
@@ -70,7 +78,7 @@ impl Link {
         }
         opts.set_max_packet_size(1 << 20, 1 << 20);
         opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-            Arc::new(tls_config(op)?),
+            Arc::new(client::tls_config(op.ca_file.as_deref())?),
         )));
         let (client, mut events) = AsyncClient::new(opts, 256);
         let mut net = rumqttc::NetworkOptions::new();
@@ -96,8 +104,8 @@ impl Link {
                             return Ok(());
                         }
                         return Err(Error::usage(format!(
-                            "{where_} refused the operator {user:?}: {:?}",
-                            ack.code
+                            "{where_} refused the operator {user:?}: {}",
+                            client::connack_text(ack.code)
                         ))
                         .with_help(
                             "check [operator] username in espmqtt.toml and the password \
@@ -105,7 +113,7 @@ impl Link {
                         ));
                     }
                     Ok(_) => {}
-                    Err(e) => return Err(connection_error(&where_, e)),
+                    Err(e) => return Err(client::connection_error(&where_, e, &FIXES)),
                 }
             }
         })?;
@@ -165,7 +173,7 @@ impl Link {
                         payload: p.payload.to_vec(),
                     }),
                     Ok(_) => {}
-                    Err(e) => return Err(connection_error(where_, e)),
+                    Err(e) => return Err(client::connection_error(where_, e, &FIXES)),
                 }
             }
             Ok(got)
@@ -215,7 +223,7 @@ impl Link {
                     }),
                     Ok(_) => {}
                     Err(e) => {
-                        return Err(connection_error(where_, e)
+                        return Err(client::connection_error(where_, e, &FIXES)
                             .with_help("run the push again: it continues where it stopped"))
                     }
                 }
@@ -255,7 +263,7 @@ impl Link {
                         }
                     }
                     Ok(Ok(_)) => {}
-                    Ok(Err(e)) => return Err(connection_error(where_, e)),
+                    Ok(Err(e)) => return Err(client::connection_error(where_, e, &FIXES)),
                 }
             }
         })
@@ -271,40 +279,4 @@ impl Link {
             let _ = tokio::time::timeout(Duration::from_millis(300), events.poll()).await;
         });
     }
-}
-
-fn connection_error(where_: &str, e: rumqttc::ConnectionError) -> Error {
-    use rumqttc::ConnectionError as C;
-    match e {
-        C::ConnectionRefused(code) => {
-            Error::usage(format!("{where_} refused the operator: {code:?}"))
-                .with_help("check [operator] username in espmqtt.toml and the password")
-        }
-        C::Tls(e) => Error::unreachable(format!("{where_}: TLS failed: {e}")).with_help(
-            "give the CA of the broker's certificate with --ca-file or [operator] ca_file",
-        ),
-        other => Error::unreachable(format!("cannot reach {where_}: {other}")),
-    }
-}
-
-fn tls_config(op: &Operator) -> Result<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    if let Some(file) = &op.ca_file {
-        let pem = crate::files::read_input(file, crate::files::MAX_TEXT_INPUT, "CA file")?;
-        let certs = crate::tls::cert::load_certificates(&pem)
-            .map_err(|e| e.context(file.display().to_string()))?;
-        for c in certs {
-            roots
-                .add(rustls::pki_types::CertificateDer::from(c))
-                .map_err(|e| Error::usage(format!("{}: {e}", file.display())))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::runtime(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
 }

@@ -240,6 +240,7 @@ both_backends!(
     certificate_renewal_story_end_to_end,
     password_rotation_over_the_air,
     a_serial_flash_is_what_the_next_push_decides_from,
+    rotate_key_commit_survives_the_redelivered_update,
 );
 
 /// A project on a real mosquitto (TLS, anonymous clients on loopback) in
@@ -641,9 +642,8 @@ fn certificate_renewal_story_end_to_end(backend: Backend) {
 /// the new key: it is recognised as the update it committed (no ack), so the
 /// retained acknowledgement keeps saying `committed`; the next push uses the
 /// new key.
-#[test]
-fn rotate_key_commit_survives_the_redelivered_update() {
-    let (mut b, _, _) = Bench::new(&["k-1"]);
+fn rotate_key_commit_survives_the_redelivered_update(backend: Backend) {
+    let (mut b, _, _) = Bench::on(backend, &["k-1"]);
     let old_key = b.device("k-1").boot().update_key.unwrap();
     let (r, v) = b
         .env

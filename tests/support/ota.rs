@@ -139,8 +139,8 @@ impl Device {
                 image[SLOT_B..SLOT_B + slots.len()].copy_from_slice(&slots);
             }
             Device::Model(m) => {
-                let blob = m.committed.encode().unwrap();
-                image[SLOT_A..SLOT_A + blob.len()].copy_from_slice(&blob);
+                let blob = &m.committed.1;
+                image[SLOT_A..SLOT_A + blob.len()].copy_from_slice(blob);
             }
         }
         image
@@ -231,7 +231,8 @@ impl Model {
     /// higher.
     pub fn serial_write(&mut self, blob: ConfigBlob) {
         self.highest = self.highest.max(blob.config_version);
-        self.committed = blob;
+        let bytes = blob.encode().expect("an encodable blob");
+        self.committed = (blob, bytes);
         self.staged = None;
         self.rolled_back = None;
         self.attempts = 0;
