@@ -145,21 +145,58 @@ impl Ctx {
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     let ctx = Ctx::from_global(&cli.global);
     check_config_flag(&cli)?;
+    let started = std::time::Instant::now();
+    if ctx.verbose > 0 && uses_project(&cli.command) {
+        say_project(cli.global.config.as_deref(), &ctx);
+    }
+    let outcome = dispatch(cli, &ctx);
+    ctx.timed("finished", started);
+    outcome
+}
+
+/// Commands that read the project (`espmqtt.toml`, the registry, the CA).
+fn uses_project(c: &Command) -> bool {
+    !matches!(
+        c,
+        Command::Fingerprint(_)
+            | Command::Ports(_)
+            | Command::Emulate(_)
+            | Command::Demo(_)
+            | Command::Completions(_)
+            | Command::Init(_)
+    )
+}
+
+/// `-v`: which project and registry this run reads. Silent about what it
+/// cannot resolve: the command itself reports that as its error.
+fn say_project(explicit: Option<&std::path::Path>, ctx: &Ctx) {
+    let Ok(paths) = crate::project::ProjectPaths::locate(explicit) else {
+        return;
+    };
+    if paths.has_config() {
+        ctx.detail(format!("project: {}", paths.config_file.display()));
+    }
+    if let Ok(loc) = crate::device::registry::Location::of_project(&paths) {
+        ctx.detail(format!("registry: {}", loc.describe()));
+    }
+}
+
+fn dispatch(cli: Cli, ctx: &Ctx) -> Result<ExitStatus> {
     match cli.command {
-        Command::Fingerprint(a) => fingerprint::run(a, &ctx),
-        Command::Probe(a) => probe::run(a, &ctx),
-        Command::Device(a) => device::run(a, &ctx),
-        Command::Ca(a) => ca::run(a, &ctx),
-        Command::Broker(a) => broker::run(a, &ctx),
-        Command::Trust(a) => ota::run_trust(a, &ctx),
-        Command::Init(a) => init::run(a, &ctx),
-        Command::Build(a) => build::run(a, &ctx),
-        Command::Flash(a) => flash::run(a, &ctx),
-        Command::Monitor(a) => monitor::run(a, &ctx),
-        Command::Ports(a) => ports::run(a, &ctx),
-        Command::Emulate(a) => emulate::run(a, &ctx),
-        Command::Demo(a) => demo::run(a, &ctx),
-        Command::Completions(a) => completions::run(a, &ctx),
+        Command::Fingerprint(a) => fingerprint::run(a, ctx),
+        Command::Probe(a) => probe::run(a, ctx),
+        Command::Device(a) => device::run(a, ctx),
+        Command::Ca(a) => ca::run(a, ctx),
+        Command::Broker(a) => broker::run(a, ctx),
+        Command::Trust(a) => ota::run_trust(a, ctx),
+        Command::Init(a) => init::run(a, ctx),
+        Command::Build(a) => build::run(a, ctx),
+        Command::Flash(a) => flash::run(a, ctx),
+        Command::Monitor(a) => monitor::run(a, ctx),
+        Command::Ports(a) => ports::run(a, ctx),
+        Command::Emulate(a) => emulate::run(a, ctx),
+        Command::Demo(a) => demo::run(a, ctx),
+        Command::Completions(a) => completions::run(a, ctx),
     }
 }
 

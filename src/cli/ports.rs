@@ -30,6 +30,13 @@ pub fn run(args: PortsArgs, ctx: &Ctx) -> Result<ExitStatus> {
         Error::runtime(format!("cannot enumerate serial ports: {e}"))
             .with_help("on Linux, check that /sys/class/tty is readable")
     })?;
+    ctx.detail(format!("{} serial port(s) on this system", list.len()));
+    for p in list.iter().filter(|p| !args.all && !p.is_usb()) {
+        ctx.detail(format!(
+            "  {}: not a USB serial port, left out (--all lists it)",
+            p.name
+        ));
+    }
     let shown: Vec<ports::PortInfo> = list
         .into_iter()
         .filter(|p| args.all || p.is_usb())

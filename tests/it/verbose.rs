@@ -402,3 +402,36 @@ fn flash_verbose_steps_without_a_terminal() {
         v.stdout
     );
 }
+
+/// Every command honours `-v`: the project and registry a project command
+/// reads, and the time it took, on stderr; stdout unchanged.
+#[test]
+fn every_project_command_says_what_it_read() {
+    let env = Env::new();
+    env.init_project("127.0.0.1:8883", &["--trust", "insecure"])
+        .assert_code(0);
+    env.run(&["device", "new", "d1", "d2"]).assert_code(0);
+    for args in [
+        &["device", "list"][..],
+        &["device", "show", "d1"],
+        &["device", "export"],
+        &["device", "updates"],
+        &["trust", "show"],
+    ] {
+        let plain = env.run(args);
+        let mut a = args.to_vec();
+        a.push("-v");
+        let v = env.run(&a);
+        assert_eq!(plain.code, v.code, "{}", v.all());
+        assert_eq!(
+            plain.stdout,
+            v.stdout,
+            "espmqtt {}: -v changed stdout",
+            a.join(" ")
+        );
+        has(&v.stderr, &["project: ", "registry: ", "finished: "]);
+        assert!(!plain.stderr.contains("registry: "), "{}", plain.stderr);
+    }
+    let v = env.run(&["ports", "--format", "json", "-v"]);
+    has(&v.stderr, &["serial port(s) on this system", "finished: "]);
+}
