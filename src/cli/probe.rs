@@ -552,8 +552,10 @@ fn trust_options(a: &ProbeFlags, ctx: &Ctx) -> Result<(DeviceTrust, Option<Strin
         }
         TrustMode::Pubkey => {
             let p = a.pubkey_file.as_ref().ok_or_else(|| {
-                Error::usage("--trust pubkey needs --pubkey-file PEM")
-                    .with_help("`espmqtt fingerprint HOST` prints the broker's public key")
+                Error::usage("--trust pubkey needs --pubkey-file PEM").with_help(
+                    "give the broker's certificate, or the `broker_pubkey` PEM that \
+                         `espmqtt fingerprint HOST --emit arduino` prints",
+                )
             })?;
             let spki = load_spki(&read(p, ctx)?).map_err(|e| e.context(p.display()))?;
             crate::tls::engine::public_key(&spki).map_err(|e| {

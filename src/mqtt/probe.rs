@@ -850,6 +850,9 @@ fn finish(o: ProbeOptions, start: Instant, mut run: Run<'_>) -> ProbeReport {
         port: o.port,
     }
     .display();
+    for f in &mut run.findings {
+        f.name_target(&target);
+    }
     let mut report = ProbeReport {
         r#type: "probe".into(),
         target,

@@ -57,6 +57,12 @@ pub enum Category {
     Mqtt,
 }
 
+/// Where a fix names the broker in a command (`espmqtt fingerprint
+/// HOST:PORT --emit arduino`): the analysis does not know the address it was
+/// given, so it writes this, and `mqtt::probe` puts the probed target in its
+/// place ([`Finding::name_target`]).
+pub const TARGET_IN_FIX: &str = "HOST:PORT";
+
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
@@ -81,6 +87,13 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Put the probed broker address where the fix says [`TARGET_IN_FIX`].
+    pub fn name_target(&mut self, target: &str) {
+        if self.fix.contains(TARGET_IN_FIX) {
+            self.fix = self.fix.replace(TARGET_IN_FIX, target);
+        }
+    }
+
     pub fn new(
         category: Category,
         id: &str,
@@ -917,8 +930,9 @@ fn pubkey_mismatch(cfg: &DeviceTls, leaf_spki: Option<&[u8]>, code: i32) -> Find
             "the broker's certificate key ({served}) differs from the pinned key ({pinned}); the \
              device rejects the broker's key exchange"
         ),
-        "pin the broker's current public key (`espmqtt fingerprint HOST` prints it), or keep the \
-         key when renewing the certificate (certbot --reuse-key)",
+        "pin the broker's current public key (`espmqtt fingerprint HOST:PORT --emit arduino` \
+         prints it as the `setKnownKey` block; --pubkey-file takes the certificate or that PEM), \
+         or keep the key when renewing the certificate (certbot --reuse-key)",
     )
     .tls_error(code)
 }

@@ -185,7 +185,9 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-fn rfc3339(ts: i64) -> String {
+/// A Unix time as RFC 3339 (`2027-03-03T07:35:25Z`), the spelling every
+/// report uses for certificate dates.
+pub fn rfc3339(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
         .and_then(|t| {

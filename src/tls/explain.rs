@@ -168,6 +168,17 @@ fn which(i: usize, c: &X509Certificate<'_>) -> String {
 
 /// The anchor labels of a `ca` configuration, for messages.
 fn anchor_labels(cfg: &DeviceTls) -> String {
+    let n = cfg.trust.anchors.len();
+    // A root store (the system roots) is not worth listing three of.
+    if n > 3
+        && cfg
+            .trust
+            .anchors
+            .iter()
+            .all(|a| matches!(a, Anchor::Key { .. }))
+    {
+        return format!("the {n} public roots of webpki-roots, as no --ca-file was given");
+    }
     let labels: Vec<String> = cfg
         .trust
         .anchors
@@ -175,7 +186,7 @@ fn anchor_labels(cfg: &DeviceTls) -> String {
         .take(3)
         .map(Anchor::label)
         .collect();
-    match cfg.trust.anchors.len() {
+    match n {
         0 => "none".into(),
         n if n > 3 => format!("{} and {} more", labels.join("; "), n - 3),
         _ => labels.join("; "),
@@ -580,85 +591,136 @@ fn not_trusted(
     certs: &[(usize, &X509Certificate<'_>)],
     cfg: &DeviceTls,
 ) -> Explained {
-    let leaf_sha1 = chain.first().map(|d| cert::colon_hex(&cert::sha1(d)));
     match cfg.trust.mode {
-        TrustMode::Fingerprint => {
-            let got = leaf_sha1.unwrap_or_else(|| "(no certificate)".into());
-            let ca_match = chain
-                .iter()
-                .skip(1)
-                .position(|d| cfg.trust.fingerprints.iter().any(|f| *f == cert::sha1(d)));
-            let mut message = format!(
-                "the leaf certificate's SHA-1 is {got}, which matches none of the {} configured \
-                 fingerprint(s)",
-                cfg.trust.fingerprints.len()
-            );
-            if let Some(i) = ca_match {
-                message.push_str(&format!(
-                    "; a configured value is the SHA-1 of chain certificate #{} — the device \
-                     compares the leaf only",
-                    i + 1
-                ));
-            }
-            ex(
-                "fingerprint_mismatch",
-                message,
-                format!(
-                    "set the device fingerprint to {got} (`espmqtt fingerprint HOST` shows it); \
-                     it changes at every certificate renewal"
-                ),
-            )
-        }
-        _ => {
-            let anchors: Vec<Vec<u8>> = cfg
-                .trust
-                .anchors
-                .iter()
-                .filter_map(Anchor::subject)
-                .collect();
-            let last = certs.last();
-            let detail = match last {
-                Some((i, c)) => {
-                    let issuer = c.tbs_certificate.issuer.as_raw();
-                    let known_issuer = anchors.iter().any(|a| a.as_slice() == issuer);
-                    if known_issuer {
-                        format!(
-                            "{} is issued by {}, which is a trust anchor, but the signature or \
-                             the anchor's key does not match (another certificate with the same \
-                             name?)",
-                            which(*i, c),
-                            c.tbs_certificate.issuer
-                        )
-                    } else if *i == 0
-                        && c.tbs_certificate.issuer.as_raw() != c.tbs_certificate.subject.as_raw()
-                    {
-                        format!(
-                            "the broker sends only its own certificate, issued by {}; that issuer \
-                             is not among the device's trust anchors ({}), and no intermediate \
-                             links it to one",
-                            c.tbs_certificate.issuer,
-                            anchor_labels(cfg)
-                        )
-                    } else {
-                        format!(
-                            "the chain ends at {} issued by {}, which is not among the device's \
-                             trust anchors ({})",
-                            c.tbs_certificate.subject,
-                            c.tbs_certificate.issuer,
-                            anchor_labels(cfg)
-                        )
-                    }
-                }
-                None => "no certificate of the chain could be read".into(),
-            };
-            ex(
-                "chain_untrusted",
-                detail,
-                "give the device the root CA that issued this chain (--ca-file, [tls] ca_file), \
-                 or serve the missing intermediate certificates after the server certificate",
-            )
-        }
+        TrustMode::Fingerprint => fingerprint_mismatch(chain, cfg),
+        _ => chain_untrusted(certs, cfg),
     }
+}
+
+/// `fingerprint` mode: the leaf's SHA-1 is none of the configured ones.
+/// The fix is the line to paste, with the value the device must compare.
+fn fingerprint_mismatch(chain: &[Vec<u8>], cfg: &DeviceTls) -> Explained {
+    let Some(leaf) = chain.first() else {
+        return ex(
+            "fingerprint_mismatch",
+            "the server sent no certificate to compare with the configured fingerprint(s)".into(),
+            "configure the broker with a certificate (mosquitto: certfile/keyfile)",
+        );
+    };
+    let got = cert::colon_hex_upper(&cert::sha1(leaf));
+    let ca_match = chain
+        .iter()
+        .skip(1)
+        .position(|d| cfg.trust.fingerprints.iter().any(|f| *f == cert::sha1(d)));
+    let mut message = format!(
+        "the leaf certificate's SHA-1 is {got}, which matches none of the {} configured \
+         fingerprint(s)",
+        cfg.trust.fingerprints.len()
+    );
+    if let Some(i) = ca_match {
+        message.push_str(&format!(
+            "; a configured value is the SHA-1 of chain certificate #{} — the device \
+             compares the leaf only",
+            i + 1
+        ));
+    }
+    ex(
+        "fingerprint_mismatch",
+        message,
+        format!(
+            "give the device the leaf's current SHA-1: in a sketch \
+             `client.setFingerprint(\"{got}\");`, with the espmqtt firmware \
+             `fingerprints = [\"{got}\"]` in espmqtt.toml [tls], then write the config \
+             (`espmqtt flash --device NAME --config-only` or `espmqtt device push NAME`). It \
+             changes at every certificate renewal: `pubkey` or `ca` trust survive renewals"
+        ),
+    )
+}
+
+/// `ca` mode: the chain does not link to any trust anchor. Which of the
+/// usual three cases it is decides the fix: a self-signed server
+/// certificate, a server that sends only its own certificate (the
+/// intermediate is missing), or a chain from a CA the device does not hold.
+fn chain_untrusted(certs: &[(usize, &X509Certificate<'_>)], cfg: &DeviceTls) -> Explained {
+    let anchors: Vec<Vec<u8>> = cfg
+        .trust
+        .anchors
+        .iter()
+        .filter_map(Anchor::subject)
+        .collect();
+    let Some((i, c)) = certs.last() else {
+        return ex(
+            "chain_untrusted",
+            "no certificate of the chain could be read".into(),
+            "serve well-formed certificates (check the PEM files the broker loads)",
+        );
+    };
+    let issuer = &c.tbs_certificate.issuer;
+    let self_signed = issuer.as_raw() == c.tbs_certificate.subject.as_raw();
+    let emit = "`espmqtt fingerprint HOST:PORT --emit arduino` prints the `setTrustAnchors` \
+                block";
+    let (detail, fix) = if anchors.iter().any(|a| a.as_slice() == issuer.as_raw()) {
+        (
+            format!(
+                "{} is issued by {issuer}, which is a trust anchor, but the signature or the \
+                 anchor's key does not match (another certificate with the same name?)",
+                which(*i, c)
+            ),
+            "give the device the current certificate of that CA (--ca-file, [tls] ca_file); an \
+             old or re-keyed CA certificate with the same name does not verify the chain"
+                .to_string(),
+        )
+    } else if *i == 0 && self_signed {
+        (
+            format!(
+                "the broker's certificate ({}) is self-signed, and it is not among the device's \
+                 trust anchors ({})",
+                c.tbs_certificate.subject,
+                anchor_labels(cfg)
+            ),
+            format!(
+                "a self-signed certificate is its own root: make this very certificate the \
+                 device's trust anchor ({emit} with it; here: --ca-file with that PEM), or pin \
+                 it with `fingerprint` or `pubkey` trust; or issue the broker certificate from \
+                 a CA of your own and give the device that CA"
+            ),
+        )
+    } else if *i == 0 {
+        (
+            format!(
+                "the broker sends only its own certificate, issued by {issuer}; that issuer is \
+                 not among the device's trust anchors ({}), and no intermediate links it to one",
+                anchor_labels(cfg)
+            ),
+            format!(
+                "if {issuer} is an intermediate CA, the broker must send it after its own \
+                 certificate (mosquitto: `certfile` = the full chain, e.g. certbot's \
+                 fullchain.pem, not cert.pem); BearSSL never fetches it. If {issuer} is your \
+                 own root CA, give it to the device (--ca-file, [tls] ca_file)"
+            ),
+        )
+    } else {
+        (
+            format!(
+                "the chain ends at {} issued by {issuer}, which is not among the device's trust \
+                 anchors ({})",
+                c.tbs_certificate.subject,
+                anchor_labels(cfg)
+            ),
+            format!(
+                "give the device the root CA {} (--ca-file, [tls] ca_file; {emit}), or serve \
+                 the missing intermediate certificates after the server certificate",
+                // The root is the last certificate when the server sends
+                // it, else that certificate's issuer.
+                if self_signed {
+                    &c.tbs_certificate.subject
+                } else {
+                    issuer
+                }
+            ),
+        )
+    };
+    ex("chain_untrusted", detail, fix)
 }
 
 /// The anchor the served chain ends at, when it can be named (for the

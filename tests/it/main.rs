@@ -8,6 +8,7 @@ mod amqtt;
 mod cli;
 mod demo;
 mod device;
+mod diag_journey;
 mod dynsec;
 mod emulator;
 mod fingerprint;

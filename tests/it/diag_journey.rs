@@ -1,0 +1,190 @@
+//! The diagnostic commands as a hobbyist meets them: `probe`, `fingerprint`
+//! and `monitor` against the broker setups and mistakes people actually
+//! have (a self-signed broker, a missing intermediate, a renewed
+//! certificate, fingerprints pasted in every spelling, a plain MQTT port,
+//! no credentials at all), on loopback. Each test checks that the verdict is
+//! the device's (the BearSSL oracle), and that the fix says exactly what to
+//! paste or change.
+
+use crate::support::fingerprint::OpensslServer;
+use crate::support::pki::{self, Alg};
+use crate::support::probe::{oracle_run, probe, Report};
+use crate::support::Env;
+
+/// `openssl s_server` serving `cert` (PEM) with `key`, and `chain` (PEM,
+/// the certificates sent after it; empty for none).
+fn serve(env: &Env, stem: &str, cert_pem: &str, key_pem: &str, chain: &str) -> OpensslServer {
+    let crt = env.write(&format!("{stem}.crt"), cert_pem);
+    let key = env.write(&format!("{stem}.key"), key_pem);
+    let mut args = vec![
+        "-cert".to_string(),
+        crt.display().to_string(),
+        "-key".to_string(),
+        key.display().to_string(),
+    ];
+    if !chain.is_empty() {
+        let extra = env.write(&format!("{stem}-chain.crt"), chain);
+        args.extend(["-cert_chain".to_string(), extra.display().to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    OpensslServer::start(&args)
+}
+
+fn target(s: &OpensslServer) -> String {
+    format!("localhost:{}", s.port)
+}
+
+fn fatal<'a>(r: &'a Report, id: &str) -> &'a crate::support::probe::Finding {
+    r.expect_finding(id, "fatal")
+}
+
+/// `ca` mode, error 62 in its three usual shapes: the fix names the case
+/// (a self-signed broker is its own root; a broker that sends only its own
+/// certificate needs its intermediate in `certfile`; a chain from another
+/// CA needs that root) and the command that prints the anchor block for
+/// this very broker. The oracle agrees on the error.
+#[test]
+fn untrusted_chains_get_the_fix_of_their_case() {
+    let env = Env::new();
+    let ca = pki::ca("Diag Root", Alg::EcP256);
+    let ca_file = env.write("root.pem", &ca.cert_pem);
+    let ca_arg = ca_file.display().to_string();
+
+    // A self-signed broker certificate.
+    let own = pki::self_signed("localhost", &["localhost"], Alg::EcP256, |_| {});
+    let s = serve(&env, "self", &own.cert_pem, &own.key_pem, "");
+    let (run, r) = probe(&env, &[&target(&s), "--ca-file", &ca_arg]);
+    run.assert_code(1);
+    let f = fatal(&r, "chain_untrusted");
+    assert!(f.message.contains("self-signed"), "{}", f.message);
+    assert!(f.fix.contains("its own root"), "{}", f.fix);
+    assert!(
+        f.fix.contains(&format!(
+            "espmqtt fingerprint {} --emit arduino",
+            target(&s)
+        )),
+        "{}",
+        f.fix
+    );
+    assert!(!f.fix.contains("intermediate"), "{}", f.fix);
+    let oracle = oracle_run(
+        "localhost",
+        s.port,
+        "ca",
+        &["--ta", &ca_arg, "--sni", "localhost"],
+    );
+    assert_eq!(r.device_tls_error, Some(oracle));
+    assert_eq!(oracle, 62);
+
+    // The broker sends its certificate without the intermediate.
+    let int = pki::intermediate("Diag Int", Alg::EcP256, &ca);
+    let leaf = pki::leaf("localhost", &["localhost"], Alg::EcP256, &int);
+    let s = serve(&env, "leafonly", &leaf.cert_pem, &leaf.key_pem, "");
+    let (run, r) = probe(&env, &[&target(&s), "--ca-file", &ca_arg]);
+    run.assert_code(1);
+    let f = fatal(&r, "chain_untrusted");
+    assert!(
+        f.message.contains("only its own certificate"),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix.contains("CN=Diag Int") && f.fix.contains("fullchain.pem"),
+        "{}",
+        f.fix
+    );
+    assert_eq!(
+        r.device_tls_error,
+        Some(oracle_run(
+            "localhost",
+            s.port,
+            "ca",
+            &["--ta", &ca_arg, "--sni", "localhost"]
+        ))
+    );
+
+    // A complete chain from a CA the device does not hold (no --ca-file:
+    // the public roots): the fix names the root to give it, and the message
+    // does not list three random roots.
+    let s = serve(&env, "full", &leaf.cert_pem, &leaf.key_pem, &int.cert_pem);
+    let (run, r) = probe(&env, &[&target(&s)]);
+    run.assert_code(1);
+    let f = fatal(&r, "chain_untrusted");
+    assert!(f.message.contains("public roots"), "{}", f.message);
+    assert!(!f.message.contains(" and 1"), "{}", f.message);
+    assert!(f.fix.contains("root CA CN=Diag Root"), "{}", f.fix);
+}
+
+/// `fingerprint` mode after a renewal: the fix is the line to paste, with
+/// the leaf's SHA-1 the device compares (what `fingerprint -q` prints).
+#[test]
+fn fingerprint_mismatch_fix_is_the_line_to_paste() {
+    let env = Env::new();
+    let ca = pki::ca("Diag Root", Alg::EcP256);
+    let old = pki::leaf("localhost", &["localhost"], Alg::EcP256, &ca);
+    let new = pki::leaf("localhost", &["localhost"], Alg::EcP256, &ca);
+    let s = serve(&env, "new", &new.cert_pem, &new.key_pem, "");
+    let current = env.run(&["fingerprint", &target(&s), "-q"]);
+    current.assert_code(0);
+    let current = current.stdout.trim().to_string();
+    let old_file = env.write("old.pem", &old.cert_pem);
+    let stale = crate::support::fingerprint::openssl_fingerprint(&old_file, "sha1");
+    let (run, r) = probe(
+        &env,
+        &[
+            &target(&s),
+            "--trust",
+            "fingerprint",
+            "--fingerprint",
+            &stale,
+        ],
+    );
+    run.assert_code(1);
+    assert_eq!(r.device_tls_error, Some(62));
+    let f = fatal(&r, "fingerprint_mismatch");
+    assert!(
+        f.fix
+            .contains(&format!("client.setFingerprint(\"{current}\");")),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix.contains(&format!("fingerprints = [\"{current}\"]")),
+        "{}",
+        f.fix
+    );
+    assert_eq!(
+        oracle_run(
+            "localhost",
+            s.port,
+            "fingerprint",
+            &["--fp", &stale.replace(':', ""), "--sni", "localhost"]
+        ),
+        62
+    );
+
+    // A pinned key of another certificate: the fix names the command that
+    // prints the key to pin, for this broker.
+    let other = pki::leaf("other", &["other"], Alg::EcP256, &ca);
+    let other_file = env.write("other.pem", &other.cert_pem);
+    let (run, r) = probe(
+        &env,
+        &[
+            &target(&s),
+            "--trust",
+            "pubkey",
+            "--pubkey-file",
+            &other_file.display().to_string(),
+        ],
+    );
+    run.assert_code(1);
+    let f = fatal(&r, "pubkey_mismatch");
+    assert!(
+        f.fix.contains(&format!(
+            "espmqtt fingerprint {} --emit arduino",
+            target(&s)
+        )),
+        "{}",
+        f.fix
+    );
+}
