@@ -335,18 +335,24 @@ fn dates(certs: &[(usize, &X509Certificate<'_>)], now: i64) -> Option<Explained>
         let na = c.validity().not_after.timestamp();
         if now < nb || now > na {
             let (id, state) = if now < nb {
-                ("certificate_not_yet_valid", "not valid yet")
+                (
+                    "certificate_not_yet_valid",
+                    format!("not valid yet (for another {})", days_text(nb - now)),
+                )
             } else {
-                ("certificate_expired", "expired")
+                (
+                    "certificate_expired",
+                    format!("expired ({} ago)", days_text(now - na)),
+                )
             };
             return Some(ex(
                 id,
                 format!(
-                    "{} is {state} (valid {} to {}); the device also reports this error when NTP \
+                    "{} is {state}: valid {} to {}; the device also reports this error when NTP \
                      has not set its clock yet",
                     which(*i, c),
-                    c.validity().not_before,
-                    c.validity().not_after
+                    cert::rfc3339(nb),
+                    cert::rfc3339(na)
                 ),
                 "renew the certificate; on the device, make sure NTP has set the clock before \
                  connecting (ca mode checks dates)",
@@ -354,6 +360,18 @@ fn dates(certs: &[(usize, &X509Certificate<'_>)], now: i64) -> Option<Explained>
         }
     }
     None
+}
+
+/// `3 days`, `1 day`, `5 hours`: a span of seconds, roughly.
+fn days_text(secs: i64) -> String {
+    match secs / 86_400 {
+        0 => match secs / 3600 {
+            1 => "1 hour".into(),
+            h => format!("{h} hours"),
+        },
+        1 => "1 day".into(),
+        d => format!("{d} days"),
+    }
 }
 
 fn out_of_order(certs: &[(usize, &X509Certificate<'_>)]) -> Explained {

@@ -188,3 +188,32 @@ fn fingerprint_mismatch_fix_is_the_line_to_paste() {
         f.fix
     );
 }
+
+/// An expired broker certificate: the dates in the finding are in the
+/// spelling `fingerprint` prints (RFC 3339), with how long ago it expired.
+#[test]
+fn expired_certificate_dates_are_readable() {
+    let env = Env::new();
+    let ca = pki::ca("Diag Root", Alg::EcP256);
+    let ca_file = env.write("root.pem", &ca.cert_pem);
+    let expired = pki::leaf_with("localhost", &["localhost"], Alg::EcP256, &ca, |p| {
+        p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    });
+    let s = serve(&env, "expired", &expired.cert_pem, &expired.key_pem, "");
+    let (run, r) = probe(
+        &env,
+        &[&target(&s), "--ca-file", &ca_file.display().to_string()],
+    );
+    run.assert_code(1);
+    assert_eq!(r.device_tls_error, Some(54));
+    let f = fatal(&r, "certificate_expired");
+    assert!(
+        f.message
+            .contains("valid 2020-01-01T00:00:00Z to 2021-01-01T00:00:00Z"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains(" days ago)"), "{}", f.message);
+    assert!(!f.message.contains("+00:00"), "{}", f.message);
+}
