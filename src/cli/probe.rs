@@ -400,10 +400,35 @@ fn read(path: &std::path::Path, ctx: &Ctx) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Parse a fingerprint in the one grammar every command accepts (see
-/// `src/digest.rs`).
-pub fn parse_fingerprint(s: &str) -> Option<[u8; 20]> {
-    crate::digest::parse_sha1(s).ok()
+/// `--fingerprint` as people paste it: every spelling `fingerprint --expect`
+/// reads (`SHA1 Fingerprint=…` from openssl, a C array from a sketch…). A
+/// SHA-256 or a pin is refused with what to give instead: the device's
+/// `setFingerprint()` compares the leaf's SHA-1 and nothing else.
+fn fingerprint_flag(f: &str) -> Result<[u8; 20]> {
+    use crate::tls::cert::ExpectKind;
+    let help = "`espmqtt fingerprint HOST -q` prints the leaf's SHA-1 (40 hex digits, any \
+                separators)";
+    match cert::parse_expected(f) {
+        Ok(v) if v.kind == ExpectKind::Sha1 => {
+            <[u8; 20]>::try_from(v.bytes.as_slice()).map_err(|_| Error::usage("bad SHA-1"))
+        }
+        Ok(v) if v.kind == ExpectKind::Sha256 => Err(Error::usage(format!(
+            "--fingerprint {f:?} is a SHA-256 fingerprint; the device's setFingerprint() \
+             compares the SHA-1 of the leaf certificate"
+        ))
+        .with_help(help)),
+        Ok(_) => Err(Error::usage(format!(
+            "--fingerprint {f:?} is a pin-sha256 (a hash of the public key); the device's \
+             setFingerprint() compares the SHA-1 of the leaf certificate"
+        ))
+        .with_help(format!(
+            "{help}; to pin the key instead, use --trust pubkey --pubkey-file CERT"
+        ))),
+        Err(e) => Err(Error::usage(format!(
+            "--fingerprint {f:?} is not a SHA-1 fingerprint: {e}"
+        ))
+        .with_help(help)),
+    }
 }
 
 fn options(args: ProbeArgs, ctx: &Ctx) -> Result<ProbeOptions> {
@@ -540,14 +565,7 @@ fn trust_options(a: &ProbeFlags, ctx: &Ctx) -> Result<(DeviceTrust, Option<Strin
                 return Err(Error::usage("at most two fingerprints (current and next)"));
             }
             for f in &a.fingerprint {
-                trust.fingerprints.push(parse_fingerprint(f).ok_or_else(|| {
-                    Error::usage(format!(
-                        "{f:?} is not a SHA-1 fingerprint the device accepts"
-                    ))
-                    .with_help(
-                        "20 hex byte pairs, optionally separated by ':' or ' ' (e.g. AB:CD:…)",
-                    )
-                })?);
+                trust.fingerprints.push(fingerprint_flag(f)?);
             }
         }
         TrustMode::Pubkey => {
@@ -781,14 +799,22 @@ mod tests {
 
     #[test]
     fn fingerprint_parser_follows_the_core() {
+        let ok = |s: &str| fingerprint_flag(s).ok();
         let hex = "f2aad7b4c5e60718293a4b5c6d7e8f9001122334";
-        assert!(parse_fingerprint(hex).is_some());
+        assert!(ok(hex).is_some());
         let colons = "f2:aa:d7:b4:c5:e6:07:18:29:3a:4b:5c:6d:7e:8f:90:01:12:23:34";
-        assert_eq!(parse_fingerprint(colons), parse_fingerprint(hex));
-        assert!(parse_fingerprint(&colons.to_uppercase().replace(':', " ")).is_some());
-        assert!(parse_fingerprint(&format!("x{colons}")).is_none());
-        assert!(parse_fingerprint(&hex[..38]).is_none());
-        assert!(parse_fingerprint(&format!("{hex}00")).is_none());
+        assert_eq!(ok(colons), ok(hex));
+        assert!(ok(&colons.to_uppercase().replace(':', " ")).is_some());
+        assert_eq!(ok(&format!("SHA1 Fingerprint={colons}")), ok(hex));
+        assert_eq!(
+            ok(&format!("{{0x{}}}", colons.replace(':', ", 0x"))),
+            ok(hex)
+        );
+        assert!(ok(&format!("x{colons}")).is_none());
+        assert!(ok(&hex[..38]).is_none());
+        assert!(ok(&format!("{hex}00")).is_none());
+        let sha256 = fingerprint_flag(&"ab".repeat(32)).unwrap_err();
+        assert!(sha256.to_string().contains("SHA-256"), "{sha256}");
     }
 
     #[test]

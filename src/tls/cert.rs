@@ -852,6 +852,8 @@ pub fn parse_expected(input: &str) -> std::result::Result<ExpectedValue, String>
     if s.is_empty() {
         return Err("the value is empty".into());
     }
+    let from_c_array = (!pin_label).then(|| c_array_hex(s)).flatten();
+    let s = from_c_array.as_deref().unwrap_or(s);
     if !pin_label
         && s.chars()
             .all(|c| c.is_ascii_hexdigit() || ":- \t".contains(c))
@@ -888,6 +890,38 @@ pub fn parse_expected(input: &str) -> std::result::Result<ExpectedValue, String>
         kind: ExpectKind::PinSha256,
         bytes: decoded,
     })
+}
+
+/// The hex digits of a C byte array copied from a sketch — `{0xD4, 0xB1,
+/// …}`, the whole `const uint8_t fp[20] = {…};` line, or `0xD4B1…` — when
+/// every item is a `0x` number; `None` for anything else.
+fn c_array_hex(s: &str) -> Option<String> {
+    let inner = match (s.find('{'), s.rfind('}')) {
+        (Some(a), Some(b)) if a < b => &s[a + 1..b],
+        _ => s,
+    };
+    let items: Vec<&str> = inner
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let mut out = String::new();
+    for item in &items {
+        let h = item
+            .strip_prefix("0x")
+            .or_else(|| item.strip_prefix("0X"))?;
+        if h.is_empty() || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        match h.len() {
+            1 => out.push('0'),
+            2 => {}
+            // One long number (`0xD4B1…`), not a byte of an array.
+            _ if items.len() == 1 => {}
+            _ => return None,
+        }
+        out.push_str(h);
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 impl ExpectedValue {
@@ -990,6 +1024,12 @@ mod tests {
             sha1.replace(':', "-"),
             format!("SHA1 Fingerprint={sha1}"),
             format!("  sha1:{}  ", sha1.replace(':', "")),
+            format!("{{0x{}}}", sha1.replace(':', ", 0x")),
+            format!(
+                "const uint8_t fingerprint[20] = {{0x{}}};",
+                sha1.replace(':', ",0x").to_lowercase()
+            ),
+            format!("0x{}", sha1.replace(':', "")),
         ] {
             let v = parse_expected(&s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(v.kind, ExpectKind::Sha1);
@@ -1016,6 +1056,9 @@ mod tests {
             &"ab".repeat(21),
             "not base64 at all!",
             "QUJD",
+            "{0xAB, 0xCDEF}",
+            "{0x}",
+            "{}",
         ] {
             assert!(parse_expected(bad).is_err(), "{bad:?} accepted");
         }

@@ -8,7 +8,7 @@
 
 use crate::support::fingerprint::OpensslServer;
 use crate::support::pki::{self, Alg};
-use crate::support::probe::{oracle_run, probe, Report};
+use crate::support::probe::{oracle_run, probe, tls_broker, Report, TestPki};
 use crate::support::Env;
 
 /// `openssl s_server` serving `cert` (PEM) with `key`, and `chain` (PEM,
@@ -216,4 +216,60 @@ fn expired_certificate_dates_are_readable() {
     );
     assert!(f.message.contains(" days ago)"), "{}", f.message);
     assert!(!f.message.contains("+00:00"), "{}", f.message);
+}
+
+/// `--fingerprint` takes the SHA-1 in every spelling people paste: what
+/// `openssl x509 -fingerprint` prints (label included), lower case, spaces,
+/// the C array of a sketch. A SHA-256 or a pin is refused with exit 2 and a
+/// message that says what it is and where the SHA-1 comes from.
+#[test]
+fn probe_fingerprint_takes_every_pasted_spelling() {
+    if !crate::support::probe::have_mosquitto() {
+        eprintln!("skipped: mosquitto is not installed (scripts/install-deps)");
+        return;
+    }
+    let env = Env::new();
+    let pki = TestPki::new(env.path(), Alg::EcP256);
+    let broker = tls_broker(env.path(), &pki, "allow_anonymous true");
+    let t = format!("localhost:{}", broker.port);
+    let sha1 = pki.leaf_sha1();
+    let openssl = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha1", "-in"])
+        .arg(&pki.cert_file)
+        .output()
+        .unwrap();
+    let openssl = String::from_utf8(openssl.stdout).unwrap();
+    for spelling in [
+        openssl.trim().to_string(),
+        sha1.to_lowercase(),
+        sha1.replace(':', " "),
+        sha1.replace(':', ""),
+        format!("{{0x{}}}", sha1.replace(':', ", 0x")),
+    ] {
+        let (run, r) = probe(
+            &env,
+            &[&t, "--trust", "fingerprint", "--fingerprint", &spelling],
+        );
+        run.assert_code(0);
+        assert_eq!(r.verdict, "ok", "{spelling}");
+    }
+    let sha256 = crate::support::fingerprint::openssl_fingerprint(&pki.cert_file, "sha256");
+    let (run, v) = env.run_json(&[
+        "probe",
+        &t,
+        "--trust",
+        "fingerprint",
+        "--fingerprint",
+        &sha256,
+    ]);
+    run.assert_code(2);
+    assert_eq!(v["type"], "error");
+    let message = v["message"].as_str().unwrap();
+    assert!(message.contains("SHA-256"), "{message}");
+    assert!(
+        v["help"]
+            .as_str()
+            .is_some_and(|h| h.contains("espmqtt fingerprint HOST -q")),
+        "{v}"
+    );
 }
