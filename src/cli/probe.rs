@@ -531,6 +531,7 @@ fn options(args: ProbeArgs, ctx: &Ctx) -> Result<ProbeOptions> {
         timeout: Duration::from_secs_f64(a.timeout),
         anchor_source,
         client_id_source,
+        device: a.device.clone(),
     })
 }
 

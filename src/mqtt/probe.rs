@@ -39,6 +39,8 @@ pub struct ProbeOptions {
     pub anchor_source: Option<String>,
     /// How the client id was chosen (shown with ACL failures).
     pub client_id_source: String,
+    /// The registered device probed (`--device`), named in fixes.
+    pub device: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -590,7 +592,7 @@ fn mqtt_findings(
         return;
     }
     if let Some(code) = out.connack_code.filter(|c| *c != 0) {
-        findings.push(connack_refused(code, &who));
+        findings.push(connack_refused(code, &who, o));
         return;
     }
     if out.connack_code.is_none() {
@@ -755,24 +757,13 @@ fn session_tls_failed(
 }
 
 /// The broker refused CONNECT (PubSubClient's state is the CONNACK code).
-fn connack_refused(code: u8, who: &str) -> Finding {
+fn connack_refused(code: u8, who: &str, o: &ProbeOptions) -> Finding {
     let (name, what) = pubsubclient_state(code as i32);
     let fix = match code {
-        4 => {
-            "check the device's user name and password against the broker's password file \
-              (espmqtt broker export, or mosquitto_passwd)"
-        }
-        5 => {
-            "most often a wrong or rotated password (mosquitto answers 5 to a wrong password \
-             too): flash the device's current credentials (`espmqtt flash --device NAME \
-             --config-only`), or export the broker's password file again (`espmqtt broker \
-             export`) and reload the broker; otherwise the user is unknown to the broker, or \
-             its ACL refuses this client id or the last will topic"
-        }
-        2 => "use a client id the broker accepts",
-        _ => "check the broker's log",
+        4 | 5 => credentials_fix(code, o),
+        2 => "use a client id the broker accepts".to_string(),
+        _ => "check the broker's log".to_string(),
     };
-
     Finding::new(
         Category::Mqtt,
         if code == 4 || code == 5 {
@@ -785,6 +776,37 @@ fn connack_refused(code: u8, who: &str) -> Finding {
         fix,
     )
     .state(code as i32)
+}
+
+/// What to do about CONNACK 4 or 5, for the credentials this probe used:
+/// none at all, a registered device's, or a user name and password given
+/// on the command line. mosquitto answers 5 to a wrong password too.
+fn credentials_fix(code: u8, o: &ProbeOptions) -> String {
+    let rest = "otherwise the user is unknown to the broker, or its ACL refuses this client id \
+                or the last will topic";
+    if o.mqtt.username.is_none() {
+        return "the probe sent no user name and password, and the broker refuses anonymous \
+             clients: probe with the device's credentials (`--device NAME`, or `-u USER \
+             --password-env VAR`)"
+            .to_string();
+    }
+    let first = if code == 5 {
+        "most often a wrong or rotated password (mosquitto answers 5 to a wrong password too)"
+    } else {
+        "the user name or password is wrong"
+    };
+    match &o.device {
+        Some(dev) => format!(
+            "{first}: flash the device's current credentials (`espmqtt flash --device {dev} \
+             --config-only`), or export the broker's password file again (`espmqtt broker \
+             export --mosquitto DIR`) and reload the broker; {rest}"
+        ),
+        None => format!(
+            "{first}: check the password given (--password / --password-env) against the \
+             broker's password file (`mosquitto_passwd -b FILE USER PASSWORD` sets it; reload \
+             the broker after); {rest}"
+        ),
+    }
 }
 
 /// No CONNACK: a first packet that is not one, or the connection ended

@@ -273,3 +273,74 @@ fn probe_fingerprint_takes_every_pasted_spelling() {
         "{v}"
     );
 }
+
+/// CONNACK 5 for the three ways people probe: a device whose password was
+/// rotated in the registry but not on the broker (the fix names that very
+/// device), a user and password typed by hand, and no credentials at all
+/// against a broker without anonymous access. No run shows a password.
+#[test]
+fn refused_credentials_get_the_fix_for_how_they_were_given() {
+    if !crate::support::probe::have_mosquitto() {
+        eprintln!("skipped: mosquitto is not installed (scripts/install-deps)");
+        return;
+    }
+    let env = Env::new();
+    let pki = TestPki::new(env.path(), Alg::EcP256);
+    env.run(&["device", "new", "d1"]).assert_code(0);
+    env.run(&["broker", "export", "--mosquitto", "b"])
+        .assert_code(0);
+    let b = env.path().join("b");
+    let broker = tls_broker(
+        env.path(),
+        &pki,
+        &format!(
+            "allow_anonymous false\npassword_file {}\nacl_file {}\n",
+            b.join("passwd").display(),
+            b.join("acl").display()
+        ),
+    );
+    env.write(
+        "espmqtt.toml",
+        format!(
+            "[broker]\nhost = \"localhost\"\nport = {}\n\n[tls]\ntrust = \"ca\"\nca_file = \"{}\"\n",
+            broker.port,
+            pki.ca_file.display()
+        ),
+    );
+    let (run, _) = probe(&env, &["--device", "d1"]);
+    run.assert_code(0);
+    env.run(&["device", "rotate", "d1"]).assert_code(0);
+    let (_, shown) = env.run_json(&["device", "show", "d1", "--show-secrets"]);
+    let secret = shown["secret"].as_str().unwrap().to_string();
+
+    let (run, r) = probe(&env, &["--device", "d1"]);
+    run.assert_code(1);
+    assert!(!run.all().contains(&secret));
+    let f = fatal(&r, "bad_credentials");
+    assert!(
+        f.fix.contains("espmqtt flash --device d1 --config-only"),
+        "{}",
+        f.fix
+    );
+
+    let t = format!("localhost:{}", broker.port);
+    let ca = pki.ca_file.display().to_string();
+    let (run, r) = probe(
+        &env,
+        &[&t, "--ca-file", &ca, "-u", "d1", "--password", "not-it"],
+    );
+    run.assert_code(1);
+    let f = fatal(&r, "bad_credentials");
+    assert!(f.fix.contains("--password-env"), "{}", f.fix);
+    assert!(!f.fix.contains("--device"), "{}", f.fix);
+
+    let (run, r) = probe(&env, &[&t, "--ca-file", &ca]);
+    run.assert_code(1);
+    let f = fatal(&r, "bad_credentials");
+    assert!(
+        f.fix.starts_with("the probe sent no user name"),
+        "{}",
+        f.fix
+    );
+    assert_eq!(r.pubsubclient_state, 5);
+}
