@@ -303,6 +303,7 @@ pub fn run(o: ProbeOptions, progress: &dyn Progress) -> ProbeReport {
         ));
         refine_refusal(&mut a, alert, hs.error, &addrs, &o.tls, deadline);
     }
+    refine_hangup(&mut a, &addrs, deadline);
     run.device_tls_error = Some(hs.error);
     run.unreachable = a.unreachable;
     run.facts = a.facts.clone();
@@ -459,6 +460,42 @@ fn refine_refusal(
     let better = analysis::explain_refusal(alert, code, &d, tls);
     a.findings.retain(|f| f.id != "handshake_refused");
     a.findings.splice(0..0, better);
+}
+
+/// The server hung up on the device's hello without a byte: ask it in
+/// plain MQTT (and so HTTP) what it speaks, as `fingerprint` does, and say
+/// so. The commonest case: the device points at port 1883.
+fn refine_hangup(a: &mut Analysis, addrs: &[SocketAddr], deadline: Instant) {
+    let Some(f) = a
+        .findings
+        .iter_mut()
+        .find(|f| f.id == "closed_without_answer")
+    else {
+        return;
+    };
+    let Some(what) = crate::tls::capture::sniff_plain(addrs, deadline) else {
+        return;
+    };
+    let speaks = match &what {
+        records::Recognised::PlainMqtt => {
+            "plain MQTT (it answers an MQTT CONNECT with CONNACK)".to_string()
+        }
+        other => other.describe(),
+    };
+    f.message = format!(
+        "the server closed the connection without answering the device's TLS ClientHello: \
+         this port speaks {speaks}, not TLS"
+    );
+    f.fix = match what {
+        records::Recognised::PlainMqtt => "this is a plain (unencrypted) MQTT listener: point \
+            the device at the broker's TLS port (MQTT over TLS is usually 8883, plain MQTT \
+            1883), or give the broker a TLS listener (mosquitto: `listener 8883` with \
+            `certfile` and `keyfile`)"
+            .into(),
+        _ => "check the port: point the device at the broker's MQTT-over-TLS listener \
+              (usually 8883)"
+            .into(),
+    };
 }
 
 fn handshake_phases(run: &mut Run<'_>, o: &ProbeOptions, hs: &engine::Handshake, a: &Analysis) {

@@ -803,8 +803,9 @@ const MQTT_CONNECT: &[u8] = &[
 ];
 
 /// Second opinion after a silent hang-up: speak MQTT (then HTTP's answer
-/// to that is recognised as well). Bounded by the same deadline.
-fn sniff_plain(addrs: &[SocketAddr], deadline: Instant) -> Option<Recognised> {
+/// to that is recognised as well). Bounded by the same deadline. `probe`
+/// asks it too when the device's ClientHello got no answer.
+pub fn sniff_plain(addrs: &[SocketAddr], deadline: Instant) -> Option<Recognised> {
     let stop = deadline.min(Instant::now() + Duration::from_secs(3));
     let mut sock = net::connect(addrs, stop).ok()?;
     let _ = sock.set_write_timeout(Some(net::left(stop)));

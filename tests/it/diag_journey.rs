@@ -344,3 +344,28 @@ fn refused_credentials_get_the_fix_for_how_they_were_given() {
     );
     assert_eq!(r.pubsubclient_state, 5);
 }
+
+/// The device pointed at mosquitto's plain port (1883-style): the probe
+/// says the port speaks plain MQTT, as `fingerprint` does, and how to get a
+/// TLS listener; exit 3, the device's error 31 as the oracle sees it.
+#[test]
+fn plain_mqtt_port_is_named_by_probe() {
+    if !crate::support::probe::have_mosquitto() {
+        eprintln!("skipped: mosquitto is not installed (scripts/install-deps)");
+        return;
+    }
+    let env = Env::new();
+    let broker =
+        crate::support::mosquitto::Mosquitto::start(env.path(), "", "allow_anonymous true");
+    let (run, r) = probe(&env, &[&broker.addr(), "--trust", "insecure"]);
+    run.assert_code(3);
+    let f = fatal(&r, "closed_without_answer");
+    assert!(f.message.contains("plain MQTT"), "{}", f.message);
+    assert!(f.fix.contains("listener 8883"), "{}", f.fix);
+    let phase = r.phase("device_handshake").expect("handshake phase");
+    assert!(phase.detail.contains("plain MQTT"), "{}", phase.detail);
+    assert_eq!(
+        r.device_tls_error,
+        Some(oracle_run("127.0.0.1", broker.port, "insecure", &[]))
+    );
+}
