@@ -60,7 +60,14 @@ pub fn spki_pin_sha256(cert_der: &[u8]) -> Result<String> {
 }
 
 /// Parse one or more certificates from a PEM bundle or a single DER blob.
+/// A file that is something else (a key, a CSR, an empty file) is a usage
+/// error that says what it holds, never the parser's internals.
 pub fn load_certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
+    const HELP: &str = "give a certificate file: PEM (`-----BEGIN CERTIFICATE-----`, e.g. \
+                        ca.crt or fullchain.pem) or DER";
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::usage("the file is empty").with_help(HELP));
+    }
     let looks_pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
     if looks_pem {
         let mut reader = std::io::BufReader::new(bytes);
@@ -70,14 +77,48 @@ pub fn load_certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
             out.push(der.as_ref().to_vec());
         }
         if out.is_empty() {
-            return Err(Error::usage("the PEM file holds no CERTIFICATE block"));
+            return Err(Error::usage(not_a_certificate(&pem_labels(bytes))).with_help(HELP));
         }
         Ok(out)
     } else {
-        x509_parser::parse_x509_certificate(bytes)
-            .map_err(|e| Error::usage(format!("neither PEM nor a DER certificate: {e}")))?;
+        x509_parser::parse_x509_certificate(bytes).map_err(|_| {
+            Error::usage(
+                "not a certificate: no PEM block (`-----BEGIN …`) and not a DER certificate",
+            )
+            .with_help(HELP)
+        })?;
         Ok(vec![bytes.to_vec()])
     }
+}
+
+/// The labels of the PEM blocks in `bytes` (`PRIVATE KEY`, `PUBLIC KEY`…).
+fn pem_labels(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut labels: Vec<String> = text
+        .split("-----BEGIN ")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("-----").map(|(l, _)| l.trim().to_string()))
+        .filter(|l| !l.is_empty() && l.len() <= 40)
+        .collect();
+    labels.dedup();
+    labels
+}
+
+/// What a PEM file without a certificate holds, in one phrase.
+fn not_a_certificate(labels: &[String]) -> String {
+    let Some(first) = labels.first() else {
+        return "the PEM file holds no CERTIFICATE block".into();
+    };
+    let what = if first.contains("PRIVATE KEY") {
+        "a private key"
+    } else if first.contains("PUBLIC KEY") {
+        "a public key"
+    } else if first.contains("REQUEST") {
+        "a certificate signing request"
+    } else {
+        "no certificate"
+    };
+    format!("the file holds {what} (`-----BEGIN {first}-----`), not a certificate")
 }
 
 /// PEM text of a DER certificate.
@@ -999,6 +1040,19 @@ mod tests {
     #[test]
     fn garbage_is_not_a_certificate() {
         assert!(load_certificates(b"hello").is_err());
+        let key = load_certificates(
+            b"-----BEGIN PRIVATE KEY-----\nMC4CAQA=\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(key.contains("a private key"), "{key}");
+        assert!(!key.contains("MC4CAQA"), "{key}");
+        let empty = load_certificates(b" \n").unwrap_err().to_string();
+        assert!(empty.contains("empty"), "{empty}");
+        let der = load_certificates(&[0x30, 0x03, 0x04, 0x01, 0x00])
+            .unwrap_err()
+            .to_string();
+        assert!(!der.contains("Der(") && !der.contains("Tag("), "{der}");
         assert!(
             load_certificates(b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n")
                 .is_err()

@@ -369,3 +369,46 @@ fn plain_mqtt_port_is_named_by_probe() {
         Some(oracle_run("127.0.0.1", broker.port, "insecure", &[]))
     );
 }
+
+/// The wrong file given for a certificate (`--ca-file` or `fingerprint
+/// --file` pointing at the key, the public key, a CSR, an empty or a text
+/// file): exit 2, a message that says what the file holds, one JSON error
+/// document, no parser internals and nothing of the key.
+#[test]
+fn a_key_or_other_file_given_as_certificate_is_named() {
+    let env = Env::new();
+    let leaf = pki::self_signed("localhost", &["localhost"], Alg::EcP256, |_| {});
+    let (_, key) = leaf.write(env.path(), "server");
+    let key_body = leaf.key_pem.lines().nth(1).unwrap().to_string();
+    let public = env.write("server.pub", leaf.key.public_key_pem());
+    let empty = env.write("empty.pem", "");
+    let text = env.write("notes.txt", "user dev1\ntopic readwrite espmqtt/#\n");
+    let cases = [
+        (key.clone(), "a private key"),
+        (public, "a public key"),
+        (empty, "empty"),
+        (text, "not a certificate"),
+    ];
+    for (path, says) in &cases {
+        let p = path.display().to_string();
+        let r = env.run(&["fingerprint", "--file", &p]);
+        r.assert_code(2);
+        assert!(r.stderr.contains(says), "{p}: {}", r.stderr);
+        for bad in ["Der(", "Tag(", "Parsing", &key_body] {
+            assert!(!r.all().contains(bad), "{p}: {}", r.all());
+        }
+    }
+    let (r, v) = env.run_json(&[
+        "probe",
+        "127.0.0.1:1",
+        "--ca-file",
+        &key.display().to_string(),
+    ]);
+    r.assert_code(2);
+    assert_eq!(v["type"], "error");
+    assert!(
+        v["message"].as_str().unwrap().contains("a private key"),
+        "{v}"
+    );
+    assert!(!r.all().contains(&key_body));
+}
