@@ -771,14 +771,18 @@ fn render_checks(r: &FingerprintReport, ctx: &Ctx) -> String {
     if let Some(m) = &r.min_days {
         let _ = writeln!(
             out,
-            "{} --min-days {}: the leaf has {} days left",
+            "{} --min-days {}: {}",
             if m.ok {
                 ctx.paint("ok:", Style::Green)
             } else {
                 ctx.paint("FAILED:", Style::Red)
             },
             m.min_days,
-            m.days_left
+            if m.days_left < 0 {
+                format!("the leaf expired {} days ago", -m.days_left)
+            } else {
+                format!("the leaf has {} days left", m.days_left)
+            }
         );
     }
     out

@@ -784,10 +784,10 @@ fn render(r: &ProbeReport, c: &Ctx) -> String {
         Verdict::Unreachable => c.paint("unreachable: no TLS server answered", Style::Red),
     };
     s.push_str(&format!(
-        "\nverdict {v} (BearSSL error {}, PubSubClient state {}, {} ms)\n",
+        "\nverdict {v} ({}, PubSubClient state {}, {} ms)\n",
         r.device_tls_error
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| "-".into()),
+            .map(|e| format!("BearSSL error {e}"))
+            .unwrap_or_else(|| "no TLS attempted".into()),
         r.pubsubclient_state,
         r.total_millis
     ));

@@ -412,3 +412,27 @@ fn a_key_or_other_file_given_as_certificate_is_named() {
     );
     assert!(!r.all().contains(&key_body));
 }
+
+/// Text verdicts and checks read as sentences: a probe that never reached
+/// TLS says so (not "BearSSL error -"), and `--min-days` on an expired
+/// certificate says how long ago it expired (not "-N days left").
+#[test]
+fn text_verdicts_read_as_sentences() {
+    let env = Env::new();
+    let r = env.run(&["probe", "127.0.0.1:1"]);
+    r.assert_code(3);
+    let last = r.stdout.lines().last().unwrap_or_default();
+    assert!(last.contains("no TLS attempted"), "{}", r.stdout);
+    assert!(!r.stdout.contains("error -"), "{}", r.stdout);
+
+    let ca = pki::ca("Diag Root", Alg::EcP256);
+    let expired = pki::leaf_with("localhost", &["localhost"], Alg::EcP256, &ca, |p| {
+        p.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    });
+    let s = serve(&env, "expired", &expired.cert_pem, &expired.key_pem, "");
+    let r = env.run(&["fingerprint", &target(&s), "--min-days", "1"]);
+    r.assert_code(1);
+    assert!(r.stdout.contains("the leaf expired "), "{}", r.stdout);
+    assert!(!r.stdout.contains("has -"), "{}", r.stdout);
+}
