@@ -7,6 +7,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::line::{Decoded, LineKind, Severity, ROM_BAUD, STATUS_PREFIX};
+use super::seen::Seen;
 use super::status::decode_status;
 use super::tables;
 
@@ -17,6 +18,8 @@ pub struct LineDecoder {
     in_stack: bool,
     stack_lines: u32,
     last_exception: Option<u32>,
+    /// The device and broker earlier status lines named.
+    seen: Seen,
 }
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
@@ -61,7 +64,7 @@ impl LineDecoder {
         let line = line.trim_end_matches(['\r', '\n']);
         let t = line.trim();
         if let Some(pos) = line.find(STATUS_PREFIX) {
-            let mut d = decode_status(&line[pos + STATUS_PREFIX.len()..]);
+            let mut d = decode_status(&line[pos + STATUS_PREFIX.len()..], &mut self.seen);
             if pos > 0 {
                 d.fields
                     .insert("leading_bytes".into(), Value::from(pos as u64));

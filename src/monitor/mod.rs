@@ -19,6 +19,7 @@
 mod decoder;
 mod line;
 mod reader;
+mod seen;
 mod status;
 pub mod tables;
 mod update;

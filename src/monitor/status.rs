@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::seen::Seen;
 use super::{tables, Decoded, LineKind, Severity};
 
 /// A parsed `espmqtt: <event> key=value …` line (after the prefix).
@@ -184,8 +185,9 @@ const ALERT_SENT_PREFIX: &str = "SSL sent fatal alert";
 
 /// Decode the part of a status line after `espmqtt: `: the typed fields of
 /// every line, then the explanation its event calls for.
-pub(super) fn decode_status(rest: &str) -> Decoded {
+pub(super) fn decode_status(rest: &str, seen: &mut Seen) -> Decoded {
     let s = parse_status(rest);
+    seen.learn(&s);
     let mut d = Decoded::new(LineKind::Status, Severity::Info, "");
     d.event = Some(s.event.clone());
     for (key, value, quoted) in &s.pairs {
@@ -209,11 +211,15 @@ pub(super) fn decode_status(rest: &str) -> Decoded {
         "wifi_failed" | "wifi_lost" => wifi_failure(&s, &mut d),
         "ntp_wait" | "ntp_synced" | "ntp_timeout" => ntp(&s, &mut d),
         "mqtt_connecting" | "mqtt_connected" => mqtt_progress(&s, &mut d),
-        "mqtt_failed" | "mqtt_lost" => decode_mqtt_failure(&s, &mut d),
+        "mqtt_failed" | "mqtt_lost" => decode_mqtt_failure(&s, seen, &mut d),
         "subscribed" | "cmd" | "publish_failed" => messages(&s, &mut d),
-        "update" => {
-            super::update::update(s.get("result"), s.shown("number"), s.get("reason"), &mut d)
-        }
+        "update" => super::update::update(
+            s.get("result"),
+            s.shown("number"),
+            s.get("reason"),
+            seen,
+            &mut d,
+        ),
         other => {
             d.summary =
                 format!("firmware status \"{other}\" (not an event this espmqtt version knows)");
@@ -439,7 +445,7 @@ fn heap_check(s: &StatusLine, d: &mut Decoded) {
     }
 }
 
-fn decode_mqtt_failure(s: &StatusLine, d: &mut Decoded) {
+fn decode_mqtt_failure(s: &StatusLine, seen: &Seen, d: &mut Decoded) {
     let state = s.int("state");
     let (sname, swhy) = state
         .map(tables::mqtt_state)
@@ -500,12 +506,20 @@ fn decode_mqtt_failure(s: &StatusLine, d: &mut Decoded) {
             tls_part.push_str(" (the pinned key does not match)");
             fix = "the pinned key does not match the broker's key: the broker's key changed; stage the new key with a config update, or flash a config with it".into();
         }
+        if ssl == 62 {
+            if let Some(f) = seen.not_trusted_fix(s.get("trust")) {
+                fix = f;
+            }
+        }
         // The core's known-key check refuses a key of another type (an EC
         // key pinned, an RSA key served) with 28 rather than 27.
         if ssl == 28 && s.get("trust") == Some("pubkey") {
             tls_part.push_str(" (the pinned key does not match: another key type)");
             fix = "the pinned key does not match the broker's key, which is of another type (EC against RSA): the broker's key changed; stage the new key with a config update, or flash a config with it".into();
         }
+    }
+    if state == Some(-2) && alert_dir.is_none() && s.int("ssl_error") == Some(0) {
+        fix = seen.connect_failed_fix();
     }
     let trying_next = s.int("retry_ms") == Some(0) && s.get("fp").is_some();
     d.summary = if lost {

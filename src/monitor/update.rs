@@ -3,11 +3,18 @@
 //! rejection what to do about it (reasons: `firmware-template/CONFIG_FORMAT.md`,
 //! "Config updates over MQTT").
 
+use super::seen::Seen;
 use super::{tables, Decoded, Severity};
 
 /// `result`, `number` and `reason` are the line's values (`number` already
 /// `?` when missing).
-pub(super) fn update(result: Option<&str>, n: &str, reason: Option<&str>, d: &mut Decoded) {
+pub(super) fn update(
+    result: Option<&str>,
+    n: &str,
+    reason: Option<&str>,
+    seen: &Seen,
+    d: &mut Decoded,
+) {
     let reason = reason.unwrap_or("");
     match result.unwrap_or("?") {
         "staged" => {
@@ -27,7 +34,7 @@ pub(super) fn update(result: Option<&str>, n: &str, reason: Option<&str>, d: &mu
             d.summary = format!(
                 "config update {n} rolled back: the module could not connect with it ({reason}); it is back on its previous config"
             );
-            d.fix = Some(rollback_fix(reason));
+            d.fix = Some(rollback_fix(reason, seen));
         }
         "duplicate" => {
             d.severity = Severity::Info;
@@ -47,12 +54,19 @@ pub(super) fn update(result: Option<&str>, n: &str, reason: Option<&str>, d: &mu
     }
 }
 
-fn rollback_fix(reason: &str) -> String {
+fn rollback_fix(reason: &str, seen: &Seen) -> String {
     if let Some(code) = reason
         .strip_prefix("tls:")
         .and_then(|c| c.parse::<i64>().ok())
     {
         let code = code.abs();
+        if code == 62 {
+            if let Some(fix) = seen.not_trusted_fix(None) {
+                return format!(
+                    "TLS failed with BearSSL error 62 = BR_ERR_X509_NOT_TRUSTED: {fix}"
+                );
+            }
+        }
         return match tables::bearssl_error(code) {
             Some((name, why)) => format!("TLS failed with BearSSL error {code} = {name}: {why}"),
             None => format!("TLS failed with BearSSL error {code}"),

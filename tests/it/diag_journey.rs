@@ -436,3 +436,69 @@ fn text_verdicts_read_as_sentences() {
     assert!(r.stdout.contains("the leaf expired "), "{}", r.stdout);
     assert!(!r.stdout.contains("has -"), "{}", r.stdout);
 }
+
+/// A hobbyist's console, replayed by `espmqtt emulate`: under a BearSSL
+/// error 62 the monitor gives the fix of the trust mode the device uses,
+/// with the broker and device the earlier lines named (the command to
+/// paste, not `HOST`); `ssl_error=0` with state -2 is TCP (or a hang-up),
+/// not "ssl_error says whether TLS was the problem"; a rolled-back update
+/// with `tls:62` gets the same fix. JSON Lines stay one document per line.
+#[test]
+fn monitor_fixes_name_the_device_and_broker_seen() {
+    let env = Env::new();
+    let console = env.write(
+        "console.txt",
+        "espmqtt: config version=1 length=812 device=sensor-007 client_id=sensor-007 \
+         host=broker.example.com port=8883 trust=fingerprint fingerprints=1 anchors=0 \
+         client_cert=no rx=512 tx=512 tls=1.0-1.2 slot=A state=committed update=3 updates=yes\n\
+         espmqtt: mqtt_connecting host=broker.example.com port=8883 trust=fingerprint fp=1 \
+         attempt=1 heap=41000 max_block=38000\n\
+         espmqtt: mqtt_failed state=-2 ssl_error=62 ssl_text=\"Chain could not be linked to a \
+         trust anchor.\" trust=fingerprint fp=1 attempt=1 retry_ms=5000\n\
+         espmqtt: mqtt_failed state=-2 ssl_error=0 trust=fingerprint attempt=2 retry_ms=5000\n\
+         espmqtt: config version=1 length=840 device=sensor-007 client_id=sensor-007 \
+         host=broker.example.com port=8883 trust=ca fingerprints=0 anchors=1 client_cert=no \
+         rx=512 tx=512 tls=1.0-1.2 slot=B state=staged update=4 updates=yes\n\
+         espmqtt: mqtt_failed state=-2 ssl_error=62 trust=ca attempt=3 retry_ms=5000\n\
+         espmqtt: update result=rolled_back number=4 reason=tls:62\n\
+         espmqtt: unprovisioned reason=bad_magic sector=0xfb000\n",
+    );
+    let emu = crate::support::emulator::Emulator::start(
+        &env,
+        &[
+            "--boot-mode",
+            "flash",
+            "--console",
+            &console.display().to_string(),
+        ],
+    );
+    let run = crate::support::espmqtt(&env)
+        .args(["monitor", "--port", &emu.url(), "--until", "unprovisioned"])
+        .args(["--timeout", "30"])
+        .json()
+        .expect_exit(0);
+    let lines = run.json_lines();
+    let fix_of = |needle: &str| -> String {
+        lines
+            .iter()
+            .find(|l| l["text"].as_str().is_some_and(|t| t.contains(needle)))
+            .and_then(|l| l["fix"].as_str())
+            .unwrap_or_else(|| panic!("no line with {needle}: {lines:#?}"))
+            .to_string()
+    };
+    let fp = fix_of("trust=fingerprint fp=1 attempt=1 retry");
+    assert!(
+        fp.contains("`espmqtt fingerprint broker.example.com:8883 -q`"),
+        "{fp}"
+    );
+    assert!(fp.contains("--device sensor-007 --config-only"), "{fp}");
+    assert!(!fp.contains("in ca mode"), "{fp}");
+    let tcp = fix_of("ssl_error=0");
+    assert!(tcp.contains("no TLS error was recorded"), "{tcp}");
+    assert!(tcp.contains("espmqtt probe --device sensor-007"), "{tcp}");
+    let ca = fix_of("trust=ca attempt=3");
+    assert!(ca.contains("full chain"), "{ca}");
+    assert!(!ca.contains("fingerprint"), "{ca}");
+    let rollback = fix_of("rolled_back");
+    assert!(rollback.contains("full chain"), "{rollback}");
+}
