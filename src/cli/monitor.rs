@@ -25,6 +25,8 @@ Under each line it recognises, the monitor prints what it means and what to do:
 ROM boot messages (reset cause, boot mode: \"the module is in download mode\"),
 crash dumps (Exception (N), registers, stack), and the firmware's status lines
 (Wi-Fi status codes, BearSSL errors and TLS alerts, MQTT states, NTP, heap).
+A sketch of your own gets its `failed, rc=-2` (PubSubClient's examples) and
+`SSL error: 62` (getLastSSLError()) lines explained too.
 
 Without --port the only USB serial port is used, as `espmqtt flash` does. On a
 serial port (local or rfc2217://), unreadable bytes (the ROM prints at 74880

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::line::{Decoded, LineKind, Severity, ROM_BAUD, STATUS_PREFIX};
+use super::line::{re, Decoded, LineKind, Severity, ROM_BAUD, STATUS_PREFIX};
 use super::seen::Seen;
 use super::status::decode_status;
 use super::tables;
@@ -20,12 +20,6 @@ pub struct LineDecoder {
     last_exception: Option<u32>,
     /// The device and broker earlier status lines named.
     seen: Seen,
-}
-
-fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
-    // The patterns are constants of this file; a typo is caught by the unit
-    // tests, so failing to compile one is a programming error, not input.
-    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|e| panic!("bad regex {pattern}: {e}")))
 }
 
 impl LineDecoder {
@@ -93,6 +87,9 @@ impl LineDecoder {
             return d;
         }
         if let Some(d) = self.decode_crash(t) {
+            return d;
+        }
+        if let Some(d) = super::sketch::decode_sketch(t) {
             return d;
         }
         Decoded::text()

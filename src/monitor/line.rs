@@ -1,6 +1,9 @@
 //! What a decoded console line is: its kind, severity, explanation and
 //! fields, as `espmqtt monitor` reports it.
 
+use std::sync::OnceLock;
+
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -10,6 +13,13 @@ pub const ROM_BAUD: u32 = 74_880;
 
 /// The firmware template's status-line prefix (STATUS_LINES.md).
 pub const STATUS_PREFIX: &str = "espmqtt: ";
+
+/// A decoder's regular expression, compiled once.
+pub(super) fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    // The patterns are constants of the decoders; a typo is caught by their
+    // unit tests, so failing to compile one is a programming error, not input.
+    cell.get_or_init(|| Regex::new(pattern).unwrap_or_else(|e| panic!("bad regex {pattern}: {e}")))
+}
 
 /// What a console line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +45,9 @@ pub enum LineKind {
     Crash,
     /// `espmqtt: <event> …`.
     Status,
+    /// A line of the user's own sketch with a PubSubClient state
+    /// (`failed, rc=-2`) or a BearSSL error (`SSL error: 62`).
+    Sketch,
     /// Bytes at the wrong baud rate.
     Garbage,
     /// Anything else.

@@ -20,6 +20,7 @@ mod decoder;
 mod line;
 mod reader;
 mod seen;
+mod sketch;
 mod status;
 pub mod tables;
 mod update;

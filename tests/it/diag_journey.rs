@@ -502,3 +502,76 @@ fn monitor_fixes_name_the_device_and_broker_seen() {
     let rollback = fix_of("rolled_back");
     assert!(rollback.contains("full chain"), "{rollback}");
 }
+
+/// A module running the PubSubClient example sketch, not the espmqtt
+/// firmware: its `failed, rc=-2 try again in 5 seconds` and `SSL error: 62`
+/// lines are explained too (kind `sketch`), in text and JSON.
+#[test]
+fn monitor_explains_a_stock_sketch() {
+    let env = Env::new();
+    let console = env.write(
+        "sketch.txt",
+        "WiFi connected\nIP address: 192.168.1.40\n\
+         Attempting MQTT connection...failed, rc=-2 try again in 5 seconds\n\
+         SSL error: 62\n\
+         Attempting MQTT connection...failed, rc=5 try again in 5 seconds\n\
+         Attempting MQTT connection...connected\n",
+    );
+    let emu = crate::support::emulator::Emulator::start(
+        &env,
+        &[
+            "--boot-mode",
+            "flash",
+            "--console",
+            &console.display().to_string(),
+        ],
+    );
+    let run = crate::support::espmqtt(&env)
+        .args([
+            "monitor",
+            "--port",
+            &emu.url(),
+            "--until",
+            r"\.\.\.connected$",
+        ])
+        .args(["--timeout", "30"])
+        .json()
+        .expect_exit(0);
+    let lines = run.json_lines();
+    let sketch: Vec<_> = lines.iter().filter(|l| l["kind"] == "sketch").collect();
+    assert_eq!(sketch.len(), 3, "{lines:#?}");
+    assert_eq!(sketch[0]["fields"]["state"], -2);
+    assert!(sketch[0]["fix"]
+        .as_str()
+        .is_some_and(|f| f.contains("getLastSSLError")));
+    assert_eq!(sketch[1]["fields"]["ssl_error"], 62);
+    assert!(sketch[1]["summary"]
+        .as_str()
+        .is_some_and(|s| s.contains("BR_ERR_X509_NOT_TRUSTED")));
+    assert_eq!(
+        sketch[2]["fields"]["state_name"],
+        "MQTT_CONNECT_UNAUTHORIZED"
+    );
+    let plain = lines
+        .iter()
+        .find(|l| l["text"] == "WiFi connected")
+        .expect("plain line");
+    assert_eq!(plain["kind"], "text");
+
+    let text = crate::support::espmqtt(&env)
+        .args([
+            "monitor",
+            "--port",
+            &emu.url(),
+            "--until",
+            r"\.\.\.connected$",
+        ])
+        .args(["--timeout", "30"])
+        .expect_exit(0);
+    assert!(
+        text.stdout
+            .contains("PubSubClient state -2 = MQTT_CONNECT_FAILED"),
+        "{}",
+        text.stdout
+    );
+}
