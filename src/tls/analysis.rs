@@ -667,13 +667,40 @@ fn notes_on_success(a: &mut Analysis, cfg: &DeviceTls, f: &ServerFlight, sent: &
                     "fingerprint_renewal",
                     Severity::Warn,
                     cert::fingerprint_renewal_message(&s),
-                    "configure the next certificate's fingerprint as the second one before the \
-                     renewal, or move to `ca` or `pubkey` mode",
+                    if cfg.trust.fingerprints.len() >= 2 {
+                        "before each renewal put the next certificate's SHA-1 second; once the \
+                         broker serves it, make it the first; or move to `ca` or `pubkey` mode"
+                    } else {
+                        "configure the next certificate's fingerprint as the second one before \
+                         the renewal, or move to `ca` or `pubkey` mode"
+                    },
                 ));
+                if a.facts.fingerprint_used == Some(2) {
+                    a.findings.push(second_fingerprint_used(&s.sha1));
+                }
             }
         }
         _ => {}
     }
+}
+
+/// The device connected with its second fingerprint: the first is stale
+/// (typically the certificate was renewed to the one configured second).
+fn second_fingerprint_used(current: &str) -> Finding {
+    Finding::new(
+        Category::Chain,
+        "first_fingerprint_stale",
+        Severity::Warn,
+        "the first configured fingerprint does not match the broker's certificate; the device \
+         connects with the second one only after a failed handshake (error 62 with fingerprint \
+         #1, then a new connection), at every connection",
+        format!(
+            "make the current SHA-1 the first fingerprint: `fingerprints = [\"{current}\"]` in \
+             espmqtt.toml [tls] (then write the config: `espmqtt flash --device NAME \
+             --config-only` or `espmqtt device push NAME`), and add the next certificate's as \
+             the second before the next renewal"
+        ),
+    )
 }
 
 /// One fatal finding that explains the engine's error (never another one).

@@ -163,6 +163,29 @@ fn fingerprint_mismatch_fix_is_the_line_to_paste() {
         62
     );
 
+    // The renewed certificate configured second: the device connects, after
+    // a failed first handshake each time; the fix puts the current one first.
+    let (run, r) = probe(
+        &env,
+        &[
+            &target(&s),
+            "--trust",
+            "fingerprint",
+            "--fingerprint",
+            &stale,
+            "--fingerprint",
+            &current,
+        ],
+    );
+    run.assert_code(1);
+    assert_eq!(r.device_tls_error, Some(0));
+    let f = r.expect_finding("first_fingerprint_stale", "warn");
+    assert!(
+        f.fix.contains(&format!("fingerprints = [\"{current}\"]")),
+        "{}",
+        f.fix
+    );
+
     // A pinned key of another certificate: the fix names the command that
     // prints the key to pin, for this broker.
     let other = pki::leaf("other", &["other"], Alg::EcP256, &ca);
