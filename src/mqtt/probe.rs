@@ -665,8 +665,7 @@ fn mqtt_findings(
                      topics; {who}",
                     out.subscribe_topic
                 ),
-                "allow `readwrite <prefix>/<client-id>/#` for this user in the broker's ACL \
-                 (espmqtt broker export writes it)",
+                format!("{} (`espmqtt broker export` writes it)", acl_lines(out, o)),
             )
             .state(0)
             .device(
@@ -679,9 +678,10 @@ fn mqtt_findings(
         if closed {
             findings.push(session_takeover(out));
         }
-        let acl_fix = "allow `readwrite <prefix>/<client-id>/#` (or `pattern readwrite \
-                       <prefix>/%c/#`) for this user in the broker's ACL; check that the client \
-                       id is the one the ACL expects";
+        let acl_fix = format!(
+            "{}; check that the client id is the one the ACL expects",
+            acl_lines(out, o)
+        );
         findings.push(
             Finding::new(
                 Category::Mqtt,
@@ -701,10 +701,15 @@ fn mqtt_findings(
                     )
                 } else {
                     format!(
-                        "the message published to {} did not come back ({e}) although SUBSCRIBE \
+                        "the message published to {} did not come back{} although SUBSCRIBE \
                          {} was granted: the broker drops it (mosquitto grants ACL-denied \
                          subscriptions and delivers nothing); {who}",
-                        out.publish_topic, out.subscribe_topic
+                        out.publish_topic,
+                        match e {
+                            SessionError::Timeout { .. } => " within the timeout".to_string(),
+                            other => format!(" ({other})"),
+                        },
+                        out.subscribe_topic
                     )
                 },
                 if closed {
@@ -714,7 +719,7 @@ fn mqtt_findings(
                         out.client_id
                     )
                 } else {
-                    acl_fix.to_string()
+                    acl_fix
                 },
             )
             .state(out.pubsubclient_state)
@@ -724,6 +729,23 @@ fn mqtt_findings(
             )),
         );
     }
+}
+
+/// The ACL lines (mosquitto's syntax) that give the probed client its
+/// topics, with this probe's user, prefix and client id filled in.
+fn acl_lines(out: &SessionOutcome, o: &ProbeOptions) -> String {
+    let prefix = &o.mqtt.topic_prefix;
+    let user = o
+        .mqtt
+        .username
+        .as_deref()
+        .map(|u| format!("`user {u}` then "))
+        .unwrap_or_default();
+    format!(
+        "allow the device's topics in the broker's ACL: {user}`topic readwrite {}` (or, for \
+         every device, `pattern readwrite {prefix}/%c/#`)",
+        out.subscribe_topic
+    )
 }
 
 /// The broker closed a connection it had accepted, in the middle of the

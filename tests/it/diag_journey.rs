@@ -598,3 +598,57 @@ fn monitor_explains_a_stock_sketch() {
         text.stdout
     );
 }
+
+/// The broker's ACL drops the device's messages (mosquitto grants the
+/// SUBACK and delivers nothing): the fix is the ACL lines for this user,
+/// prefix and client id, and the message says "within the timeout" once.
+#[test]
+fn acl_denial_fix_is_the_acl_lines_to_add() {
+    if !crate::support::probe::have_mosquitto() {
+        eprintln!("skipped: mosquitto is not installed (scripts/install-deps)");
+        return;
+    }
+    let env = Env::new();
+    let pki = TestPki::new(env.path(), Alg::EcP256);
+    let pw = crate::support::probe::password_file(env.path(), "dev1", "s3cret");
+    let acl = env.write("acl", "user dev1\ntopic readwrite espmqtt/dev1/#\n");
+    let broker = tls_broker(
+        env.path(),
+        &pki,
+        &format!(
+            "allow_anonymous false\npassword_file {}\nacl_file {}\n",
+            pw.display(),
+            acl.display()
+        ),
+    );
+    let (run, r) = probe(
+        &env,
+        &[
+            &format!("localhost:{}", broker.port),
+            "--ca-file",
+            &pki.ca_file.display().to_string(),
+            "-u",
+            "dev1",
+            "--password",
+            "s3cret",
+            "--topic-prefix",
+            "sensors",
+            "--timeout",
+            "3",
+        ],
+    );
+    run.assert_code(1);
+    let f = fatal(&r, "publish_not_delivered");
+    assert!(
+        f.fix
+            .contains("`user dev1` then `topic readwrite sensors/dev1/#`"),
+        "{}",
+        f.fix
+    );
+    assert!(
+        f.fix.contains("pattern readwrite sensors/%c/#"),
+        "{}",
+        f.fix
+    );
+    assert_eq!(f.message.matches("timeout").count(), 1, "{}", f.message);
+}
