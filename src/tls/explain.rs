@@ -467,6 +467,21 @@ fn name_mismatch(certs: &[(usize, &X509Certificate<'_>)], cfg: &DeviceTls) -> Ex
     } else {
         format!("CN {} (no SAN extension)", cns.join(", "))
     };
+    let fix = match dns.iter().find(|d| !d.starts_with('*')) {
+        Some(listed) => format!(
+            "connect by a name the certificate lists ({}): with the espmqtt firmware set \
+             `servername = \"{listed}\"` in espmqtt.toml [broker], in a sketch connect to \
+             \"{listed}\" (either way the device connects by that name, which must resolve \
+             to the broker on its network); \
+             `--servername {listed}` tries it here. Or reissue the certificate with a SAN \
+             dNSName {name:?}",
+            dns.join(", ")
+        ),
+        None => format!(
+            "reissue the broker certificate with a SAN dNSName {name:?} (BearSSL reads the CN \
+             only when there is no SAN extension)"
+        ),
+    };
     ex(
         "name_mismatch",
         format!(
@@ -474,8 +489,7 @@ fn name_mismatch(certs: &[(usize, &X509Certificate<'_>)], cfg: &DeviceTls) -> Ex
              connect()); BearSSL matches SAN dNSName entries only, and the CN only when there is \
              no SAN"
         ),
-        "connect by a name listed in the certificate's SAN, or reissue the certificate with a \
-         SAN dNSName for this host (probe --servername NAME tries another name)",
+        fix,
     )
 }
 

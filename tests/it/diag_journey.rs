@@ -652,3 +652,53 @@ fn acl_denial_fix_is_the_acl_lines_to_add() {
     );
     assert_eq!(f.message.matches("timeout").count(), 1, "{}", f.message);
 }
+
+/// The device connects by IP to a broker whose certificate names only a
+/// DNS name: error 56 (as the oracle), and the fix names that DNS name in
+/// the `servername` line to paste; `--servername` with it then gets past
+/// the name check.
+#[test]
+fn name_mismatch_fix_names_the_listed_name() {
+    let env = Env::new();
+    let ca = pki::ca("Diag Root", Alg::EcP256);
+    let ca_file = env.write("root.pem", &ca.cert_pem);
+    let ca_arg = ca_file.display().to_string();
+    let leaf = pki::leaf(
+        "broker.example.com",
+        &["broker.example.com"],
+        Alg::EcP256,
+        &ca,
+    );
+    let s = serve(&env, "named", &leaf.cert_pem, &leaf.key_pem, "");
+    let by_ip = format!("127.0.0.1:{}", s.port);
+    let (run, r) = probe(&env, &[&by_ip, "--ca-file", &ca_arg]);
+    run.assert_code(1);
+    assert_eq!(
+        r.device_tls_error,
+        Some(oracle_run(
+            "127.0.0.1",
+            s.port,
+            "ca",
+            &["--ta", &ca_arg, "--sni", "127.0.0.1"]
+        ))
+    );
+    let f = fatal(&r, "name_mismatch");
+    assert!(
+        f.fix.contains("`servername = \"broker.example.com\"`"),
+        "{}",
+        f.fix
+    );
+    let (_, r) = probe(
+        &env,
+        &[
+            &by_ip,
+            "--ca-file",
+            &ca_arg,
+            "--servername",
+            "broker.example.com",
+            "--timeout",
+            "2",
+        ],
+    );
+    assert_eq!(r.device_tls_error, Some(0));
+}
