@@ -34,6 +34,9 @@ baud) make the monitor switch between --baud and 74880; over socket:// it says
 what it saw. A module that prints nothing for a few seconds gets a hint: one
 held in download mode (GPIO0 low) stays silent.
 
+With -q (text) only the line --until matched and the lines decoded as errors
+or warnings are printed, each with its explanation.
+
 Exit codes: 0 a line matched --until (or the console closed without --until),
 1 --timeout ran out or the console closed before --until matched,
 3 the port is missing or cannot be opened.
@@ -283,18 +286,28 @@ fn stream(
         match ev {
             MonitorEvent::Line(line) => {
                 lines = line.n;
-                if opts.until.as_ref().is_some_and(|r| r.is_match(&line.text)) {
+                let hit = opts.until.as_ref().is_some_and(|r| r.is_match(&line.text));
+                if hit {
                     matched = Some(line.text.clone());
                 }
-                ctx.emit_line(&LineEvent { kind: "line", line }, |c| {
-                    render_text(c, args.raw, line)
-                });
+                // -q in text: the result (the line --until matched) and the
+                // errors and warnings, each with its explanation.
+                let shown = !ctx.quiet
+                    || ctx.is_json()
+                    || hit
+                    || line.decoded.severity >= Severity::Warning;
+                if shown {
+                    ctx.emit_line(&LineEvent { kind: "line", line }, |c| {
+                        render_text(c, args.raw, line)
+                    });
+                }
                 if socket && !said_socket_garbage && line.decoded.kind == monitor::LineKind::Garbage
                 {
                     said_socket_garbage = true;
                     ctx.warn("socket:// has no baud rate to switch; the bytes above were sent at another rate");
                 }
             }
+            MonitorEvent::Baud { .. } if ctx.quiet && !ctx.is_json() => {}
             MonitorEvent::Baud { baud, reason } => {
                 ctx.emit_line(
                     &BaudEvent {

@@ -702,3 +702,44 @@ fn name_mismatch_fix_names_the_listed_name() {
     );
     assert_eq!(r.device_tls_error, Some(0));
 }
+
+/// `monitor -q` prints only results and errors: the line `--until`
+/// matched and the lines decoded as errors or warnings (with their
+/// explanation), not every boot note; nothing on stderr. JSON is unchanged.
+#[test]
+fn monitor_quiet_prints_the_errors_and_the_match() {
+    let env = Env::new();
+    let console = env.write(
+        "console.txt",
+        "espmqtt: wifi_connecting ssid=Home attempt=1\n\
+         espmqtt: wifi_failed status=6 attempt=1 retry_ms=2000\n\
+         espmqtt: wifi_connected ip=192.168.1.40 rssi=-61 channel=6 bssid=aa:bb:cc:dd:ee:ff \
+         attempt=2\n\
+         espmqtt: mqtt_connected host=b port=8883 mfln=yes heap=30000 max_block=20000\n",
+    );
+    let emu = crate::support::emulator::Emulator::start(
+        &env,
+        &[
+            "--boot-mode",
+            "flash",
+            "--console",
+            &console.display().to_string(),
+        ],
+    );
+    let q = crate::support::espmqtt(&env)
+        .args(["monitor", "--port", &emu.url(), "--until", "mqtt_connected"])
+        .args(["--timeout", "30", "-q"])
+        .expect_exit(0);
+    assert!(q.stderr.is_empty(), "{}", q.stderr);
+    assert!(q.stdout.contains("WL_WRONG_PASSWORD"), "{}", q.stdout);
+    assert!(q.stdout.contains("mqtt_connected host=b"), "{}", q.stdout);
+    for absent in ["wifi_connecting", "wifi_connected", "rst cause", "note:"] {
+        assert!(!q.stdout.contains(absent), "{absent}: {}", q.stdout);
+    }
+    let all = crate::support::espmqtt(&env)
+        .args(["monitor", "--port", &emu.url(), "--until", "mqtt_connected"])
+        .args(["--timeout", "30", "-q"])
+        .json()
+        .expect_exit(0);
+    assert!(all.json_lines().len() >= 5, "{}", all.stdout);
+}
