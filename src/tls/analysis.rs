@@ -1118,13 +1118,30 @@ fn alert_after_hello(
 ) -> Finding {
     if f.certificate_request.is_some() {
         match sent.certificates {
+            Some(n) if n > 0 && alert == 51 => {
+                // decrypt_error right after the device's Certificate and
+                // CertificateVerify: the broker could not verify that
+                // signature with the certificate's key.
+                return Finding::new(
+                    Category::Handshake,
+                    "client_key_mismatch",
+                    Severity::Fatal,
+                    "the broker could not verify the device's proof of its client key (alert 51 \
+                     decrypt_error after the device's CertificateVerify): the private key does \
+                     not belong to the client certificate",
+                    "give the device the key of its certificate (`espmqtt device cert NAME` \
+                     issues a matching pair); `openssl x509 -noout -pubkey -in CERT` and \
+                     `openssl pkey -pubout -in KEY` must print the same public key",
+                )
+                .tls_error(code);
+            }
             Some(n) if n > 0 => {
                 let why = match alert {
-                    48 => "it does not know the CA that issued the device's certificate".into(),
-                    45 => "the device's certificate has expired".into(),
-                    44 => "the device's certificate is revoked".into(),
-                    42 | 43 | 46 => "it does not accept the device's certificate".into(),
-                    a => format!("alert {a} ({})", alert_name(a)),
+                    48 => "it does not know the CA that issued the device's certificate",
+                    45 => "the device's certificate has expired",
+                    44 => "the device's certificate is revoked",
+                    42 | 43 | 46 => "it does not accept the device's certificate",
+                    _ => "it refuses the device's certificate",
                 };
                 return Finding::new(
                     Category::Handshake,

@@ -831,6 +831,15 @@ fn client_cases(t: &Tables) -> Vec<Case> {
         )
         .client(&fx.client_unknown_ca.0, &fx.client_unknown_ca.1)
         .tls_fails(304, "client_certificate_rejected"),
+        // The key of another certificate: the broker cannot verify the
+        // device's CertificateVerify (alert 51 decrypt_error).
+        Case::new(
+            "client cert with another certificate's key",
+            t.mosq(t.pair(), "require_certificate true\n"),
+            t.ca.clone(),
+        )
+        .client(&fx.client.0, &fx.client_unknown_ca.1)
+        .tls_fails(307, "client_key_mismatch"),
     ]
 }
 
