@@ -779,6 +779,47 @@ fn explain_failure(
 
 /// The engine refused the ServerHello itself (version, suite, compression,
 /// max_fragment_length echo, an extension it did not offer).
+/// The broker's version `v` (what it chose, or what it picks from a hello
+/// that offers up to TLS 1.2) is outside the device's range: below it, the
+/// broker must allow TLS 1.2; above it, the device's range must include it.
+fn version_out_of_range(v: u16, code: i32, cfg: &DeviceTls) -> Finding {
+    let (message, fix) = if v > cfg.versions.1 {
+        (
+            format!(
+                "the broker requires {} or newer; the device enables only {}",
+                version_name(v),
+                base_versions(cfg)
+            ),
+            format!(
+                "let the device use {0}: setSSLVersion(…, BR_TLS12) in a sketch, the default \
+                 range with the espmqtt firmware (here: --tls-versions 1.0-1.2)",
+                version_name(v)
+            ),
+        )
+    } else {
+        (
+            format!(
+                "the broker speaks {} at most, below the device's versions ({})",
+                version_name(v),
+                base_versions(cfg)
+            ),
+            format!(
+                "enable TLS 1.2 on the broker (mosquitto: `tls_version tlsv1.2`), or let the \
+                 device accept {} (setSSLVersion(); here --tls-versions)",
+                version_name(v)
+            ),
+        )
+    };
+    Finding::new(
+        Category::Handshake,
+        "version_out_of_range",
+        Severity::Fatal,
+        message,
+        fix,
+    )
+    .tls_error(code)
+}
+
 fn server_hello_rejected(
     code: i32,
     cfg: &DeviceTls,
@@ -787,22 +828,7 @@ fn server_hello_rejected(
 ) -> Finding {
     let suite = f.suite().unwrap_or(0);
     match code {
-        3 | 4 => {
-            let v = f.version().unwrap_or(0);
-            Finding::new(
-                Category::Handshake,
-                "version_out_of_range",
-                Severity::Fatal,
-                format!(
-                    "the broker chose {}, outside the device's versions ({})",
-                    version_name(v),
-                    base_versions(cfg)
-                ),
-                "enable TLS 1.2 on the broker (mosquitto: tls_version tlsv1.2), or widen the \
-                 device's setSSLVersion() range",
-            )
-            .tls_error(code)
-        }
+        3 | 4 => version_out_of_range(f.version().unwrap_or(0), code, cfg),
         16 => Finding::new(
             Category::Handshake,
             "suite_not_offered",
@@ -1253,20 +1279,7 @@ pub fn explain_refusal(alert: u8, code: i32, d: &Diagnosis, cfg: &DeviceTls) -> 
         .version()
         .filter(|v| *v < cfg.versions.0 || *v > cfg.versions.1)
     {
-        out.push(
-            Finding::new(
-                Category::Handshake,
-                "version_out_of_range",
-                Severity::Fatal,
-                format!(
-                    "the broker speaks {} at most, outside the device's versions ({})",
-                    version_name(v),
-                    base_versions(cfg)
-                ),
-                "enable TLS 1.2 on the broker, or widen the device's setSSLVersion() range",
-            )
-            .tls_error(code),
-        );
+        out.push(version_out_of_range(v, code, cfg));
     }
     let leaf_key = wide.certificates.first().and_then(|l| explain::key_info(l));
     if let Some(k) = leaf_key

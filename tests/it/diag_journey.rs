@@ -743,3 +743,71 @@ fn monitor_quiet_prints_the_errors_and_the_match() {
         .expect_exit(0);
     assert!(all.json_lines().len() >= 5, "{}", all.stdout);
 }
+
+/// Versions out of the device's range, both ways: a TLS 1.2+ broker and a
+/// device set to 1.0-1.1 (the device must include 1.2; "speaks TLS 1.2 at
+/// most" would be wrong), and a TLS 1.0-only broker and a device set to 1.2
+/// (the broker must allow 1.2). The oracle agrees on the error.
+#[test]
+fn version_range_fix_points_the_right_way() {
+    let env = Env::new();
+    let ca = pki::ca("Diag Root", Alg::EcP256);
+    let ca_file = env.write("root.pem", &ca.cert_pem);
+    let ca_arg = ca_file.display().to_string();
+    let leaf = pki::leaf("localhost", &["localhost"], Alg::EcP256, &ca);
+    let modern = serve(&env, "modern", &leaf.cert_pem, &leaf.key_pem, "");
+    let (run, r) = probe(
+        &env,
+        &[
+            &target(&modern),
+            "--ca-file",
+            &ca_arg,
+            "--tls-versions",
+            "1.0-1.1",
+        ],
+    );
+    run.assert_code(1);
+    let f = fatal(&r, "version_out_of_range");
+    assert!(
+        f.message.contains("requires TLS 1.2 or newer"),
+        "{}",
+        f.message
+    );
+    assert!(f.fix.contains("BR_TLS12"), "{}", f.fix);
+    assert_eq!(
+        r.device_tls_error,
+        Some(oracle_run(
+            "localhost",
+            modern.port,
+            "ca",
+            &[
+                "--ta",
+                &ca_arg,
+                "--sni",
+                "localhost",
+                "--versions",
+                "1.0-1.1"
+            ]
+        ))
+    );
+
+    let crt = env.write("old.crt", &leaf.cert_pem);
+    let key = env.write("old.key", &leaf.key_pem);
+    let old = OpensslServer::start(&[
+        "-cert",
+        &crt.display().to_string(),
+        "-key",
+        &key.display().to_string(),
+        "-tls1",
+        "-cipher",
+        "DEFAULT:@SECLEVEL=0",
+    ]);
+    let (run, r) = probe(
+        &env,
+        &[&target(&old), "--ca-file", &ca_arg, "--tls-versions", "1.2"],
+    );
+    run.assert_code(1);
+    let f = fatal(&r, "version_out_of_range");
+    assert!(f.message.contains("TLS 1.0 at most"), "{}", f.message);
+    assert!(f.fix.contains("tls_version tlsv1.2"), "{}", f.fix);
+}

@@ -795,6 +795,13 @@ fn version_cases(t: &Tables) -> Vec<Case> {
         .tls_fails(3, "version_out_of_range")
         .notes(&[], &["tls13_only"]),
         Case::new(
+            "TLS 1.2+ broker, device set to 1.0-1.1",
+            t.default(),
+            t.ca.clone(),
+        )
+        .flag("--tls-versions", "1.0-1.1")
+        .tls_fails(336, "version_out_of_range"),
+        Case::new(
             "CBC only",
             t.mosq(
                 t.pair(),
