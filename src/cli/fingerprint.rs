@@ -211,7 +211,15 @@ pub fn run(args: FingerprintArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 origin = ExpectOrigin::Config;
             }
             let chain = capture_chain(&args, ctx, target, sni, &mut report)?;
-            let name = report.servername.clone();
+            // The name the device checks: the SNI sent, else the host
+            // itself, also an IP literal (the firmware passes its host
+            // string to connect(), which checks it against dNSName SANs);
+            // --no-sni shows a device that calls connect(IPAddress).
+            let name = match (&report.servername, args.no_sni) {
+                (Some(n), _) => Some(n.clone()),
+                (None, false) => report.host.clone(),
+                (None, true) => None,
+            };
             (chain, name)
         }
     };

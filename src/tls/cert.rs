@@ -597,8 +597,10 @@ pub fn chain_warnings(chain: &[CertSummary], ctx: &ChainContext, now: i64) -> Ve
                 "warning",
                 Some(0),
                 "the leaf has only IP address SANs: BearSSL never matches iPAddress SANs \
-                 (dNSName only), so `ca` mode fails with error 56 when the device \
-                 connects by name; connecting by IP skips the name check"
+                 (dNSName only), so `ca` mode fails with error 56 whatever the device \
+                 connects by, its address included (the espmqtt firmware and \
+                 connect(\"1.2.3.4\", port) check it as a name); only connect(IPAddress) \
+                 skips the name check"
                     .to_string(),
             ));
         }
@@ -610,11 +612,18 @@ pub fn chain_warnings(chain: &[CertSummary], ctx: &ChainContext, now: i64) -> Ve
                     Some(0),
                     format!(
                         "the leaf is not valid for the name {name} (SANs: {}): `ca` mode fails \
-                         with BearSSL error 56 when the device connects by that name",
+                         with BearSSL error 56 when the device connects by that name{}",
                         if leaf.sans.is_empty() {
                             "none".to_string()
                         } else {
                             leaf.sans.join(", ")
+                        },
+                        match leaf.dns_sans.iter().find(|d| !d.starts_with('*')) {
+                            Some(d) if name.parse::<std::net::IpAddr>().is_ok() => format!(
+                                " (BearSSL compares dNSName SANs only, never iPAddress ones): \
+                                 connect by {d}, e.g. [broker] servername = \"{d}\""
+                            ),
+                            _ => String::new(),
                         }
                     ),
                 ));

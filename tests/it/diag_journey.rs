@@ -811,3 +811,43 @@ fn version_range_fix_points_the_right_way() {
     assert!(f.message.contains("TLS 1.0 at most"), "{}", f.message);
     assert!(f.fix.contains("tls_version tlsv1.2"), "{}", f.fix);
 }
+
+/// `fingerprint` by IP address warns exactly when `probe` (and the
+/// device, which passes its host string to connect()) fails the name
+/// check: a certificate with the address only as an iPAddress SAN. With
+/// --no-sni (a sketch calling connect(IPAddress)) there is no name check.
+#[test]
+fn fingerprint_by_ip_warns_like_probe_fails() {
+    let env = Env::new();
+    let ca = pki::ca("Diag Root", Alg::EcP256);
+    let ca_file = env.write("root.pem", &ca.cert_pem);
+    let leaf = pki::leaf("localhost", &["localhost", "127.0.0.1"], Alg::EcP256, &ca);
+    let s = serve(&env, "ipsan", &leaf.cert_pem, &leaf.key_pem, "");
+    let by_ip = format!("127.0.0.1:{}", s.port);
+    let (run, v) = env.run_json(&["fingerprint", &by_ip]);
+    run.assert_code(0);
+    let warning = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == "name_mismatch")
+        .unwrap_or_else(|| panic!("no name_mismatch: {v}"));
+    assert!(
+        warning["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("servername = \"localhost\"")),
+        "{warning}"
+    );
+    let (_, r) = probe(&env, &[&by_ip, "--ca-file", &ca_file.display().to_string()]);
+    assert_eq!(r.device_tls_error, Some(56));
+    let (run, v) = env.run_json(&["fingerprint", &by_ip, "--no-sni"]);
+    run.assert_code(0);
+    assert!(
+        !v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["id"] == "name_mismatch"),
+        "{v}"
+    );
+}
