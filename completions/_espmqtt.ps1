@@ -323,7 +323,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every active device in the registry')
             [CompletionResult]::new('--rotate-key', '--rotate-key', [CompletionResultType]::ParameterName, 'Also give the devices a new update key')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be published; change nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be published; change nothing (needs no broker and no password)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
@@ -595,7 +595,8 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;trust;stage' {
-            [CompletionResult]::new('--pem', '--pem', [CompletionResultType]::ParameterName, 'PEM file with the next certificate chain (leaf first), or in ca mode the next root')
+            [CompletionResult]::new('--pem', '--pem', [CompletionResultType]::ParameterName, 'PEM (or DER) file with the next certificate chain (leaf first), or in ca mode the next root')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'PEM (or DER) file with the next certificate chain (leaf first), or in ca mode the next root')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'A listener that already serves the next certificate (HOST:PORT)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')

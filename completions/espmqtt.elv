@@ -306,7 +306,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand --all 'Every active device in the registry'
             cand --rotate-key 'Also give the devices a new update key'
-            cand --dry-run 'Show what would be published; change nothing'
+            cand --dry-run 'Show what would be published; change nothing (needs no broker and no password)'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
@@ -546,7 +546,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;trust;stage'= {
-            cand --pem 'PEM file with the next certificate chain (leaf first), or in ca mode the next root'
+            cand --pem 'PEM (or DER) file with the next certificate chain (leaf first), or in ca mode the next root'
+            cand --file 'PEM (or DER) file with the next certificate chain (leaf first), or in ca mode the next root'
             cand --from 'A listener that already serves the next certificate (HOST:PORT)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
