@@ -113,11 +113,17 @@ pub fn run_trust(cmd: TrustCommand, ctx: &Ctx) -> Result<ExitStatus> {
             };
             ctx.emit_result(&r, labels, |_| {
                 let mut s = match r.outcome.as_str() {
-                    "current" => format!(
-                        "Nothing to stage: {} is the certificate the fleet trusts now.\n\
-                         Give the next one: the renewal's file (--pem FILE) or a listener that \
-                         already serves it (--from HOST:PORT).\n",
+                    "current" if r.mode == "pubkey" => format!(
+                        "Nothing to stage: {} has the public key the fleet pins now, so the \
+                         devices accept it as it is (the renewal kept the key). The broker can \
+                         switch to it.\n",
                         r.source
+                    ),
+                    "current" => format!(
+                        "Nothing to stage: {} is what the fleet trusts now ({} trust).\n\
+                         Give the next certificate: the renewal's file (--pem FILE) or a \
+                         listener that already serves it (--from HOST:PORT).\n",
+                        r.source, r.mode
                     ),
                     "unchanged" => "Nothing new to stage: this trust is staged already. \
                                     Next: `espmqtt device push --all`.\n"
@@ -708,7 +714,11 @@ pub fn run_forecast(
                 let now = if c.accepts_current {
                     "yes".to_string()
                 } else {
-                    format!("NO ({})", c.tls_error)
+                    format!(
+                        "NO ({}, {})",
+                        c.tls_error,
+                        crate::tls::names::bearssl_error_name(c.tls_error)
+                    )
                 };
                 s += &format!(
                     "{:<24} {:<22} {:<8} {:<8}\n",

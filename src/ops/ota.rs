@@ -285,13 +285,27 @@ fn items_from_chain(
             at,
         )],
         TrustKind::Anchor => {
-            // A PEM of roots: every certificate is an anchor. A server's
+            // A file: its CA certificates (a root, or an intermediate
+            // given on purpose); a server certificate in it is not an
+            // anchor (a fullchain.pem given in `ca` mode). A server's
             // chain: its self-signed top, if it sends one.
-            let roots: Vec<&Vec<u8>> = if source.starts_with("file ") {
-                chain.iter().collect()
+            let file = source.starts_with("file ");
+            let roots: Vec<&Vec<u8>> = if file {
+                chain.iter().filter(|c| is_ca(c)).collect()
             } else {
                 chain.iter().filter(|c| is_self_signed(c)).collect()
             };
+            if roots.is_empty() && file {
+                return Err(Error::usage(format!(
+                    "{} holds no CA certificate: in `ca` mode the devices trust the root that \
+                     issues the broker's certificate, not the certificate itself",
+                    source.trim_start_matches("file ")
+                ))
+                .with_help(
+                    "give the next root (or the CA certificate your broker's certificates \
+                     chain to) as PEM; `espmqtt fingerprint --file FILE` shows what a file holds",
+                ));
+            }
             if roots.is_empty() {
                 return Err(Error::usage(format!(
                     "{source} does not present its root certificate, which `ca` mode needs as the anchor"
@@ -308,6 +322,15 @@ fn items_from_chain(
         i.chain = Some(pem.clone());
     }
     Ok(out)
+}
+
+/// A CA certificate: basicConstraints says so, or it is self-signed (an
+/// old root without extensions).
+fn is_ca(der: &[u8]) -> bool {
+    let flagged = x509_parser::parse_x509_certificate(der)
+        .ok()
+        .and_then(|(_, c)| c.basic_constraints().ok().flatten().map(|b| b.value.ca));
+    flagged.unwrap_or_else(|| is_self_signed(der))
 }
 
 fn is_self_signed(der: &[u8]) -> bool {

@@ -18,6 +18,7 @@ use crate::support::mosquitto::Mosquitto;
 use crate::support::ota::Device;
 use crate::support::pki::{self, Alg};
 use crate::support::{free_port, Env, Run};
+use rcgen::KeyPair;
 
 const PREFIX: &str = "fleet";
 const OPERATOR_PW: &str = "operator-secret-pw";
@@ -284,7 +285,7 @@ fn trust_stage_names_the_wrong_file_and_records_nothing() {
     let r = j.run(&["trust", "stage", "--from", &j.broker.addr()]);
     r.assert_code(0);
     assert!(
-        r.stdout.contains("is the certificate the fleet trusts now"),
+        r.stdout.contains("is what the fleet trusts now (fingerprint trust)"),
         "{}",
         r.stdout
     );
@@ -526,5 +527,80 @@ fn a_failed_push_says_what_to_do_next() {
         out.stdout.contains("did not answer in time"),
         "{}",
         out.stdout
+    );
+}
+
+/// `ca` mode: a server certificate (or a fullchain.pem, leaf first) is not
+/// an anchor: only its CA certificates are staged, and a file with none is
+/// refused with what to give. `pubkey` mode: a renewal on the same key has
+/// nothing to stage, and the text says the devices accept it as it is.
+#[test]
+fn trust_stage_takes_what_ca_and_pubkey_modes_need() {
+    let env = Env::new();
+    let dir = env.path();
+    let ca = pki::ca("journey CA", Alg::EcP256);
+    let next_ca = pki::ca("journey CA 2", Alg::EcP256);
+    let leaf = pki::leaf("broker", &["localhost"], Alg::EcP256, &next_ca);
+    ca.write(dir, "ca");
+    leaf.write(dir, "leaf");
+    env.write(
+        "fullchain.pem",
+        format!("{}{}", leaf.cert_pem, next_ca.cert_pem),
+    );
+    env.write(
+        "espmqtt.toml",
+        "[broker]\nhost = \"broker.example\"\n[wifi]\nssid = \"lab\"\n\
+         [tls]\ntrust = \"ca\"\nca_file = \"ca.crt\"\n",
+    );
+    env.run(&["device", "new", "m-1"]).assert_code(0);
+    let (r, v) = env.run_json(&["trust", "stage", "--pem", "leaf.crt"]);
+    r.assert_code(2);
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("holds no CA certificate"),
+        "{v}"
+    );
+    let (r, v) = env.run_json(&["trust", "show"]);
+    r.assert_code(0);
+    assert_eq!(v, serde_json::json!([]));
+    let (r, v) = env.run_json(&["trust", "stage", "--pem", "fullchain.pem"]);
+    r.assert_code(0);
+    let staged = v["staged"].as_array().unwrap();
+    assert_eq!(staged.len(), 1, "{v}");
+    assert!(
+        staged[0]["label"]
+            .as_str()
+            .unwrap()
+            .contains("journey CA 2"),
+        "{v}"
+    );
+
+    // pubkey: the renewal kept the key.
+    let env = Env::new();
+    let dir = env.path();
+    let a = pki::leaf("broker a", &["localhost"], Alg::EcP256, &ca);
+    let same_key = KeyPair::from_pem(&a.key_pem).unwrap();
+    let renewed = pki::leaf_with_key("broker a renewed", &["localhost"], same_key, &ca, |_| {});
+    a.write(dir, "a");
+    renewed.write(dir, "renewed");
+    let o = Command::new("openssl")
+        .args(["x509", "-in", "a.crt", "-pubkey", "-noout", "-out", "a.pub"])
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(o.status.success(), "{o:?}");
+    env.write(
+        "espmqtt.toml",
+        "[broker]\nhost = \"broker.example\"\n[wifi]\nssid = \"lab\"\n\
+         [tls]\ntrust = \"pubkey\"\npubkey_file = \"a.pub\"\n",
+    );
+    let r = env.run(&["trust", "stage", "--pem", "renewed.crt"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains("has the public key the fleet pins now"),
+        "{}",
+        r.stdout
     );
 }
