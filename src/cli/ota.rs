@@ -508,7 +508,7 @@ fn push_and_report(
         for d in &r.devices {
             let n = d.update.map(|n| format!("update {n}")).unwrap_or_default();
             let result = match d.result.as_str() {
-                "none" if r.dry_run || d.update.is_none() => "-",
+                "none" if r.dry_run || d.update.is_none() || r.wait == WaitFor::Nothing => "-",
                 "none" => "no answer",
                 other => other,
             };
@@ -551,6 +551,11 @@ fn push_and_report(
             s += "Interrupted: the updates stay retained on the broker (devices get them when \
                   they connect) and what was heard is recorded. `espmqtt device updates \
                   --refresh` collects the rest; the same push continues where this one stopped.\n";
+        } else if r.timed_out && opts.rotate_password {
+            s += "The device did not answer in time: it gets the new password when it \
+                  connects. Once `espmqtt device updates --refresh` shows it staged, give the \
+                  password to the broker (`espmqtt broker sync --dynsec …`, or `espmqtt broker \
+                  export` and a reload); until then the broker keeps the old one.\n";
         } else if r.timed_out {
             s += "Some devices did not answer in time: they get the update when they connect; \
                   check with `espmqtt device updates --refresh`.\n";

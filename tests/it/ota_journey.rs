@@ -285,7 +285,8 @@ fn trust_stage_names_the_wrong_file_and_records_nothing() {
     let r = j.run(&["trust", "stage", "--from", &j.broker.addr()]);
     r.assert_code(0);
     assert!(
-        r.stdout.contains("is what the fleet trusts now (fingerprint trust)"),
+        r.stdout
+            .contains("is what the fleet trusts now (fingerprint trust)"),
         "{}",
         r.stdout
     );
@@ -451,6 +452,20 @@ fn the_next_push_hears_what_the_devices_said_since() {
     let (r, v) = j.json(&["device", "push", "r-1", "--rotate-key", "--dry-run"]);
     r.assert_code(0);
     assert_eq!(line(&v, "r-1")["action"], "would_publish", "{v}");
+    // -q: the device lines alone; --wait none: no answer was awaited.
+    let r = j.run(&[
+        "device",
+        "push",
+        "r-1",
+        "-q",
+        "--wait",
+        "none",
+        "--rotate-key",
+    ]);
+    r.assert_code(0);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    assert!(r.stdout.starts_with("r-1 "), "{}", r.stdout);
+    assert!(r.stdout.trim_end().ends_with(" -"), "{}", r.stdout);
 }
 
 /// `probe --staged-trust`: names the devices that would not survive the
