@@ -90,6 +90,20 @@ fn kind_for(mode: TrustMode) -> Result<TrustKind> {
     })
 }
 
+/// espmqtt.toml names another trust mode than the registry serves.
+fn mode_mismatch(configured: TrustMode, served: TrustKind) -> Error {
+    Error::usage(format!(
+        "espmqtt.toml says trust = \"{}\", but the registry serves {} trust",
+        configured.as_str(),
+        mode_of(served)
+    ))
+    .with_help(format!(
+        "set [tls] trust = \"{}\" back in espmqtt.toml: the registry's trust (`espmqtt trust \
+         show`) is what the fleet holds",
+        mode_of(served)
+    ))
+}
+
 /// The trust mode (`[tls] trust`) a kind of trust item belongs to.
 fn mode_of(kind: TrustKind) -> &'static str {
     match kind {
@@ -153,16 +167,7 @@ pub fn served_trust(config: &ProjectConfig, root: &Path, reg: &Registry) -> Resu
     }
     let kind = kind_for(config.tls.trust)?;
     if let Some(other) = live.iter().find(|t| t.kind != kind) {
-        return Err(Error::usage(format!(
-            "espmqtt.toml says trust = \"{}\", but the registry serves {} trust",
-            config.tls.trust.as_str(),
-            mode_of(other.kind)
-        ))
-        .with_help(format!(
-            "set [tls] trust = \"{}\" back in espmqtt.toml: the registry's trust (`espmqtt \
-             trust show`) is what the fleet holds",
-            mode_of(other.kind)
-        )));
+        return Err(mode_mismatch(config.tls.trust, other.kind));
     }
     // Current first, then next: the firmware tries fingerprints in order.
     let mut ordered: Vec<Vec<u8>> = Vec::new();
@@ -359,6 +364,12 @@ pub fn stage_trust(
     let reg = Registry::open(paths)?;
     let mut outcome = "staged";
     let items = reg.modify_trust(&mut |items| {
+        if let Some(other) = items
+            .iter()
+            .find(|t| t.state != TrustState::Retired && t.kind != kind)
+        {
+            return Err(mode_mismatch(config.tls.trust, other.kind));
+        }
         let mut events = Vec::new();
         let before = items.len();
         if !items.iter().any(|t| t.state != TrustState::Retired) {

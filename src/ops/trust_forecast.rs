@@ -204,6 +204,9 @@ pub fn forecast(
     for n in names.unwrap_or_default() {
         reg.device(n)?;
     }
+    // espmqtt.toml and the registry must agree on the trust mode, or the
+    // forecast would judge one mode's material with the other's rules.
+    super::ota::served_trust(&config, &paths.root, &reg)?;
     let serial = current_only(&reg, paths)?;
     let next_chains = next_chains(&reg)?;
     let next_staged = !next_chains.is_empty();

@@ -592,6 +592,33 @@ fn trust_stage_takes_what_ca_and_pubkey_modes_need() {
         "{v}"
     );
 
+    // espmqtt.toml switched to another mode while the registry serves
+    // anchors: stage and the forecast refuse, nothing is mixed in.
+    let before = env.run_json(&["trust", "show"]).1;
+    let fp = hex::encode(espmqtt::tls::cert::sha1(&leaf.der()));
+    env.write(
+        "espmqtt.toml",
+        format!(
+            "[broker]\nhost = \"broker.example\"\n[wifi]\nssid = \"lab\"\n\
+             [tls]\ntrust = \"fingerprint\"\nfingerprints = [\"{fp}\"]\n"
+        ),
+    );
+    for args in [
+        vec!["trust", "stage", "--pem", "leaf.crt"],
+        vec!["probe", "--staged-trust"],
+    ] {
+        let (r, v) = env.run_json(&args);
+        r.assert_code(2);
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("the registry serves ca trust"),
+            "{args:?}: {v}"
+        );
+    }
+    assert_eq!(env.run_json(&["trust", "show"]).1, before);
+
     // pubkey: the renewal kept the key.
     let env = Env::new();
     let dir = env.path();
