@@ -474,6 +474,15 @@ pub fn stage_trust(
     })
 }
 
+/// Up to `n` names, then how many more (`device updates` lists them all).
+fn first_names(names: &[String], n: usize) -> String {
+    let mut s = names[..names.len().min(n)].join(", ");
+    if names.len() > n {
+        s += &format!(" and {} more (`espmqtt device updates`)", names.len() - n);
+    }
+    s
+}
+
 fn labels(items: &[TrustItem]) -> String {
     items
         .iter()
@@ -522,7 +531,7 @@ pub fn retire_trust(paths: &ProjectPaths, force: bool) -> Result<RetireReport> {
         return Err(Error::check_failed(format!(
             "{} device(s) have not committed the staged trust: {}",
             not_updated.len(),
-            not_updated.join(", ")
+            first_names(&not_updated, 10)
         ))
         .with_help(
             "push and wait for them (`espmqtt device push --all`), or retire anyway with \

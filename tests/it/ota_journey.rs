@@ -646,3 +646,30 @@ fn trust_stage_takes_what_ca_and_pubkey_modes_need() {
         r.stdout
     );
 }
+
+/// Retiring while a large fleet has not committed: refused (exit 1), the
+/// message names the first ten and counts the rest, nothing changes.
+#[test]
+fn retire_before_the_fleet_committed_is_refused_briefly() {
+    let env = Env::new();
+    let ca = pki::ca("journey CA", Alg::EcP256);
+    let next = pki::leaf("broker", &["localhost"], Alg::EcP256, &ca);
+    next.write(env.path(), "next");
+    env.write(
+        "espmqtt.toml",
+        "[broker]\nhost = \"broker.example\"\n[wifi]\nssid = \"lab\"\n[tls]\n\
+         trust = \"fingerprint\"\nfingerprints = [\"0102030405060708090a0b0c0d0e0f1011121314\"]\n",
+    );
+    env.run(&["device", "new", "--prefix", "x-", "--count", "14"])
+        .assert_code(0);
+    env.run(&["trust", "stage", "--pem", "next.crt"])
+        .assert_code(0);
+    let before = env.run_json(&["trust", "show"]).1;
+    let (r, v) = env.run_json(&["trust", "retire"]);
+    r.assert_code(1);
+    let m = v["message"].as_str().unwrap();
+    assert!(m.starts_with("14 device(s)"), "{m}");
+    assert!(m.contains("x-010 and 4 more"), "{m}");
+    assert!(!m.contains("x-011"), "{m}");
+    assert_eq!(env.run_json(&["trust", "show"]).1, before);
+}
