@@ -5,10 +5,99 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
-use rumqttc::ConnectReturnCode;
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, Event, EventLoop, MqttOptions, Packet, TlsConfiguration,
+    Transport,
+};
 
 use crate::error::{Error, Result};
+use crate::target::Target;
+
+/// How a host client connects: MQTT 3.1.1 over TLS ([`tls_config`]),
+/// keep-alive 30 s, a clean session.
+pub struct HostClient<'a> {
+    pub client_id: String,
+    pub target: &'a Target,
+    /// User name and password, when the client logs in.
+    pub credentials: Option<(String, String)>,
+    pub ca_file: Option<&'a Path>,
+    /// The largest packet sent or received, in bytes.
+    pub max_packet: usize,
+    /// Requests queued before the client's calls wait for the event loop.
+    pub capacity: usize,
+    /// For the TCP connection and the TLS handshake (at least 1 s).
+    pub timeout: Duration,
+}
+
+impl HostClient<'_> {
+    /// The client and its event loop; nothing goes out before the loop is
+    /// polled ([`await_connack`]).
+    pub fn start(self) -> Result<(AsyncClient, EventLoop)> {
+        let mut opts = MqttOptions::new(self.client_id, self.target.host.clone(), self.target.port);
+        opts.set_keep_alive(Duration::from_secs(30));
+        opts.set_clean_session(true);
+        if let Some((user, password)) = self.credentials {
+            opts.set_credentials(user, password);
+        }
+        opts.set_max_packet_size(self.max_packet, self.max_packet);
+        opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+            Arc::new(tls_config(self.ca_file)?),
+        )));
+        let (client, mut events) = AsyncClient::new(opts, self.capacity);
+        let mut net = rumqttc::NetworkOptions::new();
+        net.set_connection_timeout(self.timeout.as_secs().max(1));
+        events.set_network_options(net);
+        Ok((client, events))
+    }
+}
+
+/// The single-threaded runtime a host client runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::runtime(format!("cannot start the async runtime: {e}")))
+}
+
+/// Poll `events` until the broker's CONNACK. A refusal is a usage error
+/// naming `who` (e.g. `the admin "name"`) with `fixes.refused`; no CONNACK
+/// before `deadline` means the broker was not reached within `timeout`;
+/// other failures as [`connection_error`].
+pub async fn await_connack(
+    events: &mut EventLoop,
+    where_: &str,
+    who: &str,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+    fixes: &Fixes,
+) -> Result<()> {
+    loop {
+        let ev = tokio::time::timeout_at(deadline, events.poll())
+            .await
+            .map_err(|_| {
+                Error::unreachable(format!(
+                    "{where_}: no CONNACK within {} s",
+                    timeout.as_secs()
+                ))
+            })?;
+        match ev {
+            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                if ack.code == ConnectReturnCode::Success {
+                    return Ok(());
+                }
+                return Err(Error::usage(format!(
+                    "{where_} refused {who}: {}",
+                    connack_text(ack.code)
+                ))
+                .with_help(fixes.refused));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(connection_error(where_, e, fixes)),
+        }
+    }
+}
 
 /// A CONNACK refusal in words (MQTT 3.1.1 return codes).
 pub fn connack_text(code: ConnectReturnCode) -> &'static str {

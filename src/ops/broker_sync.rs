@@ -14,13 +14,9 @@
 //! `listRoles`, then only what differs. A second sync finds nothing to do.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rumqttc::{
-    AsyncClient, ConnectReturnCode, Event, EventLoop, MqttOptions, Packet, QoS,
-    SubscribeReasonCode, TlsConfiguration, Transport,
-};
+use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS, SubscribeReasonCode};
 use serde_json::{json, Value};
 
 use crate::device::dynsec::{self, BrokerState, DynsecDevice, Step};
@@ -107,10 +103,7 @@ pub fn sync(
     prefix: &str,
     dry_run: bool,
 ) -> Result<SyncReport> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::runtime(format!("cannot start the async runtime: {e}")))?;
+    let rt = client::runtime()?;
     rt.block_on(async {
         let mut c = Control::connect(t).await?;
         let answers = c
@@ -172,49 +165,21 @@ struct Control {
 impl Control {
     async fn connect(t: &SyncTarget) -> Result<Control> {
         let tag = format!("espmqtt-sync-{}", std::process::id());
-        let mut opts = MqttOptions::new(tag.clone(), t.target.host.clone(), t.target.port);
-        opts.set_keep_alive(Duration::from_secs(30));
-        opts.set_clean_session(true);
-        opts.set_credentials(t.username.clone(), t.password.clone());
-        // listClients of a large fleet is one big message.
-        opts.set_max_packet_size(64 << 20, 64 << 20);
-        opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-            Arc::new(client::tls_config(t.ca_file.as_deref())?),
-        )));
-        let (client, mut events) = AsyncClient::new(opts, 64);
-        let mut net = rumqttc::NetworkOptions::new();
-        net.set_connection_timeout(t.timeout.as_secs().max(1));
-        events.set_network_options(net);
+        let (client, mut events) = client::HostClient {
+            client_id: tag.clone(),
+            target: &t.target,
+            credentials: Some((t.username.clone(), t.password.clone())),
+            ca_file: t.ca_file.as_deref(),
+            // listClients of a large fleet is one big message.
+            max_packet: 64 << 20,
+            capacity: 64,
+            timeout: t.timeout,
+        }
+        .start()?;
         let where_ = t.target.display();
         let deadline = tokio::time::Instant::now() + t.timeout;
-        // CONNACK.
-        loop {
-            let ev = tokio::time::timeout_at(deadline, events.poll())
-                .await
-                .map_err(|_| {
-                    Error::unreachable(format!(
-                        "{where_}: no CONNACK within {} s",
-                        t.timeout.as_secs()
-                    ))
-                })?;
-            match ev {
-                Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                    if ack.code == ConnectReturnCode::Success {
-                        break;
-                    }
-                    return Err(Error::usage(format!(
-                        "{where_} refused the admin {:?}: {}",
-                        t.username,
-                        client::connack_text(ack.code)
-                    ))
-                    .with_help("check the admin user and its password (--password-env)"));
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    return Err(client::connection_error(&where_, e, &FIXES));
-                }
-            }
-        }
+        let who = format!("the admin {:?}", t.username);
+        client::await_connack(&mut events, &where_, &who, deadline, t.timeout, &FIXES).await?;
         client
             .subscribe(RESPONSE_TOPIC, QoS::AtLeastOnce)
             .await

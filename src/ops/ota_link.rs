@@ -6,13 +6,9 @@
 //! checked against the CA file given (else the Mozilla roots).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rumqttc::{
-    AsyncClient, ConnectReturnCode, Event, EventLoop, MqttOptions, Packet, QoS,
-    SubscribeReasonCode, TlsConfiguration, Transport,
-};
+use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS, SubscribeReasonCode};
 
 use crate::error::{Error, Result};
 use crate::mqtt::client::{self, Fixes};
@@ -53,6 +49,15 @@ pub struct Incoming {
     pub payload: Vec<u8>,
 }
 
+impl From<rumqttc::Publish> for Incoming {
+    fn from(p: rumqttc::Publish) -> Incoming {
+        Incoming {
+            topic: p.topic,
+            payload: p.payload.to_vec(),
+        }
+    }
+}
+
 /// One connected operator session.
 pub struct Link {
     rt: tokio::runtime::Runtime,
@@ -65,57 +70,26 @@ pub struct Link {
 impl Link {
     /// Connect and wait for CONNACK.
     pub fn connect(op: &Operator) -> Result<Link> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::runtime(format!("cannot start the async runtime: {e}")))?;
-        let id = format!("espmqtt-operator-{}", std::process::id());
-        let mut opts = MqttOptions::new(id, op.target.host.clone(), op.target.port);
-        opts.set_keep_alive(Duration::from_secs(30));
-        opts.set_clean_session(true);
-        if let Some(u) = &op.username {
-            opts.set_credentials(u.clone(), op.password.clone().unwrap_or_default());
+        let rt = client::runtime()?;
+        let (client, mut events) = client::HostClient {
+            client_id: format!("espmqtt-operator-{}", std::process::id()),
+            target: &op.target,
+            credentials: op
+                .username
+                .clone()
+                .map(|u| (u, op.password.clone().unwrap_or_default())),
+            ca_file: op.ca_file.as_deref(),
+            max_packet: 1 << 20,
+            capacity: 256,
+            timeout: op.timeout,
         }
-        opts.set_max_packet_size(1 << 20, 1 << 20);
-        opts.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-            Arc::new(client::tls_config(op.ca_file.as_deref())?),
-        )));
-        let (client, mut events) = AsyncClient::new(opts, 256);
-        let mut net = rumqttc::NetworkOptions::new();
-        net.set_connection_timeout(op.timeout.as_secs().max(1));
-        events.set_network_options(net);
+        .start()?;
         let where_ = op.target.display();
         let timeout = op.timeout;
-        let user = op.username.clone().unwrap_or_default();
+        let who = format!("the operator {:?}", op.username.clone().unwrap_or_default());
         rt.block_on(async {
             let deadline = tokio::time::Instant::now() + timeout;
-            loop {
-                let ev = tokio::time::timeout_at(deadline, events.poll())
-                    .await
-                    .map_err(|_| {
-                        Error::unreachable(format!(
-                            "{where_}: no CONNACK within {} s",
-                            timeout.as_secs()
-                        ))
-                    })?;
-                match ev {
-                    Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                        if ack.code == ConnectReturnCode::Success {
-                            return Ok(());
-                        }
-                        return Err(Error::usage(format!(
-                            "{where_} refused the operator {user:?}: {}",
-                            client::connack_text(ack.code)
-                        ))
-                        .with_help(
-                            "check [operator] username in espmqtt.toml and the password \
-                             (ESPMQTT_OPERATOR_PASSWORD or --password-env)",
-                        ));
-                    }
-                    Ok(_) => {}
-                    Err(e) => return Err(client::connection_error(&where_, e, &FIXES)),
-                }
-            }
+            client::await_connack(&mut events, &where_, &who, deadline, timeout, &FIXES).await
         })?;
         Ok(Link {
             rt,
@@ -168,10 +142,7 @@ impl Link {
                         }
                         acks += 1;
                     }
-                    Ok(Event::Incoming(Packet::Publish(p))) => got.push(Incoming {
-                        topic: p.topic.clone(),
-                        payload: p.payload.to_vec(),
-                    }),
+                    Ok(Event::Incoming(Packet::Publish(p))) => got.push(Incoming::from(p)),
                     Ok(_) => {}
                     Err(e) => return Err(client::connection_error(where_, e, &FIXES)),
                 }
@@ -217,10 +188,7 @@ impl Link {
                     })?;
                 match ev {
                     Ok(Event::Incoming(Packet::PubAck(_))) => acked += 1,
-                    Ok(Event::Incoming(Packet::Publish(p))) => got.push(Incoming {
-                        topic: p.topic.clone(),
-                        payload: p.payload.to_vec(),
-                    }),
+                    Ok(Event::Incoming(Packet::Publish(p))) => got.push(Incoming::from(p)),
                     Ok(_) => {}
                     Err(e) => {
                         return Err(client::connection_error(where_, e, &FIXES)
@@ -254,10 +222,7 @@ impl Link {
                 match tokio::time::timeout(wait, events.poll()).await {
                     Err(_) => return Ok(got),
                     Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
-                        got.push(Incoming {
-                            topic: p.topic.clone(),
-                            payload: p.payload.to_vec(),
-                        });
+                        got.push(Incoming::from(p));
                         if got.len() >= 256 {
                             return Ok(got);
                         }

@@ -12,7 +12,7 @@ use espmqtt::tls::TrustMode;
 use crate::support::emulator::Emulator;
 use crate::support::firmware::repo;
 use crate::support::mosquitto::Mosquitto;
-use crate::support::ota::{otaharness, Device, Model};
+use crate::support::ota::{otaharness, rotate_over_the_air, secret_of, Device, Model};
 use crate::support::pki::{self, Alg};
 use crate::support::postgres::{both_backends, Backend};
 use crate::support::Env;
@@ -729,33 +729,13 @@ fn update_key_reaches_the_serial_blob_and_stays_secret() {
 /// device's committed config carries it.
 fn password_rotation_over_the_air(backend: Backend) {
     let (mut b, _, _) = Bench::on(backend, &["r-1"]);
-    let show = |b: &Bench| {
-        let (r, v) = b.env.run_json(&["device", "show", "r-1", "--show-secrets"]);
-        r.assert_code(0);
-        v["secret"].as_str().unwrap().to_string()
-    };
+    let show = |b: &Bench| secret_of(&b.env, "r-1");
     let old = show(&b);
-    let waiter = {
-        let mut c = b.env.cmd();
-        c.args([
-            "device",
-            "rotate",
-            "r-1",
-            "--over-the-air",
-            "--format",
-            "json",
-        ]);
-        std::thread::spawn(move || c.output().unwrap())
-    };
+    let waiter = rotate_over_the_air(&b.env, "r-1");
     // The update is published; until the device answers, nothing changes.
-    let mut m = None;
-    for _ in 0..50 {
-        m = b.retained_update("r-1");
-        if m.is_some() {
-            break;
-        }
-    }
-    let m = m.expect("the rotation's update");
+    let m = (0..50)
+        .find_map(|_| b.retained_update("r-1"))
+        .expect("the rotation's update");
     assert_eq!(
         show(&b),
         old,

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use crate::support::device::{publish, server_pki, Auth};
 use crate::support::mosquitto::{dynsec_init, Mosquitto};
-use crate::support::ota::Device;
+use crate::support::ota::{rotate_over_the_air, secret_of, Device};
 use crate::support::Env;
 
 const ADMIN_PW: &str = "dynsec-admin-pw-2";
@@ -58,12 +58,6 @@ fn write_config(env: &Env, port: u16) {
     );
 }
 
-fn secret_of(env: &Env, name: &str) -> String {
-    let (r, v) = env.run_json(&["device", "show", name, "--show-secrets"]);
-    r.assert_code(0);
-    v["secret"].as_str().expect("secret").to_string()
-}
-
 /// `broker sync --dynsec` as the plugin's admin: exit code and the steps.
 fn sync(env: &Env, port: u16, ca: &Path) -> (i32, Vec<String>, serde_json::Value) {
     let url = format!("mqtts://admin@127.0.0.1:{port}");
@@ -109,20 +103,21 @@ impl Net<'_> {
             == 0
     }
 
+    /// `tool` (mosquitto_sub or mosquitto_pub) connected as the device
+    /// with `password`.
+    fn as_device(&self, tool: &str, password: &str) -> Command {
+        let mut c = Command::new(tool);
+        c.args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-V", "mqttv311", "--cafile"])
+            .arg(self.ca)
+            .args(["-u", "r-1", "-P", password, "-i", "r-1"]);
+        c
+    }
+
     /// The retained update on the device's config topic, read as the device.
     fn retained_update(&self, password: &str) -> Option<Vec<u8>> {
-        let o = Command::new("mosquitto_sub")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-V",
-                "mqttv311",
-            ])
-            .arg("--cafile")
-            .arg(self.ca)
-            .args(["-u", "r-1", "-P", password, "-i", "r-1"])
+        let o = self
+            .as_device("mosquitto_sub", password)
             .args(["-t", &format!("{PREFIX}/r-1/config"), "-C", "1", "-W", "3"])
             .args(["-F", "%x"])
             .output()
@@ -133,27 +128,10 @@ impl Net<'_> {
 
     /// Publish an acknowledgement as the device does (retained, QoS 1).
     fn ack(&self, password: &str, line: &str) {
-        let o = Command::new("mosquitto_pub")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-V",
-                "mqttv311",
-            ])
-            .arg("--cafile")
-            .arg(self.ca)
-            .args(["-u", "r-1", "-P", password, "-i", "r-1"])
-            .args([
-                "-t",
-                &format!("{PREFIX}/r-1/config/ack"),
-                "-r",
-                "-q",
-                "1",
-                "-m",
-                line,
-            ])
+        let o = self
+            .as_device("mosquitto_pub", password)
+            .args(["-t", &format!("{PREFIX}/r-1/config/ack"), "-r", "-q", "1"])
+            .args(["-m", line])
             .output()
             .unwrap();
         assert!(o.status.success(), "the device's ack was refused: {o:?}");
@@ -195,26 +173,10 @@ fn password_rotation_over_the_air_with_dynamic_security() {
 
     // The rotation is published; the device, connected with its current
     // password, stages it. The command returns on the staged ack.
-    let rotate = {
-        let mut c = env.cmd();
-        c.args([
-            "device",
-            "rotate",
-            "r-1",
-            "--over-the-air",
-            "--format",
-            "json",
-        ]);
-        std::thread::spawn(move || c.output().unwrap())
-    };
-    let mut msg = None;
-    for _ in 0..20 {
-        msg = net.retained_update(&old);
-        if msg.is_some() {
-            break;
-        }
-    }
-    let msg = msg.expect("the rotation's update, read by the device");
+    let rotate = rotate_over_the_air(&env, "r-1");
+    let msg = (0..20)
+        .find_map(|_| net.retained_update(&old))
+        .expect("the rotation's update, read by the device");
     assert_eq!(
         secret_of(&env, "r-1"),
         old,
@@ -312,28 +274,13 @@ fn rotation_rolled_back_before_the_sync(
     (port, ca): (u16, &Path),
     before: Option<&Vec<u8>>,
 ) {
-    let rotate = {
-        let mut c = env.cmd();
-        c.args([
-            "device",
-            "rotate",
-            "r-1",
-            "--over-the-air",
-            "--format",
-            "json",
-        ]);
-        std::thread::spawn(move || c.output().unwrap())
-    };
+    let rotate = rotate_over_the_air(env, "r-1");
     // The retained message is the committed update until the rotation's
     // replaces it.
-    let mut msg = None;
-    for _ in 0..20 {
-        msg = net.retained_update(current).filter(|m| Some(m) != before);
-        if msg.is_some() {
-            break;
-        }
-    }
-    let staged = device.receive(env.path(), &msg.unwrap()).unwrap();
+    let msg = (0..20)
+        .find_map(|_| net.retained_update(current).filter(|m| Some(m) != before))
+        .expect("the rotation's update");
+    let staged = device.receive(env.path(), &msg).unwrap();
     net.ack(current, &staged);
     assert_eq!(rotate.join().unwrap().status.code(), Some(0));
     let next = device.boot().password.unwrap();

@@ -81,11 +81,17 @@ fn claims_are_exclusive_lapse_and_renew(backend: Backend) {
     r.record_flash(
         &a.name,
         "AA:BB:CC:DD:EE:FF",
-        None,
+        Some("0x00aabbcc"),
         Some(1 << 20),
         Some("ab"),
     )
     .unwrap();
+    // The flash ends the claim and records the module.
+    let rec = r.device(&a.name).unwrap();
+    assert_eq!(rec.claimed_by, None);
+    assert_eq!(rec.mac.as_deref(), Some("aa:bb:cc:dd:ee:ff"));
+    assert_eq!(rec.chip_id.as_deref(), Some("0x00aabbcc"));
+    assert_eq!(rec.flash_size, Some(1 << 20));
     assert!(r2.release_claim(&b.name, "w2").unwrap());
     let c = r
         .claim_next_unflashed(&names, "w1", CLAIM_LEASE)
@@ -109,12 +115,21 @@ fn claims_are_exclusive_lapse_and_renew(backend: Backend) {
         .claim_next_unflashed(&names, "w2", short)
         .unwrap()
         .is_none());
+    assert!(r.claim_lease_left(&last.name).unwrap().unwrap() > Duration::from_secs(50));
     assert!(r.renew_claim(&last.name, "w1", short).unwrap());
     std::thread::sleep(Duration::from_millis(400));
     let taken = r2.claim_next_unflashed(&names, "w2", CLAIM_LEASE).unwrap();
     assert_eq!(taken.unwrap().claimed_by.as_deref(), Some("w2"));
-    // The worker whose lease lapsed cannot renew it any more.
+    // The worker whose lease lapsed cannot renew it any more, nor release it.
     assert!(!r.renew_claim(&last.name, "w1", CLAIM_LEASE).unwrap());
+    assert!(!r.release_claim(&last.name, "w1").unwrap());
+    // Every device is flashed or claimed: nothing left; unknown names are refused.
+    assert!(r
+        .claim_next_unflashed(&names, "w3", CLAIM_LEASE)
+        .unwrap()
+        .is_none());
+    let unknown = r.claim_next_unflashed(&["nope".to_string()], "w", CLAIM_LEASE);
+    assert_eq!(unknown.unwrap_err().exit_status().code(), 2);
 }
 
 fn the_event_log_is_append_only_in_the_database(backend: Backend) {

@@ -21,25 +21,45 @@ pub fn vectors_dir() -> PathBuf {
     repo().join("tests/data/blobs")
 }
 
-fn compile_blobdump(name: &str, extra: &[&str]) -> PathBuf {
+/// A host program from the firmware's C++, built with g++ into
+/// `CARGO_TARGET_TMPDIR/name`: `flags`, the firmware's headers, `sources`,
+/// then `libs`. A failed build panics with g++'s errors (and `needs`, what
+/// the build depends on).
+pub fn gxx(name: &str, flags: &[&str], sources: &[PathBuf], libs: &[&str], needs: &str) -> PathBuf {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let t = repo().join("firmware-template");
+    let include = repo().join("firmware-template/espmqtt");
     let o = Command::new("g++")
-        .args(["-std=c++11", "-Wall", "-Wextra", "-Werror", "-g"])
-        .args(extra)
-        .arg(format!("-I{}", t.join("espmqtt").display()))
-        .arg(t.join("host/blobdump.cpp"))
-        .arg(t.join("espmqtt/config_blob.cpp"))
+        .args(flags)
+        .arg(format!("-I{}", include.display()))
+        .args(sources)
+        .args(libs)
         .arg("-o")
         .arg(&out)
         .output()
         .expect("run g++");
     assert!(
         o.status.success(),
-        "g++ failed to build {name}:\n{}",
+        "g++ failed to build {name}{needs}:\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
     out
+}
+
+/// What the firmware's host programs are built with, besides `extra`.
+const STRICT: &[&str] = &["-std=c++11", "-Wall", "-Wextra", "-Werror", "-g"];
+
+fn compile_blobdump(name: &str, extra: &[&str]) -> PathBuf {
+    let t = repo().join("firmware-template");
+    gxx(
+        name,
+        &[STRICT, extra].concat(),
+        &[
+            t.join("host/blobdump.cpp"),
+            t.join("espmqtt/config_blob.cpp"),
+        ],
+        &[],
+        "",
+    )
 }
 
 const SANITIZE: &[&str] = &[
@@ -52,26 +72,18 @@ const SANITIZE: &[&str] = &[
 /// the repository) plus config_update.cpp and config_blob.cpp, linked with
 /// Debian's libbearssl for HMAC-SHA256.
 fn compile_update_tool(name: &str, main: &str, extra: &[&str]) -> PathBuf {
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let t = repo().join("firmware-template");
-    let o = Command::new("g++")
-        .args(["-std=c++11", "-Wall", "-Wextra", "-Werror", "-g", "-O1"])
-        .args(extra)
-        .arg(format!("-I{}", t.join("espmqtt").display()))
-        .arg(repo().join(main))
-        .arg(t.join("espmqtt/config_update.cpp"))
-        .arg(t.join("espmqtt/config_blob.cpp"))
-        .arg("-lbearssl")
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .expect("run g++");
-    assert!(
-        o.status.success(),
-        "g++ failed to build {name} (needs libbearssl-dev):\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
+    gxx(
+        name,
+        &[STRICT, &["-O1"], extra].concat(),
+        &[
+            repo().join(main),
+            t.join("espmqtt/config_update.cpp"),
+            t.join("espmqtt/config_blob.cpp"),
+        ],
+        &["-lbearssl"],
+        " (needs libbearssl-dev)",
+    )
 }
 
 /// `otaharness` (firmware-template/host/otaharness.cpp) under ASan/UBSan,

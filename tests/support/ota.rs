@@ -6,14 +6,16 @@
 //! report the next connection's outcome, boot.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::thread::JoinHandle;
 
 use espmqtt::device::blob::{ConfigBlob, UpdateKey};
 use espmqtt::device::update::{mac, MAC_LEN, MAX_MESSAGE_LEN};
 use espmqtt::tls::TrustMode;
 
-use super::firmware::repo;
+use super::firmware::{gxx, repo};
+use super::Env;
 
 /// The C++ harness, built once per run; `None` when the template has none.
 pub fn otaharness() -> Option<&'static Path> {
@@ -24,32 +26,41 @@ pub fn otaharness() -> Option<&'static Path> {
         if !main.exists() {
             return None;
         }
-        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("otaharness");
-        let mut c = Command::new("g++");
-        c.args(["-std=c++11", "-g", "-O1"])
-            .arg(format!("-I{}", t.join("espmqtt").display()))
-            .arg(&main);
+        let mut sources = vec![main];
         for e in std::fs::read_dir(t.join("espmqtt")).unwrap().flatten() {
             let p = e.path();
             let name = p.file_name().unwrap().to_string_lossy().to_string();
             if name.ends_with(".cpp") && name != "app.cpp" {
-                c.arg(&p);
+                sources.push(p);
             }
         }
-        let o = c
-            .arg("-lbearssl")
-            .arg("-o")
-            .arg(&out)
-            .output()
-            .expect("g++");
-        assert!(
-            o.status.success(),
-            "g++ failed to build otaharness:\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        Some(out)
+        let flags = ["-std=c++11", "-g", "-O1"];
+        Some(gxx("otaharness", &flags, &sources, &["-lbearssl"], ""))
     })
     .as_deref()
+}
+
+/// `device rotate NAME --over-the-air` (JSON) in a thread of its own: it
+/// returns once the device acknowledged the rotation's update as staged.
+pub fn rotate_over_the_air(env: &Env, name: &str) -> JoinHandle<Output> {
+    let mut c = env.cmd();
+    c.args([
+        "device",
+        "rotate",
+        name,
+        "--over-the-air",
+        "--format",
+        "json",
+    ]);
+    std::thread::spawn(move || c.output().unwrap())
+}
+
+/// The device's current MQTT password, as `device show --show-secrets`
+/// tells it.
+pub fn secret_of(env: &Env, name: &str) -> String {
+    let (r, v) = env.run_json(&["device", "show", name, "--show-secrets"]);
+    r.assert_code(0);
+    v["secret"].as_str().expect("secret").to_string()
 }
 
 /// One device's update logic and flash.

@@ -71,20 +71,14 @@ fn params(cn: &str, sans: &[&str]) -> CertificateParams {
 
 /// A self-signed CA.
 pub fn ca(cn: &str, alg: Alg) -> Issued {
-    let key = key(alg);
-    let mut p = params(cn, &[]);
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let cert = p.self_signed(&key).unwrap();
-    finish(cert, key)
+    self_signed(cn, &[], alg, |p| {
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained)
+    })
 }
 
 /// An intermediate CA signed by `issuer`.
 pub fn intermediate(cn: &str, alg: Alg, issuer: &Issued) -> Issued {
-    let key = key(alg);
-    let mut p = params(cn, &[]);
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let cert = p.signed_by(&key, &issuer.cert, &issuer.key).unwrap();
-    finish(cert, key)
+    intermediate_with(cn, alg, issuer, |_| {})
 }
 
 /// A leaf (server or client) certificate signed by `issuer`.
@@ -100,28 +94,35 @@ pub fn leaf_with(
     issuer: &Issued,
     tweak: impl FnOnce(&mut CertificateParams),
 ) -> Issued {
-    let key = key(alg);
-    let mut p = params(cn, sans);
-    tweak(&mut p);
-    let cert = p.signed_by(&key, &issuer.cert, &issuer.key).unwrap();
-    finish(cert, key)
+    leaf_with_key(cn, sans, key(alg), issuer, tweak)
 }
 
-/// A self-signed leaf.
+/// A self-signed certificate (a leaf, unless `tweak` makes it a CA).
 pub fn self_signed(
     cn: &str,
     sans: &[&str],
     alg: Alg,
     tweak: impl FnOnce(&mut CertificateParams),
 ) -> Issued {
-    let key = key(alg);
-    let mut p = params(cn, sans);
-    tweak(&mut p);
-    let cert = p.self_signed(&key).unwrap();
-    finish(cert, key)
+    issue(cn, sans, key(alg), None, tweak)
 }
 
-fn finish(cert: rcgen::Certificate, key: KeyPair) -> Issued {
+/// A certificate for `cn` and `sans` on `key`, after `tweak`, signed by
+/// `issuer` (self-signed without one).
+fn issue(
+    cn: &str,
+    sans: &[&str],
+    key: KeyPair,
+    issuer: Option<&Issued>,
+    tweak: impl FnOnce(&mut CertificateParams),
+) -> Issued {
+    let mut p = params(cn, sans);
+    tweak(&mut p);
+    let cert = match issuer {
+        Some(i) => p.signed_by(&key, &i.cert, &i.key),
+        None => p.self_signed(&key),
+    }
+    .unwrap();
     Issued {
         cert_pem: cert.pem(),
         key_pem: key.serialize_pem(),
@@ -138,10 +139,7 @@ pub fn leaf_with_key(
     issuer: &Issued,
     tweak: impl FnOnce(&mut CertificateParams),
 ) -> Issued {
-    let mut p = params(cn, sans);
-    tweak(&mut p);
-    let cert = p.signed_by(&key, &issuer.cert, &issuer.key).unwrap();
-    finish(cert, key)
+    issue(cn, sans, key, Some(issuer), tweak)
 }
 
 /// An intermediate CA with parameter tweaks (pathlen, key usage…).
@@ -151,12 +149,10 @@ pub fn intermediate_with(
     issuer: &Issued,
     tweak: impl FnOnce(&mut CertificateParams),
 ) -> Issued {
-    let key = key(alg);
-    let mut p = params(cn, &[]);
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    tweak(&mut p);
-    let cert = p.signed_by(&key, &issuer.cert, &issuer.key).unwrap();
-    finish(cert, key)
+    leaf_with_key(cn, &[], key(alg), issuer, |p| {
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        tweak(p);
+    })
 }
 
 /// An RSA key of `bits`, generated once and kept under the target

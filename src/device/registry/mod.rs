@@ -501,6 +501,50 @@ pub fn now() -> String {
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
+/// A claim's lease in milliseconds (what `lease_until` adds to now).
+pub(crate) fn lease_ms(lease: Duration) -> i64 {
+    lease.as_millis().min(i64::MAX as u128) as i64
+}
+
+/// The detail of a device's `created` event.
+pub(crate) fn created_detail(d: &NewDevice) -> String {
+    let mut detail = String::from("secret generated");
+    if let Some(c) = &d.certificate {
+        detail.push_str(&format!(
+            "; certificate {} ({})",
+            c.serial,
+            c.key_kind.label()
+        ));
+    }
+    detail
+}
+
+/// The detail of a `certificate` event.
+pub(crate) fn certificate_detail(cert: &IssuedCertificate) -> String {
+    format!(
+        "issued {} ({}), valid until {}",
+        cert.serial,
+        cert.key_kind.label(),
+        cert.not_after
+    )
+}
+
+/// The detail of a `flashed` event: the MAC bound (lower-case), the image
+/// written (or a config-only write), and the MAC recorded before if it
+/// was another.
+pub(crate) fn flash_detail(mac: &str, image_sha256: Option<&str>, old_mac: Option<&str>) -> String {
+    let mut detail = format!("mac {mac}");
+    if let Some(h) = image_sha256 {
+        detail.push_str(&format!("; image sha256 {h}"));
+    } else {
+        detail.push_str("; configuration only");
+    }
+    if let Some(old) = old_mac.filter(|o| *o != mac) {
+        detail.push_str(&format!("; MAC changed from {old} (module replaced?)"));
+    }
+    detail
+}
+
 /// Who is writing, for the event log.
 pub(crate) fn actor() -> String {
     format!("pid {}", std::process::id())

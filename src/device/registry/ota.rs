@@ -562,6 +562,36 @@ pub const UPDATE_COLUMNS: &str = "update_key, next_key, next_secret, previous_se
      pending, pending_digest, pending_at, staged, committed, committed_digest, last_ack, \
      last_ack_at, last_seen_at, pending_trust, committed_trust, committed_via, previous_secret_at";
 
+/// [`UPDATE_COLUMNS`], each as a column of the table aliased `alias`.
+pub fn update_columns_of(alias: &str) -> String {
+    UPDATE_COLUMNS
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The statement that writes one device's `updates` row whole, whether it
+/// exists or not: `device_id` then [`UPDATE_COLUMNS`] are the parameters
+/// 1 to 19, written `{mark}N` (`?` for SQLite, `$` for PostgreSQL; both
+/// take this `ON CONFLICT … DO UPDATE`).
+pub fn upsert_update_sql(mark: char) -> String {
+    let columns: Vec<&str> = UPDATE_COLUMNS.split(',').map(str::trim).collect();
+    let values: Vec<String> = (1..=columns.len() + 1)
+        .map(|i| format!("{mark}{i}"))
+        .collect();
+    let set: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO updates (device_id, {UPDATE_COLUMNS}) VALUES ({})
+         ON CONFLICT (device_id) DO UPDATE SET {}",
+        values.join(", "),
+        set.join(", ")
+    )
+}
+
 impl DumpUpdate {
     /// A fresh row: a new key, nothing issued.
     pub fn fresh() -> Result<DumpUpdate> {

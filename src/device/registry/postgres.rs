@@ -39,8 +39,9 @@ use crate::error::{Error, Result};
 use super::dump::{Dump, DumpCertificate, DumpCredential, DumpDevice};
 use super::ota::{DumpUpdate, Transition, TrustItem, TrustKind, TrustState, UpdateState};
 use super::{
-    actor, now, revoked_device, unknown_device, Created, CredentialHistory, DeviceRecord, Event,
-    NewDevice, RegistryBackend, EAGER_HASH_ITERATIONS,
+    actor, certificate_detail, created_detail, flash_detail, lease_ms, now, revoked_device,
+    unknown_device, Created, CredentialHistory, DeviceRecord, Event, NewDevice, RegistryBackend,
+    EAGER_HASH_ITERATIONS,
 };
 
 /// Key of the advisory lock every write transaction holds ("espmqtt").
@@ -644,6 +645,30 @@ fn retire_credentials(tx: &mut Transaction<'_>, dev_id: i64, at: &str) -> TxResu
     Ok(())
 }
 
+/// Make `secret` (created at `created_at`, with its hash at
+/// [`EAGER_HASH_ITERATIONS`]) the current credential of a device, retiring
+/// the one before at `at`.
+fn replace_credential(
+    tx: &mut Transaction<'_>,
+    dev_id: i64,
+    (secret, created_at): (&str, &str),
+    hash: &str,
+    at: &str,
+) -> TxResult<()> {
+    retire_credentials(tx, dev_id, at)?;
+    let cred_id: i64 = tx
+        .query_one(
+            "INSERT INTO credentials (device_id, secret, created_at) VALUES ($1, $2, $3) RETURNING id",
+            &[&dev_id, &secret, &created_at],
+        )?
+        .get(0);
+    tx.execute(
+        "INSERT INTO password_hashes (credential_id, iterations, hash) VALUES ($1, $2, $3)",
+        &[&cred_id, &(EAGER_HASH_ITERATIONS as i32), &hash],
+    )?;
+    Ok(())
+}
+
 /// Give every device without an update key one from the CSPRNG.
 fn fill_update_keys(tx: &mut Transaction<'_>) -> TxResult<Result<()>> {
     let ids: Vec<i64> = tx
@@ -668,11 +693,7 @@ fn fill_update_keys(tx: &mut Transaction<'_>) -> TxResult<Result<()>> {
 }
 
 fn read_update(tx: &mut Transaction<'_>, name: Option<&str>) -> TxResult<Vec<UpdateState>> {
-    let cols = super::ota::UPDATE_COLUMNS
-        .split(", ")
-        .map(|c| format!("u.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = super::ota::update_columns_of("u");
     let sql = format!(
         "SELECT d.name, d.client_id, d.revoked_at IS NOT NULL, c.secret, c.created_at, {cols}
          FROM devices d JOIN updates u ON u.device_id = d.id
@@ -720,13 +741,10 @@ fn update_row(r: &postgres::Row, at: usize) -> DumpUpdate {
     }
 }
 
-fn insert_update(tx: &mut Transaction<'_>, dev_id: i64, u: &DumpUpdate) -> TxResult<()> {
+/// Write device `dev_id`'s `updates` row whole (inserted, or replaced).
+fn write_update(tx: &mut Transaction<'_>, dev_id: i64, u: &DumpUpdate) -> TxResult<()> {
     tx.execute(
-        &format!(
-            "INSERT INTO updates (device_id, {}) VALUES
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-            super::ota::UPDATE_COLUMNS
-        ),
+        &super::ota::upsert_update_sql('$'),
         &[
             &dev_id,
             &u.key,
@@ -793,10 +811,6 @@ fn write_trust(tx: &mut Transaction<'_>, items: &[TrustItem]) -> TxResult<()> {
     Ok(())
 }
 
-fn lease_ms(lease: Duration) -> i64 {
-    lease.as_millis().min(i64::MAX as u128) as i64
-}
-
 impl RegistryBackend for PgRegistry {
     fn location(&self) -> String {
         self.location.clone()
@@ -832,15 +846,10 @@ impl RegistryBackend for PgRegistry {
                     &ins_hash,
                     &[&cred_id, &(EAGER_HASH_ITERATIONS as i32), &d.hash],
                 )?;
-                let mut detail = String::from("secret generated");
                 if let Some(c) = &d.certificate {
                     insert_certificate(tx, dev_id, c, &at)?;
-                    detail.push_str(&format!(
-                        "; certificate {} ({})",
-                        c.serial,
-                        c.key_kind.label()
-                    ));
                 }
+                let detail = created_detail(d);
                 insert_event(tx, &at, Some(&d.name), "created", &detail, &actor)?;
                 out.push(Created::Created);
             }
@@ -890,17 +899,7 @@ impl RegistryBackend for PgRegistry {
             if revoked.is_some() {
                 return Ok(Err(revoked_device(name, "a new secret")));
             }
-            retire_credentials(tx, dev_id, &at)?;
-            let cred_id: i64 = tx
-                .query_one(
-                    "INSERT INTO credentials (device_id, secret, created_at) VALUES ($1, $2, $3) RETURNING id",
-                    &[&dev_id, &secret, &at],
-                )?
-                .get(0);
-            tx.execute(
-                "INSERT INTO password_hashes (credential_id, iterations, hash) VALUES ($1, $2, $3)",
-                &[&cred_id, &(EAGER_HASH_ITERATIONS as i32), &hash],
-            )?;
+            replace_credential(tx, dev_id, (&secret, &at), &hash, &at)?;
             insert_event(
                 tx,
                 &at,
@@ -965,12 +964,7 @@ impl RegistryBackend for PgRegistry {
                 &at,
                 Some(name),
                 "certificate",
-                &format!(
-                    "issued {} ({}), valid until {}",
-                    cert.serial,
-                    cert.key_kind.label(),
-                    cert.not_after
-                ),
+                &certificate_detail(cert),
                 &actor,
             )?;
             Ok(Ok(()))
@@ -1073,15 +1067,7 @@ impl RegistryBackend for PgRegistry {
                  WHERE id = $1",
                 &[&dev_id, &mac, &chip_id, &size, &image_sha256, &at],
             )?;
-            let mut detail = format!("mac {mac}");
-            if let Some(h) = image_sha256 {
-                detail.push_str(&format!("; image sha256 {h}"));
-            } else {
-                detail.push_str("; configuration only");
-            }
-            if let Some(old) = old_mac.filter(|o| o != &mac) {
-                detail.push_str(&format!("; MAC changed from {old} (module replaced?)"));
-            }
+            let detail = flash_detail(&mac, image_sha256, old_mac.as_deref());
             insert_event(tx, &at, Some(name), "flashed", &detail, &actor)?;
             Ok(Ok(()))
         })?
@@ -1373,53 +1359,13 @@ impl RegistryBackend for PgRegistry {
             let dev_id: i64 = tx
                 .query_one("SELECT id FROM devices WHERE name = $1", &[&name])?
                 .get(0);
-            let u = DumpUpdate::from_state(&state);
-            tx.execute(
-                "UPDATE updates SET update_key = $2, next_key = $3, next_secret = $4,
-                        previous_secret = $5, issued = $6, pending = $7, pending_digest = $8,
-                        pending_at = $9, staged = $10, committed = $11, committed_digest = $12,
-                        last_ack = $13, last_ack_at = $14, last_seen_at = $15,
-                        pending_trust = $16, committed_trust = $17, committed_via = $18,
-                        previous_secret_at = $19
-                 WHERE device_id = $1",
-                &[
-                    &dev_id,
-                    &u.key,
-                    &u.next_key,
-                    &u.next_secret,
-                    &u.previous_secret,
-                    &i64::from(u.issued),
-                    &u.pending.map(i64::from),
-                    &u.pending_digest,
-                    &u.pending_at,
-                    &u.staged.map(i64::from),
-                    &i64::from(u.committed),
-                    &u.committed_digest,
-                    &u.last_ack,
-                    &u.last_ack_at,
-                    &u.last_seen_at,
-                    &u.pending_trust,
-                    &u.committed_trust,
-                    &u.committed_via,
-                    &u.previous_secret_at,
-                ],
-            )?;
+            write_update(tx, dev_id, &DumpUpdate::from_state(&state))?;
             if let Some((secret, created_at)) = t.secret.credential(&at) {
                 let hash = match broker::hash_password(secret, EAGER_HASH_ITERATIONS) {
                     Ok(h) => h,
                     Err(e) => return Ok(Err(e)),
                 };
-                retire_credentials(tx, dev_id, &at)?;
-                let cred_id: i64 = tx
-                    .query_one(
-                        "INSERT INTO credentials (device_id, secret, created_at) VALUES ($1, $2, $3) RETURNING id",
-                        &[&dev_id, &secret, &created_at],
-                    )?
-                    .get(0);
-                tx.execute(
-                    "INSERT INTO password_hashes (credential_id, iterations, hash) VALUES ($1, $2, $3)",
-                    &[&cred_id, &(EAGER_HASH_ITERATIONS as i32), &hash],
-                )?;
+                replace_credential(tx, dev_id, (secret, created_at), &hash, &at)?;
             }
             for (kind, detail) in &t.events {
                 insert_event(tx, &at, Some(name), kind, detail, &actor)?;
@@ -1481,7 +1427,7 @@ impl RegistryBackend for PgRegistry {
                     )?
                     .get(0);
                 if let Some(u) = &d.update {
-                    insert_update(tx, id, u)?;
+                    write_update(tx, id, u)?;
                 }
                 for c in &d.credentials {
                     let cid: i64 = tx

@@ -33,8 +33,9 @@ use crate::error::{Error, Result};
 use super::dump::{Dump, DumpCertificate, DumpCredential, DumpDevice};
 use super::ota::{DumpUpdate, Transition, TrustItem, TrustKind, TrustState, UpdateState};
 use super::{
-    actor, now, revoked_device, unknown_device, Created, CredentialHistory, DeviceRecord, Event,
-    NewDevice, RegistryBackend, EAGER_HASH_ITERATIONS,
+    actor, certificate_detail, created_detail, flash_detail, lease_ms, now, revoked_device,
+    unknown_device, Created, CredentialHistory, DeviceRecord, Event, NewDevice, RegistryBackend,
+    EAGER_HASH_ITERATIONS,
 };
 
 /// How long a writer waits for another process's transaction.
@@ -393,16 +394,10 @@ impl RegistryBackend for SqliteRegistry {
                 ins_cred.execute(params![dev_id, d.secret, at])?;
                 let cred_id = tx.last_insert_rowid();
                 ins_hash.execute(params![cred_id, EAGER_HASH_ITERATIONS, d.hash])?;
-                let mut detail = String::from("secret generated");
                 if let Some(c) = &d.certificate {
                     insert_certificate(tx, dev_id, c, &at)?;
-                    detail.push_str(&format!(
-                        "; certificate {} ({})",
-                        c.serial,
-                        c.key_kind.label()
-                    ));
                 }
-                ins_ev.execute(params![at, d.name, "created", detail, actor])?;
+                ins_ev.execute(params![at, d.name, "created", created_detail(d), actor])?;
                 out.push(Created::Created);
             }
             Ok(out)
@@ -446,16 +441,7 @@ impl RegistryBackend for SqliteRegistry {
             if revoked.is_some() {
                 return Ok(Err(revoked_device(name, "a new secret")));
             }
-            retire_credentials(tx, dev_id, &at)?;
-            tx.execute(
-                "INSERT INTO credentials (device_id, secret, created_at) VALUES (?1, ?2, ?3)",
-                params![dev_id, secret, at],
-            )?;
-            let cred_id = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO password_hashes (credential_id, iterations, hash) VALUES (?1, ?2, ?3)",
-                params![cred_id, EAGER_HASH_ITERATIONS, hash],
-            )?;
+            replace_credential(tx, dev_id, (&secret, &at), &hash, &at)?;
             tx.execute(
                 "INSERT INTO events (at, device, kind, detail, actor) VALUES (?1, ?2, 'rotated', 'new secret; previous one retired', ?3)",
                 params![at, name, actor],
@@ -510,12 +496,7 @@ impl RegistryBackend for SqliteRegistry {
             insert_certificate(tx, dev_id, cert, &at)?;
             tx.execute(
                 "INSERT INTO events (at, device, kind, detail, actor) VALUES (?1, ?2, 'certificate', ?3, ?4)",
-                params![
-                    at,
-                    name,
-                    format!("issued {} ({}), valid until {}", cert.serial, cert.key_kind.label(), cert.not_after),
-                    actor
-                ],
+                params![at, name, certificate_detail(cert), actor],
             )?;
             Ok(Ok(()))
         })?
@@ -640,15 +621,7 @@ impl RegistryBackend for SqliteRegistry {
                  WHERE id = ?1",
                 params![dev_id, mac, chip_id, flash_size.map(|s| s as i64), image_sha256, at],
             )?;
-            let mut detail = format!("mac {mac}");
-            if let Some(h) = image_sha256 {
-                detail.push_str(&format!("; image sha256 {h}"));
-            } else {
-                detail.push_str("; configuration only");
-            }
-            if let Some(old) = old_mac.filter(|o| o != &mac) {
-                detail.push_str(&format!("; MAC changed from {old} (module replaced?)"));
-            }
+            let detail = flash_detail(&mac, image_sha256, old_mac.as_deref());
             tx.execute(
                 "INSERT INTO events (at, device, kind, detail, actor) VALUES (?1, ?2, 'flashed', ?3, ?4)",
                 params![at, name, detail, actor],
@@ -666,7 +639,7 @@ impl RegistryBackend for SqliteRegistry {
         let at = now();
         let stale = super::stale_before();
         let now_ms = now_ms();
-        let until = now_ms.saturating_add(lease.as_millis().min(i64::MAX as u128) as i64);
+        let until = now_ms.saturating_add(lease_ms(lease));
         let claimed = self.write(|tx| {
             let mut probe = tx.prepare_cached("SELECT 1 FROM devices WHERE name = ?1")?;
             for n in names {
@@ -699,7 +672,7 @@ impl RegistryBackend for SqliteRegistry {
     }
 
     fn renew_claim(&self, name: &str, worker: &str, lease: Duration) -> Result<bool> {
-        let until = now_ms().saturating_add(lease.as_millis().min(i64::MAX as u128) as i64);
+        let until = now_ms().saturating_add(lease_ms(lease));
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE devices SET lease_until = ?3 WHERE name = ?1 AND claimed_by = ?2",
@@ -963,52 +936,13 @@ impl RegistryBackend for SqliteRegistry {
             };
             let dev_id: i64 =
                 tx.query_row("SELECT id FROM devices WHERE name = ?1", [name], |r| r.get(0))?;
-            let u = DumpUpdate::from_state(&state);
-            tx.execute(
-                "UPDATE updates SET update_key = ?2, next_key = ?3, next_secret = ?4,
-                        previous_secret = ?5, issued = ?6, pending = ?7, pending_digest = ?8,
-                        pending_at = ?9, staged = ?10, committed = ?11, committed_digest = ?12,
-                        last_ack = ?13, last_ack_at = ?14, last_seen_at = ?15,
-                        pending_trust = ?16, committed_trust = ?17, committed_via = ?18,
-                        previous_secret_at = ?19
-                 WHERE device_id = ?1",
-                params![
-                    dev_id,
-                    u.key,
-                    u.next_key,
-                    u.next_secret,
-                    u.previous_secret,
-                    u.issued,
-                    u.pending,
-                    u.pending_digest,
-                    u.pending_at,
-                    u.staged,
-                    u.committed,
-                    u.committed_digest,
-                    u.last_ack,
-                    u.last_ack_at,
-                    u.last_seen_at,
-                    u.pending_trust,
-                    u.committed_trust,
-                    u.committed_via,
-                    u.previous_secret_at
-                ],
-            )?;
+            write_update(tx, dev_id, &DumpUpdate::from_state(&state))?;
             if let Some((secret, created_at)) = t.secret.credential(&at) {
                 let hash = match broker::hash_password(secret, EAGER_HASH_ITERATIONS) {
                     Ok(h) => h,
                     Err(e) => return Ok(Err(e)),
                 };
-                retire_credentials(tx, dev_id, &at)?;
-                tx.execute(
-                    "INSERT INTO credentials (device_id, secret, created_at) VALUES (?1, ?2, ?3)",
-                    params![dev_id, secret, created_at],
-                )?;
-                let cred_id = tx.last_insert_rowid();
-                tx.execute(
-                    "INSERT INTO password_hashes (credential_id, iterations, hash) VALUES (?1, ?2, ?3)",
-                    params![cred_id, EAGER_HASH_ITERATIONS, hash],
-                )?;
+                replace_credential(tx, dev_id, (secret, created_at), &hash, &at)?;
             }
             for (kind, detail) in &t.events {
                 tx.execute(
@@ -1077,7 +1011,7 @@ impl RegistryBackend for SqliteRegistry {
                 )?;
                 let id = tx.last_insert_rowid();
                 if let Some(u) = &d.update {
-                    insert_update(tx, id, u)?;
+                    write_update(tx, id, u)?;
                 }
                 for c in &d.credentials {
                     tx.execute(
@@ -1225,6 +1159,29 @@ fn retire_credentials(
     Ok(())
 }
 
+/// Make `secret` (created at `created_at`, with its hash at
+/// [`EAGER_HASH_ITERATIONS`]) the current credential of a device, retiring
+/// the one before at `at`.
+fn replace_credential(
+    tx: &rusqlite::Transaction<'_>,
+    dev_id: i64,
+    (secret, created_at): (&str, &str),
+    hash: &str,
+    at: &str,
+) -> rusqlite::Result<()> {
+    retire_credentials(tx, dev_id, at)?;
+    tx.execute(
+        "INSERT INTO credentials (device_id, secret, created_at) VALUES (?1, ?2, ?3)",
+        params![dev_id, secret, created_at],
+    )?;
+    let cred_id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO password_hashes (credential_id, iterations, hash) VALUES (?1, ?2, ?3)",
+        params![cred_id, EAGER_HASH_ITERATIONS, hash],
+    )?;
+    Ok(())
+}
+
 /// Give every device without an update key one from the CSPRNG (devices
 /// made before config updates existed, or loaded from an older dump).
 fn fill_update_keys(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
@@ -1250,11 +1207,7 @@ fn read_update(conn: &Connection, name: Option<&str>) -> rusqlite::Result<Vec<Up
          FROM devices d JOIN updates u ON u.device_id = d.id
          LEFT JOIN credentials c ON c.device_id = d.id AND c.retired_at IS NULL
          WHERE ?1 IS NULL OR d.name = ?1 ORDER BY d.id",
-        super::ota::UPDATE_COLUMNS
-            .split(", ")
-            .map(|c| format!("u.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        super::ota::update_columns_of("u")
     );
     let mut st = conn.prepare(&sql)?;
     let rows = st
@@ -1298,17 +1251,14 @@ fn update_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<DumpUpdate> 
     })
 }
 
-fn insert_update(
+/// Write device `dev_id`'s `updates` row whole (inserted, or replaced).
+fn write_update(
     tx: &rusqlite::Transaction<'_>,
     dev_id: i64,
     u: &DumpUpdate,
 ) -> rusqlite::Result<()> {
     tx.execute(
-        &format!(
-            "INSERT INTO updates (device_id, {}) VALUES
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-            super::ota::UPDATE_COLUMNS
-        ),
+        &super::ota::upsert_update_sql('?'),
         params![
             dev_id,
             u.key,
@@ -1468,147 +1418,11 @@ fn db_error(path: &Path, e: rusqlite::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::registry::CLAIM_LEASE;
-
-    #[test]
-    fn a_lapsed_lease_frees_the_claim_and_renewal_keeps_it() {
-        let (d, r) = temp();
-        r.create_devices(&[NewDevice::generate("l").unwrap()])
-            .unwrap();
-        let names = vec!["l".to_string()];
-        let r2 = SqliteRegistry::open(&d.path().join("registry.db")).unwrap();
-        let short = Duration::from_millis(50);
-        assert!(r
-            .claim_next_unflashed(&names, "w1", short)
-            .unwrap()
-            .is_some());
-        assert!(r2
-            .claim_next_unflashed(&names, "w2", short)
-            .unwrap()
-            .is_none());
-        assert!(r.renew_claim("l", "w1", CLAIM_LEASE).unwrap());
-        std::thread::sleep(Duration::from_millis(80));
-        assert!(r2
-            .claim_next_unflashed(&names, "w2", short)
-            .unwrap()
-            .is_none());
-        assert!(r.claim_lease_left("l").unwrap().unwrap() > Duration::from_secs(50));
-        assert!(r.renew_claim("l", "w1", short).unwrap());
-        std::thread::sleep(Duration::from_millis(80));
-        let taken = r2.claim_next_unflashed(&names, "w2", CLAIM_LEASE).unwrap();
-        assert_eq!(taken.unwrap().claimed_by.as_deref(), Some("w2"));
-        assert!(!r.renew_claim("l", "w1", CLAIM_LEASE).unwrap());
-        assert!(!r.release_claim("l", "w1").unwrap());
-    }
-
-    #[test]
-    fn a_mac_is_bound_to_one_device() {
-        let (_d, r) = temp();
-        r.create_devices(&[
-            NewDevice::generate("m1").unwrap(),
-            NewDevice::generate("m2").unwrap(),
-        ])
-        .unwrap();
-        r.record_flash("m1", "AA:BB:CC:00:00:01", None, None, None)
-            .unwrap();
-        r.record_flash("m2", "aa:bb:cc:00:00:01", None, None, None)
-            .unwrap();
-        assert_eq!(r.device("m1").unwrap().mac, None);
-        assert!(r
-            .conn
-            .execute(
-                "UPDATE devices SET mac = 'aa:bb:cc:00:00:01' WHERE name = 'm1'",
-                []
-            )
-            .is_err());
-    }
 
     fn temp() -> (tempfile::TempDir, SqliteRegistry) {
         let d = tempfile::tempdir().unwrap();
         let r = SqliteRegistry::open(&d.path().join("registry.db")).unwrap();
         (d, r)
-    }
-
-    #[test]
-    fn create_find_rotate_revoke() {
-        let (_d, r) = temp();
-        let a = NewDevice::generate("a").unwrap();
-        let out = r
-            .create_devices(&[a.clone(), NewDevice::generate("a").unwrap()])
-            .unwrap();
-        assert_eq!(out, vec![Created::Created, Created::Duplicate]);
-        let rec = r.device("a").unwrap();
-        assert_eq!(rec.secret, a.secret);
-        assert!(!format!("{rec:?}").contains(&a.secret));
-        let rotated = r.rotate("a").unwrap();
-        assert_ne!(rotated.secret, a.secret);
-        assert_eq!(r.credential_history("a").unwrap().len(), 2);
-        assert!(r.revoke("a").unwrap());
-        assert!(!r.revoke("a").unwrap());
-        assert!(r.password_entries(101).unwrap().is_empty());
-        assert_eq!(r.device("zz").unwrap_err().exit_status().code(), 2);
-        assert!(r.check().unwrap().is_empty());
-    }
-
-    #[test]
-    fn events_are_append_only() {
-        let (_d, r) = temp();
-        r.log_event(None, "note", "hello").unwrap();
-        assert!(r.conn.execute("DELETE FROM events", []).is_err());
-        assert!(r
-            .conn
-            .execute("UPDATE events SET detail = 'x'", [])
-            .is_err());
-    }
-
-    #[test]
-    fn claims_are_exclusive_and_end_with_a_flash() {
-        let (d, r) = temp();
-        let names: Vec<String> = (0..3).map(|i| format!("c{i}")).collect();
-        let news: Vec<NewDevice> = names
-            .iter()
-            .map(|n| NewDevice::generate(n).unwrap())
-            .collect();
-        r.create_devices(&news).unwrap();
-        let r2 = SqliteRegistry::open(&d.path().join("registry.db")).unwrap();
-        let a = r
-            .claim_next_unflashed(&names, "w1", CLAIM_LEASE)
-            .unwrap()
-            .unwrap();
-        let b = r2
-            .claim_next_unflashed(&names, "w2", CLAIM_LEASE)
-            .unwrap()
-            .unwrap();
-        assert_ne!(a.name, b.name);
-        r.record_flash(
-            &a.name,
-            "AA:BB:CC:DD:EE:FF",
-            Some("0x00aabbcc"),
-            Some(1 << 20),
-            Some("ab"),
-        )
-        .unwrap();
-        assert!(r2.release_claim(&b.name, "w2").unwrap());
-        let c = r
-            .claim_next_unflashed(&names, "w1", CLAIM_LEASE)
-            .unwrap()
-            .unwrap();
-        assert_eq!(c.name, b.name);
-        let last = r2
-            .claim_next_unflashed(&names, "w2", CLAIM_LEASE)
-            .unwrap()
-            .unwrap();
-        assert!(r
-            .claim_next_unflashed(&names, "w3", CLAIM_LEASE)
-            .unwrap()
-            .is_none());
-        assert_ne!(last.name, c.name);
-        let rec = r.device(&a.name).unwrap();
-        assert_eq!(rec.mac.as_deref(), Some("aa:bb:cc:dd:ee:ff"));
-        assert_eq!(rec.flash_size, Some(1 << 20));
-        assert!(r
-            .claim_next_unflashed(&["nope".to_string()], "w", CLAIM_LEASE)
-            .is_err());
     }
 
     #[test]
