@@ -194,6 +194,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;device;rotate' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --over-the-air: how long to wait for the device to stage the new password (e.g. 90s, 5m)')
             [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'Broker to publish to (default: [operator] broker, else [broker] host:port)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Operator''s MQTT username (default: [operator] username)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Variable holding the operator''s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)')

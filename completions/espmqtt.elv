@@ -184,6 +184,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;device;rotate'= {
+            cand --timeout 'With --over-the-air: how long to wait for the device to stage the new password (e.g. 90s, 5m)'
             cand --broker 'Broker to publish to (default: [operator] broker, else [broker] host:port)'
             cand --user 'Operator''s MQTT username (default: [operator] username)'
             cand --password-env 'Variable holding the operator''s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)'

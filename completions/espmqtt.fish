@@ -159,6 +159,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l timeout -d 'With --over-the-air: how long to wait for the device to stage the new password (e.g. 90s, 5m)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l broker -d 'Broker to publish to (default: [operator] broker, else [broker] host:port)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l user -d 'Operator\'s MQTT username (default: [operator] username)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l password-env -d 'Variable holding the operator\'s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)' -r

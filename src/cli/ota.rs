@@ -576,13 +576,18 @@ fn push_and_report(
 
 /// `device rotate NAME --over-the-air`: a new password, delivered as an
 /// update; the broker gets it only once the device staged it.
-pub fn run_rotate_ota(name: &str, operator_args: &OperatorArgs, ctx: &Ctx) -> Result<ExitStatus> {
+pub fn run_rotate_ota(
+    name: &str,
+    operator_args: &OperatorArgs,
+    timeout: Duration,
+    ctx: &Ctx,
+) -> Result<ExitStatus> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let op = operator(operator_args, &paths, ctx, true)?;
     let opts = PushOptions {
         names: vec![name.to_string()],
         wait: WaitFor::Staged,
-        deadline: Duration::from_secs(60),
+        deadline: timeout,
         rotate_password: true,
         rotate_key: false,
         dry_run: false,

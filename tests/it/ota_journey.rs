@@ -673,3 +673,29 @@ fn retire_before_the_fleet_committed_is_refused_briefly() {
     assert!(!m.contains("x-011"), "{m}");
     assert_eq!(env.run_json(&["trust", "show"]).1, before);
 }
+
+/// `device rotate --over-the-air --timeout`: a device that does not answer
+/// in time leaves the rotation pending, and the command says when to sync
+/// the broker; without --over-the-air, --timeout is refused.
+#[test]
+fn rotate_over_the_air_waits_as_long_as_asked() {
+    let j = Journey::new(&["t-1"]);
+    let started = Instant::now();
+    let r = j.run(&[
+        "device",
+        "rotate",
+        "t-1",
+        "--over-the-air",
+        "--timeout",
+        "1s",
+    ]);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "--timeout 1s was not honoured"
+    );
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert_ne!(r.code, 101, "{}", r.all());
+    assert!(r.all().contains("sync"), "{}", r.all());
+    j.run(&["device", "rotate", "t-1", "--timeout", "1s"])
+        .assert_code(2);
+}
