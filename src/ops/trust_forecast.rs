@@ -190,6 +190,27 @@ fn unreachable(verdicts: &[engine::Verdict]) -> Option<Error> {
     )))
 }
 
+/// The trust of the config `name` runs now, as the registry knows it: its
+/// committed update's, or what a recorded serial flash wrote; `None` when
+/// the registry holds no record (the device runs what espmqtt.toml says).
+/// Returns a label for messages (`committed update 4`, `serial flash`).
+pub fn running_trust(reg: &Registry, name: &str) -> Result<Option<(String, DeviceTrust)>> {
+    let Some(s) = reg.update_states()?.into_iter().find(|s| s.name == name) else {
+        return Ok(None);
+    };
+    let Some(set) = TrustSet::parse(s.committed_trust.as_deref()) else {
+        return Ok(None);
+    };
+    let label = if s.committed_via.as_deref() == Some(VIA_SERIAL) {
+        "serial flash".to_string()
+    } else if s.committed > 0 {
+        format!("committed update {}", s.committed)
+    } else {
+        return Ok(None);
+    };
+    Ok(Some((label, device_trust(&set))))
+}
+
 /// Forecast for `names` (all active devices when `None`) against the
 /// broker at `host:port`.
 pub fn forecast(
