@@ -194,6 +194,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;device;rotate' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'With --over-the-air: how long to wait for the device to stage the new password (e.g. 90s, 5m)')
             [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'Broker to publish to (default: [operator] broker, else [broker] host:port)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Operator''s MQTT username (default: [operator] username)')
             [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Variable holding the operator''s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)')
@@ -323,7 +324,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every active device in the registry')
             [CompletionResult]::new('--rotate-key', '--rotate-key', [CompletionResultType]::ParameterName, 'Also give the devices a new update key')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be published; change nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would be published; change nothing (needs no broker and no password)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more detail (repeat for more)')
@@ -595,7 +596,8 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             break
         }
         'espmqtt;trust;stage' {
-            [CompletionResult]::new('--pem', '--pem', [CompletionResultType]::ParameterName, 'PEM file with the next certificate chain (leaf first), or in ca mode the next root')
+            [CompletionResult]::new('--pem', '--pem', [CompletionResultType]::ParameterName, 'PEM (or DER) file with the next certificate chain (leaf first), or in ca mode the next root')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'PEM (or DER) file with the next certificate chain (leaf first), or in ca mode the next root')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'A listener that already serves the next certificate (HOST:PORT)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')

@@ -1240,12 +1240,16 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__rotate)
-            opts="-q -v -h -V --show-secrets --over-the-air --broker --user --password-env --ca-file --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --show-secrets --over-the-air --timeout --broker --user --password-env --ca-file --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --broker)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2394,13 +2398,17 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__trust__subcmd__stage)
-            opts="-q -v -h -V --pem --from --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --file --pem --from --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --pem)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -184,6 +184,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;device;rotate'= {
+            cand --timeout 'With --over-the-air: how long to wait for the device to stage the new password (e.g. 90s, 5m)'
             cand --broker 'Broker to publish to (default: [operator] broker, else [broker] host:port)'
             cand --user 'Operator''s MQTT username (default: [operator] username)'
             cand --password-env 'Variable holding the operator''s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)'
@@ -306,7 +307,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
             cand --all 'Every active device in the registry'
             cand --rotate-key 'Also give the devices a new update key'
-            cand --dry-run 'Show what would be published; change nothing'
+            cand --dry-run 'Show what would be published; change nothing (needs no broker and no password)'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'Print more detail (repeat for more)'
@@ -546,7 +547,8 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --version 'Print version'
         }
         &'espmqtt;trust;stage'= {
-            cand --pem 'PEM file with the next certificate chain (leaf first), or in ca mode the next root'
+            cand --pem 'PEM (or DER) file with the next certificate chain (leaf first), or in ca mode the next root'
+            cand --file 'PEM (or DER) file with the next certificate chain (leaf first), or in ca mode the next root'
             cand --from 'A listener that already serves the next certificate (HOST:PORT)'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'

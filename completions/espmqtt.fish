@@ -159,6 +159,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l timeout -d 'With --over-the-air: how long to wait for the device to stage the new password (e.g. 90s, 5m)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l broker -d 'Broker to publish to (default: [operator] broker, else [broker] host:port)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l user -d 'Operator\'s MQTT username (default: [operator] username)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from rotate" -l password-env -d 'Variable holding the operator\'s password (default: [operator] password_env, else ESPMQTT_OPERATOR_PASSWORD)' -r
@@ -248,7 +249,7 @@ json\t''"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l config -d 'Project configuration file (default: espmqtt.toml here or in a parent)' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l all -d 'Every active device in the registry'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l rotate-key -d 'Also give the devices a new update key'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l dry-run -d 'Show what would be published; change nothing'
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l dry-run -d 'Show what would be published; change nothing (needs no broker and no password)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -s q -l quiet -d 'Print only results and errors'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -s v -l verbose -d 'Print more detail (repeat for more)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand device; and __fish_seen_subcommand_from push" -l no-color -d 'Disable colours (also honoured: the NO_COLOR environment variable)'
@@ -396,7 +397,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_s
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from show" -l non-interactive -d 'Never prompt (implied when stdin is not a terminal or CI is set)'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -l pem -d 'PEM file with the next certificate chain (leaf first), or in ca mode the next root' -r -F
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -l pem -l file -d 'PEM (or DER) file with the next certificate chain (leaf first), or in ca mode the next root' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -l from -d 'A listener that already serves the next certificate (HOST:PORT)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand trust; and __fish_seen_subcommand_from stage" -l format -d 'Output format: human text, or one JSON document (JSON Lines for streams)' -r -f -a "text\t''
 json\t''"

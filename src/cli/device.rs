@@ -714,7 +714,7 @@ The old secret keeps working until the broker files are exported again:
   espmqtt flash --config-only --device sensor-007
 Over the air, without a cable (docs/OTA.md; the broker gets the new password
 once the device has staged it):
-  espmqtt device rotate sensor-007 --over-the-air
+  espmqtt device rotate sensor-007 --over-the-air --timeout 2m
   espmqtt broker sync --dynsec mqtts://admin@broker.example.com")]
 pub struct RotateArgs {
     /// Device name.
@@ -726,6 +726,16 @@ pub struct RotateArgs {
     /// the old one until the broker accepted the new one.
     #[arg(long)]
     pub over_the_air: bool,
+    /// With --over-the-air: how long to wait for the device to stage the new
+    /// password (e.g. 90s, 5m).
+    #[arg(
+        long,
+        requires = "over_the_air",
+        value_parser = super::duration::seconds,
+        default_value = "60s",
+        value_name = "DURATION"
+    )]
+    pub timeout: std::time::Duration,
     #[command(flatten)]
     pub operator: super::ota::OperatorArgs,
 }
@@ -741,7 +751,7 @@ struct RotateReport {
 
 fn run_rotate(args: RotateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if args.over_the_air {
-        return super::ota::run_rotate_ota(&args.name, &args.operator, ctx);
+        return super::ota::run_rotate_ota(&args.name, &args.operator, args.timeout, ctx);
     }
     let (_, reg) = open(ctx)?;
     let d = reg.rotate(&args.name)?;

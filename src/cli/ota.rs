@@ -2,6 +2,8 @@
 //! `device rotate --over-the-air`: config updates over MQTT (`docs/OTA.md`).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -27,6 +29,7 @@ pub enum TrustCommand {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("next").required(true).args(["pem", "from"])))]
 #[command(after_help = "\
 The next trust is taken in the project's trust mode ([tls] trust): the SHA-1
 of the next leaf certificate (fingerprint), its public key (pubkey), or the
@@ -37,13 +40,8 @@ Examples:
   espmqtt trust stage --from staging.broker.example.com:8884
   espmqtt device push --all")]
 pub struct StageArgs {
-    /// PEM file with the next certificate chain (leaf first), or in ca mode the next root.
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with = "from",
-        required_unless_present = "from"
-    )]
+    /// PEM (or DER) file with the next certificate chain (leaf first), or in ca mode the next root.
+    #[arg(long, visible_alias = "file", value_name = "FILE")]
     pub pem: Option<PathBuf>,
     /// A listener that already serves the next certificate (HOST:PORT).
     #[arg(long, value_name = "HOST:PORT")]
@@ -107,10 +105,32 @@ pub fn run_trust(cmd: TrustCommand, ctx: &Ctx) -> Result<ExitStatus> {
                 (None, None) => return Err(Error::usage("give --pem FILE or --from HOST:PORT")),
             };
             let r = ota::stage_trust(&paths, &source, &Verbose(ctx))?;
-            ctx.emit(&r, |_| {
+            let labels = || {
+                r.staged
+                    .iter()
+                    .map(|t| format!("{}\n", t.label))
+                    .collect::<String>()
+            };
+            ctx.emit_result(&r, labels, |_| {
                 let mut s = match r.outcome.as_str() {
-                    "unchanged" => "Nothing new to stage: this trust is already staged or current.\n".to_string(),
-                    _ => "Staged. Next: `espmqtt device push --all` while the broker still serves the current certificate.\n".to_string(),
+                    "current" if r.mode == "pubkey" => format!(
+                        "Nothing to stage: {} has the public key the fleet pins now, so the \
+                         devices accept it as it is (the renewal kept the key). The broker can \
+                         switch to it.\n",
+                        r.source
+                    ),
+                    "current" => format!(
+                        "Nothing to stage: {} is what the fleet trusts now ({} trust).\n\
+                         Give the next certificate: the renewal's file (--pem FILE) or a \
+                         listener that already serves it (--from HOST:PORT).\n",
+                        r.source, r.mode
+                    ),
+                    "unchanged" => "Nothing new to stage: this trust is staged already. \
+                                    Next: `espmqtt device push --all`.\n"
+                        .to_string(),
+                    _ => "Staged. Next: `espmqtt device push --all` while the broker still \
+                          serves the current certificate.\n"
+                        .to_string(),
                 };
                 for t in &r.staged {
                     s += &format!("  next {} {}\n", t.kind.as_str(), t.label);
@@ -121,7 +141,13 @@ pub fn run_trust(cmd: TrustCommand, ctx: &Ctx) -> Result<ExitStatus> {
         }
         TrustCommand::Retire(a) => {
             let r = ota::retire_trust(&paths, a.force)?;
-            ctx.emit(&r, |_| {
+            let labels = || {
+                r.current
+                    .iter()
+                    .map(|t| format!("{}\n", t.label))
+                    .collect::<String>()
+            };
+            ctx.emit_result(&r, labels, |_| {
                 let mut s = String::new();
                 for t in &r.retired {
                     s += &format!("retired  {} {}\n", t.kind.as_str(), t.label);
@@ -137,6 +163,14 @@ pub fn run_trust(cmd: TrustCommand, ctx: &Ctx) -> Result<ExitStatus> {
                     );
                 }
                 s += "Next: `espmqtt device push --all` removes the retired trust from the devices.\n";
+                if r.config_names_retired {
+                    s += &format!(
+                        "espmqtt.toml still names the retired trust: devices get the registry's \
+                         trust, but `espmqtt probe` (without --staged-trust) checks what \
+                         espmqtt.toml names. Update [tls] to the current {} trust.\n",
+                        r.mode
+                    );
+                }
                 s
             });
             Ok(ExitStatus::Success)
@@ -164,7 +198,9 @@ pub struct OperatorArgs {
     pub ca_file: Option<PathBuf>,
 }
 
-fn operator(a: &OperatorArgs, paths: &ProjectPaths, ctx: &Ctx) -> Result<Operator> {
+/// The operator's session settings. `connects`: the command will connect
+/// (a dry run does not, so it needs no password and asks for none).
+fn operator(a: &OperatorArgs, paths: &ProjectPaths, ctx: &Ctx, connects: bool) -> Result<Operator> {
     let config = paths.load_config()?;
     let op = config.operator.clone().unwrap_or_default();
     let spec = a
@@ -182,6 +218,7 @@ fn operator(a: &OperatorArgs, paths: &ProjectPaths, ctx: &Ctx) -> Result<Operato
         .unwrap_or_else(|| "ESPMQTT_OPERATOR_PASSWORD".into());
     let password = match (&username, std::env::var(&var)) {
         (None, _) => None,
+        _ if !connects => None,
         (Some(_), Ok(p)) if !p.is_empty() => Some(p),
         (Some(u), _) if ctx.interactive => Some(
             dialoguer::Password::new()
@@ -225,13 +262,15 @@ pub enum WaitArg {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["devices", "all"])))]
 #[command(after_help = "\
 Each device gets its whole current config (trust served now, credentials,
 settings) as one update, authenticated with its own key, published retained
 with QoS 1 on <prefix>/<client-id>/config; a device that is offline gets it
 when it connects. Pushing twice publishes nothing new; an interrupted push
-publishes the same updates again. Exit 1 when a device rejected or rolled
-back its update, or did not answer before --timeout.
+(Ctrl-C, exit 130) publishes the same updates again. Exit 1 when a device
+rejected or rolled back its update, was busy, or did not answer before
+--timeout.
 
 Examples:
   espmqtt device push --all
@@ -240,7 +279,6 @@ Examples:
   espmqtt device push --all --dry-run --format json")]
 pub struct PushArgs {
     /// Devices: names, FIRST..LAST ranges, comma lists.
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub devices: Vec<String>,
     /// Every active device in the registry.
     #[arg(long)]
@@ -254,7 +292,7 @@ pub struct PushArgs {
     /// Also give the devices a new update key.
     #[arg(long)]
     pub rotate_key: bool,
-    /// Show what would be published; change nothing.
+    /// Show what would be published; change nothing (needs no broker and no password).
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
@@ -284,7 +322,7 @@ struct PushView<'a> {
 pub fn run_push(a: PushArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let names = names(&paths, &a.devices, a.all)?;
-    let op = operator(&a.operator, &paths, ctx)?;
+    let op = operator(&a.operator, &paths, ctx, !a.dry_run)?;
     let opts = PushOptions {
         names,
         wait: match a.wait {
@@ -297,7 +335,7 @@ pub fn run_push(a: PushArgs, ctx: &Ctx) -> Result<ExitStatus> {
         rotate_key: a.rotate_key,
         dry_run: a.dry_run,
     };
-    push_and_report(&paths, &op, &opts, ctx)
+    push_and_report(&paths, &op, &opts, ctx, "")
 }
 
 /// `-v`: the steps of an operation on stderr, through the `Ctx` helpers
@@ -314,10 +352,63 @@ impl ota::Steps for Verbose<'_> {
     }
 }
 
+/// Ctrl-C (or SIGTERM) while a push waits for acknowledgements: the first
+/// one ends the wait (the report says what was heard), a second one exits
+/// at once with 130.
+struct Interrupt {
+    flag: Arc<AtomicBool>,
+    ids: Mutex<Vec<signal_hook::SigId>>,
+}
+
+impl Interrupt {
+    fn new() -> Interrupt {
+        Interrupt {
+            flag: Arc::new(AtomicBool::new(false)),
+            ids: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn install(&self) {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut ids) = self.ids.lock() else {
+            return;
+        };
+        if !ids.is_empty() {
+            return;
+        }
+        for sig in [SIGINT, SIGTERM] {
+            // The order matters: the exit checks the flag before the first
+            // signal sets it.
+            let flag = Arc::clone(&self.flag);
+            if let Ok(id) = signal_hook::flag::register_conditional_shutdown(sig, 130, flag) {
+                ids.push(id);
+            }
+            if let Ok(id) = signal_hook::flag::register(sig, Arc::clone(&self.flag)) {
+                ids.push(id);
+            }
+        }
+    }
+
+    fn hit(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Interrupt {
+    fn drop(&mut self) {
+        if let Ok(ids) = self.ids.lock() {
+            for id in ids.iter() {
+                signal_hook::low_level::unregister(*id);
+            }
+        }
+    }
+}
+
 /// The acknowledgement bar on stderr.
 struct AckBar<'a> {
     bar: Option<indicatif::ProgressBar>,
     verbose: Verbose<'a>,
+    interrupt: Interrupt,
 }
 
 impl ota::Steps for AckBar<'_> {
@@ -328,6 +419,9 @@ impl ota::Steps for AckBar<'_> {
 
 impl ota::PushProgress for AckBar<'_> {
     fn published(&self, total: usize) {
+        // From here on everything is published and recorded: an
+        // interruption only ends the wait.
+        self.interrupt.install();
         if let Some(b) = &self.bar {
             b.set_length(total as u64);
             b.set_message("acknowledged");
@@ -339,6 +433,41 @@ impl ota::PushProgress for AckBar<'_> {
             b.set_message(format!("{} {}", d.name, d.result));
         }
     }
+    fn interrupted(&self) -> bool {
+        self.interrupt.hit()
+    }
+}
+
+/// What to do about a device the push did not bring where it should
+/// (docs/OTA.md, "Rejections"); `None` when nothing is to be done.
+fn next_step(d: &PushedDevice) -> Option<String> {
+    let reason = d.reason.as_str();
+    Some(match (d.action.as_str(), d.result.as_str()) {
+        ("busy", _) => "an earlier update is staged on the device: wait for its commit or \
+                        rollback (`espmqtt device updates --refresh`), then push again"
+            .into(),
+        (_, "rolled_back") if reason.starts_with("tls") => format!(
+            "the new config's trust does not accept the broker ({reason}): check \
+             `espmqtt trust show` and `espmqtt probe --staged-trust`, then push again"
+        ),
+        (_, "rolled_back") if reason.starts_with("mqtt") => format!(
+            "the broker refused the new credentials ({reason}): give them to the broker \
+             (`espmqtt broker sync` or `broker export` and a reload), then push again"
+        ),
+        (_, "rolled_back") => format!(
+            "the device could not connect with the new config ({reason}) and went back to \
+             the old one: push again to retry"
+        ),
+        (_, "rejected") => match reason {
+            "bad_mac" | "no_update_key" => "the device does not hold the key the registry \
+                                            has: flash its config once over serial \
+                                            (`espmqtt flash --device NAME --config-only`)"
+                .into(),
+            "replayed" => "push again: a new number is issued".into(),
+            _ => format!("refused ({reason}): see docs/OTA.md, \"Rejections\""),
+        },
+        _ => return None,
+    })
 }
 
 fn push_and_report(
@@ -346,6 +475,7 @@ fn push_and_report(
     op: &Operator,
     opts: &PushOptions,
     ctx: &Ctx,
+    after: &str,
 ) -> Result<ExitStatus> {
     let bar = (ctx.progress && !opts.dry_run).then(|| {
         let b = indicatif::ProgressBar::new(0).with_style(
@@ -363,6 +493,7 @@ fn push_and_report(
     let progress = AckBar {
         bar,
         verbose: Verbose(ctx),
+        interrupt: Interrupt::new(),
     };
     let r = ota::push(paths, op, opts, &progress);
     if let Some(b) = &progress.bar {
@@ -372,29 +503,70 @@ fn push_and_report(
     let ok = r.dry_run
         || (r.devices.iter().all(|d| d.ok(r.wait))
             && !r.devices.iter().any(|d| d.action == "busy"));
-    ctx.emit(&PushView { report: &r, ok }, |_| {
+    let table = || {
         let mut s = String::new();
         for d in &r.devices {
             let n = d.update.map(|n| format!("update {n}")).unwrap_or_default();
+            let result = match d.result.as_str() {
+                "none" if r.dry_run || d.update.is_none() || r.wait == WaitFor::Nothing => "-",
+                "none" => "no answer",
+                other => other,
+            };
             let reason = if d.reason.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", d.reason)
             };
-            s += &format!("{:<24} {:<13} {:<11} {}{}\n", d.name, d.action, n, d.result, reason);
+            s += &format!(
+                "{:<24} {:<13} {:<11} {result}{reason}\n",
+                d.name, d.action, n
+            );
         }
-        s += &format!(
-            "{} published, {} up to date{}\n",
-            r.published,
-            r.up_to_date,
-            if r.timed_out {
-                "; some devices did not answer in time (they get the update when they connect; check with `espmqtt device updates --refresh`)"
-            } else {
-                ""
+        s
+    };
+    ctx.emit_result(&PushView { report: &r, ok }, table, |_| {
+        let mut s = table();
+        s += &if r.dry_run {
+            format!(
+                "dry run: {} would be published, {} up to date; nothing was published or recorded\n",
+                r.published, r.up_to_date
+            )
+        } else {
+            format!("{} published, {} up to date\n", r.published, r.up_to_date)
+        };
+        // Devices with the same next step are named together.
+        let mut steps: Vec<(String, Vec<&str>)> = Vec::new();
+        for d in &r.devices {
+            if let Some(h) = next_step(d) {
+                match steps.iter_mut().find(|(x, _)| *x == h) {
+                    Some((_, names)) => names.push(&d.name),
+                    None => steps.push((h, vec![&d.name])),
+                }
             }
-        );
+        }
+        for (h, names) in &steps {
+            s += &format!("{}: {h}\n", names.join(", "));
+        }
+        if r.interrupted {
+            s += "Interrupted: the updates stay retained on the broker (devices get them when \
+                  they connect) and what was heard is recorded. `espmqtt device updates \
+                  --refresh` collects the rest; the same push continues where this one stopped.\n";
+        } else if r.timed_out && opts.rotate_password {
+            s += "The device did not answer in time: it gets the new password when it \
+                  connects. Once `espmqtt device updates --refresh` shows it staged, give the \
+                  password to the broker (`espmqtt broker sync --dynsec …`, or `espmqtt broker \
+                  export` and a reload); until then the broker keeps the old one.\n";
+        } else if r.timed_out {
+            s += "Some devices did not answer in time: they get the update when they connect; \
+                  check with `espmqtt device updates --refresh`.\n";
+        } else if ok && !after.is_empty() {
+            s += after;
+        }
         s
     });
+    if r.interrupted {
+        std::process::exit(130);
+    }
     Ok(if ok {
         ExitStatus::Success
     } else {
@@ -404,18 +576,28 @@ fn push_and_report(
 
 /// `device rotate NAME --over-the-air`: a new password, delivered as an
 /// update; the broker gets it only once the device staged it.
-pub fn run_rotate_ota(name: &str, operator_args: &OperatorArgs, ctx: &Ctx) -> Result<ExitStatus> {
+pub fn run_rotate_ota(
+    name: &str,
+    operator_args: &OperatorArgs,
+    timeout: Duration,
+    ctx: &Ctx,
+) -> Result<ExitStatus> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
-    let op = operator(operator_args, &paths, ctx)?;
+    let op = operator(operator_args, &paths, ctx, true)?;
     let opts = PushOptions {
         names: vec![name.to_string()],
         wait: WaitFor::Staged,
-        deadline: Duration::from_secs(60),
+        deadline: timeout,
         rotate_password: true,
         rotate_key: false,
         dry_run: false,
     };
-    push_and_report(&paths, &op, &opts, ctx)
+    let after = format!(
+        "{name} holds the new password; the registry made it current. Next, right away: give it \
+         to the broker (`espmqtt broker sync --dynsec …`, or `espmqtt broker export` and a \
+         reload). The device tries it now and goes back to the old one after 3 refused attempts.\n"
+    );
+    push_and_report(&paths, &op, &opts, ctx, &after)
 }
 
 // ---------------------------------------------------------------- updates
@@ -424,8 +606,9 @@ pub fn run_rotate_ota(name: &str, operator_args: &OperatorArgs, ctx: &Ctx) -> Re
 #[command(after_help = "\
 Per device: committed update, staged update, pending update, last
 acknowledgement, last seen, and whether its committed config carries the
-trust served now. --refresh first listens to the broker (retained
-acknowledgements arrive at once) and records what the devices said.
+trust served now (TRUST: current, old, - when unknown). --refresh first
+listens to the broker (retained acknowledgements arrive at once) and records
+what the devices said.
 
 Examples:
   espmqtt device updates
@@ -449,14 +632,19 @@ pub fn run_updates(a: UpdatesArgs, ctx: &Ctx) -> Result<ExitStatus> {
         Some(super::flash_fleet::parse_devices(&a.devices)?)
     };
     let op = match a.refresh {
-        Some(_) => Some(operator(&a.operator, &paths, ctx)?),
+        Some(_) => Some(operator(&a.operator, &paths, ctx, true)?),
         None => None,
     };
-    let lines = ota::status(&paths, names.as_deref(), op.as_ref().zip(a.refresh))?;
+    let lines = ota::status(
+        &paths,
+        names.as_deref(),
+        op.as_ref().zip(a.refresh),
+        &Verbose(ctx),
+    )?;
     ctx.emit(&lines, |_| {
         let mut s = format!(
-            "{:<24} {:<10} {:>9} {:>6} {:>7}  {:<40} {}\n",
-            "DEVICE", "PHASE", "COMMITTED", "STAGED", "PENDING", "LAST ACK", "LAST SEEN"
+            "{:<24} {:<10} {:>9} {:>6} {:>7} {:<7}  {:<40} {}\n",
+            "DEVICE", "PHASE", "COMMITTED", "STAGED", "PENDING", "TRUST", "LAST ACK", "LAST SEEN"
         );
         for l in &lines {
             let opt = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
@@ -476,13 +664,19 @@ pub fn run_updates(a: UpdatesArgs, ctx: &Ctx) -> Result<ExitStatus> {
                     )
                 })
                 .unwrap_or_else(|| "-".into());
+            let trust = match l.trust_current {
+                Some(true) => "current",
+                Some(false) => "old",
+                None => "-",
+            };
             s += &format!(
-                "{:<24} {:<10} {:>9} {:>6} {:>7}  {:<40} {}\n",
+                "{:<24} {:<10} {:>9} {:>6} {:>7} {:<7}  {:<40} {}\n",
                 l.name,
                 l.phase,
                 l.committed,
                 opt(l.staged),
                 opt(l.pending),
+                trust,
                 ack,
                 l.last_seen_at.as_deref().unwrap_or("-")
             );
@@ -518,7 +712,9 @@ pub fn run_forecast(
         Duration::from_secs_f64(timeout.clamp(0.1, 3600.0)),
     )?;
     let yes = |b: bool| if b { "yes" } else { "NO" };
-    ctx.emit(&f, |_| {
+    // `-q`: the verdict word, as `probe -q` prints it.
+    let verdict = || if f.ok { "ok\n" } else { "fail\n" }.to_string();
+    ctx.emit_result(&f, verdict, |_| {
         let mut s = format!(
             "{:<24} {:<22} {:<8} {:<8}\n",
             "DEVICE", "CONFIG", "BROKER", "NEXT"
@@ -527,10 +723,12 @@ pub fn run_forecast(
             for c in std::iter::once(&d.committed).chain(d.staged.as_ref()) {
                 let now = if c.accepts_current {
                     "yes".to_string()
-                } else if let Some(e) = &c.error {
-                    format!("? ({e})")
                 } else {
-                    format!("NO ({})", c.tls_error)
+                    format!(
+                        "NO ({}, {})",
+                        c.tls_error,
+                        crate::tls::names::bearssl_error_name(c.tls_error)
+                    )
                 };
                 s += &format!(
                     "{:<24} {:<22} {:<8} {:<8}\n",
@@ -541,13 +739,36 @@ pub fn run_forecast(
                 );
             }
         }
-        s += &if !f.next_staged {
-            format!("No next certificate staged; {}\n", if f.ok { "every device connects now." } else { "some devices do not connect now." })
-        } else if f.ok {
-            "Every device connects now and will accept the staged certificate.\n".to_string()
-        } else {
-            "Some devices would not survive the switch: push (`espmqtt device push --all`) and wait for them to commit.\n".to_string()
+        let failing = |pick: &dyn Fn(&crate::ops::trust_forecast::DeviceForecast) -> bool| {
+            f.devices
+                .iter()
+                .filter(|d| pick(d))
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
+        let offline = failing(&|d| !d.connects_now());
+        let stranded = failing(&|d| d.survives_switch == Some(false));
+        if f.devices.is_empty() {
+            s += "No active device to check.\n";
+        } else if f.ok {
+            s += if f.next_staged {
+                "Every device connects now and will accept the staged certificate.\n"
+            } else {
+                "No next certificate staged; every device connects now.\n"
+            };
+        }
+        if !offline.is_empty() {
+            s += &format!(
+                "Would not connect now: {offline} (`espmqtt probe --device NAME` says why).\n"
+            );
+        }
+        if !stranded.is_empty() {
+            s += &format!(
+                "Would not survive the switch: {stranded}. Push (`espmqtt device push --all`) \
+                 and wait for them to commit before switching the broker.\n"
+            );
+        }
         s
     });
     Ok(if f.ok {

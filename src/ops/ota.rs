@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::device::blob::{build_blob, ConfigBlob, DeviceIdentity, TrustMaterial};
-use crate::device::registry::ota::{Issued, TrustItem, TrustKind, TrustSet, TrustState};
+use crate::device::registry::ota::{
+    Issued, Transition, TrustItem, TrustKind, TrustSet, TrustState, UpdateState,
+};
 use crate::device::registry::{now, DeviceRecord, Registry};
 use crate::device::update::{self, Ack, AckResult};
 use crate::error::{Error, Result};
@@ -41,7 +43,10 @@ pub enum TrustSource {
 #[derive(Debug, Clone, Serialize)]
 pub struct StageReport {
     pub mode: String,
-    /// `staged`, `unchanged` (already staged or already current).
+    /// The file or listener the certificate came from.
+    pub source: String,
+    /// `staged`; `unchanged` (already staged); `current` (the certificate
+    /// given is trusted now already: nothing to stage).
     pub outcome: String,
     pub staged: Vec<TrustView>,
     pub trust: Vec<TrustView>,
@@ -83,6 +88,29 @@ fn kind_for(mode: TrustMode) -> Result<TrustKind> {
             .with_help("choose ca, pubkey or fingerprint in espmqtt.toml first"))
         }
     })
+}
+
+/// espmqtt.toml names another trust mode than the registry serves.
+fn mode_mismatch(configured: TrustMode, served: TrustKind) -> Error {
+    Error::usage(format!(
+        "espmqtt.toml says trust = \"{}\", but the registry serves {} trust",
+        configured.as_str(),
+        mode_of(served)
+    ))
+    .with_help(format!(
+        "set [tls] trust = \"{}\" back in espmqtt.toml: the registry's trust (`espmqtt trust \
+         show`) is what the fleet holds",
+        mode_of(served)
+    ))
+}
+
+/// The trust mode (`[tls] trust`) a kind of trust item belongs to.
+fn mode_of(kind: TrustKind) -> &'static str {
+    match kind {
+        TrustKind::Fingerprint => "fingerprint",
+        TrustKind::Pubkey => "pubkey",
+        TrustKind::Anchor => "ca",
+    }
 }
 
 fn item(state: TrustState, kind: TrustKind, material: &[u8], source: &str, at: &str) -> TrustItem {
@@ -139,12 +167,7 @@ pub fn served_trust(config: &ProjectConfig, root: &Path, reg: &Registry) -> Resu
     }
     let kind = kind_for(config.tls.trust)?;
     if let Some(other) = live.iter().find(|t| t.kind != kind) {
-        return Err(Error::usage(format!(
-            "espmqtt.toml says trust = \"{}\", but the registry serves {} trust",
-            config.tls.trust.as_str(),
-            other.kind.as_str()
-        ))
-        .with_help("set [tls] trust back, or retire the registry's trust with `espmqtt trust retire --all`"));
+        return Err(mode_mismatch(config.tls.trust, other.kind));
     }
     // Current first, then next: the firmware tries fingerprints in order.
     let mut ordered: Vec<Vec<u8>> = Vec::new();
@@ -187,8 +210,7 @@ fn read_chain(source: &TrustSource) -> Result<(Vec<Vec<u8>>, String)> {
     match source {
         TrustSource::Pem(p) => {
             let bytes = crate::files::read_input(p, crate::files::MAX_TEXT_INPUT, "certificate")?;
-            let certs =
-                cert::load_certificates(&bytes).map_err(|e| e.context(p.display().to_string()))?;
+            let certs = cert::load_certificates(&bytes).map_err(|e| not_a_chain(p, &bytes, e))?;
             if certs.is_empty() {
                 return Err(Error::usage(format!(
                     "{} holds no certificate",
@@ -207,6 +229,43 @@ fn read_chain(source: &TrustSource) -> Result<(Vec<Vec<u8>>, String)> {
             Ok((chain, format!("{host}:{port}")))
         }
     }
+}
+
+/// Why a file given to `trust stage --pem` is not a certificate chain, and
+/// which file to give instead. Nothing of the file is quoted (it may be a
+/// private key).
+fn not_a_chain(path: &Path, bytes: &[u8], e: Error) -> Error {
+    let text = String::from_utf8_lossy(bytes);
+    let p = path.display();
+    let (message, help) = if text.trim().is_empty() {
+        (
+            format!("{p} is empty"),
+            "give the next certificate: the PEM file of the renewal (certbot: fullchain.pem)",
+        )
+    } else if text.contains("PRIVATE KEY-----") {
+        (
+            format!("{p} holds a private key, not a certificate"),
+            "give the certificate file (certbot: fullchain.pem, not privkey.pem); the key stays \
+             on the broker",
+        )
+    } else if text.contains("-----BEGIN CERTIFICATE REQUEST-----") {
+        (
+            format!("{p} is a certificate request (CSR), not a certificate"),
+            "give the certificate the CA issued for it (certbot: fullchain.pem)",
+        )
+    } else if text.contains("-----BEGIN ") {
+        (
+            format!("{p}: {}", e.message),
+            "give the next certificate chain as PEM (-----BEGIN CERTIFICATE-----, leaf first)",
+        )
+    } else {
+        (
+            format!("{p} is neither a PEM nor a DER certificate"),
+            "give the next certificate chain as PEM (-----BEGIN CERTIFICATE-----, leaf first) \
+             or one DER certificate",
+        )
+    };
+    Error::usage(message).with_help(help)
 }
 
 /// The next trust items a chain yields in `kind`'s mode.
@@ -231,13 +290,27 @@ fn items_from_chain(
             at,
         )],
         TrustKind::Anchor => {
-            // A PEM of roots: every certificate is an anchor. A server's
+            // A file: its CA certificates (a root, or an intermediate
+            // given on purpose); a server certificate in it is not an
+            // anchor (a fullchain.pem given in `ca` mode). A server's
             // chain: its self-signed top, if it sends one.
-            let roots: Vec<&Vec<u8>> = if source.starts_with("file ") {
-                chain.iter().collect()
+            let file = source.starts_with("file ");
+            let roots: Vec<&Vec<u8>> = if file {
+                chain.iter().filter(|c| is_ca(c)).collect()
             } else {
                 chain.iter().filter(|c| is_self_signed(c)).collect()
             };
+            if roots.is_empty() && file {
+                return Err(Error::usage(format!(
+                    "{} holds no CA certificate: in `ca` mode the devices trust the root that \
+                     issues the broker's certificate, not the certificate itself",
+                    source.trim_start_matches("file ")
+                ))
+                .with_help(
+                    "give the next root (or the CA certificate your broker's certificates \
+                     chain to) as PEM; `espmqtt fingerprint --file FILE` shows what a file holds",
+                ));
+            }
             if roots.is_empty() {
                 return Err(Error::usage(format!(
                     "{source} does not present its root certificate, which `ca` mode needs as the anchor"
@@ -254,6 +327,15 @@ fn items_from_chain(
         i.chain = Some(pem.clone());
     }
     Ok(out)
+}
+
+/// A CA certificate: basicConstraints says so, or it is self-signed (an
+/// old root without extensions).
+fn is_ca(der: &[u8]) -> bool {
+    let flagged = x509_parser::parse_x509_certificate(der)
+        .ok()
+        .and_then(|(_, c)| c.basic_constraints().ok().flatten().map(|b| b.value.ca));
+    flagged.unwrap_or_else(|| is_self_signed(der))
 }
 
 fn is_self_signed(der: &[u8]) -> bool {
@@ -280,10 +362,16 @@ pub fn stage_trust(
     let seed = seed_from_config(&config, &paths.root, &at)?;
     let t = Instant::now();
     let reg = Registry::open(paths)?;
-    detail(steps, format!("registry: {}", reg.location()));
     let mut outcome = "staged";
     let items = reg.modify_trust(&mut |items| {
+        if let Some(other) = items
+            .iter()
+            .find(|t| t.state != TrustState::Retired && t.kind != kind)
+        {
+            return Err(mode_mismatch(config.tls.trust, other.kind));
+        }
         let mut events = Vec::new();
+        let before = items.len();
         if !items.iter().any(|t| t.state != TrustState::Retired) {
             items.extend(seed.iter().cloned());
             events.push((
@@ -310,8 +398,16 @@ pub fn stage_trust(
             .filter(|m| !current.contains(m))
             .collect();
         if wanted.is_empty() || wanted == staged {
-            outcome = "unchanged";
-            return Ok(events);
+            // Nothing to stage: the certificate given is trusted now already
+            // (typically the live listener instead of the staging one), or
+            // it is staged. Nothing is recorded, not even the seed.
+            outcome = if wanted.is_empty() {
+                "current"
+            } else {
+                "unchanged"
+            };
+            items.truncate(before);
+            return Ok(Vec::new());
         }
         if kind == TrustKind::Pubkey {
             return Err(Error::usage(
@@ -360,6 +456,14 @@ pub fn stage_trust(
     );
     Ok(StageReport {
         mode: config.tls.trust.as_str().to_string(),
+        source: match source {
+            TrustSource::Pem(p) => p.display().to_string(),
+            TrustSource::Server { host, port } => crate::target::Target {
+                host: host.clone(),
+                port: *port,
+            }
+            .display(),
+        },
         outcome: outcome.into(),
         staged: items
             .iter()
@@ -368,6 +472,15 @@ pub fn stage_trust(
             .collect(),
         trust: items.iter().map(TrustView::from).collect(),
     })
+}
+
+/// Up to `n` names, then how many more (`device updates` lists them all).
+fn first_names(names: &[String], n: usize) -> String {
+    let mut s = names[..names.len().min(n)].join(", ");
+    if names.len() > n {
+        s += &format!(" and {} more (`espmqtt device updates`)", names.len() - n);
+    }
+    s
 }
 
 fn labels(items: &[TrustItem]) -> String {
@@ -381,11 +494,15 @@ fn labels(items: &[TrustItem]) -> String {
 /// What `trust retire` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetireReport {
+    pub mode: String,
     pub retired: Vec<TrustView>,
     pub current: Vec<TrustView>,
     /// Active devices that had not committed the staged trust (retired
     /// with --force: they will not connect once the broker switched).
     pub not_updated: Vec<String>,
+    /// espmqtt.toml still names trust that is now retired (what `probe`
+    /// without `--staged-trust` checks).
+    pub config_names_retired: bool,
 }
 
 /// `trust retire`: the staged trust becomes the current one and the old
@@ -393,6 +510,7 @@ pub struct RetireReport {
 /// Refused (exit 1, nothing changed) while active devices have not
 /// committed a config carrying the staged trust, unless `force`.
 pub fn retire_trust(paths: &ProjectPaths, force: bool) -> Result<RetireReport> {
+    let config = paths.load_config()?;
     let reg = Registry::open(paths)?;
     let at = now();
     let staged: Vec<String> = reg
@@ -413,7 +531,7 @@ pub fn retire_trust(paths: &ProjectPaths, force: bool) -> Result<RetireReport> {
         return Err(Error::check_failed(format!(
             "{} device(s) have not committed the staged trust: {}",
             not_updated.len(),
-            not_updated.join(", ")
+            first_names(&not_updated, 10)
         ))
         .with_help(
             "push and wait for them (`espmqtt device push --all`), or retire anyway with \
@@ -452,7 +570,12 @@ pub fn retire_trust(paths: &ProjectPaths, force: bool) -> Result<RetireReport> {
             ),
         )])
     })?;
+    let named: Vec<String> = seed_from_config(&config, &paths.root, &at)
+        .map(|items| items.into_iter().map(|t| t.material).collect())
+        .unwrap_or_default();
     Ok(RetireReport {
+        mode: config.tls.trust.as_str().to_string(),
+        config_names_retired: retired.iter().any(|t| named.contains(&t.material)),
         retired: retired.iter().map(TrustView::from).collect(),
         current: items
             .iter()
@@ -607,12 +730,20 @@ pub struct PushReport {
     pub published: usize,
     pub up_to_date: usize,
     pub timed_out: bool,
+    /// The wait was interrupted (Ctrl-C): what was heard until then is in
+    /// the report and in the registry; the updates stay retained.
+    pub interrupted: bool,
 }
 
 /// Progress of a push, for the CLI's bar.
 pub trait PushProgress: Steps {
+    /// The updates are published; the wait for acknowledgements begins.
     fn published(&self, _total: usize) {}
     fn acknowledged(&self, _device: &PushedDevice, _settled: usize, _total: usize) {}
+    /// Stop waiting now (the user interrupted): polled while waiting.
+    fn interrupted(&self) -> bool {
+        false
+    }
 }
 
 /// Nothing reported.
@@ -652,6 +783,13 @@ fn detail(steps: &dyn Steps, what: impl Into<String>) {
 /// Push every named device's pending config (one update per device whose
 /// config changed; the same update again when it is still pending), wait
 /// for the acknowledgements as `opts.wait` says, record them.
+///
+/// Nothing is recorded before the broker accepted the operator: the push
+/// first decides from the registry whether it has anything to publish,
+/// then connects and takes in what the devices said meanwhile (their
+/// retained acknowledgements), and only then numbers the updates, so a
+/// push that cannot connect leaves the registry as it was and a device
+/// that committed since the last push is not reported `busy`.
 pub fn push(
     paths: &ProjectPaths,
     op: &Operator,
@@ -661,15 +799,134 @@ pub fn push(
     let t = Instant::now();
     let reg = Registry::open(paths)?;
     let fleet = Fleet::load(paths, &reg)?;
-    detail(progress, format!("registry: {}", reg.location()));
     timed(
         progress,
         "load espmqtt.toml, the registry and the trust served",
         t,
     );
-    let t = Instant::now();
     let prefix = fleet.config.mqtt.topic_prefix.clone();
     let trust_json = fleet.trust_set().to_json();
+    let plan = |dry: bool, steps: &dyn Steps| {
+        let t = Instant::now();
+        let r = plan(&reg, &fleet, &trust_json, opts, dry, steps);
+        timed(
+            steps,
+            format!(
+                "build and number the configs of {} device(s)",
+                opts.names.len()
+            ),
+            t,
+        );
+        r
+    };
+    // What the registry says now, recording nothing.
+    let (lines, _) = plan(true, if opts.dry_run { progress } else { &NoSteps })?;
+    let needs_broker = lines
+        .iter()
+        .any(|l| l.update.is_some() || l.action == "busy");
+    if opts.dry_run || !needs_broker {
+        return Ok(PushReport::new(op, opts, lines));
+    }
+    let mut link = connect(op, progress)?;
+    let t = Instant::now();
+    let filters = listen_filters(&prefix);
+    let mut early = link.subscribe(&filters)?;
+    // Retained acknowledgements follow the SUBACK at once, in one burst.
+    loop {
+        let got = link.receive(Instant::now() + RETAINED_BURST)?;
+        if got.is_empty() {
+            break;
+        }
+        early.extend(got);
+    }
+    timed(progress, format!("subscribe to {}", filters.join(", ")), t);
+    detail(
+        progress,
+        format!(
+            "{} retained message(s) heard before deciding what to publish",
+            early.len()
+        ),
+    );
+    let mut ears = Ears::new(&reg, &prefix, false)?;
+    let (early_acks, clear) = ears.record(&early, progress)?;
+    ears.clear(&mut link, clear, progress)?;
+    let (lines, messages) = plan(false, progress)?;
+    let mut report = PushReport::new(op, opts, lines);
+    if report.published > 0 {
+        deliver(
+            &mut link,
+            &mut ears,
+            &messages,
+            early_acks,
+            opts,
+            &mut report,
+            progress,
+        )?;
+    }
+    let t = Instant::now();
+    link.close();
+    timed(progress, "disconnect", t);
+    Ok(report)
+}
+
+/// A message to publish retained: topic and payload.
+type Message = (String, Vec<u8>);
+
+/// An acknowledgement heard: the client id and what it said.
+type Heard = (String, Ack);
+
+/// How long the push listens for the retained acknowledgements that follow
+/// a subscription before it decides.
+const RETAINED_BURST: Duration = Duration::from_millis(300);
+
+impl PushReport {
+    fn new(op: &Operator, opts: &PushOptions, lines: Vec<PushedDevice>) -> PushReport {
+        PushReport {
+            broker: op.target.display(),
+            wait: opts.wait,
+            dry_run: opts.dry_run,
+            published: lines.iter().filter(|l| l.update.is_some()).count(),
+            up_to_date: lines.iter().filter(|l| l.action == "up_to_date").count(),
+            devices: lines,
+            timed_out: false,
+            interrupted: false,
+        }
+    }
+}
+
+/// Connect as the operator. A broker that cannot be reached gets a help
+/// line saying that nothing was published or recorded.
+fn connect(op: &Operator, steps: &dyn Steps) -> Result<Link> {
+    let t = Instant::now();
+    let link = Link::connect(op).map_err(|e| {
+        if e.help.is_some() {
+            return e;
+        }
+        e.with_help(
+            "nothing was published or recorded; check the address (--broker, [operator] broker) \
+             and run the same command again once the broker is reachable",
+        )
+    })?;
+    let who = op.username.as_deref().unwrap_or("(anonymous)");
+    timed(
+        steps,
+        format!("connect to {} as {who}", op.target.display()),
+        t,
+    );
+    Ok(link)
+}
+
+/// Each named device's line and its update message. `dry`: decided from
+/// the registry as it is, nothing recorded, no message built.
+fn plan(
+    reg: &Registry,
+    fleet: &Fleet,
+    trust_json: &str,
+    opts: &PushOptions,
+    dry: bool,
+    steps: &dyn Steps,
+) -> Result<(Vec<PushedDevice>, Vec<Message>)> {
+    let prefix = &fleet.config.mqtt.topic_prefix;
     let mut lines = Vec::new();
     let mut messages = Vec::new();
     for name in &opts.names {
@@ -687,11 +944,11 @@ pub fn push(
             lines.push(line);
             continue;
         }
-        let (issued, msg) = match issue_one(&reg, &fleet, &rec, &trust_json, opts) {
+        let (issued, msg) = match issue_one(reg, fleet, &rec, trust_json, opts, dry) {
             Ok(x) => x,
             // Busy (an update is staged): this device waits, the others go.
             Err(e) if e.kind == crate::error::ErrorKind::CheckFailed => {
-                detail(progress, format!("{}: busy, {}", rec.name, e.message));
+                detail(steps, format!("{}: busy, {}", rec.name, e.message));
                 line.action = "busy".into();
                 line.reason = e.message;
                 lines.push(line);
@@ -699,49 +956,22 @@ pub fn push(
             }
             Err(e) => return Err(e),
         };
-        detail(
-            progress,
-            format!("{}: {}", rec.name, describe(issued, opts.dry_run)),
-        );
-        match issued {
-            Issued::UpToDate => {}
-            Issued::Pending(n) | Issued::New(n) => {
-                line.update = Some(n);
-                line.action = match (opts.dry_run, issued) {
-                    (true, _) => "would_publish",
-                    (false, Issued::New(_)) => "published",
-                    _ => "republished",
-                }
-                .into();
-                if let Some(m) = msg {
-                    messages.push((update::config_topic(&prefix, &rec.client_id), m));
-                }
+        detail(steps, format!("{}: {}", rec.name, describe(issued, dry)));
+        if let Issued::Pending(n) | Issued::New(n) = issued {
+            line.update = Some(n);
+            line.action = match (opts.dry_run, issued) {
+                (true, _) => "would_publish",
+                (false, Issued::New(_)) => "published",
+                _ => "republished",
+            }
+            .into();
+            if let Some(m) = msg {
+                messages.push((update::config_topic(prefix, &rec.client_id), m));
             }
         }
         lines.push(line);
     }
-    timed(
-        progress,
-        format!(
-            "build and number the configs of {} device(s)",
-            opts.names.len()
-        ),
-        t,
-    );
-    let mut report = PushReport {
-        broker: op.target.display(),
-        wait: opts.wait,
-        dry_run: opts.dry_run,
-        published: lines.iter().filter(|l| l.update.is_some()).count(),
-        up_to_date: lines.iter().filter(|l| l.action == "up_to_date").count(),
-        devices: lines,
-        timed_out: false,
-    };
-    if opts.dry_run || report.published == 0 {
-        return Ok(report);
-    }
-    deliver(&reg, op, &prefix, &messages, opts, &mut report, progress)?;
-    Ok(report)
+    Ok((lines, messages))
 }
 
 /// What the registry decided for one device, in words.
@@ -755,28 +985,17 @@ fn describe(issued: Issued, dry_run: bool) -> String {
 }
 
 /// Publish the messages, then listen for the acknowledgements until every
-/// line is settled for `opts.wait` or the deadline passed.
+/// line is settled for `opts.wait`, the deadline passed or the user
+/// interrupted. `early`: the acknowledgements heard before publishing.
 fn deliver(
-    reg: &Registry,
-    op: &Operator,
-    prefix: &str,
+    link: &mut Link,
+    ears: &mut Ears,
     messages: &[(String, Vec<u8>)],
+    early: Vec<Heard>,
     opts: &PushOptions,
     report: &mut PushReport,
     progress: &dyn PushProgress,
 ) -> Result<()> {
-    let t = Instant::now();
-    let mut link = Link::connect(op)?;
-    let who = op.username.as_deref().unwrap_or("(anonymous)");
-    timed(
-        progress,
-        format!("connect to {} as {who}", op.target.display()),
-        t,
-    );
-    let t = Instant::now();
-    let filters = listen_filters(prefix);
-    let mut early = link.subscribe(&filters)?;
-    timed(progress, format!("subscribe to {}", filters.join(", ")), t);
     for (topic, m) in messages {
         progress.step(Step::Trace(format!(
             "PUBLISH {topic}: {} bytes, retained, QoS 1",
@@ -784,7 +1003,7 @@ fn deliver(
         )));
     }
     let t = Instant::now();
-    early.extend(link.publish_retained(messages)?);
+    let during = link.publish_retained(messages)?;
     timed(
         progress,
         format!(
@@ -794,20 +1013,33 @@ fn deliver(
         t,
     );
     progress.published(messages.len());
-    let mut ears = Ears::new(reg, prefix, report)?;
-    ears.absorb(report, &early, &mut link, progress)?;
+    ears.since = Instant::now();
+    let (mut acks, clear) = ears.record(&during, progress)?;
+    let mut heard = early;
+    heard.append(&mut acks);
+    follow(report, &heard, ears.since, progress);
+    ears.clear(link, clear, progress)?;
     let deadline = Instant::now() + opts.deadline;
     let t = Instant::now();
     while opts.wait != WaitFor::Nothing && !report.devices.iter().all(|d| d.settled(opts.wait)) {
+        if progress.interrupted() {
+            report.interrupted = true;
+            break;
+        }
         if Instant::now() >= deadline {
             report.timed_out = true;
             break;
         }
-        let got = link.receive(deadline)?;
-        ears.absorb(report, &got, &mut link, progress)?;
+        // Short slices, so an interruption is seen at once.
+        let got = link.receive(deadline.min(Instant::now() + Duration::from_millis(200)))?;
+        let (acks, clear) = ears.record(&got, progress)?;
+        follow(report, &acks, ears.since, progress);
+        ears.clear(link, clear, progress)?;
     }
     if opts.wait != WaitFor::Nothing {
-        let outcome = if report.timed_out {
+        let outcome = if report.interrupted {
+            "interrupted"
+        } else if report.timed_out {
             "deadline passed"
         } else {
             "all settled"
@@ -818,29 +1050,66 @@ fn deliver(
             t,
         );
     }
-    let t = Instant::now();
-    link.close();
-    timed(progress, "disconnect", t);
     Ok(())
 }
 
+/// The pushed devices' lines follow their acknowledgements (those for the
+/// update the push published; older ones are only in the registry).
+fn follow(report: &mut PushReport, acks: &[Heard], since: Instant, progress: &dyn PushProgress) {
+    for (client, ack) in acks {
+        let Some(i) = report.devices.iter().position(|d| &d.client_id == client) else {
+            continue;
+        };
+        let line = &mut report.devices[i];
+        if Some(ack.update) != line.update {
+            continue;
+        }
+        line.result = ack.result.as_str().to_string();
+        line.reason = ack.reason.clone();
+        detail(
+            progress,
+            format!(
+                "{}: update {} {}{} after {:.0} ms (recorded in the registry)",
+                line.name,
+                ack.update,
+                line.result,
+                if ack.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", ack.reason)
+                },
+                since.elapsed().as_secs_f64() * 1000.0
+            ),
+        );
+        let settled = report
+            .devices
+            .iter()
+            .filter(|d| d.update.is_some() && d.settled(report.wait))
+            .count();
+        progress.acknowledged(&report.devices[i], settled, report.published);
+    }
+}
+
 /// Issue (or find) the update for one device and build its message.
+/// `dry`: decided on a copy of the device's update state, as a real push
+/// would decide (a rotation counts as a new update), nothing recorded.
 fn issue_one(
     reg: &Registry,
     fleet: &Fleet,
     rec: &DeviceRecord,
     trust_json: &str,
     opts: &PushOptions,
+    dry: bool,
 ) -> Result<(Issued, Option<Vec<u8>>)> {
     let at = now();
     let mut built: Option<(ConfigBlob, crate::device::update_key::UpdateKey)> = None;
     let mut issued = Issued::UpToDate;
-    reg.modify_update(&rec.name, &mut |s| {
+    let mut work = |s: &mut UpdateState| -> Result<Transition> {
         let mut summary = format!("{} trust", fleet.config.tls.trust.as_str());
-        if !opts.dry_run && opts.rotate_password && s.next_secret.is_none() {
+        if opts.rotate_password && s.next_secret.is_none() {
             s.next_secret = Some(crate::device::secret::generate()?);
         }
-        if !opts.dry_run && opts.rotate_key && s.next_key.is_none() {
+        if opts.rotate_key && s.next_key.is_none() {
             s.next_key = Some(crate::device::update_key::UpdateKey::generate()?);
         }
         if s.next_secret.is_some() {
@@ -851,17 +1120,17 @@ fn issue_one(
         }
         let key = s.next_key.clone().unwrap_or_else(|| s.key.clone());
         let (blob, digest) = desired_config(fleet, rec, s.next_secret.as_deref(), &key)?;
-        let (i, t) = if opts.dry_run {
-            let mut copy = s.clone();
-            let (i, _) = copy.issue(&digest, Some(trust_json), &at, &summary)?;
-            (i, crate::device::registry::ota::Transition::none())
-        } else {
-            s.issue(&digest, Some(trust_json), &at, &summary)?
-        };
+        let (i, t) = s.issue(&digest, Some(trust_json), &at, &summary)?;
         issued = i;
         built = Some((blob, s.key.clone()));
         Ok(t)
-    })?;
+    };
+    if dry {
+        let mut copy = reg.update_state(&rec.name)?;
+        work(&mut copy)?;
+        return Ok((issued, None));
+    }
+    reg.modify_update(&rec.name, &mut work)?;
     let msg = match (issued, built) {
         (Issued::New(n) | Issued::Pending(n), Some((mut blob, key))) => {
             blob.config_version = n;
@@ -891,22 +1160,26 @@ fn client_of<'a>(prefix: &str, topic: &'a str, leaf: &str) -> Option<&'a str> {
         .strip_suffix('/')
 }
 
-/// What a push hears on the broker: every device's acknowledgements and
-/// heartbeats go into the registry; the pushed devices' lines follow them.
+/// What the operator hears on the broker: every device's acknowledgements
+/// and heartbeats go into the registry (a push and `device updates
+/// --refresh` alike).
 struct Ears<'a> {
     reg: &'a Registry,
     prefix: String,
     /// client id → device name, the whole fleet.
     fleet: HashMap<String, String>,
-    /// client id → line of the report.
-    lines: HashMap<String, usize>,
+    /// Devices whose heartbeat was recorded in this session.
     seen: std::collections::HashSet<String>,
+    /// Config topics cleared in this session, with the committed number.
+    cleared: std::collections::HashSet<(String, u32)>,
+    /// Also clear the update of a commit the registry already recorded.
+    clear_heard_again: bool,
     /// When the updates were published (acknowledgement times count from it).
     since: Instant,
 }
 
 impl<'a> Ears<'a> {
-    fn new(reg: &'a Registry, prefix: &str, report: &PushReport) -> Result<Ears<'a>> {
+    fn new(reg: &'a Registry, prefix: &str, clear_heard_again: bool) -> Result<Ears<'a>> {
         Ok(Ears {
             reg,
             prefix: prefix.to_string(),
@@ -915,29 +1188,30 @@ impl<'a> Ears<'a> {
                 .into_iter()
                 .map(|s| (s.client_id, s.name))
                 .collect(),
-            lines: report
-                .devices
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.client_id.clone(), i))
-                .collect(),
             seen: Default::default(),
+            cleared: Default::default(),
+            clear_heard_again,
             since: Instant::now(),
         })
     }
 
-    /// Record what arrived; update the report's lines; clear the retained
-    /// update of a device that committed it.
-    fn absorb(
+    /// Record what arrived. Returns every acknowledgement (client id, ack)
+    /// and the retained updates to clear: those of devices that committed
+    /// them, with nothing newer pending (they may carry a password).
+    ///
+    /// An acknowledgement the registry already holds as the device's last
+    /// one is a retained copy delivered again on subscribing: it is not
+    /// recorded a second time, so "last ack" and "last seen" keep the time
+    /// the device actually spoke.
+    fn record(
         &mut self,
-        report: &mut PushReport,
         got: &[Incoming],
-        link: &mut Link,
-        progress: &dyn PushProgress,
-    ) -> Result<()> {
+        steps: &dyn Steps,
+    ) -> Result<(Vec<Heard>, Vec<Message>)> {
+        let mut acks = Vec::new();
         let mut clear = Vec::new();
         for m in got {
-            progress.step(Step::Trace(format!(
+            steps.step(Step::Trace(format!(
                 "received {}: {}",
                 m.topic,
                 String::from_utf8_lossy(&m.payload).trim()
@@ -954,10 +1228,7 @@ impl<'a> Ears<'a> {
                     let at = now();
                     self.reg.modify_update(&name, &mut |s| {
                         s.last_seen_at = Some(at.clone());
-                        Ok(crate::device::registry::ota::Transition {
-                            events: Vec::new(),
-                            secret: crate::device::registry::ota::SecretChange::None,
-                        })
+                        Ok(Transition::none())
                     })?;
                 }
                 continue;
@@ -966,51 +1237,50 @@ impl<'a> Ears<'a> {
                 continue;
             };
             let at = now();
-            self.reg
-                .modify_update(&name, &mut |s| Ok(s.apply_ack(&ack, &at)))?;
-            let Some(&i) = self.lines.get(client) else {
-                continue;
-            };
-            let line = &mut report.devices[i];
-            if Some(ack.update) != line.update {
-                continue;
+            let line = ack.to_line();
+            let mut fresh = false;
+            let s = self.reg.modify_update(&name, &mut |s| {
+                fresh = s.last_ack.as_deref() != Some(line.as_str());
+                Ok(if fresh {
+                    s.apply_ack(&ack, &at)
+                } else {
+                    Transition::none()
+                })
+            })?;
+            // A commit heard again was cleared when it was first heard;
+            // `device updates --refresh` clears it again all the same (in
+            // case that session ended before it could).
+            let topic = update::config_topic(&self.prefix, client);
+            if ack.result == AckResult::Committed
+                && s.committed == ack.update
+                && s.pending.is_none()
+                && (fresh || self.clear_heard_again)
+                && self.cleared.insert((topic.clone(), ack.update))
+            {
+                clear.push((topic, Vec::new()));
             }
-            line.result = ack.result.as_str().to_string();
-            line.reason = ack.reason.clone();
-            detail(
-                progress,
-                format!(
-                    "{}: update {} {}{} after {:.0} ms (recorded in the registry)",
-                    line.name,
-                    ack.update,
-                    line.result,
-                    if ack.reason.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", ack.reason)
-                    },
-                    self.since.elapsed().as_secs_f64() * 1000.0
-                ),
-            );
-            if ack.result == AckResult::Committed {
-                clear.push((update::config_topic(&self.prefix, client), Vec::new()));
-            }
-            let settled = report
-                .devices
-                .iter()
-                .filter(|d| d.update.is_some() && d.settled(report.wait))
-                .count();
-            progress.acknowledged(&report.devices[i], settled, report.published);
+            acks.push((client.to_string(), ack));
         }
-        if !clear.is_empty() {
-            let t = Instant::now();
-            link.publish_retained(&clear)?;
-            timed(
-                progress,
-                format!("clear {} committed update(s) from the broker", clear.len()),
-                t,
-            );
+        Ok((acks, clear))
+    }
+
+    /// Clear the retained updates of devices that committed them.
+    fn clear(
+        &self,
+        link: &mut Link,
+        clear: Vec<(String, Vec<u8>)>,
+        steps: &dyn Steps,
+    ) -> Result<()> {
+        if clear.is_empty() {
+            return Ok(());
         }
+        let t = Instant::now();
+        link.publish_retained(&clear)?;
+        timed(
+            steps,
+            format!("clear {} committed update(s) from the broker", clear.len()),
+            t,
+        );
         Ok(())
     }
 }
@@ -1030,57 +1300,44 @@ pub struct StatusLine {
     pub trust_current: Option<bool>,
 }
 
-/// The fleet's update status, optionally after listening to the broker
-/// for `refresh` (retained acknowledgements arrive at once): what the
-/// devices said is recorded, and the retained update of a device that
-/// committed it is cleared, as a push does.
+/// The fleet's update status (`names`: these devices, each of which must
+/// exist), optionally after listening to the broker for `refresh`
+/// (retained acknowledgements arrive at once): what the devices said is
+/// recorded, and the retained update of a device that committed it is
+/// cleared, as a push does.
 pub fn status(
     paths: &ProjectPaths,
     names: Option<&[String]>,
     refresh: Option<(&Operator, Duration)>,
+    steps: &dyn Steps,
 ) -> Result<Vec<StatusLine>> {
     let reg = Registry::open(paths)?;
     let config = paths.load_config()?;
+    for n in names.unwrap_or_default() {
+        reg.device(n)?;
+    }
     if let Some((op, listen)) = refresh {
         let prefix = config.mqtt.topic_prefix.clone();
-        let states = reg.update_states()?;
-        let by_client: HashMap<String, String> = states
-            .iter()
-            .map(|s| (s.client_id.clone(), s.name.clone()))
-            .collect();
-        let mut link = Link::connect(op)?;
+        let mut ears = Ears::new(&reg, &prefix, true)?;
+        let mut link = connect(op, steps)?;
+        let t = Instant::now();
         let mut got = link.subscribe(&listen_filters(&prefix))?;
         let until = Instant::now() + listen;
-        let mut clear = Vec::new();
+        let mut heard = 0;
         loop {
-            for m in std::mem::take(&mut got) {
-                let Some(client) = client_of(&prefix, &m.topic, "config/ack") else {
-                    continue;
-                };
-                let Some(name) = by_client.get(client) else {
-                    continue;
-                };
-                if let Some(ack) = Ack::parse(&m.payload) {
-                    let at = now();
-                    let s = reg.modify_update(name, &mut |s| Ok(s.apply_ack(&ack, &at)))?;
-                    // As a push does: a committed update leaves the broker
-                    // (it may carry a password), unless a newer one waits.
-                    if ack.result == AckResult::Committed
-                        && s.committed == ack.update
-                        && s.pending.is_none()
-                    {
-                        clear.push((update::config_topic(&prefix, client), Vec::new()));
-                    }
-                }
-            }
+            heard += got.len();
+            let (_, clear) = ears.record(&got, steps)?;
+            ears.clear(&mut link, clear, steps)?;
             if Instant::now() >= until {
                 break;
             }
             got = link.receive(until)?;
         }
-        if !clear.is_empty() {
-            link.publish_retained(&clear)?;
-        }
+        timed(
+            steps,
+            format!("listen to {} ({heard} message(s))", op.target.display()),
+            t,
+        );
         link.close();
     }
     let served = served_trust(&config, &paths.root, &reg)
@@ -1093,10 +1350,8 @@ pub fn status(
         .map(|f| f.trust_set());
     let mut out = Vec::new();
     for s in reg.update_states()? {
-        if let Some(n) = names {
-            if !n.contains(&s.name) {
-                continue;
-            }
+        if names.is_some_and(|n| !n.contains(&s.name)) {
+            continue;
         }
         let committed_trust = TrustSet::parse(s.committed_trust.as_deref());
         out.push(StatusLine {

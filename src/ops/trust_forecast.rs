@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::device::blob::buffers_for_mfln;
 use crate::device::registry::ota::{TrustSet, TrustState, VIA_SERIAL};
 use crate::device::registry::Registry;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::project::ProjectPaths;
 use crate::tls::clienthello::CipherBuild;
 use crate::tls::engine::{self, Anchor, DeviceTls, DeviceTrust};
@@ -47,6 +47,14 @@ pub struct DeviceForecast {
     /// one that does also accepts the current broker (it connects today and
     /// after the switch). `None` when nothing is staged.
     pub survives_switch: Option<bool>,
+}
+
+impl DeviceForecast {
+    /// Its committed config, or the update it staged, connects to the
+    /// broker now.
+    pub fn connects_now(&self) -> bool {
+        self.committed.accepts_current || self.staged.as_ref().is_some_and(|s| s.accepts_current)
+    }
 }
 
 /// The fleet's forecast.
@@ -147,6 +155,62 @@ pub fn accepts_chain(set: &TrustSet, chain: &[Vec<u8>]) -> bool {
     }
 }
 
+/// The chains `trust stage` recorded for the next trust.
+fn next_chains(reg: &Registry) -> Result<Vec<Vec<Vec<u8>>>> {
+    let mut out: Vec<Vec<Vec<u8>>> = Vec::new();
+    for t in reg.trust()? {
+        if t.state != TrustState::Next {
+            continue;
+        }
+        if let Some(pem) = &t.chain {
+            if let Ok(c) = cert::load_certificates(pem.as_bytes()) {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// No handshake ran at all because the broker is not there: exit 3, which
+/// says nothing about the devices' trust.
+fn unreachable(verdicts: &[engine::Verdict]) -> Option<Error> {
+    let errors: Vec<_> = verdicts
+        .iter()
+        .map(|v| v.error.as_ref())
+        .collect::<Option<_>>()?;
+    let Some(engine::ConnectError::Net(n)) = errors.first() else {
+        return None;
+    };
+    Some(Error::unreachable(n.to_string()).with_help(format!(
+        "{}; the forecast needs the broker the devices connect to now (give it as HOST:PORT \
+         after --staged-trust when it is not [broker] in espmqtt.toml)",
+        n.help()
+    )))
+}
+
+/// The trust of the config `name` runs now, as the registry knows it: its
+/// committed update's, or what a recorded serial flash wrote; `None` when
+/// the registry holds no record (the device runs what espmqtt.toml says).
+/// Returns a label for messages (`committed update 4`, `serial flash`).
+pub fn running_trust(reg: &Registry, name: &str) -> Result<Option<(String, DeviceTrust)>> {
+    let Some(s) = reg.update_states()?.into_iter().find(|s| s.name == name) else {
+        return Ok(None);
+    };
+    let Some(set) = TrustSet::parse(s.committed_trust.as_deref()) else {
+        return Ok(None);
+    };
+    let label = if s.committed_via.as_deref() == Some(VIA_SERIAL) {
+        "serial flash".to_string()
+    } else if s.committed > 0 {
+        format!("committed update {}", s.committed)
+    } else {
+        return Ok(None);
+    };
+    Ok(Some((label, device_trust(&set))))
+}
+
 /// Forecast for `names` (all active devices when `None`) against the
 /// broker at `host:port`.
 pub fn forecast(
@@ -158,21 +222,14 @@ pub fn forecast(
 ) -> Result<Forecast> {
     let reg = Registry::open(paths)?;
     let config = paths.load_config()?;
-    let serial = current_only(&reg, paths)?;
-    // The chains `trust stage` recorded for the next trust.
-    let mut next_chains: Vec<Vec<Vec<u8>>> = Vec::new();
-    for t in reg.trust()? {
-        if t.state != TrustState::Next {
-            continue;
-        }
-        if let Some(pem) = &t.chain {
-            if let Ok(c) = cert::load_certificates(pem.as_bytes()) {
-                if !next_chains.contains(&c) {
-                    next_chains.push(c);
-                }
-            }
-        }
+    for n in names.unwrap_or_default() {
+        reg.device(n)?;
     }
+    // espmqtt.toml and the registry must agree on the trust mode, or the
+    // forecast would judge one mode's material with the other's rules.
+    super::ota::served_trust(&config, &paths.root, &reg)?;
+    let serial = current_only(&reg, paths)?;
+    let next_chains = next_chains(&reg)?;
     let next_staged = !next_chains.is_empty();
     let base = DeviceTls {
         ciphers: if config.tls.ciphers.eq_ignore_ascii_case("basic") {
@@ -237,6 +294,9 @@ pub fn forecast(
         })
         .collect();
     let verdicts = engine::check(host, port, &configs, timeout);
+    if let Some(e) = unreachable(&verdicts) {
+        return Err(e);
+    }
     let by_set: HashMap<String, &engine::Verdict> = distinct
         .iter()
         .map(TrustSet::to_json)
@@ -272,10 +332,9 @@ pub fn forecast(
             survives_switch: survives,
         });
     }
-    let ok = devices.iter().all(|d| {
-        (d.committed.accepts_current || d.staged.as_ref().is_some_and(|s| s.accepts_current))
-            && d.survives_switch != Some(false)
-    });
+    let ok = devices
+        .iter()
+        .all(|d| d.connects_now() && d.survives_switch != Some(false));
     Ok(Forecast {
         broker: format!("{host}:{port}"),
         next_staged,

@@ -23,6 +23,7 @@ mod monitor;
 mod ota;
 mod ota_dynsec;
 mod ota_firmware;
+mod ota_journey;
 mod probe;
 mod probe_matrix;
 mod registry;
