@@ -3,8 +3,6 @@
 //! them: `espmqtt fingerprint broker.example.com:8883 -q` rather than
 //! `HOST`, `--device sensor-007` rather than `NAME`.
 
-use super::status::StatusLine;
-
 /// Facts learnt from `config` and `mqtt_connecting` lines.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Seen {
@@ -17,22 +15,26 @@ pub struct Seen {
 }
 
 impl Seen {
-    /// Take what `s` tells about the device and its broker.
-    pub fn learn(&mut self, s: &StatusLine) {
-        if !matches!(s.event.as_str(), "config" | "mqtt_connecting") {
-            return;
-        }
-        if let (Some(host), Some(port)) = (s.get("host"), s.int("port")) {
+    /// Take what a `config` or `mqtt_connecting` line tells: its `host`,
+    /// `port`, `device` and `trust` values (`None` when absent).
+    pub fn learn(
+        &mut self,
+        host: Option<&str>,
+        port: Option<i64>,
+        device: Option<&str>,
+        trust: Option<&str>,
+    ) {
+        if let (Some(host), Some(port)) = (host, port) {
             let target = crate::target::Target {
                 host: host.to_string(),
                 port: u16::try_from(port).unwrap_or(8883),
             };
             self.broker = Some(target.display());
         }
-        if let Some(d) = s.get("device").filter(|d| !d.is_empty()) {
+        if let Some(d) = device.filter(|d| !d.is_empty()) {
             self.device = Some(d.to_string());
         }
-        if let Some(t) = s.get("trust") {
+        if let Some(t) = trust {
             self.trust = Some(t.to_string());
         }
     }

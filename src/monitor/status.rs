@@ -187,7 +187,14 @@ const ALERT_SENT_PREFIX: &str = "SSL sent fatal alert";
 /// every line, then the explanation its event calls for.
 pub(super) fn decode_status(rest: &str, seen: &mut Seen) -> Decoded {
     let s = parse_status(rest);
-    seen.learn(&s);
+    if matches!(s.event.as_str(), "config" | "mqtt_connecting") {
+        seen.learn(
+            s.get("host"),
+            s.int("port"),
+            s.get("device"),
+            s.get("trust"),
+        );
+    }
     let mut d = Decoded::new(LineKind::Status, Severity::Info, "");
     d.event = Some(s.event.clone());
     for (key, value, quoted) in &s.pairs {
