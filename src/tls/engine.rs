@@ -293,6 +293,9 @@ pub enum AppError {
 pub struct Session {
     engine: bearssl::Client,
     sock: TcpStream,
+    /// The address connected to, read at connect time (a reset socket no
+    /// longer knows it).
+    peer: Option<SocketAddr>,
     deadline: Instant,
     pub tap: Tap,
     transport: TransportEnd,
@@ -309,6 +312,7 @@ impl Session {
         let engine = start_engine(cfg)?;
         Ok(Session {
             engine,
+            peer: sock.peer_addr().ok(),
             sock,
             deadline,
             tap: Tap::default(),
@@ -327,7 +331,7 @@ impl Session {
 
     /// The address connected to.
     pub fn peer(&self) -> Option<SocketAddr> {
-        self.sock.peer_addr().ok()
+        self.peer
     }
 
     pub fn transport(&self) -> &TransportEnd {
@@ -395,7 +399,7 @@ impl Session {
                 self.transport = TransportEnd::Timeout;
                 Err(AppError::Transport(self.transport.clone()))
             }
-            Err(e) => self.write_failed(e.to_string()),
+            Err(e) => self.write_failed(socket_error(&e)),
         }
     }
 
@@ -457,7 +461,7 @@ impl Session {
                 }
             }
             Err(e) => {
-                self.transport = TransportEnd::Failed(e.to_string());
+                self.transport = TransportEnd::Failed(socket_error(&e));
                 Err(AppError::Transport(self.transport.clone()))
             }
         }
@@ -648,6 +652,24 @@ pub fn handshake_offline(
         client_key_rejected: engine.notes().client_key_rejected,
     };
     Ok((handshake, tap))
+}
+
+/// A socket error in words, without the operating system's number: what
+/// the reports show after "the server dropped the connection …".
+fn socket_error(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::ConnectionReset => "the server reset the connection".into(),
+        ErrorKind::ConnectionAborted => "the connection was aborted".into(),
+        ErrorKind::BrokenPipe => "the server had closed the connection".into(),
+        _ => {
+            let text = e.to_string();
+            match text.find(" (os error") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            }
+        }
+    }
 }
 
 fn is_timeout(e: &std::io::Error) -> bool {

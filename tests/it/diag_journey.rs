@@ -851,3 +851,37 @@ fn fingerprint_by_ip_warns_like_probe_fails() {
         "{v}"
     );
 }
+
+/// A port that resets the connection on the ClientHello: the finding says
+/// so in words, without the operating system's error number, and the tcp
+/// phase still names the address connected to.
+#[test]
+fn a_reset_connection_is_said_in_words() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            // Unread data when the socket closes: the kernel sends RST.
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            drop(conn);
+        }
+    });
+    let env = Env::new();
+    let (run, r) = probe(
+        &env,
+        &[
+            &format!("127.0.0.1:{port}"),
+            "--trust",
+            "insecure",
+            "--timeout",
+            "3",
+        ],
+    );
+    run.assert_code(3);
+    let f = fatal(&r, "closed_without_answer");
+    assert!(!f.message.contains("os error"), "{}", f.message);
+    assert!(!run.stdout.contains("os error"), "{}", run.stdout);
+    let tcp = r.phase("tcp").expect("tcp phase");
+    assert_eq!(tcp.detail, format!("connected to 127.0.0.1:{port}"));
+}
