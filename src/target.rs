@@ -160,7 +160,12 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
 }
 
 fn parse_port(p: &str) -> Result<u16, TargetError> {
-    if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+    if p.is_empty() {
+        return Err(TargetError(
+            "the port after `:` is missing (leave out the `:` for the default 8883)".into(),
+        ));
+    }
+    if !p.bytes().all(|b| b.is_ascii_digit()) {
         return Err(TargetError(format!("`{p}` is not a port number (1-65535)")));
     }
     match p.parse::<u32>() {
@@ -172,6 +177,12 @@ fn parse_port(p: &str) -> Result<u16, TargetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_port_is_named_as_missing() {
+        let e = parse("localhost:").unwrap_err();
+        assert!(e.to_string().contains("port after `:` is missing"), "{e}");
+    }
 
     fn ok(s: &str) -> (String, u16) {
         let t = parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));

@@ -176,8 +176,12 @@ fn say_project(explicit: Option<&std::path::Path>, ctx: &Ctx) {
     if paths.has_config() {
         ctx.detail(format!("project: {}", paths.config_file.display()));
     }
-    if let Ok(loc) = crate::device::registry::Location::of_project(&paths) {
-        ctx.detail(format!("registry: {}", loc.describe()));
+    match crate::device::registry::Location::of_project(&paths) {
+        Ok(crate::device::registry::Location::Sqlite(p)) if !p.exists() => {
+            ctx.detail(format!("registry: {} (not created yet)", p.display()));
+        }
+        Ok(loc) => ctx.detail(format!("registry: {}", loc.describe())),
+        Err(_) => {}
     }
 }
 

@@ -136,6 +136,11 @@ pub struct ProbeFlags {
     /// Where the client id came from (not a flag).
     #[arg(skip)]
     pub client_id_source: Option<String>,
+    /// With --device: the trust of the config the device runs, when the
+    /// registry knows it (an update or a recorded serial flash), with its
+    /// label; it wins over espmqtt.toml's (not a flag).
+    #[arg(skip)]
+    pub running_trust: Option<(String, DeviceTrust)>,
 }
 
 impl std::fmt::Debug for ProbeFlags {
@@ -148,6 +153,7 @@ impl std::fmt::Debug for ProbeFlags {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("password_env", &self.password_env)
             .field("client_id", &self.client_id)
+            .field("running_trust", &self.running_trust.as_ref().map(|t| &t.0))
             .field("trust", &self.trust)
             .field("ca_file", &self.ca_file)
             .field("fingerprint", &self.fingerprint)
@@ -241,6 +247,10 @@ fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
     let cfg = paths.load_config()?;
     ctx.detail(format!("read {}", paths.config_file.display()));
     let f = &mut args.flags;
+    let explicit_trust = f.trust.is_some()
+        || f.ca_file.is_some()
+        || f.pubkey_file.is_some()
+        || !f.fingerprint.is_empty();
     if args.target.is_none() && !cfg.broker.host.is_empty() {
         // The firmware connects to its connect_name() (app.cpp): the
         // configured server name when there is one — the core resolves the
@@ -299,8 +309,32 @@ fn apply_project_defaults(args: &mut ProbeArgs, ctx: &Ctx) -> Result<()> {
     }
     if let Some(name) = f.device.clone() {
         device_identity(&name, &paths, f, ctx)?;
+        if !explicit_trust {
+            running_trust(&name, &paths, f, ctx)?;
+        }
     } else {
         registered_client_id(&paths, f, ctx)?;
+    }
+    Ok(())
+}
+
+/// The device runs the trust its last update (or recorded serial flash)
+/// gave it, which after `trust stage`/`retire` is no longer what
+/// espmqtt.toml names (docs/OTA.md): probe as the device is.
+fn running_trust(
+    name: &str,
+    paths: &crate::project::ProjectPaths,
+    f: &mut ProbeFlags,
+    ctx: &Ctx,
+) -> Result<()> {
+    let registry = crate::device::registry::Registry::open_read_only(paths)?;
+    if let Some((label, trust)) = crate::ops::trust_forecast::running_trust(&registry, name)? {
+        ctx.detail(format!(
+            "trust: {} from the device's {label} (the registry), not espmqtt.toml",
+            trust.mode.as_str()
+        ));
+        f.trust = Some(trust.mode);
+        f.running_trust = Some((label, trust));
     }
     Ok(())
 }
@@ -537,6 +571,10 @@ fn options(args: ProbeArgs, ctx: &Ctx) -> Result<ProbeOptions> {
 
 /// The trust material of the chosen mode, and where the anchors come from.
 fn trust_options(a: &ProbeFlags, ctx: &Ctx) -> Result<(DeviceTrust, Option<String>)> {
+    if let Some((label, trust)) = &a.running_trust {
+        let source = (trust.mode == TrustMode::Ca).then(|| format!("the device's {label}"));
+        return Ok((trust.clone(), source));
+    }
     let mode = a.trust.unwrap_or_default();
     let mut trust = DeviceTrust {
         mode,

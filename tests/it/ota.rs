@@ -614,6 +614,11 @@ fn certificate_renewal_story_end_to_end(backend: Backend) {
     for n in ["node-1", "node-2", "node-3"] {
         assert_eq!(line(&v, n)["committed"]["accepts_current"], true, "{v}");
     }
+    // `probe --device` probes with the trust the device runs (its committed
+    // update, A and B), not espmqtt.toml's (still A only).
+    let r = b.env.run(&["probe", "--device", "node-1", "-v"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stderr.contains("committed update"), "{}", r.stderr);
     // Retire A: every device committed B, so nothing is left behind.
     let (r, v) = b.env.run_json(&["trust", "retire"]);
     r.assert_code(0);
