@@ -73,12 +73,12 @@ pub fn open(spec: &PortSpec, baud: u32) -> Result<Box<dyn SerialPort>, OpenError
             .map(|p| Box::new(p) as Box<dyn SerialPort>)
             .map_err(|e| OpenError::Connect {
                 addr: addr.clone(),
-                reason: e.to_string(),
+                reason: connect_words(&e),
             }),
         PortSpec::Rfc2217(url) => {
             let stream = connect_tcp(&url.addr).map_err(|e| OpenError::Connect {
                 addr: url.addr.clone(),
-                reason: e.to_string(),
+                reason: connect_words(&e),
             })?;
             super::rfc2217::Rfc2217Port::over(stream, url, baud)
                 .map(|p| Box::new(p) as Box<dyn SerialPort>)
@@ -101,6 +101,27 @@ pub(crate) fn connect_tcp(addr: &str) -> io::Result<TcpStream> {
         }
     }
     Err(last)
+}
+
+/// Why a TCP connect failed, in words (no `(os error N)`).
+fn connect_words(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => {
+            "nothing is listening there (connection refused)".into()
+        }
+        io::ErrorKind::TimedOut => "no answer within 5 s (a firewall, or the host is down)".into(),
+        _ => {
+            let s = e.to_string();
+            let s = match s.rfind(" (os error ") {
+                Some(i) if s.ends_with(')') => s[..i].to_string(),
+                _ => s,
+            };
+            match s.strip_prefix("failed to lookup address information: ") {
+                Some(why) => format!("the host name does not resolve ({why})"),
+                None => s,
+            }
+        }
+    }
 }
 
 fn classify_serial_error(path: &str, e: serialport::Error) -> OpenError {

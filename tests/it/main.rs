@@ -14,6 +14,7 @@ mod emulator;
 mod fingerprint;
 mod firmware;
 mod flash;
+mod flash_journey;
 mod fleet;
 mod hardening;
 mod help;
