@@ -11,6 +11,8 @@ use crate::error::Error;
 
 use crate::serial::transport::OpenError;
 
+use super::loader::Heard;
+
 /// The wiring a bare ESP-07 needs to enter the ROM loader (docs/DEVICE.md,
 /// "Module hardware", "Boot modes and reset").
 pub const ESP07_WIRING_HELP: &str = "\
@@ -27,11 +29,13 @@ means GPIO15 is not pulled low.";
 pub enum FlashError {
     #[error(transparent)]
     Open(#[from] OpenError),
-    #[error("no answer from the ESP8266 ROM bootloader on {port} ({attempts} connection attempts, {syncs} SYNCs){note}")]
+    #[error("no answer from the ESP8266 ROM bootloader on {port} ({attempts} connection attempts, {syncs} SYNCs){}{note}", heard_note(heard))]
     NoSync {
         port: String,
         attempts: u32,
         syncs: u32,
+        /// What came back instead of a SYNC reply.
+        heard: Heard,
         /// `; it cannot reset the module (…)` or empty.
         note: String,
     },
@@ -67,6 +71,43 @@ pub enum FlashError {
     Plan(String),
 }
 
+/// `; …` after the NoSync message: what the port sent instead.
+fn heard_note(heard: &Heard) -> String {
+    match heard {
+        Heard::Nothing => String::new(),
+        Heard::Echo => "; every request came straight back (an echo, not a module)".into(),
+        Heard::BootMode(mode) => {
+            format!("; the module printed its ROM banner with boot mode:{mode}, not download mode")
+        }
+        Heard::Noise(n) => format!("; {n} bytes came back that are not loader replies"),
+    }
+}
+
+fn no_sync_help(heard: &Heard) -> String {
+    match heard {
+        Heard::Nothing => ESP07_WIRING_HELP.to_string(),
+        Heard::Echo => "what is sent comes back unchanged: the adapter's TX and RX are joined \
+             (a loopback jumper, or both wired to the same pin) or the port is not a module \
+             (a TCP echo server). Wire adapter TX→module RX and adapter RX→module TX, common GND"
+            .to_string(),
+        Heard::BootMode(mode) if mode.starts_with("(3,") => format!(
+            "boot mode {mode} means GPIO0 was high at reset: the module booted its firmware. Hold \
+             GPIO0 at GND (with GPIO15 at GND, EN/CH_PD high), pulse RST low or power-cycle, and \
+             run the command again"
+        ),
+        Heard::BootMode(mode) => format!(
+            "boot mode {mode}: GPIO15 or GPIO2 is not at its level (GPIO15 to GND through 10k, \
+             GPIO2 high); then hold GPIO0 at GND, pulse RST low or power-cycle, and run the command \
+             again"
+        ),
+        Heard::Noise(_) => format!(
+            "something is talking on this port, but not the ROM loader: the module probably runs \
+             its firmware (GPIO0 was high at reset; `espmqtt monitor --port PORT` shows what it \
+             prints), or the port belongs to another device. {ESP07_WIRING_HELP}"
+        ),
+    }
+}
+
 pub type FlashResult<T> = std::result::Result<T, FlashError>;
 
 impl From<FlashError> for Error {
@@ -74,7 +115,9 @@ impl From<FlashError> for Error {
         let msg = e.to_string();
         match e {
             FlashError::Open(open) => open.into(),
-            FlashError::NoSync { .. } => Error::unreachable(msg).with_help(ESP07_WIRING_HELP),
+            FlashError::NoSync { heard, .. } => {
+                Error::unreachable(msg).with_help(no_sync_help(&heard))
+            }
             FlashError::Timeout { .. } | FlashError::Io { .. } | FlashError::SpiTimeout => {
                 Error::unreachable(msg).with_help(
                     "the module stopped answering: check the supply (flash writes draw peaks \

@@ -52,6 +52,47 @@ pub const CONNECT_ATTEMPTS: u32 = 7;
 const SYNCS_PER_ATTEMPT: u32 = 5;
 /// Wait for the first SYNC reply (esptool 0.1 s, espflash 100 ms).
 const SYNC_TIMEOUT: Duration = Duration::from_millis(100);
+/// Bytes kept of what a port sent back while connecting.
+const HEARD_KEPT: usize = 2048;
+
+/// What a port that never answered SYNC sent instead, for the error's help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// Silence: no module, no power, or RX not connected.
+    Nothing,
+    /// Our SYNC requests came back unchanged: TX and RX are joined, or the
+    /// peer is an echo server.
+    Echo,
+    /// The ROM's boot banner with `boot mode:(3,x)`/`(7,x)`: the module
+    /// reset, but not into download mode.
+    BootMode(String),
+    /// This many bytes that are not loader replies (firmware output, a
+    /// wrong baud, another device).
+    Noise(usize),
+}
+
+impl Heard {
+    fn of(echoed: bool, total: usize, first: &[u8]) -> Heard {
+        if echoed {
+            return Heard::Echo;
+        }
+        if total == 0 {
+            return Heard::Nothing;
+        }
+        let text = String::from_utf8_lossy(first);
+        if let Some(i) = text.find("boot mode:(") {
+            let rest = &text[i + "boot mode:".len()..];
+            if let Some(end) = rest.find(')') {
+                let mode = &rest[..=end];
+                if !mode.starts_with("(1,") {
+                    return Heard::BootMode(mode.to_string());
+                }
+            }
+        }
+        Heard::Noise(total)
+    }
+}
+
 /// RAM download block (`ESP_RAM_BLOCK`).
 const RAM_BLOCK: usize = 0x1800;
 
@@ -206,6 +247,11 @@ pub struct Loader {
     decoder: SlipDecoder,
     frames: VecDeque<Vec<u8>>,
     rx: Vec<u8>,
+    /// What came back while connecting ([`Heard`]): the first bytes and how
+    /// many, and whether our own SYNC came back unchanged.
+    heard: Vec<u8>,
+    heard_total: usize,
+    echoed: bool,
     /// The flasher stub is running (replies put the error code first).
     pub stub: bool,
     /// Baud currently in use on the line.
@@ -223,6 +269,9 @@ impl Loader {
             decoder: SlipDecoder::new(),
             frames: VecDeque::new(),
             rx: vec![0u8; 8192],
+            heard: Vec::new(),
+            heard_total: 0,
+            echoed: false,
             stub: false,
             baud,
         }
@@ -272,6 +321,11 @@ impl Loader {
             match self.port.read(&mut self.rx) {
                 Ok(0) => continue,
                 Ok(n) => {
+                    self.heard_total += n;
+                    if self.heard.len() < HEARD_KEPT {
+                        let take = n.min(HEARD_KEPT - self.heard.len());
+                        self.heard.extend_from_slice(&self.rx[..take]);
+                    }
                     for i in 0..n {
                         if let Some(SlipEvent::Frame(f)) = self.decoder.push(self.rx[i]) {
                             self.frames.push_back(f);
@@ -379,6 +433,10 @@ impl Loader {
         let deadline = Instant::now() + SYNC_TIMEOUT + wire_time(60, self.baud);
         let mut value = None;
         while let Some(f) = self.read_frame(deadline)? {
+            // Our own request (direction 0x00) coming back: TX joined to RX.
+            if f.first() == Some(&0) && f.get(1) == Some(&(Opcode::Sync as u8)) {
+                self.echoed = true;
+            }
             if let Some(r) = Response::parse(&f) {
                 if r.op == Opcode::Sync as u8 {
                     value = Some(r.value);
@@ -403,6 +461,9 @@ impl Loader {
     /// whether a stub was already running (SYNC value 0, docs/DEVICE.md,
     /// "SYNC").
     pub fn connect(&mut self, attempts: u32, reset: bool) -> FlashResult<bool> {
+        self.heard.clear();
+        self.heard_total = 0;
+        self.echoed = false;
         for attempt in 0..attempts {
             if reset {
                 // Alternate short and long reset delays as esptool does.
@@ -420,6 +481,7 @@ impl Loader {
             port: self.port_name.clone(),
             attempts,
             syncs: attempts * SYNCS_PER_ATTEMPT,
+            heard: Heard::of(self.echoed, self.heard_total, &self.heard),
             note: match &self.lines {
                 Lines::Failed(no) => format!("; it cannot reset the module ({no})"),
                 _ => String::new(),

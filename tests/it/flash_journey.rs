@@ -3,6 +3,7 @@
 //! bigger flash, a network port closed under the flasher, Ctrl-C in a fleet),
 //! against `espmqtt emulate` and plain TCP servers on loopback.
 
+use crate::support::emulator::Emulator;
 use crate::support::{free_port, Env};
 
 /// Firmware-like bytes: a v1 header whose size nibble is `size_nibble`.
@@ -31,4 +32,53 @@ fn refused_connection_is_said_in_words() {
         "{}",
         run.stderr
     );
+}
+
+/// A TCP echo server on `127.0.0.1`: what an adapter with TX joined to RX does.
+fn echo_server() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut r = s.try_clone().expect("clone");
+                let _ = std::io::copy(&mut r, &mut s);
+            });
+        }
+    });
+    port
+}
+
+/// A port that echoes (TX joined to RX) and a module that booted its
+/// firmware are each named, with what to change, instead of the generic
+/// "not in download mode".
+#[test]
+fn a_port_that_is_not_the_loader_says_what_it_heard() {
+    let env = Env::new();
+    let fw = env.write("fw.bin", image(4096, 2));
+    let url = format!("socket://127.0.0.1:{}", echo_server());
+    let (run, v) = env.run_json(&["flash", "--port", &url, "--firmware", fw.to_str().unwrap()]);
+    run.assert_code(3);
+    let msg = v["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("came straight back"), "{v}");
+    assert!(
+        v["help"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("TX and RX are joined"),
+        "{v}"
+    );
+
+    env.write("boot.txt", "hello from the firmware\n");
+    let emu = Emulator::start(&env, &["--boot-mode", "flash", "--console", "boot.txt"]);
+    let run = env.run(&[
+        "flash",
+        "--port",
+        &emu.url(),
+        "--firmware",
+        fw.to_str().unwrap(),
+    ]);
+    run.assert_code(3);
+    assert!(run.stderr.contains("boot mode:(3,"), "{}", run.stderr);
+    assert!(run.stderr.contains("GPIO0 was high"), "{}", run.stderr);
 }
