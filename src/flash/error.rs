@@ -69,6 +69,9 @@ pub enum FlashError {
     },
     #[error("{0}")]
     Plan(String),
+    /// A region runs past the end of the module's flash.
+    #[error("{message}")]
+    DoesNotFit { message: String, help: String },
 }
 
 /// `; …` after the NoSync message: what the port sent instead.
@@ -140,6 +143,7 @@ impl From<FlashError> for Error {
                  if it repeats, the flash chip or the supply is faulty",
             ),
             FlashError::Plan(_) => Error::usage(msg),
+            FlashError::DoesNotFit { help, .. } => Error::usage(msg).with_help(help),
         }
     }
 }

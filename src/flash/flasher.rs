@@ -503,6 +503,37 @@ fn retryable(e: &FlashError) -> bool {
     )
 }
 
+/// A region past the end of the flash, with what to do: an image built for a
+/// bigger flash (its header says so) is named as such.
+fn does_not_fit(r: &Region, end: u64, flash_size: u32) -> FlashError {
+    let have = image::size_label(flash_size);
+    let message = format!(
+        "{} (0x{:x}..0x{end:x}, {} bytes) does not fit in the module's {have} flash",
+        r.label,
+        r.offset,
+        r.data.len()
+    );
+    let built_for = (r.offset == 0)
+        .then(|| image::parse_header(&r.data))
+        .flatten()
+        .and_then(|h| h.flash_size)
+        .filter(|&s| s > flash_size);
+    let help = match built_for {
+        Some(s) => format!(
+            "the image's header says it was built for a {} flash; this module has {have} \
+             (an ESP-07 has 1MB, an ESP-07S 4MB). Rebuild it for {have} (espmqtt.toml \
+             [board] name = \"esp07\" for 1MB; Arduino Flash Size / PlatformIO board_build \
+             ldscript for {have}) or flash a module with a bigger chip",
+            image::size_label(s)
+        ),
+        None => format!(
+            "check that this is the right file (a flash dump or merged image of a bigger \
+             module?) and that it was built for a {have} flash"
+        ),
+    };
+    FlashError::DoesNotFit { message, help }
+}
+
 /// Check regions against the flash size and the sector grid, and patch the
 /// image header at 0x0 if asked. Returns (header patched, warnings).
 pub fn prepare_regions(
@@ -522,12 +553,7 @@ pub fn prepare_regions(
         }
         let end = r.offset as u64 + r.data.len() as u64;
         if end > flash_size as u64 {
-            return Err(FlashError::Plan(format!(
-                "{} (0x{:x}..0x{end:x}) does not fit in the module's {} flash",
-                r.label,
-                r.offset,
-                image::size_label(flash_size)
-            )));
+            return Err(does_not_fit(r, end, flash_size));
         }
         spans.push((r.offset, end, &r.label));
     }

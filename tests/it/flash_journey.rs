@@ -82,3 +82,37 @@ fn a_port_that_is_not_the_loader_says_what_it_heard() {
     assert!(run.stderr.contains("boot mode:(3,"), "{}", run.stderr);
     assert!(run.stderr.contains("GPIO0 was high"), "{}", run.stderr);
 }
+
+/// A 4 MB image onto a 1 MB module: refused before anything is written, with
+/// the header's size named and what to rebuild; nothing reaches the registry.
+#[test]
+fn an_image_for_a_bigger_flash_is_named_and_nothing_is_written() {
+    let env = Env::new();
+    let emu = Emulator::start(&env, &["--baud-model", "off", "--flash-size", "1MB"]);
+    let fw = env.write("fw4m.bin", image(2 << 20, 4));
+    let (run, v) = env.run_json(&[
+        "flash",
+        "--port",
+        &emu.url(),
+        "--firmware",
+        fw.to_str().unwrap(),
+    ]);
+    run.assert_code(2);
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("does not fit"),
+        "{v}"
+    );
+    let help = v["help"].as_str().unwrap_or_default();
+    assert!(help.contains("built for a 4MB flash"), "{v}");
+    assert!(help.contains("Rebuild it for 1MB"), "{v}");
+    assert!(
+        emu.wait_disconnected(1, std::time::Duration::from_secs(10)),
+        "{:?}",
+        emu.events()
+    );
+    let d = &emu.events_of("disconnected")[0];
+    assert_eq!(d["wrote_flash"], false, "{d}");
+}
