@@ -42,7 +42,12 @@ pub enum FlashError {
     #[error("no reply to {op} from the module within {ms} ms")]
     Timeout { op: String, ms: u128 },
     #[error("lost the connection to the module: {reason}")]
-    Io { reason: String },
+    Io {
+        reason: String,
+        /// The port is a network one (socket://, rfc2217://): the server
+        /// may have closed it, not the module.
+        network: bool,
+    },
     #[error("the module rejected {op}: {meaning} (error code 0x{code:02x})")]
     Device {
         op: String,
@@ -121,6 +126,12 @@ impl From<FlashError> for Error {
             FlashError::NoSync { heard, .. } => {
                 Error::unreachable(msg).with_help(no_sync_help(&heard))
             }
+            FlashError::Io { network: true, .. } => Error::unreachable(msg).with_help(
+                "the serial server closed the connection: another client may have taken the port \
+                 (ser2net serves one at a time; a second `espmqtt flash` on the same port), the \
+                 server was restarted, or the module lost power. Make sure nothing else uses the \
+                 port and run the command again; regions already written are skipped",
+            ),
             FlashError::Timeout { .. } | FlashError::Io { .. } | FlashError::SpiTimeout => {
                 Error::unreachable(msg).with_help(
                     "the module stopped answering: check the supply (flash writes draw peaks \

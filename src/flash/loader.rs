@@ -280,6 +280,8 @@ impl Loader {
     fn io_err(&self, e: io::Error) -> FlashError {
         FlashError::Io {
             reason: format!("{}: {e}", self.port_name),
+            network: self.port_name.starts_with("socket://")
+                || self.port_name.starts_with("rfc2217://"),
         }
     }
 

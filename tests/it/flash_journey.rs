@@ -116,3 +116,34 @@ fn an_image_for_a_bigger_flash_is_named_and_nothing_is_written() {
     let d = &emu.events_of("disconnected")[0];
     assert_eq!(d["wrote_flash"], false, "{d}");
 }
+
+/// The server closing a socket:// port mid-write (ser2net handing the port to
+/// another client, a restart) is not blamed on the module's supply; exit 3
+/// and nothing recorded.
+#[test]
+fn a_network_port_closed_mid_write_names_the_server() {
+    let env = Env::new();
+    let emu = Emulator::start(
+        &env,
+        &["--baud-model", "off", "--fault", "close-after:20000"],
+    );
+    let fw = env.write("fw.bin", image(200_000, 2));
+    let (run, v) = env.run_json(&[
+        "flash",
+        "--port",
+        &emu.url(),
+        "--firmware",
+        fw.to_str().unwrap(),
+    ]);
+    run.assert_code(3);
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("lost the connection"),
+        "{v}"
+    );
+    let help = v["help"].as_str().unwrap_or_default();
+    assert!(help.contains("serial server closed the connection"), "{v}");
+    assert!(!help.contains("supply (flash writes"), "{v}");
+}
