@@ -211,15 +211,34 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
         }
     };
     let out_lock = Mutex::new(());
+    let state = Mutex::new(Interrupted {
+        r#type: "interrupted",
+        ..Interrupted::default()
+    });
     let on_event = |e: FleetEvent| {
         let _g = out_lock.lock().unwrap_or_else(|p| p.into_inner());
+        state.lock().unwrap_or_else(|p| p.into_inner()).track(&e);
         let print = || ctx.emit_line(&e, |_| render_event(&e, ctx.verbose > 0));
         match &multi {
             Some(m) => m.suspend(print),
             None => print(),
         }
     };
-    let summary = fleet::run(&paths, &opts, &progress_for, &on_event)?;
+    let summary = std::thread::scope(|scope| {
+        let guard = on_interrupt(scope, || {
+            let _g = out_lock.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(m) = &multi {
+                let _ = m.clear();
+            }
+            let s = state.lock().unwrap_or_else(|p| p.into_inner());
+            ctx.emit_line(&*s, |_| s.render());
+        });
+        let summary = fleet::run(&paths, &opts, &progress_for, &on_event);
+        if let Some(h) = guard {
+            h.close();
+        }
+        summary
+    })?;
     if let Some(m) = &multi {
         let _ = m.clear();
     }
@@ -237,6 +256,91 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
             ExitStatus::CheckFailed
         },
     )
+}
+
+/// What a Ctrl-C leaves: the devices recorded so far and the modules that
+/// were being written (half written, not recorded). Printed as one JSON line
+/// (`type: interrupted`) or text before exiting 130.
+#[derive(Default, serde::Serialize)]
+struct Interrupted {
+    r#type: &'static str,
+    flashed: Vec<String>,
+    in_progress: Vec<InProgress>,
+}
+
+#[derive(serde::Serialize)]
+struct InProgress {
+    port: String,
+    device: String,
+    mac: String,
+}
+
+impl Interrupted {
+    fn track(&mut self, e: &FleetEvent) {
+        match e {
+            FleetEvent::Started {
+                port, device, mac, ..
+            } => {
+                self.in_progress.retain(|p| &p.port != port);
+                self.in_progress.push(InProgress {
+                    port: port.clone(),
+                    device: device.clone(),
+                    mac: mac.clone(),
+                });
+            }
+            FleetEvent::Flashed { port, device, .. } => {
+                self.in_progress.retain(|p| &p.port != port);
+                self.flashed.push(device.clone());
+            }
+            FleetEvent::Failed { port, .. } | FleetEvent::PortDone { port, .. } => {
+                self.in_progress.retain(|p| &p.port != port);
+            }
+            _ => {}
+        }
+    }
+
+    fn render(&self) -> String {
+        let mut out = format!(
+            "fleet interrupted: {} device(s) flashed and recorded{}",
+            self.flashed.len(),
+            if self.in_progress.is_empty() {
+                "; no module was being written"
+            } else {
+                ""
+            }
+        );
+        for p in &self.in_progress {
+            out.push_str(&format!(
+                "\n  {}: {} was being written to {}: it is half written (the module will not \
+                 boot) and not recorded",
+                p.port, p.device, p.mac
+            ));
+        }
+        out.push_str(
+            "\n  run the same command again to continue: recorded devices are skipped and \
+             the unfinished ones are flashed again",
+        );
+        out
+    }
+}
+
+/// On Ctrl-C (or SIGTERM) run `report`, then exit 130. The registry needs no
+/// cleanup: a device is recorded only after its regions verified, and the
+/// claims of this process are released by the next run's preflight.
+fn on_interrupt<'s, 'e: 's>(
+    scope: &'s std::thread::Scope<'s, 'e>,
+    report: impl FnOnce() + Send + 's,
+) -> Option<signal_hook::iterator::Handle> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).ok()?;
+    let handle = signals.handle();
+    scope.spawn(move || {
+        if signals.forever().next().is_some() {
+            report();
+            std::process::exit(130);
+        }
+    });
+    Some(handle)
 }
 
 fn render_event(e: &FleetEvent, verbose: bool) -> String {

@@ -147,3 +147,67 @@ fn a_network_port_closed_mid_write_names_the_server() {
     assert!(help.contains("serial server closed the connection"), "{v}");
     assert!(!help.contains("supply (flash writes"), "{v}");
 }
+
+fn project(env: &Env, devices: &[&str]) {
+    env.write(
+        "espmqtt.toml",
+        "[broker]\nhost = \"broker.example.com\"\nport = 8883\n[wifi]\nssid = \"lab\"\npassword = \"wifi-secret-1\"\n\
+         [tls]\ntrust = \"fingerprint\"\nfingerprints = [\"ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01\"]\n\
+         [board]\nname = \"esp07\"\n",
+    );
+    let mut args = vec!["device", "new"];
+    args.extend_from_slice(devices);
+    env.run(&args).assert_code(0);
+}
+
+/// Ctrl-C in the middle of a fleet run: one JSON line says which devices
+/// are recorded and which modules were half written, the exit is 130, the
+/// half-written device is not recorded, and the next run flashes it.
+#[test]
+fn ctrl_c_in_a_fleet_reports_what_is_left_and_exits_130() {
+    use std::io::BufRead;
+    let env = Env::new();
+    project(&env, &["sensor-001", "sensor-002"]);
+    // Modelled wire time: 400 KB of noise take seconds at 460800 baud.
+    let emu = Emulator::start(&env, &["--mac", "5c:cf:7f:00:09:00"]);
+    let fw = env.write("fw.bin", image(400_000, 2));
+    let url = emu.url();
+    let mut child = env
+        .cmd()
+        .args(["flash", "--format", "json", "--after", "no-reset"])
+        .args(["--port", &url, "--port", &url])
+        .args(["--devices", "sensor-001..sensor-002", "--firmware"])
+        .arg(&fw)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn flash");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let started = line.contains("\"type\":\"started\"");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let pid = child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    assert!(kill.map(|s| s.success()).unwrap_or(false));
+    seen.extend(lines.map_while(Result::ok));
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130), "{seen:#?}");
+    let last: serde_json::Value =
+        serde_json::from_str(seen.last().expect("a line")).expect("JSON line");
+    assert_eq!(last["type"], "interrupted", "{seen:#?}");
+    assert_eq!(last["in_progress"][0]["device"], "sensor-001", "{last}");
+    for l in &seen {
+        serde_json::from_str::<serde_json::Value>(l).expect("every line is JSON");
+    }
+    let (_, one) = env.run_json(&["device", "show", "sensor-001"]);
+    assert!(one["last_flashed_at"].is_null(), "{one}");
+}
