@@ -344,6 +344,12 @@ fn read_config(
     args: &FlashArgs,
     ctx: &Ctx,
 ) -> Result<ExitStatus> {
+    // With --device: what the registry would write, to compare (built
+    // before connecting, so an unknown device fails fast).
+    let expected = match &args.device {
+        Some(name) => Some((name.as_str(), config_blob(name, ctx)?)),
+        None => None,
+    };
     let progress = super::progress::for_ctx(ctx);
     let mut session = Session::open(spec, opts, progress.as_ref())?;
     // Both config slots: B (one sector below) then A (CONFIG_FORMAT.md, "Two slots").
@@ -358,7 +364,63 @@ fn read_config(
     for w in &warnings {
         ctx.warn(w);
     }
-    show_config(&bytes, offset, args.show_secrets, ctx)
+    show_config(&bytes, offset, args.show_secrets, expected, ctx)
+}
+
+/// `--read-config --device NAME`: does the module hold NAME's config as the
+/// registry builds it now? Field names only (never values: secrets);
+/// `config_version` and `length` are left out (an update number is not a
+/// difference of content).
+#[derive(serde::Serialize)]
+struct RegistryCompare {
+    device: String,
+    matches: bool,
+    differs: Vec<String>,
+}
+
+impl RegistryCompare {
+    fn of(
+        name: &str,
+        on_module: &crate::device::blob::ConfigBlob,
+        module_len: usize,
+        expected: &SerialBlob,
+    ) -> RegistryCompare {
+        let a = on_module.to_json(module_len);
+        let b = expected.blob.to_json(expected.bytes.len());
+        let empty = serde_json::Map::new();
+        let (a, b) = (
+            a.as_object().unwrap_or(&empty),
+            b.as_object().unwrap_or(&empty),
+        );
+        let mut differs: Vec<String> = a
+            .keys()
+            .chain(b.keys())
+            .filter(|k| !matches!(k.as_str(), "config_version" | "length"))
+            .filter(|k| a.get(*k) != b.get(*k))
+            .cloned()
+            .collect();
+        differs.sort();
+        differs.dedup();
+        RegistryCompare {
+            device: name.to_string(),
+            matches: differs.is_empty(),
+            differs,
+        }
+    }
+
+    fn render(&self) -> String {
+        if self.matches {
+            format!("matches the registry's config of {}", self.device)
+        } else {
+            format!(
+                "differs from the registry's config of {} in: {} (write it with `espmqtt flash \
+                 --device {} --config-only`)",
+                self.device,
+                self.differs.join(", "),
+                self.device
+            )
+        }
+    }
 }
 
 // Config blob and registry: the blob is built by
@@ -435,7 +497,13 @@ fn record_flash(
 
 /// `bytes`: slot B then slot A; `offset`: slot A. Shows the config the module
 /// runs and the state of both slots.
-fn show_config(bytes: &[u8], offset: u32, show_secrets: bool, ctx: &Ctx) -> Result<ExitStatus> {
+fn show_config(
+    bytes: &[u8],
+    offset: u32,
+    show_secrets: bool,
+    expected: Option<(&str, SerialBlob)>,
+    ctx: &Ctx,
+) -> Result<ExitStatus> {
     use crate::device::blob::ConfigBlob;
     let (slots, active) = slots::read_slots(bytes, offset);
     let Some(blob) = active.and_then(|i| slots[i].blob.as_ref()) else {
@@ -472,14 +540,19 @@ fn show_config(bytes: &[u8], offset: u32, show_secrets: bool, ctx: &Ctx) -> Resu
         slots: &'a [slots::Slot],
         /// The certificates in the blob, summarised (`config` has the DER).
         certificates: BlobCertificates,
+        /// With --device: the comparison with the registry.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        registry: Option<RegistryCompare>,
     }
     let certificates = BlobCertificates::of(blob);
+    let registry = expected.map(|(name, e)| RegistryCompare::of(name, blob, len, &e));
     let r = ReadConfig {
         offset: slot.offset,
         slot: slot.slot,
         config,
         slots: &slots,
         certificates,
+        registry,
     };
     ctx.emit(&r, |c| {
         let mut s = String::new();
@@ -515,9 +588,15 @@ fn show_config(bytes: &[u8], offset: u32, show_secrets: bool, ctx: &Ctx) -> Resu
                 s.push_str(&format!("  {k:<16} {v}\n"));
             }
         }
+        if let Some(cmp) = &r.registry {
+            s.push_str(&cmp.render());
+        }
         s
     });
-    Ok(ExitStatus::Success)
+    Ok(match &r.registry {
+        Some(cmp) if !cmp.matches => ExitStatus::CheckFailed,
+        _ => ExitStatus::Success,
+    })
 }
 
 /// Summaries of the certificates a config blob carries.

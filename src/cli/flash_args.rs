@@ -71,6 +71,9 @@ pub struct FlashArgs {
     #[arg(long, requires = "device")]
     pub config_only: bool,
     /// Read the config blob back from the module and print it (secrets redacted).
+    ///
+    /// With --device NAME: also compare it with NAME's config in the registry
+    /// (names of the fields that differ; exit 1 when it differs).
     #[arg(long, conflicts_with_all = ["firmware", "config_only"])]
     pub read_config: bool,
     /// Flash mode to put in the image header (esptool --flash-mode).

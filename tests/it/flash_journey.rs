@@ -211,3 +211,54 @@ fn ctrl_c_in_a_fleet_reports_what_is_left_and_exits_130() {
     let (_, one) = env.run_json(&["device", "show", "sensor-001"]);
     assert!(one["last_flashed_at"].is_null(), "{one}");
 }
+
+/// `--read-config --device NAME` compares the module's blob with what the
+/// registry holds for NAME (field names only, never the secrets): exit 0
+/// when it matches, 1 when not.
+#[test]
+fn read_config_with_device_compares_with_the_registry() {
+    let env = Env::new();
+    project(&env, &["sensor-001", "sensor-002"]);
+    let emu = Emulator::start(&env, &["--baud-model", "off"]);
+    let url = emu.url();
+    let write = [
+        "flash",
+        "--port",
+        &url,
+        "--device",
+        "sensor-001",
+        "--config-only",
+    ];
+    env.run(&write).assert_code(0);
+    let read =
+        |name: &str| env.run_json(&["flash", "--port", &url, "--read-config", "--device", name]);
+    let (run, v) = read("sensor-001");
+    run.assert_code(0);
+    assert_eq!(v["registry"]["matches"], true, "{v}");
+    let (run, v) = read("sensor-002");
+    run.assert_code(1);
+    assert_eq!(v["registry"]["matches"], false, "{v}");
+    let differs = v["registry"]["differs"].to_string();
+    assert!(
+        differs.contains("password") && differs.contains("client_id"),
+        "{v}"
+    );
+    let (_, shown) = env.run_json(&["device", "show", "sensor-002", "--show-secrets"]);
+    let secret = shown["secret"].as_str().unwrap_or("no-secret-shown");
+    let text = env.run(&[
+        "flash",
+        "--port",
+        &url,
+        "--read-config",
+        "--device",
+        "sensor-002",
+    ]);
+    text.assert_code(1);
+    assert!(
+        text.stdout
+            .contains("differs from the registry's config of sensor-002"),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains(secret), "{}", text.stdout);
+}
