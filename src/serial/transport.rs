@@ -27,6 +27,8 @@ pub enum OpenError {
     PermissionDenied { port: String },
     #[error("serial port {port} does not exist")]
     NotFound { port: String },
+    #[error("serial port {port} is in use by another program")]
+    Busy { port: String },
     #[error("cannot open {port}: {reason}")]
     Other { port: String, reason: String },
     #[error("cannot connect to {addr}: {reason}")]
@@ -46,6 +48,11 @@ impl From<OpenError> for crate::Error {
             OpenError::NotFound { .. } => crate::Error::unreachable(msg).with_help(
                 "is the module plugged in? `espmqtt ports` lists the serial ports this machine has",
             ),
+            OpenError::Busy { port } => crate::Error::unreachable(msg).with_help(format!(
+                "a second `espmqtt flash` or `espmqtt monitor`, esptool, screen, minicom or the \
+                 Arduino serial monitor has it open (`fuser {port}` names the process): close it \
+                 and run the command again"
+            )),
             OpenError::Other { .. } => crate::Error::unreachable(msg).with_help(
                 "another program (a serial monitor, esptool, the Arduino IDE) may hold the port; \
                  close it",
@@ -127,6 +134,15 @@ fn connect_words(e: &io::Error) -> String {
 fn classify_serial_error(path: &str, e: serialport::Error) -> OpenError {
     let text = e.to_string();
     match e.kind() {
+        // serialport says NoDevice for a port another process holds (its
+        // exclusive flock, or TIOCEXCL's EBUSY) as for one that is gone.
+        serialport::ErrorKind::NoDevice
+            if text.contains("lock") || std::path::Path::new(path).exists() =>
+        {
+            OpenError::Busy {
+                port: path.to_string(),
+            }
+        }
         serialport::ErrorKind::NoDevice => OpenError::NotFound {
             port: path.to_string(),
         },

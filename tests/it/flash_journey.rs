@@ -262,3 +262,40 @@ fn read_config_with_device_compares_with_the_registry() {
     );
     assert!(!text.stdout.contains(secret), "{}", text.stdout);
 }
+
+/// A serial port another program holds (here: an exclusive flock, as a
+/// second `espmqtt flash` or esptool takes) is "in use", not "does not
+/// exist"; exit 3.
+#[test]
+fn a_port_held_by_another_program_is_in_use_not_missing() {
+    use crate::support::serial::{tools_present, PtyBridge};
+    if !tools_present() || !crate::support::have("flock") {
+        return;
+    }
+    let env = Env::new();
+    let emu = Emulator::start(&env, &["--baud-model", "off"]);
+    let pty = PtyBridge::start(&env, "ttyBusy", emu.addr);
+    pty.take();
+    let holder = std::process::Command::new("flock")
+        .args(["--exclusive", pty.path(), "sleep", "30"])
+        .spawn()
+        .expect("spawn flock");
+    let mut holder = crate::support::KillOnDrop(holder);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let fw = env.write("fw.bin", image(4096, 2));
+    let run = env.run(&[
+        "flash",
+        "--port",
+        pty.path(),
+        "--firmware",
+        fw.to_str().unwrap(),
+    ]);
+    let _ = holder.0.kill();
+    run.assert_code(3);
+    assert!(
+        run.stderr.contains("is in use by another program"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("fuser"), "{}", run.stderr);
+}
