@@ -193,8 +193,11 @@ fn render(out: &FlashOutput) -> String {
             RegionAction::Skipped => "unchanged, skipped".to_string(),
             RegionAction::Written if g.attempts > 1 => format!(
                 "written ({} bytes sent) in {:.1} s, verified after {} attempts (the first \
-                 verification failed and the region was written again)",
-                g.sent, g.seconds, g.attempts
+                 failed: {}; the region was written again)",
+                g.sent,
+                g.seconds,
+                g.attempts,
+                g.retried_because.as_deref().unwrap_or("no reason recorded")
             ),
             RegionAction::Written => format!(
                 "written ({} bytes sent) in {:.1} s, verified{}",

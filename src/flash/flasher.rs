@@ -137,6 +137,9 @@ pub struct RegionReport {
     /// Attempts it took (a region is rewritten once after a failed verify or
     /// a lost reply).
     pub attempts: u32,
+    /// Why the first attempt failed, when the region was written again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retried_because: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -266,12 +269,14 @@ impl Session {
                         verify: Verify::Md5,
                         seconds: t0.elapsed().as_secs_f64(),
                         attempts: 0,
+                        retried_because: None,
                     });
                     continue;
                 }
             }
             let compressed = deflate::compressed(&r.data);
             let mut attempts = 0;
+            let mut retried_because = None;
             loop {
                 attempts += 1;
                 progress.start(&r.label, Some(r.data.len() as u64));
@@ -286,6 +291,7 @@ impl Session {
                     // lost reply — but not after the link itself died.
                     Err(e) if attempts < 2 && retryable(&e) => {
                         progress.message(&format!("{}: {e}; writing it again", r.label));
+                        retried_because = Some(e.to_string());
                         self.resync()?;
                     }
                     Err(e) => return Err(e),
@@ -302,6 +308,7 @@ impl Session {
                 verify: Verify::Md5,
                 seconds: t0.elapsed().as_secs_f64(),
                 attempts,
+                retried_because,
             });
         }
         Ok(out)
@@ -338,6 +345,7 @@ impl Session {
                         verify: Verify::Md5,
                         seconds: 0.0,
                         attempts: 0,
+                        retried_because: None,
                     });
                 } else {
                     pending.push(r);
@@ -369,6 +377,7 @@ impl Session {
                 // The stub is running now: let it rewrite what the ROM got wrong.
                 Err(e) if retryable(&e) => {
                     progress.message(&format!("{}: {e}; rewriting it with the stub", r.label));
+                    rep.retried_because = Some(e.to_string());
                     self.resync()?;
                     let compressed = deflate::compressed(&r.data);
                     progress.start(&r.label, Some(r.data.len() as u64));
@@ -410,6 +419,7 @@ impl Session {
     fn rom_region(&mut self, r: &Region, progress: &dyn Progress) -> FlashResult<RegionReport> {
         let t0 = Instant::now();
         let mut attempts = 0;
+        let mut retried_because = None;
         loop {
             attempts += 1;
             progress.start(&r.label, Some(r.data.len() as u64));
@@ -430,10 +440,12 @@ impl Session {
                         verify: Verify::RomReadback,
                         seconds: t0.elapsed().as_secs_f64(),
                         attempts,
+                        retried_because,
                     })
                 }
                 Err(e) if attempts < 2 && retryable(&e) => {
                     progress.message(&format!("{}: {e}; writing it again", r.label));
+                    retried_because = Some(e.to_string());
                     self.resync()?;
                 }
                 Err(e) => return Err(e),

@@ -299,3 +299,46 @@ fn a_port_held_by_another_program_is_in_use_not_missing() {
     );
     assert!(run.stderr.contains("fuser"), "{}", run.stderr);
 }
+
+/// A region written twice says why the first try failed (a damaged block
+/// is not "the verification failed"), in text and JSON.
+#[test]
+fn a_rewritten_region_says_why() {
+    let env = Env::new();
+    let fault = [
+        "--baud-model",
+        "off",
+        "--fault",
+        "bad-checksum:2@flash-defl-data",
+    ];
+    let fw = env.write("fw.bin", image(100_000, 2));
+    let emu = Emulator::start(&env, &fault);
+    let (run, v) = env.run_json(&[
+        "flash",
+        "--port",
+        &emu.url(),
+        "--firmware",
+        fw.to_str().unwrap(),
+    ]);
+    run.assert_code(0);
+    let region = &v["regions"][0];
+    assert_eq!(region["attempts"], 2, "{v}");
+    let why = region["retried_because"].as_str().unwrap_or_default();
+    assert!(why.contains("bad data checksum"), "{v}");
+
+    let emu = Emulator::start(&env, &fault);
+    let run = env.run(&[
+        "flash",
+        "--port",
+        &emu.url(),
+        "--firmware",
+        fw.to_str().unwrap(),
+    ]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("the first failed: the module rejected FLASH_DEFL_DATA"),
+        "{}",
+        run.stdout
+    );
+}
