@@ -11,8 +11,6 @@ use crate::error::Error;
 
 use crate::serial::transport::OpenError;
 
-use super::loader::Heard;
-
 /// The wiring a bare ESP-07 needs to enter the ROM loader (docs/DEVICE.md,
 /// "Module hardware", "Boot modes and reset").
 pub const ESP07_WIRING_HELP: &str = "\
@@ -24,6 +22,44 @@ command again. To check, open the port at 74880 baud and reset: the ROM prints \
 `ets Jan  8 2013,rst cause:2, boot mode:(1,6)` (or (1,7)) in download mode; \
 `boot mode:(3,x)` means GPIO0 was high (normal boot) and `(7,x)`/`waiting for host` \
 means GPIO15 is not pulled low.";
+
+/// What a port that never answered SYNC sent instead, for the error's help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// Silence: no module, no power, or RX not connected.
+    Nothing,
+    /// Our SYNC requests came back unchanged: TX and RX are joined, or the
+    /// peer is an echo server.
+    Echo,
+    /// The ROM's boot banner with `boot mode:(3,x)`/`(7,x)`: the module
+    /// reset, but not into download mode.
+    BootMode(String),
+    /// This many bytes that are not loader replies (firmware output, a
+    /// wrong baud, another device).
+    Noise(usize),
+}
+
+impl Heard {
+    pub(super) fn of(echoed: bool, total: usize, first: &[u8]) -> Heard {
+        if echoed {
+            return Heard::Echo;
+        }
+        if total == 0 {
+            return Heard::Nothing;
+        }
+        let text = String::from_utf8_lossy(first);
+        if let Some(i) = text.find("boot mode:(") {
+            let rest = &text[i + "boot mode:".len()..];
+            if let Some(end) = rest.find(')') {
+                let mode = &rest[..=end];
+                if !mode.starts_with("(1,") {
+                    return Heard::BootMode(mode.to_string());
+                }
+            }
+        }
+        Heard::Noise(total)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum FlashError {

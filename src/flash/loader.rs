@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use serialport::{ClearBuffer, SerialPort};
 
-use super::error::{error_meaning, FlashError, FlashResult};
+use super::error::{error_meaning, FlashError, FlashResult, Heard};
 use super::protocol::{
     Opcode, Request, Response, CHIP_DETECT_MAGIC_REG, ESP8266_MAGIC, ROM_BLOCK_SIZE, SECTOR_SIZE,
     STUB_BLOCK_SIZE, STUB_GREETING, SYNC_PAYLOAD,
@@ -54,44 +54,6 @@ const SYNCS_PER_ATTEMPT: u32 = 5;
 const SYNC_TIMEOUT: Duration = Duration::from_millis(100);
 /// Bytes kept of what a port sent back while connecting.
 const HEARD_KEPT: usize = 2048;
-
-/// What a port that never answered SYNC sent instead, for the error's help.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Heard {
-    /// Silence: no module, no power, or RX not connected.
-    Nothing,
-    /// Our SYNC requests came back unchanged: TX and RX are joined, or the
-    /// peer is an echo server.
-    Echo,
-    /// The ROM's boot banner with `boot mode:(3,x)`/`(7,x)`: the module
-    /// reset, but not into download mode.
-    BootMode(String),
-    /// This many bytes that are not loader replies (firmware output, a
-    /// wrong baud, another device).
-    Noise(usize),
-}
-
-impl Heard {
-    fn of(echoed: bool, total: usize, first: &[u8]) -> Heard {
-        if echoed {
-            return Heard::Echo;
-        }
-        if total == 0 {
-            return Heard::Nothing;
-        }
-        let text = String::from_utf8_lossy(first);
-        if let Some(i) = text.find("boot mode:(") {
-            let rest = &text[i + "boot mode:".len()..];
-            if let Some(end) = rest.find(')') {
-                let mode = &rest[..=end];
-                if !mode.starts_with("(1,") {
-                    return Heard::BootMode(mode.to_string());
-                }
-            }
-        }
-        Heard::Noise(total)
-    }
-}
 
 /// RAM download block (`ESP_RAM_BLOCK`).
 const RAM_BLOCK: usize = 0x1800;
