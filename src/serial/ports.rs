@@ -117,7 +117,8 @@ pub fn auto_select(ports: &[PortInfo]) -> AutoPort {
 /// The second value is the port that was picked automatically, for a
 /// "using …" line.
 pub fn choose(port: Option<&str>) -> Result<(PortSpec, Option<PortInfo>)> {
-    if let Some(p) = port {
+    // `--port auto` (as fleet flashing takes it) = the only USB serial port.
+    if let Some(p) = port.filter(|p| *p != "auto") {
         return Ok((PortSpec::parse(p)?, None));
     }
     let list = list().map_err(|e| {

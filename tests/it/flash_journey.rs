@@ -342,3 +342,28 @@ fn a_rewritten_region_says_why() {
         run.stdout
     );
 }
+
+/// `--port auto` on a single flash picks the only USB serial port, as
+/// without --port (and as fleet flashing reads it), instead of looking for
+/// a file named `auto`.
+#[test]
+fn port_auto_means_the_only_usb_port() {
+    let env = Env::new();
+    let fw = env.write("fw.bin", image(4096, 2));
+    let run = env.run(&[
+        "flash",
+        "--port",
+        "auto",
+        "--firmware",
+        fw.to_str().unwrap(),
+    ]);
+    assert!(
+        !run.stderr.contains("port auto does not exist"),
+        "{}",
+        run.stderr
+    );
+    let plain = env.run(&["flash", "--firmware", fw.to_str().unwrap()]);
+    assert_eq!(run.code, plain.code, "{}\n{}", run.stderr, plain.stderr);
+    let first = |s: &str| s.lines().next().unwrap_or_default().to_string();
+    assert_eq!(first(&run.stderr), first(&plain.stderr));
+}
