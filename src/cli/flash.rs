@@ -586,6 +586,8 @@ fn show_config(
                 }
                 let v = match v {
                     serde_json::Value::String(t) => t.clone(),
+                    // An absent field, as people read it (JSON keeps null).
+                    serde_json::Value::Null => "(none)".to_string(),
                     other => other.to_string(),
                 };
                 s.push_str(&format!("  {k:<16} {v}\n"));

@@ -261,6 +261,13 @@ fn read_config_with_device_compares_with_the_registry() {
         text.stdout
     );
     assert!(!text.stdout.contains(secret), "{}", text.stdout);
+    // Absent fields read as words in text (JSON keeps null).
+    assert!(
+        text.stdout.contains("broker_sni       (none)"),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains(" null\n"), "{}", text.stdout);
 }
 
 /// A serial port another program holds (here: an exclusive flock, as a
