@@ -119,7 +119,22 @@ pub fn run(args: FlashArgs, ctx: &Ctx) -> Result<ExitStatus> {
         registry_updated,
         rebound_from,
     };
-    ctx.emit(&out, |_| render(&out));
+    // `-q`: the result only, one word per region (`written`, `skipped`).
+    ctx.emit_result(
+        &out,
+        || {
+            out.report
+                .regions
+                .iter()
+                .map(|g| match g.action {
+                    RegionAction::Skipped => format!("{} skipped", g.label),
+                    RegionAction::Written => format!("{} written", g.label),
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        },
+        |_| render(&out),
+    );
     Ok(ExitStatus::Success)
 }
 
@@ -161,7 +176,7 @@ fn choose_port(port: Option<&str>, ctx: &Ctx) -> Result<PortSpec> {
 /// The chip line, on stdout before any progress bar (text output only:
 /// JSON has it in the one report document).
 fn announce(port: &str, m: &ModuleInfo, ctx: &Ctx) {
-    if ctx.is_json() {
+    if ctx.is_json() || ctx.quiet {
         return;
     }
     let mut out = std::io::stdout().lock();

@@ -394,6 +394,9 @@ fn flash_verbose_steps_without_a_terminal() {
     assert!(!plain.stderr.contains("write path"), "{}", plain.stderr);
     let v = flash(&["-v"]);
     has(&v.stderr, &["write path: ", "uploading flasher stub"]);
+    // `-q`: the result only (no chip line, no loader line).
+    let q = flash(&["-q"]);
+    assert_eq!(q.stdout.trim(), "firmware written", "{}", q.all());
     assert_eq!(
         masked_text(&plain.stdout).lines().count(),
         masked_text(&v.stdout).lines().count(),
