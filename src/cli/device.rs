@@ -75,6 +75,13 @@ fn open(ctx: &Ctx) -> Result<(ProjectPaths, Registry)> {
     Ok((paths, reg))
 }
 
+/// Open the registry to change the existing device `name`: nothing is
+/// created when there is no registry yet (the device cannot exist).
+fn open_for_device(ctx: &Ctx, name: &str) -> Result<Registry> {
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    crate::ops::device_blob::open_for_device(&paths, name)
+}
+
 /// Open the registry for a command that only reads: nothing is created,
 /// and a read-only registry file is fine. `None`: a project (it has an
 /// `espmqtt.toml`) without a registry yet. Outside a project, with no
@@ -86,14 +93,7 @@ fn open_read(ctx: &Ctx) -> Result<Option<Registry>> {
             if paths.has_config() {
                 Ok(None)
             } else {
-                Err(Error::usage(format!(
-                    "no espmqtt project here: no {} in this directory or above, and no registry",
-                    crate::project::CONFIG_FILE
-                ))
-                .with_help(
-                    "run this in the project's directory, pass --config PATH, or create the \
-                     first device with `espmqtt device new NAME`",
-                ))
+                Err(crate::ops::device_blob::no_project())
             }
         }
         _ => Registry::open_read_only(&paths).map(Some),
@@ -753,7 +753,7 @@ fn run_rotate(args: RotateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if args.over_the_air {
         return super::ota::run_rotate_ota(&args.name, &args.operator, args.timeout, ctx);
     }
-    let (_, reg) = open(ctx)?;
+    let reg = open_for_device(ctx, &args.name)?;
     let d = reg.rotate(&args.name)?;
     let report = RotateReport {
         secret: args.show_secrets.then(|| d.secret.clone()),
@@ -796,7 +796,7 @@ struct RevokeReport {
 }
 
 fn run_revoke(args: RevokeArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let (_, reg) = open(ctx)?;
+    let reg = open_for_device(ctx, &args.name)?;
     let newly = reg.revoke(&args.name)?;
     let report = RevokeReport {
         name: args.name,
@@ -1127,7 +1127,8 @@ struct CertReport {
 
 fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let kind = KeyKind::from_rsa_bits(args.rsa)?;
-    let (paths, reg) = open(ctx)?;
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    let reg = crate::ops::device_blob::open_for_device(&paths, &args.name)?;
     let d = reg.device(&args.name)?;
     if d.revoked {
         return Err(Error::usage(format!("{} is revoked", d.name))
