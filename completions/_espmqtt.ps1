@@ -503,7 +503,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--mosquitto-version', '--mosquitto-version', [CompletionResultType]::ParameterName, 'Follow this mosquitto version''s password hashing defaults (PBKDF2 iterations)')
             [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'A user allowed to read and write every topic (`#`); its password line is kept across exports')
             [CompletionResult]::new('--topic-prefix', '--topic-prefix', [CompletionResultType]::ParameterName, 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")')
-            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Listener port')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Listener port (default: the [broker] port of espmqtt.toml, the one the devices connect to, else 8883)')
             [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'Listener address (default: all interfaces)')
             [CompletionResult]::new('--server-cert', '--server-cert', [CompletionResultType]::ParameterName, 'Broker certificate (chain) PEM')
             [CompletionResult]::new('--server-key', '--server-key', [CompletionResultType]::ParameterName, 'Broker private key PEM')

@@ -462,7 +462,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --mosquitto-version 'Follow this mosquitto version''s password hashing defaults (PBKDF2 iterations)'
             cand --admin 'A user allowed to read and write every topic (`#`); its password line is kept across exports'
             cand --topic-prefix 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")'
-            cand --port 'Listener port'
+            cand --port 'Listener port (default: the [broker] port of espmqtt.toml, the one the devices connect to, else 8883)'
             cand --bind 'Listener address (default: all interfaces)'
             cand --server-cert 'Broker certificate (chain) PEM'
             cand --server-key 'Broker private key PEM'

@@ -338,7 +338,7 @@ complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_
 2.1\t'mosquitto 2.1.x: 1000 PBKDF2 iterations'"
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l admin -d 'A user allowed to read and write every topic (`#`); its password line is kept across exports' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l topic-prefix -d 'Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt")' -r
-complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l port -d 'Listener port' -r
+complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l port -d 'Listener port (default: the [broker] port of espmqtt.toml, the one the devices connect to, else 8883)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l bind -d 'Listener address (default: all interfaces)' -r
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l server-cert -d 'Broker certificate (chain) PEM' -r -F
 complete -c espmqtt -n "__fish_espmqtt_using_subcommand broker; and __fish_seen_subcommand_from export" -l server-key -d 'Broker private key PEM' -r -F

@@ -1,7 +1,11 @@
 //! A new user's first steps, mistakes included: each failing command exits
 //! with the README's code, says what to do next, and writes nothing.
 
-use crate::support::Env;
+use std::time::Duration;
+
+use crate::support::device::{publish, server_pki, Auth};
+use crate::support::mosquitto::Mosquitto;
+use crate::support::{wait_for_port, Env};
 
 /// Every entry of `dir` (names), sorted.
 fn entries(env: &Env) -> Vec<String> {
@@ -55,4 +59,84 @@ fn changing_an_unknown_device_in_a_new_project_creates_no_registry() {
         );
         assert_eq!(entries(&env), ["espmqtt.toml"], "{args:?}");
     }
+}
+
+fn secret_of(env: &Env, name: &str) -> String {
+    let (r, v) = env.run_json(&["device", "show", name, "--show-secrets"]);
+    r.assert_code(0);
+    v["secret"].as_str().expect("secret shown").to_string()
+}
+
+/// README's path: init with the broker's port, devices, `broker export`
+/// without `--port`: the exported listener is the port the devices were
+/// configured with, a real mosquitto accepts a device's credentials on it,
+/// and a revoked device is refused after the next export and reload.
+#[test]
+fn exported_broker_listens_where_the_devices_connect() {
+    if crate::support::mosquitto_bin().is_none() || !crate::support::have("mosquitto_pub") {
+        eprintln!("skipping: mosquitto and mosquitto-clients are not installed");
+        return;
+    }
+    let env = Env::new();
+    let pki = server_pki(env.path());
+    let port = crate::support::free_port();
+    let broker = format!("localhost:{port}");
+    let ca = pki.ca.to_str().unwrap();
+    env.init_project(&broker, &["--trust", "ca", "--ca-file", ca])
+        .assert_code(0);
+    env.run(&["device", "new", "--prefix", "sensor-", "--count", "3"])
+        .assert_code(0);
+    let dir = env.path().join("broker");
+    let export = [
+        "broker",
+        "export",
+        "--mosquitto",
+        dir.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1",
+        "--server-cert",
+        pki.cert.to_str().unwrap(),
+        "--server-key",
+        pki.key.to_str().unwrap(),
+    ];
+    let r = env.run(&export);
+    r.assert_code(0);
+    assert!(r.stdout.contains(&format!("port {port}")), "{}", r.stdout);
+    let conf = std::fs::read_to_string(dir.join("mosquitto.conf")).unwrap();
+    assert!(
+        conf.contains(&format!("listener {port} 127.0.0.1")),
+        "{conf}"
+    );
+
+    let m = Mosquitto::start(env.path(), &format!("include_dir {}", dir.display()), "");
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    assert!(
+        wait_for_port(addr, Duration::from_secs(5)),
+        "the exported listener did not come up:\n{}",
+        m.log_text()
+    );
+    let as_device = |name: &str, secret: &str| {
+        let auth = Auth::Password(name.into(), secret.into());
+        publish(
+            port,
+            &pki.ca,
+            &auth,
+            name,
+            &format!("t/{name}/status"),
+            "up",
+        )
+    };
+    let (s1, s2) = (secret_of(&env, "sensor-001"), secret_of(&env, "sensor-002"));
+    as_device("sensor-001", &s1).assert_code(0);
+    as_device("sensor-002", &s2).assert_code(0);
+
+    env.run(&["device", "revoke", "sensor-002"]).assert_code(0);
+    env.run(&export).assert_code(0);
+    m.reload();
+    assert_ne!(
+        as_device("sensor-002", &s2).code,
+        0,
+        "revoked device accepted"
+    );
+    as_device("sensor-001", &s1).assert_code(0);
 }
