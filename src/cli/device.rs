@@ -14,6 +14,7 @@ use crate::device::registry::{Created, DeviceRecord, Location, NewDevice, Regist
 use crate::error::{Error, ExitStatus, Result};
 use crate::project::ProjectPaths;
 
+use super::device_config::check_replace;
 use super::Ctx;
 
 /// Shown in place of a secret.
@@ -838,6 +839,20 @@ pub struct ExportArgs {
     /// event) as one JSON dump to FILE (mode 0600), for `device import`.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "show_secrets"])]
     pub dump: Option<PathBuf>,
+    /// Replace the --out or --dump file even when it is not an earlier export.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// An earlier `device export --dump`.
+fn is_dump(head: &[u8]) -> bool {
+    String::from_utf8_lossy(head).contains("\"espmqtt-registry-dump\"")
+}
+
+/// An earlier `device export --out` (CSV or JSON).
+fn is_export(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    text.starts_with("name,client_id,") || text.trim_start().starts_with("{\n  \"devices\"")
 }
 
 #[derive(Serialize)]
@@ -909,6 +924,12 @@ struct ExportFileReport {
 }
 
 fn run_export(args: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    if let Some(file) = &args.dump {
+        check_replace(file, is_dump, "a registry dump", args.force)?;
+    }
+    if let Some(file) = &args.out {
+        check_replace(file, is_export, "a device export", args.force)?;
+    }
     let reg = open_read(ctx)?;
     if let Some(file) = &args.dump {
         let dump = match &reg {

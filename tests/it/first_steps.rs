@@ -140,3 +140,60 @@ fn exported_broker_listens_where_the_devices_connect() {
     );
     as_device("sensor-001", &s1).assert_code(0);
 }
+
+/// `--out espmqtt.toml` (or any file that is not an earlier output) is
+/// refused with exit 2 and the file is left as it was; an earlier output is
+/// replaced, and `--force` replaces anything.
+#[test]
+fn out_files_never_replace_what_they_did_not_write() {
+    let env = Env::new();
+    env.init_project("localhost:8883", &["--trust", "insecure"])
+        .assert_code(0);
+    env.run(&["device", "new", "sensor-001"]).assert_code(0);
+    let toml = std::fs::read(env.path().join("espmqtt.toml")).unwrap();
+    for args in [
+        &["device", "config", "sensor-001", "--out", "espmqtt.toml"][..],
+        &["device", "export", "--dump", "espmqtt.toml"],
+        &["device", "export", "--out", "espmqtt.toml"],
+        &[
+            "device",
+            "export",
+            "--out",
+            "espmqtt.toml",
+            "--format",
+            "json",
+        ],
+    ] {
+        let r = env.run(args);
+        r.assert_code(2);
+        let out = r.all();
+        assert!(out.contains("left untouched"), "{args:?}: {out}");
+        assert!(out.contains("--force"), "{args:?}: {out}");
+        assert_eq!(
+            std::fs::read(env.path().join("espmqtt.toml")).unwrap(),
+            toml
+        );
+    }
+    // Earlier outputs are replaced as before.
+    for args in [
+        &["device", "config", "sensor-001", "--out", "s.bin"][..],
+        &["device", "export", "--dump", "dump.json"],
+        &["device", "export", "--out", "d.csv"],
+        &["device", "export", "--out", "d.json", "--format", "json"],
+    ] {
+        env.run(args).assert_code(0);
+        env.run(args).assert_code(0);
+    }
+    let r = env.run(&[
+        "device",
+        "config",
+        "sensor-001",
+        "--out",
+        "d.csv",
+        "--force",
+    ]);
+    r.assert_code(0);
+    assert!(std::fs::read(env.path().join("d.csv"))
+        .unwrap()
+        .starts_with(b"EMQC"));
+}
