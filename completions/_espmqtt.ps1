@@ -514,6 +514,7 @@ Register-ArgumentCompleter -Native -CommandName 'espmqtt' -ScriptBlock {
             [CompletionResult]::new('--owner', '--owner', [CompletionResultType]::ParameterName, 'Give the secret files (passwd, dynamic-security.json) to this user (USER or USER:GROUP), e.g. `mosquitto`, which Debian''s broker runs as; needs root. Mode stays 0600')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: human text, or one JSON document (JSON Lines for streams)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Project configuration file (default: espmqtt.toml here or in a parent)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace a mosquitto.conf, acl or passwd in the --mosquitto directory that an earlier export did not write')
             [CompletionResult]::new('--lock-out-devices-without-cert', '--lock-out-devices-without-cert', [CompletionResultType]::ParameterName, 'With --client-certs require: export even though some active devices have no certificate (the broker will refuse them)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')

@@ -473,6 +473,7 @@ set edit:completion:arg-completer[espmqtt] = {|@words|
             cand --owner 'Give the secret files (passwd, dynamic-security.json) to this user (USER or USER:GROUP), e.g. `mosquitto`, which Debian''s broker runs as; needs root. Mode stays 0600'
             cand --format 'Output format: human text, or one JSON document (JSON Lines for streams)'
             cand --config 'Project configuration file (default: espmqtt.toml here or in a parent)'
+            cand --force 'Replace a mosquitto.conf, acl or passwd in the --mosquitto directory that an earlier export did not write'
             cand --lock-out-devices-without-cert 'With --client-certs require: export even though some active devices have no certificate (the broker will refuse them)'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'

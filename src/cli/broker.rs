@@ -90,6 +90,10 @@ pub struct ExportArgs {
     /// Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt").
     #[arg(long)]
     pub topic_prefix: Option<String>,
+    /// Replace a mosquitto.conf, acl or passwd in the --mosquitto directory
+    /// that an earlier export did not write.
+    #[arg(long)]
+    pub force: bool,
     /// Listener port (default: the [broker] port of espmqtt.toml, the one
     /// the devices connect to, else 8883).
     #[arg(long)]
@@ -515,6 +519,7 @@ impl Export<'_> {
             },
             require_client_certs: require,
             device_ca_pem,
+            force: a.force,
         };
         let report = broker::export(&spec, &entries)?;
         // Both files are 0600 and the broker reads both.

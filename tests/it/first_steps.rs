@@ -197,3 +197,61 @@ fn out_files_never_replace_what_they_did_not_write() {
         .unwrap()
         .starts_with(b"EMQC"));
 }
+
+/// `broker export --mosquitto /etc/mosquitto` (the broker's own directory)
+/// must not replace the broker's mosquitto.conf and password file: exit 2,
+/// nothing written; a directory of an earlier export is updated as before.
+#[test]
+fn broker_export_leaves_the_brokers_own_files_alone() {
+    let env = Env::new();
+    env.run(&["device", "new", "sensor-001"]).assert_code(0);
+    let etc = env.path().join("etc-mosquitto");
+    std::fs::create_dir(&etc).unwrap();
+    let conf = "pid_file /run/mosquitto/mosquitto.pid\ninclude_dir /etc/mosquitto/conf.d\n";
+    std::fs::write(etc.join("mosquitto.conf"), conf).unwrap();
+    std::fs::write(etc.join("passwd"), "admin:$7$101$x$y\n").unwrap();
+    let dir = etc.to_str().unwrap();
+    let r = env.run(&["broker", "export", "--mosquitto", dir]);
+    r.assert_code(2);
+    assert!(r.stderr.contains("mosquitto.conf, passwd"), "{}", r.stderr);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(etc.join("mosquitto.conf")).unwrap(),
+        conf
+    );
+    assert!(!etc.join("acl").exists());
+
+    // A password file alone (mosquitto_passwd's) is not ours either.
+    std::fs::remove_file(etc.join("mosquitto.conf")).unwrap();
+    env.run(&["broker", "export", "--mosquitto", dir])
+        .assert_code(2);
+    assert_eq!(
+        std::fs::read_to_string(etc.join("passwd")).unwrap(),
+        "admin:$7$101$x$y\n"
+    );
+
+    // A failing export creates no directory; an earlier export's directory
+    // (edited by hand above its header) is updated.
+    let r = env.run(&[
+        "broker",
+        "export",
+        "--mosquitto",
+        "new",
+        "--server-cert",
+        "no.crt",
+    ]);
+    r.assert_code(2);
+    assert!(!env.path().join("new").exists());
+    env.run(&["broker", "export", "--mosquitto", "out"])
+        .assert_code(0);
+    let out_conf = env.path().join("out/mosquitto.conf");
+    let edited = format!("user root\n{}", std::fs::read_to_string(&out_conf).unwrap());
+    std::fs::write(&out_conf, edited).unwrap();
+    env.run(&["broker", "export", "--mosquitto", "out"])
+        .assert_code(0);
+    env.run(&["broker", "export", "--mosquitto", dir, "--force"])
+        .assert_code(0);
+    assert!(std::fs::read_to_string(etc.join("passwd"))
+        .unwrap()
+        .starts_with("sensor-001:"));
+}
