@@ -255,3 +255,52 @@ fn broker_export_leaves_the_brokers_own_files_alone() {
         .unwrap()
         .starts_with("sensor-001:"));
 }
+
+/// A 7-character Wi-Fi password is refused wherever it comes from: the
+/// flag, the variable `--wifi-password-env` names (when set at init), the
+/// variable at blob time, and a hand-edited espmqtt.toml.
+#[test]
+fn a_wifi_password_the_device_cannot_use_is_refused_from_every_source() {
+    let env = Env::with_vars(vec![("WIFI_PASS".into(), "secret7".into())]);
+    let base = ["init", "--broker", "localhost", "--wifi-ssid", "home"];
+    let insecure = ["--trust", "insecure"];
+    for extra in [
+        ["--wifi-password", "secret7"],
+        ["--wifi-password-env", "WIFI_PASS"],
+    ] {
+        let args: Vec<&str> = base
+            .iter()
+            .chain(&extra)
+            .chain(&insecure)
+            .copied()
+            .collect();
+        let r = env.run(&args);
+        r.assert_code(2);
+        assert!(
+            r.stderr.contains("8 to 63 characters (this one has 7)"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            !r.all().contains("secret7"),
+            "the password was shown: {}",
+            r.all()
+        );
+        assert!(entries(&env).is_empty(), "{:?}", entries(&env));
+    }
+    // Hand-edited afterwards: the blob is refused, nothing written.
+    env.init_project("localhost", &["--trust", "insecure"])
+        .assert_code(0);
+    env.run(&["device", "new", "sensor-001"]).assert_code(0);
+    let toml = env.path().join("espmqtt.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, text.replace("correct-horse", "secret7")).unwrap();
+    let r = env.run(&["device", "config", "sensor-001", "--out", "s.bin"]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("[wifi] password in espmqtt.toml"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.path().join("s.bin").exists());
+}
