@@ -304,3 +304,43 @@ fn a_wifi_password_the_device_cannot_use_is_refused_from_every_source() {
     );
     assert!(!env.path().join("s.bin").exists());
 }
+
+/// README's quick start: `init --from-broker` with the password in a
+/// variable; the proposal names the root and where it came from in words.
+#[test]
+fn init_from_broker_as_the_quick_start_writes_it() {
+    use crate::support::fingerprint::OpensslServer;
+    use crate::support::pki::Alg;
+    use crate::support::probe::TestPki;
+    let env = Env::with_vars(vec![("WIFI_PASS".into(), "correct-horse".into())]);
+    let pki = TestPki::new(env.path(), Alg::EcP256);
+    let server = OpensslServer::start(&[
+        "-cert",
+        &pki.cert_file.display().to_string(),
+        "-key",
+        &pki.key_file.display().to_string(),
+        "-cert_chain",
+        &pki.ca_file.display().to_string(),
+    ]);
+    let r = env.run(&[
+        "init",
+        "--from-broker",
+        &server.addr(),
+        "--wifi-ssid",
+        "home",
+        "--wifi-password-env",
+        "WIFI_PASS",
+    ]);
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("source: sent by the server"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.all().contains("from sent"), "{}", r.all());
+    let toml = std::fs::read_to_string(env.path().join("espmqtt.toml")).unwrap();
+    assert!(
+        toml.contains("trust = \"ca\"") && !toml.contains("correct-horse"),
+        "{toml}"
+    );
+}
