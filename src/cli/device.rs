@@ -77,10 +77,14 @@ fn open(ctx: &Ctx) -> Result<(ProjectPaths, Registry)> {
 }
 
 /// Open the registry to change the existing device `name`: nothing is
-/// created when there is no registry yet (the device cannot exist).
+/// created when there is no registry yet (the device cannot exist), and a
+/// name that is not there says which one was probably meant.
 fn open_for_device(ctx: &Ctx, name: &str) -> Result<Registry> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
-    crate::ops::device_blob::open_for_device(&paths, name)
+    let reg = crate::ops::device_blob::open_for_device(&paths, name)?;
+    // An unknown name is refused here, with a hint at what was meant.
+    crate::ops::device_blob::find_device(&reg, name)?;
+    Ok(reg)
 }
 
 /// Open the registry for a command that only reads: nothing is created,
@@ -621,7 +625,7 @@ fn run_show(args: ShowArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 .with_help("create it with `espmqtt device new NAME`"),
         );
     };
-    let d = reg.device(&args.name)?;
+    let d = crate::ops::device_blob::find_device(&reg, &args.name)?;
     let report = ShowReport {
         device: DeviceView::of(&d),
         secret: (args.show_secrets && !d.secret.is_empty()).then(|| d.secret.clone()),
@@ -1150,7 +1154,7 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let kind = KeyKind::from_rsa_bits(args.rsa)?;
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let reg = crate::ops::device_blob::open_for_device(&paths, &args.name)?;
-    let d = reg.device(&args.name)?;
+    let d = crate::ops::device_blob::find_device(&reg, &args.name)?;
     if d.revoked {
         return Err(Error::usage(format!("{} is revoked", d.name))
             .with_help("a revoked device cannot get a certificate; create a new device"));

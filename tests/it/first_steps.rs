@@ -344,3 +344,32 @@ fn init_from_broker_as_the_quick_start_writes_it() {
         "{toml}"
     );
 }
+
+/// A typo in a device name, or a range given to a one-device command:
+/// exit 2, and the help says what was probably meant.
+#[test]
+fn an_unknown_device_name_gets_a_hint() {
+    let env = Env::new();
+    env.init_project("localhost", &["--trust", "insecure"])
+        .assert_code(0);
+    env.run(&["device", "new", "--prefix", "sensor-", "--count", "3"])
+        .assert_code(0);
+    for args in [
+        &["device", "show", "sensor-01"][..],
+        &["device", "rotate", "sensr-001"],
+        &["device", "revoke", "sensor-01"],
+        &["device", "config", "sensor-01", "--out", "s.bin"],
+    ] {
+        let (r, v) = env.run_json(args);
+        r.assert_code(2);
+        let help = v["help"].as_str().unwrap_or_default();
+        assert!(help.contains("did you mean sensor-001?"), "{args:?}: {v}");
+    }
+    let r = env.run(&["device", "revoke", "sensor-001..sensor-003"]);
+    r.assert_code(2);
+    assert!(r.stderr.contains("takes one device name"), "{}", r.stderr);
+    let (_, v) = env.run_json(&["device", "list"]);
+    let active = v["devices"].as_array().unwrap().iter();
+    assert!(active.clone().all(|d| d["status"] == "active"), "{v}");
+    assert!(!env.path().join("s.bin").exists());
+}
