@@ -279,11 +279,12 @@ impl std::fmt::Debug for WifiConfig {
 
 impl WifiConfig {
     /// The Wi-Fi password: from `password`, else from `password_env`.
-    /// A password the Wi-Fi stack would refuse ([`validate_wifi_password`])
-    /// is a usage error: a device given it would never join the network.
+    /// A password shorter than WPA2's 8 characters (but not empty: an open
+    /// network) is a usage error: a device given it would never join the
+    /// network. (`init` checks the full rule, [`validate_wifi_password`].)
     pub fn resolve_password(&self) -> Result<Option<String>> {
         if let Some(p) = &self.password {
-            validate_wifi_password(p).map_err(|e| {
+            too_short(p).map_err(|e| {
                 Error::usage(format!("[wifi] password in {CONFIG_FILE}: {e}"))
                     .with_help(format!("correct it in {CONFIG_FILE}"))
             })?;
@@ -294,7 +295,7 @@ impl WifiConfig {
                 Error::usage(format!("wifi.password_env names ${var}, which is not set"))
                     .with_help(format!("export {var}=… before running espmqtt"))
             })?;
-            validate_wifi_password(&p).map_err(|e| {
+            too_short(&p).map_err(|e| {
                 Error::usage(format!("${var} (wifi.password_env): {e}"))
                     .with_help(format!("export {var} with the network's password"))
             })?;
@@ -302,6 +303,18 @@ impl WifiConfig {
         }
         Ok(None)
     }
+}
+
+/// WPA2's lower bound alone: 1 to 7 characters can never join a network.
+fn too_short(s: &str) -> std::result::Result<(), String> {
+    let n = s.chars().count();
+    if (1..8).contains(&n) {
+        return Err(format!(
+            "a WPA2 password has 8 to 63 characters (this one has {n}); \
+             leave it empty for an open network"
+        ));
+    }
+    Ok(())
 }
 
 /// Wi-Fi password: empty (open network), a WPA2 passphrase of 8 to 63
