@@ -1079,20 +1079,42 @@ struct CheckReport {
 }
 
 fn run_check(ctx: &Ctx) -> Result<ExitStatus> {
-    let (_, reg) = open(ctx)?;
-    let problems = reg.check()?;
-    let report = CheckReport {
-        registry: reg.location(),
-        schema_version: crate::device::registry::schema_version(),
-        devices: reg.count()?,
-        ok: problems.is_empty(),
-        problems,
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    let report = match Location::of_project(&paths)? {
+        // Nothing to check, and nothing is created: a project whose first
+        // device is still to come is healthy; outside a project, say so.
+        Location::Sqlite(p) if !p.exists() => {
+            if !paths.has_config() {
+                return Err(crate::ops::device_blob::no_project());
+            }
+            CheckReport {
+                registry: format!("{} (not created yet)", p.display()),
+                schema_version: crate::device::registry::schema_version(),
+                devices: 0,
+                ok: true,
+                problems: Vec::new(),
+            }
+        }
+        _ => {
+            let reg = Registry::open(&paths)?;
+            let problems = reg.check()?;
+            CheckReport {
+                registry: reg.location(),
+                schema_version: crate::device::registry::schema_version(),
+                devices: reg.count()?,
+                ok: problems.is_empty(),
+                problems,
+            }
+        }
     };
     ctx.emit(&report, |_| {
         if report.ok {
             format!(
-                "{}: healthy, {} devices (schema version {}).\n",
-                report.registry, report.devices, report.schema_version
+                "{}: healthy, {} device{} (schema version {}).\n",
+                report.registry,
+                report.devices,
+                if report.devices == 1 { "" } else { "s" },
+                report.schema_version
             )
         } else {
             let mut s = format!(

@@ -24,6 +24,7 @@ fn changing_a_device_outside_a_project_creates_no_registry() {
         &["device", "revoke", "sensor-001"][..],
         &["device", "rotate", "sensor-001"],
         &["device", "cert", "sensor-001"],
+        &["device", "check"],
     ] {
         let r = env.run(args);
         r.assert_code(2);
@@ -372,4 +373,21 @@ fn an_unknown_device_name_gets_a_hint() {
     let active = v["devices"].as_array().unwrap().iter();
     assert!(active.clone().all(|d| d["status"] == "active"), "{v}");
     assert!(!env.path().join("s.bin").exists());
+}
+
+/// `device check` in a project before its first device: healthy, 0
+/// devices, and no registry is created by checking.
+#[test]
+fn device_check_before_the_first_device_creates_nothing() {
+    let env = Env::new();
+    env.init_project("localhost", &["--trust", "insecure"])
+        .assert_code(0);
+    let (r, v) = env.run_json(&["device", "check"]);
+    r.assert_code(0);
+    assert_eq!(v["devices"], 0, "{v}");
+    assert_eq!(entries(&env), ["espmqtt.toml"]);
+    env.run(&["device", "new", "sensor-001"]).assert_code(0);
+    let r = env.run(&["device", "check"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("healthy, 1 device "), "{}", r.stdout);
 }
