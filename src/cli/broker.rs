@@ -213,6 +213,20 @@ pub fn run(args: BrokerCommand, ctx: &Ctx) -> Result<ExitStatus> {
 }
 
 /// The topic prefix: the flag, else espmqtt.toml's, else "espmqtt".
+/// The registry a broker's credentials come from. Outside a project with
+/// no registry this is a usage error, not an empty fleet: exporting or
+/// syncing nothing would lock every device out of the broker.
+fn open_fleet_registry(paths: &ProjectPaths) -> Result<Registry> {
+    if let crate::device::registry::Location::Sqlite(p) =
+        crate::device::registry::Location::of_project(paths)?
+    {
+        if !p.exists() && !paths.has_config() {
+            return Err(crate::ops::device_blob::no_project());
+        }
+    }
+    Registry::open(paths)
+}
+
 /// The listener port: `--port`, else the port the devices are configured to
 /// connect to (`[broker]` of espmqtt.toml), else 8883.
 fn listener_port(flag: Option<u16>, paths: &ProjectPaths) -> Result<u16> {
@@ -310,10 +324,10 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let topic_prefix = topic_prefix(a.topic_prefix.clone(), &paths)?;
     let port = listener_port(a.port, &paths)?;
     let owner = export_owner(&a)?;
+    let reg = open_fleet_registry(&paths)?;
     if let Some(n) = owner_note(&a.owner).filter(|_| a.mosquitto.is_some() || a.dynsec.is_some()) {
         ctx.warn(n);
     }
-    let reg = Registry::open(&paths)?;
     let export = Export {
         args: &a,
         paths,
@@ -637,7 +651,7 @@ fn run_sync(a: SyncArgs, ctx: &Ctx) -> Result<ExitStatus> {
             .with_help("set it (or name another variable with --password-env), or run on a terminal to be asked"))
         }
     };
-    let reg = Registry::open(&paths)?;
+    let reg = open_fleet_registry(&paths)?;
     let devices = dynsec_devices(&reg)?;
     let t = crate::ops::broker_sync::SyncTarget {
         target,

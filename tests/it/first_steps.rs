@@ -391,3 +391,29 @@ fn device_check_before_the_first_device_creates_nothing() {
     r.assert_code(0);
     assert!(r.stdout.contains("healthy, 1 device "), "{}", r.stdout);
 }
+
+/// `broker export` run from the wrong directory must not export an empty
+/// fleet (the broker would refuse every device at its next reload).
+#[test]
+fn broker_export_outside_a_project_writes_nothing() {
+    let env = Env::new();
+    for args in [
+        &["broker", "export", "--mosquitto", "out"][..],
+        &["broker", "export", "--dynsec", "dynsec.json"],
+        &["broker", "export", "--amqtt", "amqtt"],
+    ] {
+        let (r, v) = env.run_json(args);
+        r.assert_code(2);
+        assert_eq!(v["type"], "error", "{v}");
+        assert!(v["message"]
+            .as_str()
+            .unwrap()
+            .contains("no espmqtt project here"));
+        assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+        assert!(
+            entries(&env).is_empty(),
+            "{args:?} wrote {:?}",
+            entries(&env)
+        );
+    }
+}
