@@ -1182,6 +1182,21 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
             .with_help("a revoked device cannot get a certificate; create a new device"));
     }
     let ca = ca::load(&paths)?;
+    // --out is checked before anything is issued or stored: a failure there
+    // must not leave a new certificate behind.
+    if let Some(dir) = &args.out {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::usage(format!(
+                "--out {}: is a file; --out names a directory",
+                dir.display()
+            ))
+            .with_help(format!(
+                "name a directory: {0}.crt, {0}.key and ca.crt are written into it",
+                d.name
+            )));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
     ctx.detail(format!(
         "read the local CA ({}) from {}",
         ca.key_kind.label(),
@@ -1208,7 +1223,6 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
     ));
     let (mut cert_file, mut key_file, mut ca_file) = (None, None, None);
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let c = dir.join(format!("{}.crt", d.name));
         let k = dir.join(format!("{}.key", d.name));
         let a = dir.join("ca.crt");
@@ -1242,7 +1256,7 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
         );
         match (&report.cert_file, &report.key_file) {
             (Some(c), Some(k)) => s.push_str(&format!(
-                "Wrote {} and {} (mode 0600).\n",
+                "Wrote {} and {} (the key mode 0600).\n",
                 c.display(),
                 k.display()
             )),

@@ -417,3 +417,29 @@ fn broker_export_outside_a_project_writes_nothing() {
         );
     }
 }
+
+/// `device cert NAME --out FILE` (a file, not a directory): exit 2 before
+/// anything is issued; the registry keeps the device's certificate.
+#[test]
+fn device_cert_out_a_file_issues_nothing() {
+    let env = Env::new();
+    env.init_project("localhost", &["--trust", "insecure"])
+        .assert_code(0);
+    env.run(&["ca", "init"]).assert_code(0);
+    env.run(&["device", "new", "sensor-001"]).assert_code(0);
+    env.run(&["device", "cert", "sensor-001"]).assert_code(0);
+    let serial = |env: &Env| {
+        let (_, v) = env.run_json(&["device", "show", "sensor-001"]);
+        v["certificate"]["serial"].clone()
+    };
+    let before = serial(&env);
+    env.write("notes.txt", "mine\n");
+    let r = env.run(&["device", "cert", "sensor-001", "--out", "notes.txt"]);
+    r.assert_code(2);
+    assert!(r.stderr.contains("--out names a directory"), "{}", r.stderr);
+    assert_eq!(serial(&env), before);
+    let r = env.run(&["device", "cert", "sensor-001", "--out", "certs"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("(the key mode 0600)"), "{}", r.stdout);
+    assert_ne!(serial(&env), before);
+}
