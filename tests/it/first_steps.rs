@@ -443,3 +443,29 @@ fn device_cert_out_a_file_issues_nothing() {
     assert!(r.stdout.contains("(the key mode 0600)"), "{}", r.stdout);
     assert_ne!(serial(&env), before);
 }
+
+/// The CA file espmqtt.toml names was replaced by something else: the error
+/// names the setting and the file, and no blob is written.
+#[test]
+fn a_broken_ca_file_is_named_in_the_error() {
+    let env = Env::new();
+    env.write("ca.crt", "not a certificate\n");
+    env.init_project("localhost", &["--trust", "insecure"])
+        .assert_code(0);
+    let toml = env.path().join("espmqtt.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let text = text.replace(
+        "trust = \"insecure\"",
+        "trust = \"ca\"\nca_file = \"ca.crt\"",
+    );
+    std::fs::write(&toml, text).unwrap();
+    env.run(&["device", "new", "sensor-001"]).assert_code(0);
+    let r = env.run(&["device", "config", "sensor-001", "--out", "s.bin"]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("tls.ca_file ca.crt: not a certificate"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.path().join("s.bin").exists());
+}
