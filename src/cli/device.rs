@@ -211,6 +211,19 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
             if last > u64::from(u32::MAX) {
                 return Err(Error::usage("--start + --count is too large"));
             }
+            // One message for the prefix, not one per name of the series.
+            if let Some(bad) = args
+                .prefix
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+            {
+                return Err(Error::usage(format!(
+                    "--prefix {:?} contains {bad:?}, which is not allowed in a device name; \
+                     nothing was created",
+                    args.prefix
+                ))
+                .with_help("use only A-Z, a-z, 0-9, '_' and '-', e.g. --prefix sensor-"));
+            }
             series_names(&args.prefix, args.start, count, args.width.map(usize::from))
         }
         None => args.names.clone(),

@@ -469,3 +469,26 @@ fn a_broken_ca_file_is_named_in_the_error() {
     );
     assert!(!env.path().join("s.bin").exists());
 }
+
+/// A series whose prefix has a character names cannot have: one message
+/// about --prefix, exit 2, nothing created.
+#[test]
+fn a_bad_series_prefix_is_one_message() {
+    let env = Env::new();
+    let r = env.run(&[
+        "device",
+        "new",
+        "--prefix",
+        "home/sensor-",
+        "--count",
+        "100",
+    ]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("--prefix \"home/sensor-\" contains '/'"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.matches("not allowed").count(), 1, "{}", r.stderr);
+    assert!(entries(&env).is_empty(), "{:?}", entries(&env));
+}
