@@ -204,8 +204,10 @@ struct NewReport {
     warnings: Vec<String>,
 }
 
-fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let names = match args.count {
+/// The names `device new` was asked for: the NAMES given, or the series
+/// PREFIX + number (the prefix checked once).
+fn requested_names(args: &NewArgs) -> Result<Vec<String>> {
+    Ok(match args.count {
         Some(count) => {
             let last = u64::from(args.start) + u64::from(count) - 1;
             if last > u64::from(u32::MAX) {
@@ -227,7 +229,11 @@ fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
             series_names(&args.prefix, args.start, count, args.width.map(usize::from))
         }
         None => args.names.clone(),
-    };
+    })
+}
+
+fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    let names = requested_names(&args)?;
     // Check every name before creating anything: a typo in one name must not
     // leave half a command done.
     let mut invalid = Vec::new();
