@@ -352,7 +352,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__broker__subcmd__export)
-            opts="-q -v -h -V --mosquitto --dynsec --amqtt --mosquitto-version --admin --topic-prefix --port --bind --server-cert --server-key --ca-file --client-certs --lock-out-devices-without-cert --owner --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --mosquitto --dynsec --amqtt --mosquitto-version --admin --topic-prefix --force --port --bind --server-cert --server-key --ca-file --client-certs --lock-out-devices-without-cert --owner --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -826,7 +826,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__config)
-            opts="-o -q -v -h -V --out --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-o -q -v -h -V --out --force --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -856,7 +856,7 @@ _espmqtt() {
             return 0
             ;;
         espmqtt__subcmd__device__subcmd__export)
-            opts="-q -v -h -V --show-secrets --out --dump --format --quiet --verbose --no-color --config --non-interactive --help --version"
+            opts="-q -v -h -V --show-secrets --out --dump --force --format --quiet --verbose --no-color --config --non-interactive --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -279,18 +279,66 @@ impl std::fmt::Debug for WifiConfig {
 
 impl WifiConfig {
     /// The Wi-Fi password: from `password`, else from `password_env`.
+    /// A password shorter than WPA2's 8 characters (but not empty: an open
+    /// network) is a usage error: a device given it would never join the
+    /// network. (`init` checks the full rule, [`validate_wifi_password`].)
     pub fn resolve_password(&self) -> Result<Option<String>> {
         if let Some(p) = &self.password {
+            too_short(p).map_err(|e| {
+                Error::usage(format!("[wifi] password in {CONFIG_FILE}: {e}"))
+                    .with_help(format!("correct it in {CONFIG_FILE}"))
+            })?;
             return Ok(Some(p.clone()));
         }
         if let Some(var) = &self.password_env {
-            return std::env::var(var).map(Some).map_err(|_| {
+            let p = std::env::var(var).map_err(|_| {
                 Error::usage(format!("wifi.password_env names ${var}, which is not set"))
                     .with_help(format!("export {var}=… before running espmqtt"))
-            });
+            })?;
+            too_short(&p).map_err(|e| {
+                Error::usage(format!("${var} (wifi.password_env): {e}"))
+                    .with_help(format!("export {var} with the network's password"))
+            })?;
+            return Ok(Some(p));
         }
         Ok(None)
     }
+}
+
+/// WPA2's lower bound alone: 1 to 7 characters can never join a network.
+fn too_short(s: &str) -> std::result::Result<(), String> {
+    let n = s.chars().count();
+    if (1..8).contains(&n) {
+        return Err(format!(
+            "a WPA2 password has 8 to 63 characters (this one has {n}); \
+             leave it empty for an open network"
+        ));
+    }
+    Ok(())
+}
+
+/// Wi-Fi password: empty (open network), a WPA2 passphrase of 8 to 63
+/// printable ASCII characters, or a raw 64-hex-digit PSK.
+pub fn validate_wifi_password(s: &str) -> std::result::Result<(), String> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    if s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(());
+    }
+    if let Some(c) = s.chars().find(|c| !(' '..='~').contains(c)) {
+        return Err(format!(
+            "a WPA2 password has printable ASCII characters only ({c:?} is not one)"
+        ));
+    }
+    let n = s.chars().count();
+    if !(8..=63).contains(&n) {
+        return Err(format!(
+            "a WPA2 password has 8 to 63 characters (this one has {n}); \
+             leave it empty for an open network"
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -90,9 +90,14 @@ pub struct ExportArgs {
     /// Topic prefix (default: [mqtt] topic_prefix of espmqtt.toml, else "espmqtt").
     #[arg(long)]
     pub topic_prefix: Option<String>,
-    /// Listener port.
-    #[arg(long, default_value_t = 8883)]
-    pub port: u16,
+    /// Replace a mosquitto.conf, acl or passwd in the --mosquitto directory
+    /// that an earlier export did not write.
+    #[arg(long)]
+    pub force: bool,
+    /// Listener port (default: the [broker] port of espmqtt.toml, the one
+    /// the devices connect to, else 8883).
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Listener address (default: all interfaces).
     #[arg(long, value_name = "ADDRESS")]
     pub bind: Option<String>,
@@ -208,6 +213,30 @@ pub fn run(args: BrokerCommand, ctx: &Ctx) -> Result<ExitStatus> {
 }
 
 /// The topic prefix: the flag, else espmqtt.toml's, else "espmqtt".
+/// The registry a broker's credentials come from. Outside a project with
+/// no registry this is a usage error, not an empty fleet: exporting or
+/// syncing nothing would lock every device out of the broker.
+fn open_fleet_registry(paths: &ProjectPaths) -> Result<Registry> {
+    if let crate::device::registry::Location::Sqlite(p) =
+        crate::device::registry::Location::of_project(paths)?
+    {
+        if !p.exists() && !paths.has_config() {
+            return Err(crate::ops::device_blob::no_project());
+        }
+    }
+    Registry::open(paths)
+}
+
+/// The listener port: `--port`, else the port the devices are configured to
+/// connect to (`[broker]` of espmqtt.toml), else 8883.
+fn listener_port(flag: Option<u16>, paths: &ProjectPaths) -> Result<u16> {
+    Ok(match flag {
+        Some(p) => p,
+        None if paths.has_config() => paths.load_config()?.broker.port,
+        None => 8883,
+    })
+}
+
 fn topic_prefix(flag: Option<String>, paths: &ProjectPaths) -> Result<String> {
     let topic_prefix = match flag {
         Some(p) => p,
@@ -293,17 +322,19 @@ fn export_dynsec(
 fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let paths = ProjectPaths::locate(ctx.config.as_deref())?;
     let topic_prefix = topic_prefix(a.topic_prefix.clone(), &paths)?;
+    let port = listener_port(a.port, &paths)?;
     let owner = export_owner(&a)?;
+    let reg = open_fleet_registry(&paths)?;
     if let Some(n) = owner_note(&a.owner).filter(|_| a.mosquitto.is_some() || a.dynsec.is_some()) {
         ctx.warn(n);
     }
-    let reg = Registry::open(&paths)?;
     let export = Export {
         args: &a,
         paths,
         reg,
         topic_prefix,
         owner,
+        port,
     };
     export.check_client_certs()?;
     let amqtt_report = match &a.amqtt {
@@ -342,14 +373,7 @@ fn run_export(a: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
     ctx.emit_result(
         &report,
         || dir,
-        |_| {
-            mosquitto_text(
-                &report,
-                a.port,
-                amqtt_report.as_ref(),
-                dynsec_report.as_ref(),
-            )
-        },
+        |_| mosquitto_text(&report, port, amqtt_report.as_ref(), dynsec_report.as_ref()),
     );
     Ok(ExitStatus::Success)
 }
@@ -378,6 +402,8 @@ struct Export<'a> {
     reg: Registry,
     topic_prefix: String,
     owner: Option<(u32, u32)>,
+    /// The listener port ([`listener_port`]).
+    port: u16,
 }
 
 impl Export<'_> {
@@ -427,7 +453,7 @@ impl Export<'_> {
             .collect();
         let listener = AmqttListener {
             bind: a.bind.clone().unwrap_or_else(|| "0.0.0.0".into()),
-            port: a.port,
+            port: self.port,
             server_cert: a.server_cert.clone(),
             server_key: a.server_key.clone(),
         };
@@ -453,7 +479,7 @@ impl Export<'_> {
             } else {
                 "plain TCP (no --server-cert)"
             },
-            self.args.port,
+            self.port,
             self.topic_prefix,
             r.config.display()
         )
@@ -499,7 +525,7 @@ impl Export<'_> {
             topic_prefix: self.topic_prefix.clone(),
             admin: a.admin.clone(),
             listener: ListenerSpec {
-                port: a.port,
+                port: self.port,
                 bind: a.bind.clone(),
                 server_cert: a.server_cert.clone(),
                 server_key: a.server_key.clone(),
@@ -507,6 +533,7 @@ impl Export<'_> {
             },
             require_client_certs: require,
             device_ca_pem,
+            force: a.force,
         };
         let report = broker::export(&spec, &entries)?;
         // Both files are 0600 and the broker reads both.
@@ -624,7 +651,7 @@ fn run_sync(a: SyncArgs, ctx: &Ctx) -> Result<ExitStatus> {
             .with_help("set it (or name another variable with --password-env), or run on a terminal to be asked"))
         }
     };
-    let reg = Registry::open(&paths)?;
+    let reg = open_fleet_registry(&paths)?;
     let devices = dynsec_devices(&reg)?;
     let t = crate::ops::broker_sync::SyncTarget {
         target,

@@ -14,6 +14,7 @@ use crate::device::registry::{Created, DeviceRecord, Location, NewDevice, Regist
 use crate::error::{Error, ExitStatus, Result};
 use crate::project::ProjectPaths;
 
+use super::device_config::check_replace;
 use super::Ctx;
 
 /// Shown in place of a secret.
@@ -75,6 +76,17 @@ fn open(ctx: &Ctx) -> Result<(ProjectPaths, Registry)> {
     Ok((paths, reg))
 }
 
+/// Open the registry to change the existing device `name`: nothing is
+/// created when there is no registry yet (the device cannot exist), and a
+/// name that is not there says which one was probably meant.
+fn open_for_device(ctx: &Ctx, name: &str) -> Result<Registry> {
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    let reg = crate::ops::device_blob::open_for_device(&paths, name)?;
+    // An unknown name is refused here, with a hint at what was meant.
+    crate::ops::device_blob::find_device(&reg, name)?;
+    Ok(reg)
+}
+
 /// Open the registry for a command that only reads: nothing is created,
 /// and a read-only registry file is fine. `None`: a project (it has an
 /// `espmqtt.toml`) without a registry yet. Outside a project, with no
@@ -86,14 +98,7 @@ fn open_read(ctx: &Ctx) -> Result<Option<Registry>> {
             if paths.has_config() {
                 Ok(None)
             } else {
-                Err(Error::usage(format!(
-                    "no espmqtt project here: no {} in this directory or above, and no registry",
-                    crate::project::CONFIG_FILE
-                ))
-                .with_help(
-                    "run this in the project's directory, pass --config PATH, or create the \
-                     first device with `espmqtt device new NAME`",
-                ))
+                Err(crate::ops::device_blob::no_project())
             }
         }
         _ => Registry::open_read_only(&paths).map(Some),
@@ -199,17 +204,36 @@ struct NewReport {
     warnings: Vec<String>,
 }
 
-fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let names = match args.count {
+/// The names `device new` was asked for: the NAMES given, or the series
+/// PREFIX + number (the prefix checked once).
+fn requested_names(args: &NewArgs) -> Result<Vec<String>> {
+    Ok(match args.count {
         Some(count) => {
             let last = u64::from(args.start) + u64::from(count) - 1;
             if last > u64::from(u32::MAX) {
                 return Err(Error::usage("--start + --count is too large"));
             }
+            // One message for the prefix, not one per name of the series.
+            if let Some(bad) = args
+                .prefix
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+            {
+                return Err(Error::usage(format!(
+                    "--prefix {:?} contains {bad:?}, which is not allowed in a device name; \
+                     nothing was created",
+                    args.prefix
+                ))
+                .with_help("use only A-Z, a-z, 0-9, '_' and '-', e.g. --prefix sensor-"));
+            }
             series_names(&args.prefix, args.start, count, args.width.map(usize::from))
         }
         None => args.names.clone(),
-    };
+    })
+}
+
+fn run_new(args: NewArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    let names = requested_names(&args)?;
     // Check every name before creating anything: a typo in one name must not
     // leave half a command done.
     let mut invalid = Vec::new();
@@ -620,7 +644,7 @@ fn run_show(args: ShowArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 .with_help("create it with `espmqtt device new NAME`"),
         );
     };
-    let d = reg.device(&args.name)?;
+    let d = crate::ops::device_blob::find_device(&reg, &args.name)?;
     let report = ShowReport {
         device: DeviceView::of(&d),
         secret: (args.show_secrets && !d.secret.is_empty()).then(|| d.secret.clone()),
@@ -753,7 +777,7 @@ fn run_rotate(args: RotateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if args.over_the_air {
         return super::ota::run_rotate_ota(&args.name, &args.operator, args.timeout, ctx);
     }
-    let (_, reg) = open(ctx)?;
+    let reg = open_for_device(ctx, &args.name)?;
     let d = reg.rotate(&args.name)?;
     let report = RotateReport {
         secret: args.show_secrets.then(|| d.secret.clone()),
@@ -796,7 +820,7 @@ struct RevokeReport {
 }
 
 fn run_revoke(args: RevokeArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let (_, reg) = open(ctx)?;
+    let reg = open_for_device(ctx, &args.name)?;
     let newly = reg.revoke(&args.name)?;
     let report = RevokeReport {
         name: args.name,
@@ -838,6 +862,20 @@ pub struct ExportArgs {
     /// event) as one JSON dump to FILE (mode 0600), for `device import`.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "show_secrets"])]
     pub dump: Option<PathBuf>,
+    /// Replace the --out or --dump file even when it is not an earlier export.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// An earlier `device export --dump`.
+fn is_dump(head: &[u8]) -> bool {
+    String::from_utf8_lossy(head).contains("\"espmqtt-registry-dump\"")
+}
+
+/// An earlier `device export --out` (CSV or JSON).
+fn is_export(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    text.starts_with("name,client_id,") || text.trim_start().starts_with("{\n  \"devices\"")
 }
 
 #[derive(Serialize)]
@@ -909,6 +947,12 @@ struct ExportFileReport {
 }
 
 fn run_export(args: ExportArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    if let Some(file) = &args.dump {
+        check_replace(file, is_dump, "a registry dump", args.force)?;
+    }
+    if let Some(file) = &args.out {
+        check_replace(file, is_export, "a device export", args.force)?;
+    }
     let reg = open_read(ctx)?;
     if let Some(file) = &args.dump {
         let dump = match &reg {
@@ -1054,20 +1098,42 @@ struct CheckReport {
 }
 
 fn run_check(ctx: &Ctx) -> Result<ExitStatus> {
-    let (_, reg) = open(ctx)?;
-    let problems = reg.check()?;
-    let report = CheckReport {
-        registry: reg.location(),
-        schema_version: crate::device::registry::schema_version(),
-        devices: reg.count()?,
-        ok: problems.is_empty(),
-        problems,
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    let report = match Location::of_project(&paths)? {
+        // Nothing to check, and nothing is created: a project whose first
+        // device is still to come is healthy; outside a project, say so.
+        Location::Sqlite(p) if !p.exists() => {
+            if !paths.has_config() {
+                return Err(crate::ops::device_blob::no_project());
+            }
+            CheckReport {
+                registry: format!("{} (not created yet)", p.display()),
+                schema_version: crate::device::registry::schema_version(),
+                devices: 0,
+                ok: true,
+                problems: Vec::new(),
+            }
+        }
+        _ => {
+            let reg = Registry::open(&paths)?;
+            let problems = reg.check()?;
+            CheckReport {
+                registry: reg.location(),
+                schema_version: crate::device::registry::schema_version(),
+                devices: reg.count()?,
+                ok: problems.is_empty(),
+                problems,
+            }
+        }
     };
     ctx.emit(&report, |_| {
         if report.ok {
             format!(
-                "{}: healthy, {} devices (schema version {}).\n",
-                report.registry, report.devices, report.schema_version
+                "{}: healthy, {} device{} (schema version {}).\n",
+                report.registry,
+                report.devices,
+                if report.devices == 1 { "" } else { "s" },
+                report.schema_version
             )
         } else {
             let mut s = format!(
@@ -1127,13 +1193,29 @@ struct CertReport {
 
 fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let kind = KeyKind::from_rsa_bits(args.rsa)?;
-    let (paths, reg) = open(ctx)?;
-    let d = reg.device(&args.name)?;
+    let paths = ProjectPaths::locate(ctx.config.as_deref())?;
+    let reg = crate::ops::device_blob::open_for_device(&paths, &args.name)?;
+    let d = crate::ops::device_blob::find_device(&reg, &args.name)?;
     if d.revoked {
         return Err(Error::usage(format!("{} is revoked", d.name))
             .with_help("a revoked device cannot get a certificate; create a new device"));
     }
     let ca = ca::load(&paths)?;
+    // --out is checked before anything is issued or stored: a failure there
+    // must not leave a new certificate behind.
+    if let Some(dir) = &args.out {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::usage(format!(
+                "--out {}: is a file; --out names a directory",
+                dir.display()
+            ))
+            .with_help(format!(
+                "name a directory: {0}.crt, {0}.key and ca.crt are written into it",
+                d.name
+            )));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
     ctx.detail(format!(
         "read the local CA ({}) from {}",
         ca.key_kind.label(),
@@ -1160,7 +1242,6 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
     ));
     let (mut cert_file, mut key_file, mut ca_file) = (None, None, None);
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let c = dir.join(format!("{}.crt", d.name));
         let k = dir.join(format!("{}.key", d.name));
         let a = dir.join("ca.crt");
@@ -1194,7 +1275,7 @@ fn run_cert(args: CertArgs, ctx: &Ctx) -> Result<ExitStatus> {
         );
         match (&report.cert_file, &report.key_file) {
             (Some(c), Some(k)) => s.push_str(&format!(
-                "Wrote {} and {} (mode 0600).\n",
+                "Wrote {} and {} (the key mode 0600).\n",
                 c.display(),
                 k.display()
             )),

@@ -19,8 +19,10 @@ use super::Ctx;
 
 const AFTER_HELP: &str = "\
 The blob holds Wi-Fi credentials and the device's MQTT secrets: the file is
-written with mode 0600 (also over an existing file). Write it at the Arduino
-EEPROM sector, flash size - 0x5000. With -q only the file's path is printed.
+written with mode 0600. An existing config blob is replaced; any other
+existing file (espmqtt.toml, say) is left alone and the command exits 2
+unless --force. Write it at the Arduino EEPROM sector, flash size - 0x5000.
+With -q only the file's path is printed.
 
 Examples:
   espmqtt device config sensor-007 --out sensor-007.bin
@@ -35,6 +37,40 @@ pub struct DeviceConfigArgs {
     /// File to write the blob to.
     #[arg(long, short, value_name = "FILE")]
     pub out: PathBuf,
+    /// Replace FILE even when it is not a config blob.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Refuse to replace an existing `path` that is not one of our own outputs
+/// (`ours` judges its first bytes) unless `force`: a slip such as
+/// `--out espmqtt.toml` must not destroy the project. A missing file, or a
+/// directory (the write reports that), passes.
+pub(super) fn check_replace(
+    path: &std::path::Path,
+    ours: fn(&[u8]) -> bool,
+    what: &str,
+    force: bool,
+) -> Result<()> {
+    use std::io::Read;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    if force || meta.is_dir() {
+        return Ok(());
+    }
+    let mut head = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(512).read_to_end(&mut head);
+    }
+    if meta.len() == 0 || ours(&head) {
+        return Ok(());
+    }
+    Err(crate::error::Error::usage(format!(
+        "{} exists and is not {what}; it was left untouched",
+        path.display()
+    ))
+    .with_help("name another file, or pass --force to replace it"))
 }
 
 #[derive(Debug, Serialize)]
@@ -56,6 +92,12 @@ pub fn run(args: DeviceConfigArgs, ctx: &Ctx) -> Result<ExitStatus> {
         ctx.warn("trust mode `insecure`: this device will accept any broker certificate");
     }
     let board = Board::parse(&config.board.name)?;
+    check_replace(
+        &args.out,
+        |h| h.starts_with(&crate::device::blob::MAGIC),
+        "a config blob",
+        args.force,
+    )?;
     crate::files::write_private(&args.out, &bytes)?;
     ctx.wrote(&args.out, crate::files::PRIVATE);
     let report = Report {

@@ -160,29 +160,7 @@ pub fn validate_ssid(s: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// Wi-Fi password: empty (open network), a WPA2 passphrase of 8 to 63
-/// printable ASCII characters, or a raw 64-hex-digit PSK.
-pub fn validate_wifi_password(s: &str) -> std::result::Result<(), String> {
-    if s.is_empty() {
-        return Ok(());
-    }
-    if s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Ok(());
-    }
-    if let Some(c) = s.chars().find(|c| !(' '..='~').contains(c)) {
-        return Err(format!(
-            "a WPA2 password has printable ASCII characters only ({c:?} is not one)"
-        ));
-    }
-    let n = s.chars().count();
-    if !(8..=63).contains(&n) {
-        return Err(format!(
-            "a WPA2 password has 8 to 63 characters (this one has {n}); \
-             leave it empty for an open network"
-        ));
-    }
-    Ok(())
-}
+pub use crate::project::validate_wifi_password;
 
 /// MQTT topic prefix: 1 to 64 bytes, no wildcards (`+`, `#`), no `$` at the
 /// start (reserved for the broker), no empty topic level.
@@ -401,6 +379,13 @@ fn check_given(a: &InitArgs) -> Result<()> {
             return Err(Error::usage(format!(
                 "--wifi-password-env: {v:?} is not an environment variable name"
             )));
+        }
+        // Set now: the devices will get this value, so check it now.
+        if let Ok(p) = std::env::var(v) {
+            flag(
+                &format!("--wifi-password-env: ${v}"),
+                validate_wifi_password(&p),
+            )?;
         }
     }
     if let Some(v) = &a.topic_prefix {

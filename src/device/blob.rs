@@ -1027,14 +1027,18 @@ impl TrustMaterial {
                         "set ca_file to the PEM of the root CA that signed the broker's chain",
                     )
                 })?;
-                m.anchors_der = crate::tls::cert::load_certificates(&read(p, "ca_file")?)?;
+                m.anchors_der = crate::tls::cert::load_certificates(&read(p, "ca_file")?)
+                    .map_err(|e| e.context(format!("tls.ca_file {}", p.display())))?;
             }
             TrustMode::Pubkey => {
                 let p = tls.pubkey_file.as_ref().ok_or_else(|| {
                     Error::usage("trust mode `pubkey` needs tls.pubkey_file in espmqtt.toml")
                         .with_help("`espmqtt fingerprint HOST` prints the broker's public key")
                 })?;
-                m.pubkey_der = Some(load_public_key(&read(p, "pubkey_file")?)?);
+                m.pubkey_der = Some(
+                    load_public_key(&read(p, "pubkey_file")?)
+                        .map_err(|e| e.context(format!("tls.pubkey_file {}", p.display())))?,
+                );
             }
             TrustMode::Fingerprint => {
                 if tls.fingerprints.is_empty() || tls.fingerprints.len() > MAX_FINGERPRINTS {

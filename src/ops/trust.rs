@@ -83,7 +83,7 @@ pub fn propose_trust_with(chain: &[Vec<u8>], bundles: &[Bundle]) -> Result<Trust
             trust: TrustMode::Ca,
             reason: if a.is_root {
                 format!(
-                    "the broker's certificate is issued by a CA: trust its root ({}, from {}) \
+                    "the broker's certificate is issued by a CA: trust its root ({}; source: {}) \
                      in ca mode, with NTP; it survives certificate renewals",
                     a.subject, a.source
                 )

@@ -1047,7 +1047,7 @@ fn device_config_refuses_oversized_blob_with_advice() {
     env.write("big-ca.pem", pem);
     env.write(
         "espmqtt.toml",
-        "[broker]\nhost = \"b.example\"\n[wifi]\nssid = \"s\"\npassword = \"p\"\n[tls]\ntrust = \"ca\"\nca_file = \"big-ca.pem\"\n",
+        "[broker]\nhost = \"b.example\"\n[wifi]\nssid = \"s\"\npassword = \"password\"\n[tls]\ntrust = \"ca\"\nca_file = \"big-ca.pem\"\n",
     );
     env.run(&["device", "new", "d1"]).assert_code(0);
     let out = env.path().join("d1.bin");

@@ -148,12 +148,13 @@ fn a_0644_target_file_ends_0600() {
     assert_eq!(mode(&toml), 0o600);
     env.run(&["device", "new", "d1"]).assert_code(0);
     // A config blob (Wi-Fi and MQTT passwords) over a 0644 file.
-    let blob = env.write("d1.bin", "old");
+    // (An earlier blob: `device config` replaces nothing else without --force.)
+    let blob = env.write("d1.bin", "EMQC old");
     set_mode(&blob, 0o644);
     env.run(&["device", "config", "d1", "--out", "d1.bin"])
         .assert_code(0);
     assert_eq!(mode(&blob), 0o600);
-    assert_ne!(std::fs::read(&blob).unwrap(), b"old");
+    assert_ne!(std::fs::read(&blob).unwrap(), b"EMQC old");
     // The broker's password file over a 0644 one.
     let passwd = env.write("broker/passwd", "");
     set_mode(&passwd, 0o644);

@@ -13,6 +13,7 @@ mod dynsec;
 mod emulator;
 mod fingerprint;
 mod firmware;
+mod first_steps;
 mod flash;
 mod flash_journey;
 mod fleet;
