@@ -485,6 +485,7 @@ fn render_new(r: &NewReport, db: &str) -> String {
 #[command(after_help = "\
 Examples:
   espmqtt device list
+  espmqtt device list -q        # the names only, one per line
   espmqtt device list --format json |
       jq '.devices[] | select(.mac == null) | .name'")]
 pub struct ListArgs {}
@@ -551,7 +552,19 @@ fn run_list(_args: ListArgs, ctx: &Ctx) -> Result<ExitStatus> {
         active: devices.iter().filter(|d| d.status == "active").count(),
         devices,
     };
-    ctx.emit(&report, |_| render_list(&report));
+    // `-q`: the names, one per line (`for d in $(espmqtt device list -q)`).
+    ctx.emit_result(
+        &report,
+        || {
+            report
+                .devices
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        },
+        |_| render_list(&report),
+    );
     Ok(ExitStatus::Success)
 }
 

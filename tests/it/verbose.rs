@@ -435,6 +435,10 @@ fn every_project_command_says_what_it_read() {
         has(&v.stderr, &["project: ", "registry: ", "finished: "]);
         assert!(!plain.stderr.contains("registry: "), "{}", plain.stderr);
     }
+    // `-q`: the names only, ready for a shell loop.
+    let q = env.run(&["device", "list", "-q"]);
+    q.assert_code(0);
+    assert_eq!(q.stdout, "d1\nd2\n");
     let v = env.run(&["ports", "--format", "json", "-v"]);
     has(&v.stderr, &["serial port(s) on this system", "finished: "]);
 }
