@@ -486,15 +486,7 @@ fn monitor_fixes_name_the_device_and_broker_seen() {
          espmqtt: update result=rolled_back number=4 reason=tls:62\n\
          espmqtt: unprovisioned reason=bad_magic sector=0xfb000\n",
     );
-    let emu = crate::support::emulator::Emulator::start(
-        &env,
-        &[
-            "--boot-mode",
-            "flash",
-            "--console",
-            &console.display().to_string(),
-        ],
-    );
+    let emu = crate::support::emulator::Emulator::console(&env, &console);
     let run = crate::support::espmqtt(&env)
         .args(["monitor", "--port", &emu.url(), "--until", "unprovisioned"])
         .args(["--timeout", "30"])
@@ -540,15 +532,7 @@ fn monitor_explains_a_stock_sketch() {
          Attempting MQTT connection...failed, rc=5 try again in 5 seconds\n\
          Attempting MQTT connection...connected\n",
     );
-    let emu = crate::support::emulator::Emulator::start(
-        &env,
-        &[
-            "--boot-mode",
-            "flash",
-            "--console",
-            &console.display().to_string(),
-        ],
-    );
+    let emu = crate::support::emulator::Emulator::console(&env, &console);
     let run = crate::support::espmqtt(&env)
         .args([
             "monitor",
@@ -717,15 +701,7 @@ fn monitor_quiet_prints_the_errors_and_the_match() {
          attempt=2\n\
          espmqtt: mqtt_connected host=b port=8883 mfln=yes heap=30000 max_block=20000\n",
     );
-    let emu = crate::support::emulator::Emulator::start(
-        &env,
-        &[
-            "--boot-mode",
-            "flash",
-            "--console",
-            &console.display().to_string(),
-        ],
-    );
+    let emu = crate::support::emulator::Emulator::console(&env, &console);
     let q = crate::support::espmqtt(&env)
         .args(["monitor", "--port", &emu.url(), "--until", "mqtt_connected"])
         .args(["--timeout", "30", "-q"])

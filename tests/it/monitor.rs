@@ -78,16 +78,7 @@ fn status<'a>(lines: &'a [Line], event: &str) -> Vec<&'a Line> {
 
 /// `espmqtt emulate --boot-mode flash --console FILE` (the end-to-end peer).
 fn emulator(env: &Env, file: &str) -> Emulator {
-    let path = transcript(file);
-    Emulator::start(
-        env,
-        &[
-            "--boot-mode",
-            "flash",
-            "--console",
-            path.to_str().expect("utf-8 path"),
-        ],
-    )
+    Emulator::console(env, &transcript(file))
 }
 
 /// `espmqtt monitor --port PORT`.

@@ -126,15 +126,7 @@ fn monitor_through_a_pty_and_ser2net() {
     }
     let env = Env::new();
     let transcript = console("full.txt");
-    let emu = Emulator::start(
-        &env,
-        &[
-            "--boot-mode",
-            "flash",
-            "--console",
-            transcript.to_str().unwrap(),
-        ],
-    );
+    let emu = Emulator::console(&env, &transcript);
     let pty = PtyBridge::start(&env, "ttyV0", emu.addr);
     pty.take();
     let run = env.run(&[

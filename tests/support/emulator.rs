@@ -19,7 +19,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -36,6 +36,13 @@ pub struct Emulator {
 }
 
 impl Emulator {
+    /// A module that boots its firmware (not download mode) and prints
+    /// the console transcript `console` (a path) at every reset.
+    pub fn console(env: &Env, console: &Path) -> Emulator {
+        let path = console.to_str().expect("a UTF-8 path");
+        Emulator::start(env, &["--boot-mode", "flash", "--console", path])
+    }
+
     /// Start `espmqtt emulate --listen 127.0.0.1:0 --format json ARGS…` in
     /// `env`'s directory; panics when it does not report its address within
     /// 30 s.
