@@ -3,6 +3,8 @@
 //! bigger flash, a network port closed under the flasher, Ctrl-C in a fleet),
 //! against `espmqtt emulate` and plain TCP servers on loopback.
 
+use std::path::Path;
+
 use crate::support::emulator::Emulator;
 use crate::support::{free_port, Env};
 
@@ -15,6 +17,17 @@ fn image(len: usize, size_nibble: u8) -> Vec<u8> {
         out.push((x >> 16) as u8);
     }
     out
+}
+
+/// `flash --port PORT --firmware FW`.
+fn flash_fw<'a>(port: &'a str, fw: &'a Path) -> Vec<&'a str> {
+    vec![
+        "flash",
+        "--port",
+        port,
+        "--firmware",
+        fw.to_str().expect("a UTF-8 path"),
+    ]
 }
 
 /// Nothing listening: the reason is in words, without `(os error N)`.
@@ -71,13 +84,7 @@ fn a_port_that_is_not_the_loader_says_what_it_heard() {
 
     env.write("boot.txt", "hello from the firmware\n");
     let emu = Emulator::start(&env, &["--boot-mode", "flash", "--console", "boot.txt"]);
-    let run = env.run(&[
-        "flash",
-        "--port",
-        &emu.url(),
-        "--firmware",
-        fw.to_str().unwrap(),
-    ]);
+    let run = env.run(&flash_fw(&emu.url(), &fw));
     run.assert_code(3);
     assert!(run.stderr.contains("boot mode:(3,"), "{}", run.stderr);
     assert!(run.stderr.contains("GPIO0 was high"), "{}", run.stderr);
@@ -90,13 +97,7 @@ fn an_image_for_a_bigger_flash_is_named_and_nothing_is_written() {
     let env = Env::new();
     let emu = Emulator::start(&env, &["--baud-model", "off", "--flash-size", "1MB"]);
     let fw = env.write("fw4m.bin", image(2 << 20, 4));
-    let (run, v) = env.run_json(&[
-        "flash",
-        "--port",
-        &emu.url(),
-        "--firmware",
-        fw.to_str().unwrap(),
-    ]);
+    let (run, v) = env.run_json(&flash_fw(&emu.url(), &fw));
     run.assert_code(2);
     assert!(
         v["message"]
@@ -128,13 +129,7 @@ fn a_network_port_closed_mid_write_names_the_server() {
         &["--baud-model", "off", "--fault", "close-after:20000"],
     );
     let fw = env.write("fw.bin", image(200_000, 2));
-    let (run, v) = env.run_json(&[
-        "flash",
-        "--port",
-        &emu.url(),
-        "--firmware",
-        fw.to_str().unwrap(),
-    ]);
+    let (run, v) = env.run_json(&flash_fw(&emu.url(), &fw));
     run.assert_code(3);
     assert!(
         v["message"]
@@ -290,13 +285,7 @@ fn a_port_held_by_another_program_is_in_use_not_missing() {
     let mut holder = crate::support::KillOnDrop(holder);
     std::thread::sleep(std::time::Duration::from_millis(500));
     let fw = env.write("fw.bin", image(4096, 2));
-    let run = env.run(&[
-        "flash",
-        "--port",
-        pty.path(),
-        "--firmware",
-        fw.to_str().unwrap(),
-    ]);
+    let run = env.run(&flash_fw(pty.path(), &fw));
     let _ = holder.0.kill();
     run.assert_code(3);
     assert!(
@@ -320,13 +309,7 @@ fn a_rewritten_region_says_why() {
     ];
     let fw = env.write("fw.bin", image(100_000, 2));
     let emu = Emulator::start(&env, &fault);
-    let (run, v) = env.run_json(&[
-        "flash",
-        "--port",
-        &emu.url(),
-        "--firmware",
-        fw.to_str().unwrap(),
-    ]);
+    let (run, v) = env.run_json(&flash_fw(&emu.url(), &fw));
     run.assert_code(0);
     let region = &v["regions"][0];
     assert_eq!(region["attempts"], 2, "{v}");
@@ -334,13 +317,7 @@ fn a_rewritten_region_says_why() {
     assert!(why.contains("bad data checksum"), "{v}");
 
     let emu = Emulator::start(&env, &fault);
-    let run = env.run(&[
-        "flash",
-        "--port",
-        &emu.url(),
-        "--firmware",
-        fw.to_str().unwrap(),
-    ]);
+    let run = env.run(&flash_fw(&emu.url(), &fw));
     run.assert_code(0);
     assert!(
         run.stdout
@@ -357,13 +334,7 @@ fn a_rewritten_region_says_why() {
 fn port_auto_means_the_only_usb_port() {
     let env = Env::new();
     let fw = env.write("fw.bin", image(4096, 2));
-    let run = env.run(&[
-        "flash",
-        "--port",
-        "auto",
-        "--firmware",
-        fw.to_str().unwrap(),
-    ]);
+    let run = env.run(&flash_fw("auto", &fw));
     assert!(
         !run.stderr.contains("port auto does not exist"),
         "{}",
